@@ -1,0 +1,246 @@
+//! OpenID Provider discovery (OpenID Connect Discovery 1.0 §4, plus the CIBA metadata of
+//! CIBA Core §4).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::error::{CibaError, Result};
+use crate::http::{Http, require_secure};
+
+/// The grant type that marks a CIBA token request.
+pub const CIBA_GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
+
+/// What the client needs to know about a provider. Everything comes from the discovery
+/// document unless overridden (some providers document endpoints but publish partial metadata).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ProviderMetadata {
+    pub issuer: String,
+    pub backchannel_authentication_endpoint: Url,
+    pub token_endpoint: Url,
+    pub jwks_uri: Url,
+    pub backchannel_token_delivery_modes_supported: Vec<String>,
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub backchannel_authentication_request_signing_alg_values_supported: Vec<String>,
+    pub backchannel_user_code_parameter_supported: bool,
+    pub grant_types_supported: Vec<String>,
+}
+
+/// Endpoints that replace what discovery says (or stand in for a missing discovery document).
+#[derive(Debug, Clone, Default)]
+pub struct EndpointOverrides {
+    pub backchannel_authentication_endpoint: Option<Url>,
+    pub token_endpoint: Option<Url>,
+    pub jwks_uri: Option<Url>,
+}
+
+/// `{issuer}/.well-known/openid-configuration`, keeping any path the issuer has
+/// (`https://host/op` → `https://host/op/.well-known/openid-configuration`).
+pub fn discovery_url(issuer: &str) -> Result<Url> {
+    let base = issuer.trim_end_matches('/');
+    let url = Url::parse(&format!("{base}/.well-known/openid-configuration")).map_err(|e| {
+        CibaError::InvalidConfiguration(format!("issuer {issuer:?} is not a URL: {e}"))
+    })?;
+    require_secure(&url)?;
+    Ok(url)
+}
+
+pub async fn discover(
+    http: &Http,
+    issuer: &str,
+    overrides: &EndpointOverrides,
+) -> Result<ProviderMetadata> {
+    let url = discovery_url(issuer)?;
+    let resp = http.get(&url).await?;
+    let doc = resp.json(&url)?;
+    if !(200..300).contains(&resp.status) {
+        return Err(CibaError::UnexpectedResponse {
+            endpoint: url.to_string(),
+            status: resp.status,
+            what: "an error".into(),
+        });
+    }
+    from_document(issuer, &doc, overrides)
+}
+
+/// Builds the metadata from a parsed discovery document, applying the overrides.
+pub fn from_document(
+    issuer: &str,
+    doc: &Map<String, Value>,
+    overrides: &EndpointOverrides,
+) -> Result<ProviderMetadata> {
+    let found = doc
+        .get("issuer")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // Exact comparison (Discovery §4.3): a lookalike issuer is how mix-up attacks start.
+    if found != issuer {
+        return Err(CibaError::IssuerMismatch {
+            expected: issuer.into(),
+            found: found.into(),
+        });
+    }
+    let url = |field: &'static str| -> Result<Option<Url>> {
+        match doc.get(field).and_then(Value::as_str) {
+            None => Ok(None),
+            Some(s) => {
+                let u = Url::parse(s).map_err(|_| CibaError::MalformedResponse {
+                    endpoint: issuer.into(),
+                    reason: format!("{field} is not a URL"),
+                })?;
+                require_secure(&u)?;
+                Ok(Some(u))
+            }
+        }
+    };
+    let backchannel = match overrides.backchannel_authentication_endpoint.clone() {
+        Some(u) => u,
+        None => url("backchannel_authentication_endpoint")?.ok_or_else(|| {
+            CibaError::CibaNotSupported {
+                issuer: issuer.into(),
+            }
+        })?,
+    };
+    let token_endpoint = match overrides.token_endpoint.clone() {
+        Some(u) => u,
+        None => url("token_endpoint")?.ok_or(CibaError::IncompleteDiscovery {
+            field: "token_endpoint",
+        })?,
+    };
+    let jwks_uri = match overrides.jwks_uri.clone() {
+        Some(u) => u,
+        None => url("jwks_uri")?.ok_or(CibaError::IncompleteDiscovery { field: "jwks_uri" })?,
+    };
+    for u in [&backchannel, &token_endpoint, &jwks_uri] {
+        require_secure(u)?;
+    }
+    let strings = |field: &str| -> Vec<String> {
+        doc.get(field)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(ProviderMetadata {
+        issuer: issuer.into(),
+        backchannel_authentication_endpoint: backchannel,
+        token_endpoint,
+        jwks_uri,
+        backchannel_token_delivery_modes_supported: strings(
+            "backchannel_token_delivery_modes_supported",
+        ),
+        id_token_signing_alg_values_supported: strings("id_token_signing_alg_values_supported"),
+        token_endpoint_auth_methods_supported: strings("token_endpoint_auth_methods_supported"),
+        backchannel_authentication_request_signing_alg_values_supported: strings(
+            "backchannel_authentication_request_signing_alg_values_supported",
+        ),
+        backchannel_user_code_parameter_supported: doc
+            .get("backchannel_user_code_parameter_supported")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        grant_types_supported: strings("grant_types_supported"),
+    })
+}
+
+impl ProviderMetadata {
+    /// Metadata for a provider known only by its endpoints (no discovery document).
+    pub fn from_endpoints(issuer: &str, backchannel: Url, token: Url, jwks: Url) -> Result<Self> {
+        for u in [&backchannel, &token, &jwks] {
+            require_secure(u)?;
+        }
+        Ok(Self {
+            issuer: issuer.into(),
+            backchannel_authentication_endpoint: backchannel,
+            token_endpoint: token,
+            jwks_uri: jwks,
+            backchannel_token_delivery_modes_supported: vec!["poll".into()],
+            id_token_signing_alg_values_supported: vec![],
+            token_endpoint_auth_methods_supported: vec![],
+            backchannel_authentication_request_signing_alg_values_supported: vec![],
+            backchannel_user_code_parameter_supported: false,
+            grant_types_supported: vec![CIBA_GRANT_TYPE.into()],
+        })
+    }
+
+    pub fn supports_mode(&self, mode: &str) -> bool {
+        // An empty list means the provider did not say; poll is the mode every OP implements.
+        self.backchannel_token_delivery_modes_supported
+            .iter()
+            .any(|m| m == mode)
+            || (self.backchannel_token_delivery_modes_supported.is_empty() && mode == "poll")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn discovery_url_keeps_the_issuer_path() {
+        assert_eq!(
+            discovery_url("https://pp.netseidbroker.dk/op")
+                .unwrap()
+                .as_str(),
+            "https://pp.netseidbroker.dk/op/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url("https://idp.example.com/").unwrap().as_str(),
+            "https://idp.example.com/.well-known/openid-configuration"
+        );
+        assert!(matches!(
+            discovery_url("http://idp.example.com"),
+            Err(CibaError::InsecureUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn issuer_must_match_exactly() {
+        let d = doc(
+            json!({"issuer": "https://idp.example.com/", "backchannel_authentication_endpoint": "https://idp.example.com/bc",
+            "token_endpoint": "https://idp.example.com/t", "jwks_uri": "https://idp.example.com/j"}),
+        );
+        let e = from_document("https://idp.example.com", &d, &Default::default()).unwrap_err();
+        assert!(matches!(e, CibaError::IssuerMismatch { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_provider_without_backchannel_endpoint_is_not_ciba() {
+        let d = doc(
+            json!({"issuer": "https://idp.example.com", "token_endpoint": "https://idp.example.com/t", "jwks_uri": "https://idp.example.com/j"}),
+        );
+        let e = from_document("https://idp.example.com", &d, &Default::default()).unwrap_err();
+        assert!(matches!(e, CibaError::CibaNotSupported { .. }));
+        assert!(e.to_string().contains("does not offer CIBA"));
+    }
+
+    #[test]
+    fn overrides_win_and_insecure_endpoints_are_refused() {
+        let d = doc(
+            json!({"issuer": "https://idp.example.com", "token_endpoint": "https://idp.example.com/t",
+            "jwks_uri": "https://idp.example.com/j", "backchannel_authentication_endpoint": "http://evil.example.com/bc"}),
+        );
+        let e = from_document("https://idp.example.com", &d, &Default::default()).unwrap_err();
+        assert!(matches!(e, CibaError::InsecureUrl { .. }));
+        let o = EndpointOverrides {
+            backchannel_authentication_endpoint: Some(
+                Url::parse("https://idp.example.com/ciba").unwrap(),
+            ),
+            ..Default::default()
+        };
+        let m = from_document("https://idp.example.com", &d, &o).unwrap();
+        assert_eq!(
+            m.backchannel_authentication_endpoint.as_str(),
+            "https://idp.example.com/ciba"
+        );
+        assert!(m.supports_mode("poll"));
+    }
+}

@@ -1,0 +1,275 @@
+//! The one HTTP client a provider gets: HTTPS only (loopback excepted), no redirects, a
+//! timeout on every call and a cap on how much of an answer is read.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use url::{Host, Url};
+
+use crate::error::{CibaError, ProviderError, Result};
+
+/// Answers larger than this are refused before they are parsed: nothing in CIBA is near it,
+/// and an endless body must not exhaust memory.
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_body: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    options: HttpOptions,
+}
+
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Http {
+    pub fn new(options: HttpOptions) -> Result<Self> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let client = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            // A redirect could lead a form full of credentials to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .user_agent(concat!("ciba-desk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CibaError::InvalidConfiguration(format!("HTTP client: {e}")))?;
+        Ok(Self { client, options })
+    }
+
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    pub(crate) async fn get(&self, url: &Url) -> Result<Response> {
+        require_secure(url)?;
+        self.send(url, self.client.get(url.clone())).await
+    }
+
+    pub(crate) async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(String, String)],
+        basic: Option<&str>,
+    ) -> Result<Response> {
+        require_secure(url)?;
+        let mut req = self.client.post(url.clone()).form(form);
+        if let Some(b) = basic {
+            req = req.header(reqwest::header::AUTHORIZATION, b);
+        }
+        self.send(url, req).await
+    }
+
+    pub(crate) async fn delete(&self, url: &Url, form_auth: Option<&str>) -> Result<Response> {
+        require_secure(url)?;
+        let mut req = self.client.delete(url.clone());
+        if let Some(b) = form_auth {
+            req = req.header(reqwest::header::AUTHORIZATION, b);
+        }
+        self.send(url, req).await
+    }
+
+    async fn send(&self, url: &Url, req: reqwest::RequestBuilder) -> Result<Response> {
+        let endpoint = endpoint_name(url);
+        let mut resp = req.send().await.map_err(|e| self.transport(&endpoint, e))?;
+        let status = resp.status().as_u16();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.options.max_body as u64)
+        {
+            return Err(CibaError::ResponseTooLarge {
+                endpoint,
+                limit: self.options.max_body,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.transport(&endpoint, e))?
+        {
+            if body.len() + chunk.len() > self.options.max_body {
+                return Err(CibaError::ResponseTooLarge {
+                    endpoint,
+                    limit: self.options.max_body,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, body })
+    }
+
+    fn transport(&self, endpoint: &str, e: reqwest::Error) -> CibaError {
+        if e.is_timeout() {
+            CibaError::Timeout {
+                endpoint: endpoint.to_owned(),
+                seconds: self.options.request_timeout.as_secs().max(1),
+            }
+        } else {
+            CibaError::Unreachable {
+                endpoint: endpoint.to_owned(),
+                reason: root_cause(&e),
+            }
+        }
+    }
+}
+
+/// The innermost cause is the readable one ("connection refused"); reqwest's outer message
+/// repeats the URL.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// URLs in messages lose their query: some providers put identifiers there.
+pub(crate) fn endpoint_name(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
+}
+
+/// HTTPS everywhere; plain HTTP only to this machine, for development, tests and the sandbox.
+pub fn require_secure(url: &Url) -> Result<()> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        _ => Err(CibaError::InsecureUrl {
+            url: endpoint_name(url),
+        }),
+    }
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+impl Response {
+    /// Parses a JSON object, or explains in words what came instead.
+    pub(crate) fn json(&self, url: &Url) -> Result<serde_json::Map<String, serde_json::Value>> {
+        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+            Ok(serde_json::Value::Object(m)) => Ok(m),
+            Ok(_) => Err(CibaError::MalformedResponse {
+                endpoint: endpoint_name(url),
+                reason: "expected a JSON object".into(),
+            }),
+            Err(e) => {
+                let what = describe_non_json(&self.body);
+                if (200..300).contains(&self.status) && what == "text" {
+                    Err(CibaError::MalformedResponse {
+                        endpoint: endpoint_name(url),
+                        reason: format!("invalid JSON ({e})"),
+                    })
+                } else {
+                    Err(CibaError::UnexpectedResponse {
+                        endpoint: endpoint_name(url),
+                        status: self.status,
+                        what: what.into(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// An OAuth error answer (`{"error": …}`), if this is one.
+    pub(crate) fn oauth_error(
+        &self,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<ProviderError> {
+        let error = body.get("error")?.as_str()?.to_owned();
+        let description = body
+            .get("error_description")
+            .and_then(|d| d.as_str())
+            .map(str::to_owned);
+        Some(ProviderError {
+            error,
+            description,
+            status: self.status,
+        })
+    }
+}
+
+fn describe_non_json(body: &[u8]) -> &'static str {
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| &body[i..]);
+    match start {
+        None => "an empty body",
+        Some(b) if b.first() == Some(&b'<') => "an HTML page",
+        Some(_) => "text",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_is_allowed() {
+        for ok in [
+            "https://idp.example.com/x",
+            "http://127.0.0.1:8080/",
+            "http://127.5.5.5/",
+            "http://localhost:1/",
+            "http://[::1]:9/",
+        ] {
+            assert!(require_secure(&Url::parse(ok).unwrap()).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://idp.example.com/",
+            "http://10.0.0.1/",
+            "ftp://127.0.0.1/",
+            "http://[::2]/",
+        ] {
+            assert!(matches!(
+                require_secure(&Url::parse(bad).unwrap()),
+                Err(CibaError::InsecureUrl { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn endpoint_names_drop_query_and_credentials() {
+        let u = Url::parse("https://u:p@idp.example.com/token?x=secret#f").unwrap();
+        assert_eq!(endpoint_name(&u), "https://idp.example.com/token");
+    }
+
+    #[test]
+    fn non_json_bodies_are_described() {
+        assert_eq!(describe_non_json(b"  <!doctype html>"), "an HTML page");
+        assert_eq!(describe_non_json(b""), "an empty body");
+        assert_eq!(describe_non_json(b"oops"), "text");
+    }
+}

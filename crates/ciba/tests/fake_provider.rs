@@ -1,0 +1,803 @@
+//! The protocol against an in-process fake provider: exact requests per authentication method,
+//! the poller's timing rules, and every fault a real provider will not produce on demand.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ciba::{
+    AuthRequest, CancelHandle, CibaClient, CibaError, ClientAuth, ClientConfig, ErrorClass, Hint,
+    HttpOptions, ManualClock, Progress, SecretString, SigningKey, TokenResponse,
+    ValidationFailure as F,
+};
+use serde_json::{Value, json};
+use support::fake_op::{self, CLIENT_ID, CLIENT_SECRET, FakeOp, Reply, key};
+
+fn basic() -> ClientAuth {
+    ClientAuth::SecretBasic {
+        client_id: CLIENT_ID.into(),
+        secret: SecretString::from(CLIENT_SECRET),
+    }
+}
+
+async fn client_for(op: &FakeOp, auth: ClientAuth) -> (CibaClient, Arc<ManualClock>) {
+    client_with(op, auth, HttpOptions::default()).await
+}
+
+async fn client_with(
+    op: &FakeOp,
+    auth: ClientAuth,
+    http: HttpOptions,
+) -> (CibaClient, Arc<ManualClock>) {
+    let mut cfg = ClientConfig::new(op.issuer.clone(), auth);
+    cfg.http = http;
+    let clock = Arc::new(ManualClock::new(fake_op::now()));
+    let c = CibaClient::discover(cfg)
+        .await
+        .unwrap()
+        .with_clock(clock.clone());
+    (c, clock)
+}
+
+fn alice() -> AuthRequest {
+    AuthRequest::new(Hint::LoginHint("alice".into()))
+        .scopes(["openid", "profile"])
+        .binding_message("Code 4711")
+}
+
+/// Runs a whole verification and collects the progress it reported.
+async fn run(
+    c: &CibaClient,
+    req: AuthRequest,
+) -> (Result<ciba::Verified, CibaError>, Vec<Progress>) {
+    let seen = Arc::new(Mutex::new(vec![]));
+    let s2 = seen.clone();
+    let pending = match c.request(&req).await {
+        Ok(p) => p,
+        Err(e) => return (Err(e), vec![]),
+    };
+    let r = c
+        .wait(pending, &CancelHandle::new(), &move |p| {
+            s2.lock().unwrap().push(p)
+        })
+        .await;
+    let seen = seen.lock().unwrap().clone();
+    (r, seen)
+}
+
+fn secs(v: &[u64]) -> Vec<Duration> {
+    v.iter().map(|s| Duration::from_secs(*s)).collect()
+}
+
+// ---------- exact requests per client authentication method ----------
+
+#[tokio::test]
+async fn client_secret_basic_sends_the_exact_request() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    op.queue("/token", [FakeOp::tokens(&k.sign(&op.claims()))]);
+    let (c, _) = client_for(&op, basic()).await;
+    let (r, _) = run(
+        &c,
+        alice().acr_values("urn:test:loa2").requested_expiry(120),
+    )
+    .await;
+    let v = r.unwrap();
+    assert_eq!(v.id_token.standard.sub, "user-1");
+    assert_eq!(v.id_token.standard.name.as_deref(), Some("Alice Andersson"));
+
+    let bc = &op.recorded("/bc")[0];
+    assert_eq!(bc.method, "POST");
+    assert_eq!(
+        bc.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    let expected_basic = format!(
+        "Basic {}",
+        STANDARD.encode("desk-client:s3cr%3Aet%2B%2F%3D")
+    );
+    assert_eq!(bc.headers["authorization"], expected_basic);
+    let mut form = bc.form();
+    form.sort();
+    assert_eq!(
+        form,
+        [
+            ("acr_values", "urn:test:loa2"),
+            ("binding_message", "Code 4711"),
+            ("login_hint", "alice"),
+            ("requested_expiry", "120"),
+            ("scope", "openid profile"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    let tok = &op.recorded("/token")[0];
+    assert_eq!(tok.headers["authorization"], expected_basic);
+    let mut form = tok.form();
+    form.sort();
+    assert_eq!(
+        form,
+        [
+            ("auth_req_id", "req-1"),
+            ("grant_type", "urn:openid:params:grant-type:ciba")
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn client_secret_post_puts_credentials_in_the_form() {
+    let k = key("ec1");
+    let op = FakeOp::start(&[&k]).await;
+    op.queue("/token", [FakeOp::tokens(&k.sign(&op.claims()))]);
+    let auth = ClientAuth::SecretPost {
+        client_id: CLIENT_ID.into(),
+        secret: SecretString::from(CLIENT_SECRET),
+    };
+    let (c, _) = client_for(&op, auth).await;
+    let (r, _) = run(&c, alice()).await;
+    assert_eq!(r.unwrap().id_token.algorithm, "ES256");
+    for rec in [&op.recorded("/bc")[0], &op.recorded("/token")[0]] {
+        assert!(!rec.headers.contains_key("authorization"));
+        assert_eq!(rec.field("client_id").as_deref(), Some(CLIENT_ID));
+        assert_eq!(rec.field("client_secret").as_deref(), Some(CLIENT_SECRET));
+    }
+}
+
+#[tokio::test]
+async fn private_key_jwt_signs_a_fresh_assertion_per_request() {
+    let k = key("rsa1");
+    let client_key = key("ec1");
+    let op = FakeOp::start(&[&k]).await;
+    op.queue("/token", [FakeOp::tokens(&k.sign(&op.claims()))]);
+    let signing = SigningKey::from_pem(
+        &SecretString::from(client_key.pem.clone()),
+        None,
+        Some("client-ec".into()),
+    )
+    .unwrap();
+    let (c, _) = client_for(
+        &op,
+        ClientAuth::PrivateKeyJwt {
+            client_id: CLIENT_ID.into(),
+            key: signing,
+        },
+    )
+    .await;
+    run(&c, alice()).await.0.unwrap();
+
+    let mut jtis = vec![];
+    for rec in [&op.recorded("/bc")[0], &op.recorded("/token")[0]] {
+        assert!(!rec.headers.contains_key("authorization"));
+        assert!(rec.field("client_secret").is_none());
+        assert_eq!(rec.field("client_id").as_deref(), Some(CLIENT_ID));
+        assert_eq!(
+            rec.field("client_assertion_type").as_deref(),
+            Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        );
+        let jwt = rec.field("client_assertion").unwrap();
+        let header = jsonwebtoken::decode_header(&jwt).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+        assert_eq!(header.kid.as_deref(), Some("client-ec"));
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(client_key.jwk.clone()).unwrap();
+        let mut val = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        val.set_audience(&[op.issuer.as_str()]);
+        let claims: Value = jsonwebtoken::decode(
+            &jwt,
+            &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
+            &val,
+        )
+        .unwrap()
+        .claims;
+        assert_eq!(claims["iss"], CLIENT_ID);
+        assert_eq!(claims["sub"], CLIENT_ID);
+        let life = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
+        assert!(life > 0 && life <= 60, "assertion lifetime {life}");
+        jtis.push(claims["jti"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(jtis[0], jtis[1], "each assertion needs a fresh jti");
+}
+
+// ---------- polling rules ----------
+
+#[tokio::test]
+async fn pending_then_tokens_waits_the_interval_each_time() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    op.queue(
+        "/token",
+        [
+            Reply::pending(),
+            Reply::pending(),
+            FakeOp::tokens(&k.sign(&op.claims())),
+        ],
+    );
+    let (c, clock) = client_for(&op, basic()).await;
+    run(&c, alice()).await.0.unwrap();
+    assert_eq!(clock.sleeps(), secs(&[2, 2, 2]));
+    assert_eq!(op.recorded("/token").len(), 3);
+}
+
+#[tokio::test]
+async fn slow_down_adds_five_seconds_to_this_and_every_later_wait() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    let slow = Reply::error(400, "slow_down", "");
+    op.queue(
+        "/token",
+        [
+            Reply::pending(),
+            slow.clone(),
+            Reply::pending(),
+            slow,
+            Reply::pending(),
+            FakeOp::tokens(&k.sign(&op.claims())),
+        ],
+    );
+    let (c, clock) = client_for(&op, basic()).await;
+    let (r, progress) = run(&c, alice()).await;
+    r.unwrap();
+    assert_eq!(clock.sleeps(), secs(&[2, 2, 7, 7, 12, 12]));
+    assert!(progress.contains(&Progress::SlowDown {
+        interval: Duration::from_secs(12)
+    }));
+}
+
+#[tokio::test]
+async fn a_missing_interval_means_five_seconds() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    op.queue(
+        "/bc",
+        [Reply::Json(
+            200,
+            json!({"auth_req_id": "r", "expires_in": 120}),
+        )],
+    );
+    op.queue(
+        "/token",
+        [Reply::pending(), FakeOp::tokens(&k.sign(&op.claims()))],
+    );
+    let (c, clock) = client_for(&op, basic()).await;
+    run(&c, alice()).await.0.unwrap();
+    assert_eq!(clock.sleeps(), secs(&[5, 5]));
+}
+
+#[tokio::test]
+async fn the_deadline_ends_the_wait_even_if_the_provider_never_says_expired() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.queue(
+        "/bc",
+        [Reply::Json(
+            200,
+            json!({"auth_req_id": "r", "expires_in": 11, "interval": 4}),
+        )],
+    );
+    let (c, clock) = client_for(&op, basic()).await;
+    let (r, _) = run(&c, alice()).await;
+    let e = r.unwrap_err();
+    assert!(matches!(e, CibaError::Expired), "{e}");
+    assert_eq!(e.class(), ErrorClass::Expired);
+    assert_eq!(clock.sleeps(), secs(&[4, 4, 3]));
+    assert_eq!(op.recorded("/token").len(), 3);
+}
+
+#[tokio::test]
+async fn final_answers_end_the_wait_and_are_never_polled_again() {
+    for (reply, check) in [
+        (
+            Reply::error(400, "expired_token", "too late"),
+            (|e: &CibaError| matches!(e, CibaError::Expired)) as fn(&CibaError) -> bool,
+        ),
+        (
+            Reply::error(403, "access_denied", "user said no"),
+            |e| matches!(e, CibaError::AuthorizationDenied(p) if p.description.as_deref() == Some("user said no")),
+        ),
+        (
+            Reply::error(400, "invalid_grant", "unknown auth_req_id"),
+            |e| matches!(e, CibaError::InvalidGrant(_)),
+        ),
+        (Reply::error(401, "invalid_client", "bad secret"), |e| {
+            matches!(e, CibaError::InvalidClient(_))
+        }),
+    ] {
+        let op = FakeOp::start(&[&key("rsa1")]).await;
+        op.queue("/token", [Reply::pending(), reply]);
+        op.set_default("/token", Reply::error(500, "should_not_be_polled", ""));
+        let (c, _) = client_for(&op, basic()).await;
+        let e = run(&c, alice()).await.0.unwrap_err();
+        assert!(check(&e), "{e:?}");
+        assert_eq!(op.recorded("/token").len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn cancel_stops_at_once() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    let (c, _) = client_for(&op, basic()).await;
+    let pending = c.request(&alice()).await.unwrap();
+    let cancel = CancelHandle::new();
+    cancel.cancel();
+    let e = c.wait(pending, &cancel, &|_| {}).await.unwrap_err();
+    assert!(matches!(e, CibaError::Cancelled));
+    assert!(op.recorded("/token").is_empty());
+}
+
+#[tokio::test]
+async fn cancel_interrupts_a_hanging_poll() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.set_default("/token", Reply::Hang);
+    let (c, _) = client_for(&op, basic()).await;
+    let pending = c.request(&alice()).await.unwrap();
+    let cancel = CancelHandle::new();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        c2.cancel();
+    });
+    let e = tokio::time::timeout(Duration::from_secs(5), c.wait(pending, &cancel, &|_| {}))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(e, CibaError::Cancelled));
+}
+
+#[tokio::test]
+async fn ping_wakes_the_wait_and_fetches_the_token_once() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    op.queue(
+        "/bc",
+        [Reply::Json(
+            200,
+            json!({"auth_req_id": "req-ping", "expires_in": 60, "interval": 2}),
+        )],
+    );
+    op.set_default("/token", FakeOp::tokens(&k.sign(&op.claims())));
+    // A real clock here: the ping must beat a real fallback wait (3 × 2 s).
+    let c = CibaClient::discover(ClientConfig::new(op.issuer.clone(), basic()))
+        .await
+        .unwrap();
+    let req = alice().client_notification_token(SecretString::from("notify-token-123"));
+    let pending = c.request(&req).await.unwrap();
+    assert_eq!(
+        op.recorded("/bc")[0]
+            .field("client_notification_token")
+            .as_deref(),
+        Some("notify-token-123")
+    );
+    let gate = pending.ping_gate().unwrap();
+    assert!(
+        gate.accept("wrong", br#"{"auth_req_id":"req-ping"}"#)
+            .is_err()
+    );
+    gate.accept("notify-token-123", br#"{"auth_req_id":"req-ping"}"#)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let v = c
+        .wait(pending, &CancelHandle::new(), &|_| {})
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the ping should have ended the wait early"
+    );
+    assert_eq!(v.id_token.standard.sub, "user-1");
+    assert_eq!(op.recorded("/token").len(), 1);
+}
+
+// ---------- transport and provider faults ----------
+
+#[tokio::test]
+async fn an_html_error_page_at_the_backchannel_endpoint_is_explained() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.queue("/bc", [Reply::html(500)]);
+    let (c, _) = client_for(&op, basic()).await;
+    let e = c.request(&alice()).await.unwrap_err();
+    assert!(
+        matches!(e, CibaError::UnexpectedResponse { status: 500, .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("HTML page"), "{e}");
+    assert_eq!(e.class(), ErrorClass::Provider);
+    assert_eq!(op.recorded("/bc").len(), 1, "the request is not repeated");
+}
+
+#[tokio::test]
+async fn transient_failures_while_polling_back_off_and_recover() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    op.queue(
+        "/token",
+        [
+            Reply::html(502),
+            Reply::Reset,
+            Reply::html(503),
+            FakeOp::tokens(&k.sign(&op.claims())),
+        ],
+    );
+    let (c, clock) = client_for(&op, basic()).await;
+    let (r, progress) = run(&c, alice()).await;
+    r.unwrap();
+    assert_eq!(clock.sleeps(), secs(&[2, 4, 8, 16]));
+    assert_eq!(
+        progress
+            .iter()
+            .filter(|p| matches!(p, Progress::Retrying { .. }))
+            .count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_provider_that_keeps_failing_ends_with_its_failure_at_the_deadline() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.queue(
+        "/bc",
+        [Reply::Json(
+            200,
+            json!({"auth_req_id": "r", "expires_in": 20, "interval": 2}),
+        )],
+    );
+    op.set_default("/token", Reply::html(500));
+    let (c, clock) = client_for(&op, basic()).await;
+    let e = run(&c, alice()).await.0.unwrap_err();
+    assert!(
+        matches!(e, CibaError::UnexpectedResponse { status: 500, .. }),
+        "{e:?}"
+    );
+    assert_eq!(clock.sleeps(), secs(&[2, 4, 8, 6]));
+}
+
+#[tokio::test]
+async fn a_hanging_provider_times_out() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.queue("/bc", [Reply::Hang]);
+    let http = HttpOptions {
+        request_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let (c, _) = client_with(&op, basic(), http).await;
+    let e = c.request(&alice()).await.unwrap_err();
+    assert!(matches!(e, CibaError::Timeout { .. }), "{e:?}");
+    assert!(e.to_string().contains("did not answer"), "{e}");
+}
+
+#[tokio::test]
+async fn a_connection_reset_is_reported_as_unreachable() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.queue("/bc", [Reply::Reset]);
+    let (c, _) = client_for(&op, basic()).await;
+    let e = c.request(&alice()).await.unwrap_err();
+    assert!(matches!(e, CibaError::Unreachable { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_body_is_refused_with_or_without_a_length() {
+    for with_len in [true, false] {
+        let op = FakeOp::start(&[&key("rsa1")]).await;
+        let body = format!(
+            "{{\"auth_req_id\":\"{}\",\"expires_in\":5}}",
+            "x".repeat(10 * 1024 * 1024)
+        )
+        .into_bytes();
+        op.queue(
+            "/bc",
+            [Reply::Raw {
+                status: 200,
+                content_type: "application/json",
+                body,
+                content_length: with_len,
+            }],
+        );
+        let (c, _) = client_for(&op, basic()).await;
+        let e = c.request(&alice()).await.unwrap_err();
+        assert!(
+            matches!(e, CibaError::ResponseTooLarge { limit: 1048576, .. }),
+            "{e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_is_not_a_token() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    let body = b"{\"id_token\": \"abc\", ".to_vec();
+    op.queue(
+        "/token",
+        [Reply::Raw {
+            status: 200,
+            content_type: "application/json",
+            body,
+            content_length: true,
+        }],
+    );
+    let (c, _) = client_for(&op, basic()).await;
+    let e = run(&c, alice()).await.0.unwrap_err();
+    assert!(matches!(e, CibaError::MalformedResponse { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn every_backchannel_error_keeps_its_own_variant_and_description() {
+    let cases: [(&str, u16, fn(&CibaError) -> bool); 10] = [
+        ("invalid_request", 400, |e| {
+            matches!(e, CibaError::InvalidRequest(_))
+        }),
+        ("invalid_scope", 400, |e| {
+            matches!(e, CibaError::InvalidScope(_))
+        }),
+        ("expired_login_hint_token", 400, |e| {
+            matches!(e, CibaError::ExpiredLoginHintToken(_))
+        }),
+        ("unknown_user_id", 400, |e| {
+            matches!(e, CibaError::UnknownUserId(_))
+        }),
+        ("unauthorized_client", 400, |e| {
+            matches!(e, CibaError::UnauthorizedClient(_))
+        }),
+        ("missing_user_code", 400, |e| {
+            matches!(e, CibaError::MissingUserCode(_))
+        }),
+        ("invalid_user_code", 400, |e| {
+            matches!(e, CibaError::InvalidUserCode(_))
+        }),
+        ("invalid_binding_message", 400, |e| {
+            matches!(e, CibaError::InvalidBindingMessage(_))
+        }),
+        ("invalid_client", 401, |e| {
+            matches!(e, CibaError::InvalidClient(_))
+        }),
+        ("access_denied", 403, |e| {
+            matches!(e, CibaError::AuthorizationDenied(_))
+        }),
+    ];
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    let (c, _) = client_for(&op, basic()).await;
+    for (code, status, check) in cases {
+        op.queue(
+            "/bc",
+            [Reply::error(status, code, &format!("because {code}"))],
+        );
+        let e = c.request(&alice()).await.unwrap_err();
+        assert!(check(&e), "{code}: {e:?}");
+        assert_eq!(
+            e.provider_error().unwrap().description.as_deref(),
+            Some(format!("because {code}").as_str())
+        );
+        assert_eq!(e.code(), code);
+    }
+}
+
+#[tokio::test]
+async fn discovery_problems_are_named() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.patch_discovery("backchannel_authentication_endpoint", Value::Null);
+    let e = CibaClient::discover(ClientConfig::new(op.issuer.clone(), basic()))
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(e, CibaError::CibaNotSupported { .. }), "{e:?}");
+
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.patch_discovery("issuer", json!("https://evil.example.com"));
+    let e = CibaClient::discover(ClientConfig::new(op.issuer.clone(), basic()))
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(e, CibaError::IssuerMismatch { .. }), "{e:?}");
+}
+
+// ---------- ID tokens: rotation and forgeries ----------
+
+fn tokens(id_token: String, access_token: &str) -> TokenResponse {
+    TokenResponse {
+        id_token: SecretString::from(id_token),
+        access_token: Some(SecretString::from(access_token.to_owned())),
+        refresh_token: None,
+        token_type: Some("Bearer".into()),
+        expires_in: None,
+        scope: None,
+    }
+}
+
+async fn verify(c: &CibaClient, token: String) -> Result<ciba::VerifiedIdToken, CibaError> {
+    c.verify_tokens(&tokens(token, "at-1"), &SecretString::from("req-1"))
+        .await
+}
+
+fn rejected(r: Result<ciba::VerifiedIdToken, CibaError>) -> F {
+    match r {
+        Err(CibaError::IdTokenRejected(f)) => f,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_kid_refetches_the_jwks_once_then_fails() {
+    let (k1, k2) = (key("rsa1"), key("rsa2"));
+    let op = FakeOp::start(&[&k1]).await;
+    let (c, clock) = client_for(&op, basic()).await;
+    verify(&c, k1.sign(&op.claims())).await.unwrap();
+    assert_eq!(op.recorded("/jwks").len(), 1);
+
+    // The provider rotates to a new key; the first token with its kid refetches.
+    op.set_jwks(&[&k2]);
+    clock.advance(Duration::from_secs(61));
+    verify(&c, k2.sign(&op.claims())).await.unwrap();
+    assert_eq!(op.recorded("/jwks").len(), 2);
+
+    // An unknown kid right after a fetch does not refetch (at most once a minute)...
+    let mut forged = op.claims();
+    forged["sub"] = json!("mallory");
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    h.kid = Some("rsa-9".into());
+    let t = jsonwebtoken::encode(&h, &forged, &k1.encoding_key()).unwrap();
+    assert_eq!(
+        rejected(verify(&c, t.clone()).await),
+        F::UnknownKey {
+            kid: Some("rsa-9".into())
+        }
+    );
+    assert_eq!(op.recorded("/jwks").len(), 2);
+    // ...and a minute later refetches once more, and still fails.
+    clock.advance(Duration::from_secs(61));
+    assert!(matches!(
+        rejected(verify(&c, t).await),
+        F::UnknownKey { .. }
+    ));
+    assert_eq!(op.recorded("/jwks").len(), 3);
+}
+
+#[tokio::test]
+async fn forged_and_altered_tokens_are_rejected_by_the_right_check() {
+    let (k1, k2, ec) = (key("rsa1"), key("rsa2"), key("ec1"));
+    let op = FakeOp::start(&[&k1, &ec]).await;
+    let (c, _) = client_for(&op, basic()).await;
+    let good = op.claims();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = good.clone();
+        f(&mut c);
+        c
+    };
+
+    // Signed by another key under the trusted key's kid.
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    h.kid = Some(k1.kid().into());
+    let wrong_key = jsonwebtoken::encode(&h, &good, &k2.encoding_key()).unwrap();
+    assert_eq!(rejected(verify(&c, wrong_key).await), F::BadSignature);
+
+    // A valid token whose payload was altered afterwards.
+    let valid = k1.sign(&good);
+    let parts: Vec<&str> = valid.split('.').collect();
+    let altered_claims = URL_SAFE_NO_PAD.encode(with(&|c| c["sub"] = json!("mallory")).to_string());
+    assert_eq!(
+        rejected(verify(&c, format!("{}.{}.{}", parts[0], altered_claims, parts[2])).await),
+        F::BadSignature
+    );
+
+    // alg none.
+    let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"rsa-1"}"#);
+    assert_eq!(
+        rejected(verify(&c, format!("{none_header}.{}.", parts[1])).await),
+        F::Unsigned
+    );
+
+    // HS256 "signed" with the provider's public key (algorithm confusion).
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    h.kid = Some(k1.kid().into());
+    let hs = jsonwebtoken::encode(
+        &h,
+        &good,
+        &jsonwebtoken::EncodingKey::from_secret(k1.jwk["n"].as_str().unwrap().as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(
+        rejected(verify(&c, hs).await),
+        F::SymmetricAlgorithm("HS256".into())
+    );
+
+    // An RSA key id under an EC algorithm.
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some(k1.kid().into());
+    let confused = jsonwebtoken::encode(&h, &good, &ec.encoding_key()).unwrap();
+    assert!(matches!(
+        rejected(verify(&c, confused).await),
+        F::KeyMismatch { .. }
+    ));
+
+    let cases: Vec<(Value, fn(&F) -> bool)> = vec![
+        (
+            with(&|c| c["iss"] = json!("https://evil.example.com")),
+            |f| matches!(f, F::WrongIssuer { .. }),
+        ),
+        (with(&|c| c["aud"] = json!("someone-else")), |f| {
+            matches!(f, F::WrongAudience { .. })
+        }),
+        (with(&|c| c["aud"] = json!([CLIENT_ID, "other"])), |f| {
+            *f == F::MissingAzp
+        }),
+        (
+            with(&|c| {
+                c["aud"] = json!([CLIENT_ID, "other"]);
+                c["azp"] = json!("other")
+            }),
+            |f| matches!(f, F::WrongAzp { .. }),
+        ),
+        (
+            with(&|c| {
+                c["exp"] = json!(fake_op::now() - 120);
+            }),
+            |f| matches!(f, F::Expired { .. }),
+        ),
+        (
+            with(&|c| {
+                c["nbf"] = json!(fake_op::now() + 600);
+            }),
+            |f| matches!(f, F::NotYetValid { .. }),
+        ),
+        (
+            with(&|c| {
+                c["iat"] = json!(fake_op::now() + 600);
+            }),
+            |f| matches!(f, F::IssuedInFuture { .. }),
+        ),
+        (
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("sub");
+            }),
+            |f| *f == F::MissingClaim("sub"),
+        ),
+        (
+            with(&|c| c["at_hash"] = json!("AAAAAAAAAAAAAAAAAAAAAA")),
+            |f| *f == F::AtHashMismatch,
+        ),
+        (
+            with(&|c| c["urn:openid:params:jwt:claim:auth_req_id"] = json!("other-req")),
+            |f| *f == F::AuthReqIdMismatch,
+        ),
+    ];
+    for (claims, check) in cases {
+        let f = rejected(verify(&c, k1.sign(&claims)).await);
+        assert!(check(&f), "{claims}: {f:?}");
+        assert!(!f.to_string().is_empty());
+    }
+
+    // The hashes are checked, not just demanded: correct ones pass, absent ones pass.
+    let at_hash = {
+        use sha2::Digest;
+        URL_SAFE_NO_PAD.encode(&sha2::Sha256::digest("at-1")[..16])
+    };
+    let ok = with(&|c| {
+        c["at_hash"] = json!(at_hash);
+        c["urn:openid:params:jwt:claim:auth_req_id"] = json!("req-1")
+    });
+    verify(&c, k1.sign(&ok)).await.unwrap();
+    verify(&c, ec.sign(&good)).await.unwrap();
+}
+
+#[tokio::test]
+async fn string_timestamps_and_small_skews_are_accepted() {
+    let k = key("ed1");
+    let op = FakeOp::start(&[&k]).await;
+    let (c, _) = client_for(&op, basic()).await;
+    let now = fake_op::now();
+    let claims = json!({"iss": op.issuer, "sub": "s", "aud": [CLIENT_ID], "iat": (now + 30).to_string(),
+        "exp": (now + 300).to_string(), "auth_time": now.to_string()});
+    let v = verify(&c, k.sign(&claims)).await.unwrap();
+    assert_eq!(v.algorithm, "EdDSA");
+    assert_eq!(v.standard.auth_time, Some(now));
+}
+
+#[tokio::test]
+async fn an_algorithm_the_provider_does_not_advertise_is_refused() {
+    let k = key("ec1");
+    let op = FakeOp::start(&[&k]).await;
+    op.patch_discovery("id_token_signing_alg_values_supported", json!(["RS256"]));
+    let (c, _) = client_for(&op, basic()).await;
+    assert!(matches!(
+        rejected(verify(&c, k.sign(&op.claims())).await),
+        F::AlgorithmNotAllowed { .. }
+    ));
+}
