@@ -1,8 +1,6 @@
 //! The protocol against an in-process fake provider: exact requests per authentication method,
 //! the poller's timing rules, and every fault a real provider will not produce on demand.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +12,7 @@ use ciba::{
     ValidationFailure as F,
 };
 use serde_json::{Value, json};
-use support::fake_op::{self, CLIENT_ID, CLIENT_SECRET, FakeOp, Reply, key};
+use testkit::fake_op::{self, CLIENT_ID, CLIENT_SECRET, FakeOp, Reply, key};
 
 fn basic() -> ClientAuth {
     ClientAuth::SecretBasic {

@@ -23,7 +23,7 @@ pub struct TestKey {
 }
 
 pub fn key(name: &str) -> TestKey {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
     let pem = std::fs::read_to_string(format!("{dir}{name}.pem")).unwrap();
     let jwk: Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{dir}{name}.jwk.json")).unwrap())
@@ -304,7 +304,7 @@ impl FakeOp {
     }
 }
 
-async fn read_request(sock: &mut TcpStream) -> Option<Recorded> {
+pub(crate) async fn read_request(sock: &mut TcpStream) -> Option<Recorded> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {

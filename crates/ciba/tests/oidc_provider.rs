@@ -1,0 +1,250 @@
+//! The protocol against a real OpenID provider: panva's `oidc-provider` (npm) with CIBA enabled,
+//! started on 127.0.0.1 by each test. The test plays the customer's phone through the OP's
+//! control API: approvals are driven by the test, not by timers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ciba::{
+    AuthRequest, CancelHandle, CibaClient, CibaError, ClientAuth, ClientConfig, ExposeSecret, Hint,
+    Progress, SecretString, SigningKey, Verified,
+};
+use serde_json::json;
+use testkit::fake_op::key;
+use testkit::oidc_op::{BASIC_CLIENT, JWT_CLIENT, OidcOp, OpOptions, PING_CLIENT, POST_CLIENT};
+use testkit::ping_listener::PingListener;
+use tokio::sync::mpsc;
+
+fn secret(client: (&str, &str), post: bool) -> ClientAuth {
+    let (client_id, s) = (client.0.to_owned(), SecretString::from(client.1));
+    if post {
+        ClientAuth::SecretPost {
+            client_id,
+            secret: s,
+        }
+    } else {
+        ClientAuth::SecretBasic {
+            client_id,
+            secret: s,
+        }
+    }
+}
+
+async fn client(op: &OidcOp, auth: ClientAuth) -> CibaClient {
+    CibaClient::discover(ClientConfig::new(op.issuer.clone(), auth))
+        .await
+        .unwrap()
+}
+
+fn request(hint: &str) -> AuthRequest {
+    AuthRequest::new(Hint::LoginHint(hint.into()))
+        .scopes(["openid", "profile"])
+        .binding_message("Desk 4711")
+}
+
+/// Starts a verification, lets the customer approve after the provider has answered
+/// `authorization_pending` at least once, and returns the verified result.
+async fn approve_after_pending(op: &OidcOp, c: &CibaClient, req: AuthRequest) -> Verified {
+    let pending = c.request(&req).await.unwrap();
+    let id = pending
+        .acknowledgement
+        .auth_req_id()
+        .expose_secret()
+        .to_owned();
+    assert_eq!(
+        pending.acknowledgement.interval,
+        Some(Duration::from_secs(1))
+    );
+    let listed = op.requests(&[("auth_req_id", &id)]).await;
+    assert_eq!(listed[0]["status"], "pending");
+    assert_eq!(listed[0]["binding_message"], "Desk 4711");
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let cancel = CancelHandle::new();
+    let report = move |p| {
+        let _ = tx.send(p);
+    };
+    let wait = c.wait(pending, &cancel, &report);
+    let approve = async {
+        // The second "waiting" comes after a poll that was answered authorization_pending.
+        let mut waits = 0;
+        while let Some(p) = rx.recv().await {
+            if matches!(p, Progress::Waiting { .. }) {
+                waits += 1;
+                if waits == 2 {
+                    op.approve(&id).await;
+                    break;
+                }
+            }
+        }
+    };
+    let (v, ()) = tokio::join!(wait, approve);
+    v.unwrap()
+}
+
+#[tokio::test]
+async fn client_secret_basic_rs256_pending_then_approved() {
+    let op = OidcOp::start(OpOptions::default()).await;
+    let c = client(&op, secret(BASIC_CLIENT, false)).await;
+    assert!(c.metadata().supports_mode("poll") && c.metadata().supports_mode("ping"));
+    let v = approve_after_pending(&op, &c, request("alice")).await;
+    assert_eq!(v.id_token.algorithm, "RS256");
+    let s = &v.id_token.standard;
+    assert_eq!(
+        (s.iss.as_str(), s.sub.as_str()),
+        (op.issuer.as_str(), "alice")
+    );
+    assert_eq!(s.aud, ["basic-client"]);
+    assert_eq!(s.name.as_deref(), Some("Alice Andersson"));
+    assert_eq!(s.email.as_deref(), Some("alice@example.com"));
+    assert!(v.tokens.access_token.is_some());
+}
+
+#[tokio::test]
+async fn client_secret_post_es256_with_provider_claims() {
+    let op = OidcOp::start(OpOptions::default()).await;
+    let c = client(&op, secret(POST_CLIENT, true)).await;
+    let v = approve_after_pending(&op, &c, request("197010104327")).await;
+    assert_eq!(v.id_token.algorithm, "ES256");
+    assert_eq!(v.id_token.claims["ssn"], "197010104327");
+    assert_eq!(v.id_token.standard.name.as_deref(), Some("Sven Svensson"));
+}
+
+#[tokio::test]
+async fn private_key_jwt_with_rsa_and_ec_assertions() {
+    let (rsa, ec, mut pss) = (key("rsa1"), key("ec1"), key("rsa2"));
+    // A published key is bound to its algorithm, so PS256 gets a key of its own.
+    pss.jwk["alg"] = json!("PS256");
+    pss.jwk["kid"] = json!("rsa-2-pss");
+    let jwks = json!({"keys": [rsa.jwk, ec.jwk, pss.jwk]});
+    let op = OidcOp::start(OpOptions {
+        client_jwks: Some(jwks),
+        ..Default::default()
+    })
+    .await;
+    for (k, alg) in [(&rsa, "RS256"), (&pss, "PS256"), (&ec, "ES256")] {
+        let signing = SigningKey::from_pem(
+            &SecretString::from(k.pem.clone()),
+            Some(alg),
+            Some(k.kid().into()),
+        )
+        .unwrap();
+        let c = client(
+            &op,
+            ClientAuth::PrivateKeyJwt {
+                client_id: JWT_CLIENT.into(),
+                key: signing,
+            },
+        )
+        .await;
+        let v = approve_after_pending(&op, &c, request("bob@example.com")).await;
+        assert_eq!(v.id_token.standard.sub, "bob", "with a {alg} assertion");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_invalid_client() {
+    let op = OidcOp::start(OpOptions::default()).await;
+    let c = client(&op, secret(("basic-client", "wrong"), false)).await;
+    let e = c.request(&request("alice")).await.unwrap_err();
+    assert!(matches!(e, CibaError::InvalidClient(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn the_customer_denies() {
+    let op = OidcOp::start(OpOptions::default()).await;
+    let c = client(&op, secret(BASIC_CLIENT, false)).await;
+    let pending = c.request(&request("alice")).await.unwrap();
+    op.deny(pending.acknowledgement.auth_req_id().expose_secret())
+        .await;
+    let e = c
+        .wait(pending, &CancelHandle::new(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CibaError::AuthorizationDenied(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn nobody_answers_and_the_request_expires() {
+    let op = OidcOp::start(OpOptions::default()).await;
+    let c = client(&op, secret(BASIC_CLIENT, false)).await;
+    let pending = c
+        .request(&request("alice").requested_expiry(2))
+        .await
+        .unwrap();
+    assert_eq!(pending.acknowledgement.expires_in, Duration::from_secs(2));
+    let e = c
+        .wait(pending, &CancelHandle::new(), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CibaError::Expired), "{e:?}");
+}
+
+#[tokio::test]
+async fn request_errors_from_the_provider() {
+    let op = OidcOp::start(OpOptions::default()).await;
+    let c = client(&op, secret(BASIC_CLIENT, false)).await;
+    let e = c.request(&request("nobody@example.com")).await.unwrap_err();
+    assert!(matches!(e, CibaError::UnknownUserId(_)), "{e:?}");
+    let e = c
+        .request(&request("alice").binding_message("x".repeat(65)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CibaError::InvalidBindingMessage(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn login_hint_token_names_the_user() {
+    let op = OidcOp::start(OpOptions::default()).await;
+    let c = client(&op, secret(BASIC_CLIENT, false)).await;
+    let req = AuthRequest::new(Hint::LoginHintToken(json!({"sub": "alice"}).to_string()))
+        .binding_message("Desk 4711");
+    let pending = c.request(&req).await.unwrap();
+    op.approve(pending.acknowledgement.auth_req_id().expose_secret())
+        .await;
+    let v = c
+        .wait(pending, &CancelHandle::new(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(v.id_token.standard.sub, "alice");
+}
+
+#[tokio::test]
+async fn ping_mode_fetches_the_token_when_notified() {
+    let mut listener = PingListener::start().await;
+    let op = OidcOp::start(OpOptions {
+        ping_endpoint: Some(listener.url.clone()),
+        interval: Some(5),
+        ..Default::default()
+    })
+    .await;
+    let c = Arc::new(client(&op, secret(PING_CLIENT, false)).await);
+    let req =
+        request("alice").client_notification_token(SecretString::from("ping-token-0123456789"));
+    let pending = c.request(&req).await.unwrap();
+    let gate = pending.ping_gate().unwrap();
+    let id = pending
+        .acknowledgement
+        .auth_req_id()
+        .expose_secret()
+        .to_owned();
+    let started = std::time::Instant::now();
+    let c2 = c.clone();
+    let waiting =
+        tokio::spawn(async move { c2.wait(pending, &CancelHandle::new(), &|_| {}).await });
+    op.approve(&id).await;
+    let n = tokio::time::timeout(Duration::from_secs(10), listener.received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.bearer, "ping-token-0123456789");
+    gate.accept(&n.bearer, &n.body).unwrap();
+    let v = waiting.await.unwrap().unwrap();
+    assert_eq!(v.id_token.standard.sub, "alice");
+    // The poll fallback in ping mode is 3 × 5 s; the ping ended the wait long before.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}

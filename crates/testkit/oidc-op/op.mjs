@@ -1,0 +1,571 @@
+// Test OpenID Provider with CIBA for the CIBA Desk test suite.
+//
+// Built on panva's oidc-provider (pinned in package.json). Start with
+// `node op.mjs`; when ready it prints ONE line of JSON to stdout:
+//   {"issuer":"http://127.0.0.1:PORT","control":"http://127.0.0.1:PORT/_test"}
+// Everything else goes to stderr. See README.md for the env vars and the
+// control API (/_test) that plays the role of the end-user's phone.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+
+// oidc-provider prints NOTICEs with console.info; stdout is reserved for the
+// ready line, so route every console method to stderr *before* loading it.
+for (const m of ['log', 'info', 'debug']) console[m] = console.error;
+
+const { default: Provider, errors } = await import('oidc-provider');
+
+// ---------------------------------------------------------------- settings
+
+const HOST = '127.0.0.1';
+const PORT = envInt('OP_PORT', 0);
+const INTERVAL = envInt('OP_INTERVAL', 1); // seconds, returned in the ack
+const MAX_EXPIRY = envInt('OP_EXPIRES_IN', 600, 1); // default/max auth_req_id lifetime
+const SLOW_DOWN = process.env.OP_SLOW_DOWN === '1'; // emulate slow_down (off by default)
+const BINDING_MESSAGE_MAX = 64;
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+// Expired artefacts are kept this long past `exp` so a late poll gets
+// `expired_token` instead of `invalid_grant` ("not found").
+const EXPIRED_GRACE_MS = 10 * 60 * 1000;
+
+function envInt(name, dflt, min = 0) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) {
+    console.error(`op: ${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- lifetime
+
+function shutdown(code = 0) {
+  process.exit(code);
+}
+process.on('SIGTERM', () => shutdown(0));
+process.on('SIGINT', () => shutdown(0));
+
+// Exit when the parent closes our stdin, so the OP never outlives the test
+// that spawned it. Only watched when stdin is a pipe/socket (what a parent
+// process with piped stdin gives us); /dev/null or a TTY is not watched.
+// OP_WATCH_STDIN=1 forces watching, OP_WATCH_STDIN=0 disables it.
+{
+  let watch;
+  if (process.env.OP_WATCH_STDIN === '1') watch = true;
+  else if (process.env.OP_WATCH_STDIN === '0') watch = false;
+  else {
+    try {
+      const st = fs.fstatSync(0);
+      watch = st.isFIFO() || st.isSocket();
+    } catch {
+      watch = false;
+    }
+  }
+  if (watch) {
+    process.stdin.on('data', () => {});
+    process.stdin.on('end', () => shutdown(0));
+    process.stdin.on('close', () => shutdown(0));
+    process.stdin.on('error', () => shutdown(0));
+    process.stdin.resume();
+  }
+}
+
+// ---------------------------------------------------------------- accounts
+
+const PEOPLE = [
+  {
+    hints: ['alice'],
+    claims: {
+      sub: 'alice',
+      name: 'Alice Andersson',
+      given_name: 'Alice',
+      family_name: 'Andersson',
+      email: 'alice@example.com',
+      email_verified: true,
+    },
+  },
+  {
+    hints: ['bob@example.com'],
+    claims: {
+      sub: 'bob',
+      name: 'Bob Berg',
+      given_name: 'Bob',
+      family_name: 'Berg',
+      email: 'bob@example.com',
+      email_verified: true,
+    },
+  },
+  {
+    hints: ['197010104327'],
+    claims: {
+      sub: 'se-197010104327',
+      name: 'Sven Svensson',
+      given_name: 'Sven',
+      family_name: 'Svensson',
+      ssn: '197010104327',
+    },
+  },
+];
+const BY_SUB = new Map(PEOPLE.map((p) => [p.claims.sub, p]));
+const BY_HINT = new Map(PEOPLE.flatMap((p) => p.hints.map((h) => [h, p])));
+
+async function findAccount(_ctx, sub) {
+  const person = BY_SUB.get(sub);
+  if (!person) return undefined;
+  return {
+    accountId: sub,
+    // oidc-provider filters these by the granted scopes/claims.
+    async claims() {
+      return { ...person.claims };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- keys
+
+function signingKeys() {
+  const tag = crypto.randomBytes(4).toString('hex');
+  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  return [
+    { ...rsa.export({ format: 'jwk' }), kid: `rsa-${tag}`, use: 'sig', alg: 'RS256' },
+    { ...ec.export({ format: 'jwk' }), kid: `ec-${tag}`, use: 'sig', alg: 'ES256' },
+  ];
+}
+
+// ---------------------------------------------------------------- adapter
+
+// In-memory storage adapter. Unlike oidc-provider's bundled memory adapter
+// it keeps entries for EXPIRED_GRACE_MS after they expire, so polling an
+// expired auth_req_id yields `expired_token` (the grant handler checks
+// expiry itself) rather than "not found".
+const store = new Map(); // `${model}:${id}` -> { payload, expiresAt }
+const lastPoll = new Map(); // auth_req_id -> ms of last poll (slow_down emulation)
+
+function sweep() {
+  const now = Date.now();
+  for (const [key, entry] of store) {
+    if (entry.expiresAt + EXPIRED_GRACE_MS < now) store.delete(key);
+  }
+}
+
+class TestAdapter {
+  constructor(model) {
+    this.model = model;
+  }
+
+  key(id) {
+    return `${this.model}:${id}`;
+  }
+
+  get(id) {
+    const entry = store.get(this.key(id));
+    if (!entry) return undefined;
+    if (entry.expiresAt + EXPIRED_GRACE_MS < Date.now()) {
+      store.delete(this.key(id));
+      return undefined;
+    }
+    return entry.payload;
+  }
+
+  async upsert(id, payload, expiresIn) {
+    sweep();
+    const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Infinity;
+    store.set(this.key(id), { payload, expiresAt });
+  }
+
+  async find(id) {
+    const payload = this.get(id);
+    if (SLOW_DOWN && payload && this.model === 'BackchannelAuthenticationRequest') {
+      checkPollRate(id, payload);
+    }
+    return payload;
+  }
+
+  async findByUid(uid) {
+    for (const [key, { payload }] of store) {
+      if (key.startsWith(`${this.model}:`) && payload.uid === uid) return payload;
+    }
+    return undefined;
+  }
+
+  async findByUserCode(userCode) {
+    for (const [key, { payload }] of store) {
+      if (key.startsWith(`${this.model}:`) && payload.userCode === userCode) return payload;
+    }
+    return undefined;
+  }
+
+  async consume(id) {
+    const payload = this.get(id);
+    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) {
+    store.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId) {
+    for (const [key, { payload }] of store) {
+      if (payload.grantId === grantId) store.delete(key);
+    }
+  }
+}
+
+// Optional (OP_SLOW_DOWN=1): answer `slow_down` to a token-endpoint poll of a
+// still-pending request that arrives less than INTERVAL seconds after the
+// previous poll (or after the acknowledgement). oidc-provider itself never
+// sends slow_down for CIBA.
+function checkPollRate(id, payload) {
+  const ctx = Provider.ctx;
+  if (ctx?.oidc?.route !== 'token') return;
+  const now = Date.now();
+  const previous = lastPoll.get(id) ?? payload.iat * 1000; // set at ack time
+  lastPoll.set(id, now);
+  const pending = !payload.grantId && !payload.error;
+  const expired = payload.exp * 1000 <= now;
+  if (pending && !expired && now - previous < INTERVAL * 1000 - 50) {
+    throw new errors.SlowDown(`poll again in no less than ${INTERVAL} s`);
+  }
+}
+
+// ---------------------------------------------------------------- CIBA
+
+// auth_req_id (== BackchannelAuthenticationRequest jti) -> record
+const requests = new Map();
+
+async function processLoginHint(_ctx, loginHint) {
+  return BY_HINT.get(loginHint)?.claims.sub; // undefined -> unknown_user_id
+}
+
+async function processLoginHintToken(_ctx, loginHintToken) {
+  // Test format: a JSON object string, {"sub":"alice"} or {"login_hint":"alice"}.
+  let parsed;
+  try {
+    parsed = JSON.parse(loginHintToken);
+  } catch {
+    throw new errors.InvalidRequest('login_hint_token must be a JSON object like {"sub":"alice"}');
+  }
+  if (parsed === null || typeof parsed !== 'object') {
+    throw new errors.InvalidRequest('login_hint_token must be a JSON object like {"sub":"alice"}');
+  }
+  if (typeof parsed.sub === 'string' && BY_SUB.has(parsed.sub)) return parsed.sub;
+  if (typeof parsed.login_hint === 'string') return processLoginHint(_ctx, parsed.login_hint);
+  return undefined;
+}
+
+async function validateBindingMessage(_ctx, bindingMessage) {
+  if (bindingMessage === undefined) return;
+  if ([...bindingMessage].length > BINDING_MESSAGE_MAX) {
+    throw new errors.InvalidBindingMessage(
+      `binding_message must not exceed ${BINDING_MESSAGE_MAX} characters`,
+    );
+  }
+}
+
+async function triggerAuthenticationDevice(_ctx, request, account, client) {
+  const p = request.params ?? {};
+  let loginHint = p.login_hint;
+  if (loginHint === undefined && p.login_hint_token !== undefined) loginHint = p.login_hint_token;
+  if (loginHint === undefined && p.id_token_hint !== undefined) loginHint = 'id_token_hint';
+  const record = {
+    view: {
+      auth_req_id: request.jti,
+      client_id: client.clientId,
+      login_hint: loginHint ?? null,
+      sub: account.accountId,
+      binding_message: p.binding_message ?? null,
+      scope: request.scope,
+      status: 'pending',
+      expires_at: Math.floor(Date.now() / 1000) + request.expiration,
+    },
+  };
+  requests.set(request.jti, record);
+  lastPoll.set(request.jti, Date.now());
+  console.error(`op: CIBA request ${request.jti} client=${client.clientId} sub=${account.accountId} scope="${request.scope}"`);
+}
+
+// ---------------------------------------------------------------- clients
+
+function cibaClient(extra) {
+  return {
+    grant_types: [CIBA_GRANT],
+    response_types: [],
+    redirect_uris: [],
+    backchannel_token_delivery_mode: 'poll',
+    ...extra,
+  };
+}
+
+const clients = [
+  cibaClient({
+    client_id: 'basic-client',
+    client_secret: 'basic-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
+  }),
+  cibaClient({
+    client_id: 'post-client',
+    client_secret: 'post-secret',
+    token_endpoint_auth_method: 'client_secret_post',
+    id_token_signed_response_alg: 'ES256',
+  }),
+];
+
+if (process.env.OP_CLIENT_JWKS) {
+  let jwks;
+  try {
+    jwks = JSON.parse(process.env.OP_CLIENT_JWKS);
+  } catch (err) {
+    console.error(`op: OP_CLIENT_JWKS is not valid JSON: ${err.message}`);
+    process.exit(2);
+  }
+  clients.push(cibaClient({
+    client_id: 'jwt-client',
+    token_endpoint_auth_method: 'private_key_jwt',
+    // token_endpoint_auth_signing_alg left unset: any of
+    // clientAuthSigningAlgValues (RS256, PS256, ES256) is accepted.
+    id_token_signed_response_alg: 'RS256',
+    jwks,
+  }));
+}
+
+// oidc-provider's client schema requires backchannel_client_notification_endpoint
+// to be https (as the CIBA spec says). For loopback http endpoints we register
+// the https form of the URL and the custom `fetch` below sends the ping to the
+// real http URL. (The same `fetch` also drops oidc-provider's SSRF-protecting
+// dispatcher, which would otherwise refuse to connect to 127.0.0.1.)
+const pingRewrite = new Map(); // registered https href -> real http href
+if (process.env.OP_PING_ENDPOINT) {
+  let endpoint;
+  try {
+    endpoint = new URL(process.env.OP_PING_ENDPOINT);
+  } catch {
+    console.error(`op: OP_PING_ENDPOINT is not a URL: ${process.env.OP_PING_ENDPOINT}`);
+    process.exit(2);
+  }
+  let registered = endpoint.href;
+  if (endpoint.protocol === 'http:') {
+    const https = new URL(endpoint.href);
+    https.protocol = 'https:';
+    if (https.port === '') https.port = '80'; // keep the real port
+    registered = https.href;
+    pingRewrite.set(registered, endpoint.href);
+  }
+  clients.push(cibaClient({
+    client_id: 'ping-client',
+    client_secret: 'ping-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
+    backchannel_token_delivery_mode: 'ping',
+    backchannel_client_notification_endpoint: registered,
+  }));
+}
+
+async function testFetch(url, options) {
+  const href = String(url);
+  const target = pingRewrite.get(href) ?? href;
+  delete options.dispatcher;
+  console.error(`op: outgoing ${options.method ?? 'GET'} ${target}`);
+  return globalThis.fetch(target, options);
+}
+
+// ---------------------------------------------------------------- provider
+
+const server = http.createServer();
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(PORT, HOST, resolve);
+});
+const { port } = server.address();
+const issuer = `http://${HOST}:${port}`;
+
+const provider = new Provider(issuer, {
+  adapter: TestAdapter,
+  clients,
+  findAccount,
+  jwks: { keys: signingKeys() },
+  cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+  enabledJWA: {
+    clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256'],
+    idTokenSigningAlgValues: ['RS256', 'ES256'],
+  },
+  // Identity claims go into the ID token itself (the client doesn't call
+  // userinfo). For test convenience `profile` also carries email and ssn.
+  conformIdTokenClaims: false,
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'given_name', 'family_name', 'email', 'email_verified', 'ssn'],
+    email: ['email', 'email_verified'],
+  },
+  features: {
+    devInteractions: { enabled: false },
+    rpInitiatedLogout: { enabled: false },
+    pushedAuthorizationRequests: { enabled: false },
+    ciba: {
+      enabled: true,
+      deliveryModes: ['poll', 'ping'],
+      processLoginHint,
+      processLoginHintToken,
+      validateBindingMessage,
+      validateRequestContext: async () => {},
+      verifyUserCode: async () => {},
+      triggerAuthenticationDevice,
+    },
+  },
+  ttl: {
+    // Same rule as oidc-provider's default: requested_expiry, capped.
+    BackchannelAuthenticationRequest(ctx) {
+      const requested = +(ctx?.oidc?.params?.requested_expiry ?? NaN);
+      return Number.isSafeInteger(requested) && requested > 0
+        ? Math.min(requested, MAX_EXPIRY)
+        : MAX_EXPIRY;
+    },
+    AccessToken: 600,
+    Grant: 600,
+    IdToken: 600,
+  },
+  fetch: testFetch,
+  renderError(ctx, out) {
+    ctx.type = 'json';
+    ctx.body = out;
+  },
+});
+
+// oidc-provider validates static clients lazily (on first use); do it now so
+// a bad OP_CLIENT_JWKS / OP_PING_ENDPOINT fails at startup, not mid-test.
+for (const { client_id: id } of clients) {
+  try {
+    await provider.Client.find(id);
+  } catch (err) {
+    console.error(`op: invalid client ${id}: ${err.error_description ?? err.message}`);
+    process.exit(2);
+  }
+}
+
+// oidc-provider's acknowledgement has only auth_req_id and expires_in; add
+// the polling interval (CIBA §7.3) here.
+provider.use(async (ctx, next) => {
+  await next();
+  if (
+    ctx.oidc?.route === 'backchannel_authentication'
+    && ctx.status === 200
+    && ctx.body && typeof ctx.body === 'object' && ctx.body.auth_req_id
+  ) {
+    ctx.body = { ...ctx.body, interval: INTERVAL };
+  }
+});
+
+provider.on('server_error', (_ctx, err) => console.error('op: server_error', err));
+provider.on('backchannel_authentication.error', (_ctx, err) => console.error(`op: backchannel error ${err.error}: ${err.error_description}`));
+provider.on('grant.error', (_ctx, err) => {
+  if (err.error !== 'authorization_pending') console.error(`op: token error ${err.error}: ${err.error_description}`);
+});
+
+// ---------------------------------------------------------------- control API
+
+function sendJson(res, status, body) {
+  const data = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(data),
+    'cache-control': 'no-store',
+  });
+  res.end(data);
+}
+
+async function approve(request) {
+  const grant = new provider.Grant({ clientId: request.clientId, accountId: request.accountId });
+  grant.addOIDCScope(request.scope);
+  // Claims asked for with the `claims` request parameter, if any.
+  const requested = new Set();
+  for (const container of ['id_token', 'userinfo']) {
+    for (const claim of Object.keys(request.claims?.[container] ?? {})) requested.add(claim);
+  }
+  if (requested.size) grant.addOIDCClaims([...requested]);
+  await grant.save();
+  await provider.backchannelResult(request, grant, {
+    authTime: Math.floor(Date.now() / 1000),
+  });
+}
+
+async function deny(request) {
+  await provider.backchannelResult(
+    request,
+    new errors.AccessDenied('end-user denied the authentication request'),
+  );
+}
+
+async function control(req, res, path) {
+  if (path === '/requests' || path === '/requests/') {
+    if (req.method !== 'GET') return sendJson(res, 405, { error: 'method not allowed' });
+    const filter = new URL(req.url, issuer).searchParams;
+    const list = [...requests.values()].map((r) => r.view).filter((v) => {
+      for (const [k, val] of filter) if (String(v[k]) !== val) return false;
+      return true;
+    });
+    return sendJson(res, 200, list);
+  }
+
+  const m = /^\/requests\/([^/]+)(?:\/(approve|deny))?$/.exec(path);
+  if (!m) return sendJson(res, 404, { error: 'not found' });
+  const id = decodeURIComponent(m[1]);
+  const action = m[2];
+  const record = requests.get(id);
+  if (!record) return sendJson(res, 404, { error: 'unknown auth_req_id', auth_req_id: id });
+
+  if (!action) {
+    if (req.method !== 'GET') return sendJson(res, 405, { error: 'method not allowed' });
+    return sendJson(res, 200, record.view);
+  }
+  if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+  req.resume(); // any body is ignored
+  if (record.view.status !== 'pending') {
+    return sendJson(res, 409, { error: `request already ${record.view.status}` });
+  }
+  const status = action === 'approve' ? 'approved' : 'denied';
+  record.view.status = status; // claim it now; concurrent calls get 409
+  // Reload the stored request: it carries the real iat/exp, so completing it
+  // neither extends its lifetime nor resurrects an expired one.
+  const request = await provider.BackchannelAuthenticationRequest.find(id, {
+    ignoreExpiration: true,
+  });
+  if (!request || request.isExpired) {
+    record.view.status = 'pending';
+    return sendJson(res, 409, { error: 'request expired' });
+  }
+
+  try {
+    await (action === 'approve' ? approve(request) : deny(request));
+  } catch (err) {
+    if (request.grantId || request.error) {
+      // The result was stored; only the ping notification failed.
+      console.error(`op: ping for ${id} failed: ${err.message}`);
+      return sendJson(res, 200, { ok: true, ping_error: err.message });
+    }
+    record.view.status = 'pending';
+    console.error(`op: ${action} ${id} failed`, err);
+    return sendJson(res, 500, { error: err.message });
+  }
+  console.error(`op: ${action} ${id}`);
+  return sendJson(res, 200, { ok: true });
+}
+
+const oidc = provider.callback();
+server.on('request', (req, res) => {
+  const path = req.url.split('?')[0];
+  if (path === '/_test' || path.startsWith('/_test/')) {
+    control(req, res, path.slice('/_test'.length)).catch((err) => {
+      console.error('op: control API error', err);
+      if (!res.headersSent) sendJson(res, 500, { error: err.message });
+    });
+    return;
+  }
+  oidc(req, res);
+});
+
+process.stdout.write(`${JSON.stringify({ issuer, control: `${issuer}/_test` })}\n`);

@@ -1,0 +1,7 @@
+//! What the test suites of the other crates share: providers to test against.
+//! - [`fake_op`]: an in-process fake that can misbehave on demand.
+//! - [`oidc_op`]: the real thing, panva's `oidc-provider` (npm), started on loopback.
+
+pub mod fake_op;
+pub mod oidc_op;
+pub mod ping_listener;

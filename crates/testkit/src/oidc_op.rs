@@ -1,0 +1,134 @@
+//! Starts the real test OpenID provider (`oidc-op/op.mjs`, panva's `oidc-provider` from npm)
+//! on 127.0.0.1 and plays the customer's phone through its `/_test` control API.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The clients `op.mjs` registers: (client_id, secret).
+pub const BASIC_CLIENT: (&str, &str) = ("basic-client", "basic-secret");
+pub const POST_CLIENT: (&str, &str) = ("post-client", "post-secret");
+pub const JWT_CLIENT: &str = "jwt-client";
+pub const PING_CLIENT: (&str, &str) = ("ping-client", "ping-secret");
+
+#[derive(Debug, Default, Clone)]
+pub struct OpOptions {
+    /// Public JWKS of the `jwt-client` (enables that client).
+    pub client_jwks: Option<Value>,
+    /// Notification endpoint of the `ping-client` (enables that client).
+    pub ping_endpoint: Option<String>,
+    /// The `interval` the OP puts in acknowledgements (default 1 s).
+    pub interval: Option<u32>,
+}
+
+pub struct OidcOp {
+    pub issuer: String,
+    control: String,
+    http: reqwest::Client,
+    // Held for its lifetime: dropping it kills the OP (kill_on_drop), and the OP also exits
+    // when its stdin closes, so no OP outlives the test that started it.
+    _child: Child,
+}
+
+pub fn op_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/oidc-op"))
+}
+
+impl OidcOp {
+    pub async fn start(opts: OpOptions) -> Self {
+        let dir = op_dir();
+        assert!(
+            dir.join("node_modules/oidc-provider").is_dir(),
+            "the test OP's npm packages are missing: run `npm install --no-audit --no-fund` in {} \
+             (the README's test command does this)",
+            dir.display()
+        );
+        let mut cmd = Command::new("node");
+        cmd.arg("op.mjs")
+            .current_dir(&dir)
+            .env("OP_WATCH_STDIN", "1")
+            .env("OP_INTERVAL", opts.interval.unwrap_or(1).to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(j) = &opts.client_jwks {
+            cmd.env("OP_CLIENT_JWKS", j.to_string());
+        }
+        if let Some(p) = &opts.ping_endpoint {
+            cmd.env("OP_PING_ENDPOINT", p);
+        }
+        let mut child = cmd
+            .spawn()
+            .expect("node must be installed to run the test OP");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the test OP did not start within 30 s")
+            .unwrap()
+            .expect("the test OP exited before it was ready (see its stderr above)");
+        let ready: Value = serde_json::from_str(&ready).expect("the OP's ready line is JSON");
+        Self {
+            issuer: ready["issuer"].as_str().unwrap().to_owned(),
+            control: ready["control"].as_str().unwrap().to_owned(),
+            http: reqwest::Client::new(),
+            _child: child,
+        }
+    }
+
+    /// Requests the OP has received, oldest first, filtered by exact field values.
+    pub async fn requests(&self, filter: &[(&str, &str)]) -> Vec<Value> {
+        let url =
+            url::Url::parse_with_params(&format!("{}/requests", self.control), filter).unwrap();
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until a pending request for `login_hint` arrives and returns its `auth_req_id`.
+    pub async fn wait_for_pending(&self, login_hint: &str) -> String {
+        for _ in 0..300 {
+            if let Some(r) = self
+                .requests(&[("login_hint", login_hint), ("status", "pending")])
+                .await
+                .first()
+            {
+                return r["auth_req_id"].as_str().unwrap().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no pending request for {login_hint} reached the test OP within 15 s");
+    }
+
+    pub async fn approve(&self, auth_req_id: &str) {
+        self.decide(auth_req_id, "approve").await
+    }
+
+    pub async fn deny(&self, auth_req_id: &str) {
+        self.decide(auth_req_id, "deny").await
+    }
+
+    async fn decide(&self, auth_req_id: &str, what: &str) {
+        let resp = self
+            .http
+            .post(format!("{}/requests/{auth_req_id}/{what}", self.control))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "{what} failed: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+}
