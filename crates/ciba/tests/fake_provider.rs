@@ -14,6 +14,9 @@ use ciba::{
 use serde_json::{Value, json};
 use testkit::fake_op::{self, CLIENT_ID, CLIENT_SECRET, FakeOp, Reply, key};
 
+type IsError = fn(&CibaError) -> bool;
+type IsFailure = fn(&F) -> bool;
+
 fn basic() -> ClientAuth {
     ClientAuth::SecretBasic {
         client_id: CLIENT_ID.into(),
@@ -519,7 +522,7 @@ async fn malformed_json_is_not_a_token() {
 
 #[tokio::test]
 async fn every_backchannel_error_keeps_its_own_variant_and_description() {
-    let cases: [(&str, u16, fn(&CibaError) -> bool); 10] = [
+    let cases: [(&str, u16, IsError); 10] = [
         ("invalid_request", 400, |e| {
             matches!(e, CibaError::InvalidRequest(_))
         }),
@@ -705,7 +708,7 @@ async fn forged_and_altered_tokens_are_rejected_by_the_right_check() {
         F::KeyMismatch { .. }
     ));
 
-    let cases: Vec<(Value, fn(&F) -> bool)> = vec![
+    let cases: Vec<(Value, IsFailure)> = vec![
         (
             with(&|c| c["iss"] = json!("https://evil.example.com")),
             |f| matches!(f, F::WrongIssuer { .. }),
