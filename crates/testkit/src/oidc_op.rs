@@ -67,9 +67,9 @@ impl OidcOp {
             .expect("node must be installed to run the test OP");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
             .await
-            .expect("the test OP did not start within 30 s")
+            .expect("the test OP did not start within 60 s")
             .unwrap()
             .expect("the test OP exited before it was ready (see its stderr above)");
         let ready: Value = serde_json::from_str(&ready).expect("the OP's ready line is JSON");
