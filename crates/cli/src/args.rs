@@ -25,6 +25,24 @@ pub enum Command {
     },
     /// Run one verification: send the request, wait for the customer, verify the ID token.
     Verify(Box<VerifyArgs>),
+    /// Run the built-in sandbox provider (a CIBA OpenID provider for training and tests).
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = sandbox::DEFAULT_PORT)]
+    pub port: u16,
+    /// Decide every request automatically: approve or deny.
+    #[arg(long, requires = "after")]
+    pub auto: Option<String>,
+    /// Seconds to wait before the automatic decision.
+    #[arg(long, requires = "auto")]
+    pub after: Option<u64>,
+    /// Where the sandbox keeps its signing key (default: the platform data directory).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

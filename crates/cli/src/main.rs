@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         match cli.command {
             args::Command::Discover { issuer } => cmd::discover::run(&issuer).await,
             args::Command::Verify(a) => cmd::verify::run(*a).await,
+            args::Command::Sandbox(a) => cmd::sandbox::run(a).await,
         }
     });
     ExitCode::from(code)

@@ -1,2 +1,3 @@
 pub mod discover;
+pub mod sandbox;
 pub mod verify;

@@ -1,0 +1,66 @@
+//! `ciba-desk sandbox`: the built-in training provider, standalone, until Ctrl-C.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sandbox::{AutoDecision, Decision, SandboxConfig};
+
+use crate::args::SandboxArgs;
+use crate::exit;
+
+/// The platform data directory (overridable with CIBA_DESK_DATA_DIR for scripts and tests).
+pub fn data_dir() -> Option<PathBuf> {
+    std::env::var_os("CIBA_DESK_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "ciba-desk").map(|d| d.data_dir().to_path_buf())
+        })
+}
+
+pub async fn run(a: SandboxArgs) -> u8 {
+    let Some(dir) = a.data_dir.clone().or_else(data_dir) else {
+        eprintln!("error: no data directory could be determined; pass --data-dir");
+        return exit::USAGE;
+    };
+    let mut config = SandboxConfig::new(dir).port(a.port);
+    if let (Some(decision), Some(after)) = (&a.auto, a.after) {
+        match decision.parse::<Decision>() {
+            Ok(decision) => {
+                config = config.auto(AutoDecision {
+                    decision,
+                    after: Duration::from_secs(after),
+                })
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        }
+    }
+    let sb = match sandbox::start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    eprintln!(
+        "CIBA Desk sandbox provider (not a real identity provider) at {}",
+        sb.issuer()
+    );
+    eprintln!("  the customer's phone: {}", sb.device_url());
+    eprintln!(
+        "  client id {} / secret {} (public training credentials)",
+        sandbox::CLIENT_ID,
+        sandbox::CLIENT_SECRET
+    );
+    eprintln!("  test persons:");
+    for p in sandbox::persons() {
+        eprintln!("    {:<20} {}", p.login_hint, p.name);
+    }
+    // The issuer on stdout, alone on its line, for scripts that start the sandbox.
+    println!("{}", sb.issuer());
+    let _ = tokio::signal::ctrl_c().await;
+    sb.shutdown().await;
+    exit::VERIFIED
+}

@@ -1,0 +1,73 @@
+//! A JSON control API for tests and automation: `GET /sandbox/requests` lists waiting
+//! requests, `POST /sandbox/requests/{id}/approve|deny` answers one.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{App, short_id, unix_now};
+use crate::config::Decision;
+use crate::state::DecideError;
+
+pub(crate) async fn list(State(app): State<Arc<App>>) -> Json<Value> {
+    let issuer = &app.issuer;
+    let requests: Vec<Value> = app
+        .requests
+        .pending(Instant::now())
+        .into_iter()
+        .map(|v| {
+            json!({
+                "auth_req_id": v.auth_req_id,
+                "login_hint": v.person.masked_hint(),
+                "sub": v.person.sub,
+                "name": v.person.name,
+                "binding_message": v.binding_message,
+                "expires_in_s": v.expires_in.as_secs(),
+                "pickup_url": format!("{issuer}/identity/ciba?requestId={}", v.auth_req_id),
+            })
+        })
+        .collect();
+    Json(json!({ "requests": requests }))
+}
+
+pub(crate) async fn decide(
+    State(app): State<Arc<App>>,
+    Path((id, decision)): Path<(String, String)>,
+) -> Response {
+    let Ok(decision) = decision.parse::<Decision>() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "use .../approve or .../deny",
+        );
+    };
+    match app
+        .requests
+        .decide(&id, decision, Instant::now(), unix_now())
+    {
+        Ok(person) => {
+            tracing::info!(auth_req_id = %short_id(&id), person = person.sub, %decision, "decided through the control API");
+            let status = match decision {
+                Decision::Approve => "approved",
+                Decision::Deny => "denied",
+            };
+            Json(json!({"auth_req_id": id, "status": status, "sub": person.sub})).into_response()
+        }
+        Err(DecideError::Unknown) => error(StatusCode::NOT_FOUND, "not_found", "no such request"),
+        Err(DecideError::Expired) => error(StatusCode::GONE, "expired", "the request has expired"),
+        Err(DecideError::AlreadyDecided(_)) => error(
+            StatusCode::CONFLICT,
+            "already_decided",
+            "the request has already been answered",
+        ),
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({"error": code, "message": message}))).into_response()
+}

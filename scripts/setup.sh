@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what building and testing CIBA Desk needs on Debian 12, and only what is missing:
+# Debian packages, the npm packages of the test OpenID provider, cargo tools.
+# Idempotent: a second run installs nothing. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "error: installing system packages needs root; run as root or install sudo" >&2; exit 1; fi
+}
+
+# Debian packages: the C toolchain for the crypto crates, Node for the test provider,
+# gnome-keyring and D-Bus for the real Secret Service tests.
+DEB_PACKAGES=(build-essential pkg-config ca-certificates curl git nodejs npm gnome-keyring dbus)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node and npm may come from elsewhere than Debian (as on the CI machines): count them as present.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]:-}"
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "error: Node.js 20 or later is needed for the test OpenID provider (found $(node --version))." >&2
+  exit 1
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "error: Rust is not installed; install it with rustup (https://rustup.rs) and run this again." >&2
+  exit 1
+fi
+
+if [ ! -d crates/testkit/oidc-op/node_modules/oidc-provider ]; then
+  say "installing the test OpenID provider's npm packages"
+  (cd crates/testkit/oidc-op && npm install --no-audit --no-fund --loglevel=error)
+fi
