@@ -239,8 +239,8 @@ impl IdTokenVerifier {
             None if aud.iter().collect::<BTreeSet<_>>().len() > 1 => return Err(F::MissingAzp),
             _ => {}
         }
-        let exp = timestamp(c, "exp")?.ok_or(F::MissingClaim("exp"))?;
         let iat = timestamp(c, "iat")?.ok_or(F::MissingClaim("iat"))?;
+        let exp = expiry(c, iat)?.ok_or(F::MissingClaim("exp"))?;
         if now > exp + self.leeway {
             return Err(F::Expired {
                 seconds_ago: now - exp,
@@ -340,22 +340,99 @@ fn string(c: &Map<String, Value>, name: &str) -> Option<String> {
     c.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// Numeric dates, leniently: some providers (Signicat's documented example) send them as strings.
+/// Dates, leniently: JWT says seconds since the epoch, but Signicat's documented example sends
+/// numeric strings and RFC 3339 strings ("2022-08-19T06:01:37.123Z").
 fn timestamp(c: &Map<String, Value>, name: &'static str) -> Result<Option<u64>, F> {
+    let invalid = F::InvalidClaim { claim: name };
     match c.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
             .as_u64()
             .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
             .map(Some)
-            .ok_or(F::InvalidClaim { claim: name }),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|_| F::InvalidClaim { claim: name }),
-        Some(_) => Err(F::InvalidClaim { claim: name }),
+            .ok_or(invalid),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            s.parse::<u64>()
+                .ok()
+                .or_else(|| rfc3339_to_unix(s))
+                .map(Some)
+                .ok_or(invalid)
+        }
+        Some(_) => Err(invalid),
     }
+}
+
+/// The same example gives `"exp":"300"` beside an ISO `iat`: a lifetime, not a date. A value
+/// that small cannot be an absolute time (it is in January 1970), so it counts from `iat`.
+fn expiry(c: &Map<String, Value>, iat: u64) -> Result<Option<u64>, F> {
+    const SMALLEST_DATE: u64 = 1_000_000_000; // 2001-09-09
+    Ok(timestamp(c, "exp")?.map(|exp| {
+        if exp < SMALLEST_DATE {
+            iat.saturating_add(exp)
+        } else {
+            exp
+        }
+    }))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` to Unix seconds.
+fn rfc3339_to_unix(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = s.get(19..)?;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && rest.get(3..4) == Some(":") =>
+        {
+            let (oh, om) = (
+                rest.get(1..3)?.parse::<i64>().ok()?,
+                rest.get(4..6)?.parse::<i64>().ok()?,
+            );
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
+    };
+    // Days from civil (Howard Hinnant's algorithm).
+    let (yy, m) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + h * 3600 + mi * 60 + sec - offset).ok()
 }
 
 /// OpenID Connect Core §3.3.2.11: base64url of the left half of the hash of the token's
@@ -412,5 +489,22 @@ mod tests {
         assert!(timestamp(&c, "c").is_err());
         assert_eq!(timestamp(&c, "d").unwrap(), Some(1));
         assert_eq!(timestamp(&c, "zz").unwrap(), None);
+    }
+
+    #[test]
+    fn signicat_style_dates() {
+        let c = serde_json::json!({"iat": "2022-08-19T06:01:37.123Z", "exp": "300",
+            "auth_time": "2022-06-19T08:12:37+02:00", "nbf": "2022-13-01T00:00:00Z"});
+        let c = c.as_object().unwrap();
+        assert_eq!(timestamp(c, "iat").unwrap(), Some(1_660_888_897));
+        assert_eq!(expiry(c, 1_660_888_897).unwrap(), Some(1_660_889_197));
+        assert_eq!(timestamp(c, "auth_time").unwrap(), Some(1_655_619_157));
+        assert!(timestamp(c, "nbf").is_err());
+        assert_eq!(rfc3339_to_unix("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            rfc3339_to_unix("2000-02-29T12:00:00-01:30"),
+            Some(951_831_000)
+        );
+        assert_eq!(rfc3339_to_unix("2022-08-19"), None);
     }
 }

@@ -1,0 +1,703 @@
+//! A provider profile: everything that differs between providers, as data, plus a few small
+//! provider hooks ([`HintFormat`], [`PhoneAuth`], [`SignicatAcr`], the cancel call, the
+//! customer link, the acknowledgement's word pair). The CIBA flow itself is the same for all
+//! of them and lives in `ciba`; nothing here copies it.
+//!
+//! Profiles are stored in the settings file (TOML) and handed from administrators to agents as
+//! export files; they never contain a secret, only the name of a keyring entry or of a
+//! credential the provider publishes for testing ([`PublicCredential`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use ciba::{AuthMethod, AuthRequest, Hint};
+use identity::{BindingMessageRules, Charset, Country, MessageRequirement};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{DeskError, Result};
+
+/// The name of the built-in training profile.
+pub const SANDBOX_PROFILE: &str = "sandbox";
+
+/// Which provider a profile talks to. Decides nothing by itself (the profile's data does), but
+/// the UI shows it and the audit log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    SignicatMobileid,
+    SignaturgruppenMitid,
+    IduraVerify,
+    Authway,
+    Generic,
+    Sandbox,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::SignicatMobileid => "signicat_mobileid",
+            ProviderKind::SignaturgruppenMitid => "signaturgruppen_mitid",
+            ProviderKind::IduraVerify => "idura_verify",
+            ProviderKind::Authway => "authway",
+            ProviderKind::Generic => "generic",
+            ProviderKind::Sandbox => "sandbox",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProviderKind::SignicatMobileid => "Signicat MobileID",
+            ProviderKind::SignaturgruppenMitid => "Signaturgruppen MitID",
+            ProviderKind::IduraVerify => "Idura Verify",
+            ProviderKind::Authway => "Authway",
+            ProviderKind::Generic => "Generic OpenID provider",
+            ProviderKind::Sandbox => "Sandbox",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the agent types to name the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum IdentityInput {
+    /// A national identity number from one of `countries`.
+    NationalId { countries: Vec<Country> },
+    /// A user id or user name at the provider; with `uuid = true` it must be a UUID (MitID).
+    UserId {
+        #[serde(default)]
+        uuid: bool,
+    },
+    /// An e-mail address (Authway in-store pickup).
+    Email,
+    /// Signicat MobileID's user id and device id, both UUIDs from enrolment.
+    MobileId,
+}
+
+impl IdentityInput {
+    pub fn kind(&self) -> InputKind {
+        match self {
+            IdentityInput::NationalId { .. } => InputKind::NationalId,
+            IdentityInput::UserId { .. } => InputKind::UserId,
+            IdentityInput::Email => InputKind::Email,
+            IdentityInput::MobileId => InputKind::MobileId,
+        }
+    }
+
+    /// Completes "identify customers by …".
+    pub fn describe(&self) -> String {
+        match self {
+            IdentityInput::NationalId { countries } => format!(
+                "national identity number ({})",
+                countries
+                    .iter()
+                    .map(|c| c.id_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            IdentityInput::UserId { uuid: true } => "user id (UUID)".into(),
+            IdentityInput::UserId { uuid: false } => "user name".into(),
+            IdentityInput::Email => "e-mail address".into(),
+            IdentityInput::MobileId => "MobileID user id and device id".into(),
+        }
+    }
+}
+
+/// The kind of an identity input, as the UI names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    NationalId,
+    UserId,
+    Email,
+    MobileId,
+}
+
+impl fmt::Display for InputKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InputKind::NationalId => "national identity number",
+            InputKind::UserId => "user id",
+            InputKind::Email => "e-mail address",
+            InputKind::MobileId => "MobileID user and device",
+        })
+    }
+}
+
+/// How the customer's identifier becomes the request's hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HintFormat {
+    /// `login_hint` = the normalised identifier (12-digit personnummer, e-mail, user name).
+    LoginHint,
+    /// `login_hint=sub:ssn:<national id>` (Idura Verify).
+    SubSsn,
+    /// Signaturgruppen's `login_hint_token`: JSON `{"idp":"mitid","uuid"|"cpr":…,
+    /// "referenceTextBody":<binding message>}`; the binding message travels inside it.
+    SignaturgruppenLoginHintToken,
+    /// Signicat MobileID: `login_hint=userId:<uuid> deviceId:<uuid>`.
+    SignicatMobileid,
+}
+
+/// Where the client's credential comes from. Never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SecretRef {
+    /// A keyring entry by name (the client secret, or the PEM private key for
+    /// `private_key_jwt`).
+    Entry(String),
+    /// A credential the provider publishes for testing.
+    Public(PublicCredential),
+}
+
+/// Credentials that are public on purpose, so that a fresh install can try a provider. They
+/// are kept in code, referenced by name, so profile files never carry secret-looking values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicCredential {
+    /// The built-in sandbox's training client (`ciba-desk` / `sandbox-secret`).
+    Sandbox,
+    /// Signaturgruppen's openly published demo client for its pre-production (PP)
+    /// environment ("Signaturgruppen flex app demo").
+    SignaturgruppenPpDemo,
+}
+
+impl PublicCredential {
+    /// The published value. Not a secret: whoever reads the provider's documentation has it.
+    pub fn value(self) -> &'static str {
+        match self {
+            PublicCredential::Sandbox => "sandbox-secret",
+            PublicCredential::SignaturgruppenPpDemo => {
+                "mIpxk84FI1wpc7cP7nodFLfgQQ1ScZHYO44FZ9wPOqrB0ha9S5RUNYPXMkrCWwRjGqEH0hflnIJea8IKmW19aQ=="
+            }
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PublicCredential::Sandbox => {
+                "public training credential of the built-in sandbox; protects nothing"
+            }
+            PublicCredential::SignaturgruppenPpDemo => {
+                "public demo credential published by Signaturgruppen for its pre-production environment; test identities only"
+            }
+        }
+    }
+}
+
+/// Who placed the phone call (Idura's Swedish BankID `phoneAuth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CallInitiator {
+    /// The bank (relying party) called the customer.
+    #[serde(rename = "RP", alias = "rp")]
+    Rp,
+    /// The customer called the bank.
+    #[serde(rename = "user")]
+    User,
+}
+
+impl CallInitiator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallInitiator::Rp => "RP",
+            CallInitiator::User => "user",
+        }
+    }
+}
+
+/// Idura Swedish BankID phone authentication: `authorization_details=[{"type":"phoneAuth",
+/// "callInitiator":…}]`. With no default the agent must choose for every call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneAuth {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_call_initiator: Option<CallInitiator>,
+}
+
+/// Signicat MobileID's optional `acr_values` parts, appended to the profile's `acr_values`
+/// (which carries the required `idp:mobileid`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignicatAcr {
+    /// e.g. `TWO_FACTOR`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_level: Option<String>,
+    /// e.g. `DEVICE_PIN`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_push: Option<bool>,
+}
+
+/// A link the customer opens to answer (Authway in-store pickup), optionally as a QR code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerLink {
+    /// With `{issuer}` and `{auth_req_id}`.
+    pub template: String,
+    #[serde(default)]
+    pub qr_code: bool,
+}
+
+/// Endpoints that replace what discovery says, for providers with partial metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_authentication: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+}
+
+/// Which ID token claims fill which field of the normalised identity. Each list is tried in
+/// order; the first claim present wins. Keys are flat claim names (`mitid.identity_name` is one
+/// claim whose name contains a dot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClaimMapping {
+    pub display_name: Vec<String>,
+    /// The national identity number the provider returns; compared with what the agent typed.
+    pub national_id: Vec<String>,
+    pub date_of_birth: Vec<String>,
+    pub email: Vec<String>,
+    pub country: Vec<String>,
+    pub user_id: Vec<String>,
+    pub transaction_id: Vec<String>,
+    pub acr: Vec<String>,
+    pub idp: Vec<String>,
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+impl Default for ClaimMapping {
+    /// The OpenID Connect standard claims.
+    fn default() -> Self {
+        Self {
+            display_name: names(&["name"]),
+            national_id: vec![],
+            date_of_birth: names(&["birthdate"]),
+            email: names(&["email"]),
+            country: vec![],
+            user_id: vec![],
+            transaction_id: vec![],
+            acr: names(&["acr"]),
+            idp: names(&["idp"]),
+        }
+    }
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into()]
+}
+
+fn default_binding_rules() -> BindingMessageRules {
+    BindingMessageRules {
+        max_chars: 100,
+        allowed: Charset::Printable,
+        requirement: MessageRequirement::Optional,
+        generate_when_empty: false,
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// One provider configuration an agent can pick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Unique; also the default keyring entry name.
+    pub name: String,
+    pub provider: ProviderKind,
+    /// Notes for the agent (provider rules, what to say to the customer).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub auth_method: AuthMethod,
+    /// Where the client secret or private key comes from; by default the keyring entry named
+    /// like the profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretRef>,
+    /// For `private_key_jwt`: RS256, PS256 or ES256 (by default from the key type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<String>,
+    /// For `private_key_jwt`: the `kid` in client assertions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr_values: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_expiry: Option<u32>,
+    pub inputs: Vec<IdentityInput>,
+    pub hint: HintFormat,
+    /// An acknowledgement field carrying a word pair the agent reads aloud (Idura's Norwegian
+    /// BankID: `bindingMessage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_word_pair_field: Option<String>,
+    /// Called with `DELETE` (and the client's authentication) when the agent cancels; with
+    /// `{issuer}` and `{auth_req_id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_url: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub is_sandbox: bool,
+    #[serde(default = "default_binding_rules")]
+    pub binding_message: BindingMessageRules,
+    /// Provider parameters sent with every request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra_params: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_link: Option<CustomerLink>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_auth: Option<PhoneAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signicat: Option<SignicatAcr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Endpoints>,
+    #[serde(default)]
+    pub claims: ClaimMapping,
+}
+
+/// A `<…>` placeholder left in a profile field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaceholderField {
+    pub field: &'static str,
+    pub placeholder: String,
+}
+
+const TEMPLATE_VARIABLES: [&str; 2] = ["{issuer}", "{auth_req_id}"];
+
+impl Profile {
+    /// The keyring entry holding this profile's secret or key, when it uses one.
+    pub fn secret_entry(&self) -> Option<&str> {
+        match &self.secret {
+            Some(SecretRef::Entry(e)) => Some(e),
+            Some(SecretRef::Public(_)) => None,
+            None => Some(&self.name),
+        }
+    }
+
+    pub fn accepts(&self, kind: InputKind) -> Option<&IdentityInput> {
+        self.inputs.iter().find(|i| i.kind() == kind)
+    }
+
+    /// The `acr_values` to send: the profile's own plus Signicat's optional parts.
+    pub fn effective_acr_values(&self) -> Option<String> {
+        let mut parts: Vec<String> = self
+            .acr_values
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if let Some(s) = &self.signicat {
+            if let Some(l) = &s.auth_level {
+                parts.push(format!("authLevel:{l}"));
+            }
+            if let Some(m) = &s.auth_method {
+                parts.push(format!("authMethod:{m}"));
+            }
+            if let Some(p) = s.send_push {
+                parts.push(format!("sendPush:{p}"));
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+
+    /// Every `<…>` placeholder still in the profile, e.g. a preset's `<your-domain>`.
+    pub fn placeholders(&self) -> Vec<PlaceholderField> {
+        let mut fields: Vec<(&'static str, &str)> =
+            vec![("issuer", &self.issuer), ("client id", &self.client_id)];
+        if let Some(e) = self.secret_entry() {
+            fields.push(("keyring entry name", e));
+        }
+        if let Some(u) = &self.cancel_url {
+            fields.push(("cancel URL", u));
+        }
+        if let Some(l) = &self.customer_link {
+            fields.push(("customer link", &l.template));
+        }
+        if let Some(e) = &self.endpoints {
+            for (f, v) in [
+                ("backchannel endpoint", &e.backchannel_authentication),
+                ("token endpoint", &e.token),
+                ("JWKS URI", &e.jwks_uri),
+            ] {
+                if let Some(v) = v {
+                    fields.push((f, v));
+                }
+            }
+        }
+        let mut found = vec![];
+        for (field, value) in fields {
+            let mut rest = value;
+            while let Some(start) = rest.find('<') {
+                let Some(len) = rest[start..].find('>') else {
+                    break;
+                };
+                found.push(PlaceholderField {
+                    field,
+                    placeholder: rest[start..start + len + 1].to_owned(),
+                });
+                rest = &rest[start + len + 1..];
+            }
+        }
+        found
+    }
+
+    fn invalid(&self, reason: impl Into<String>) -> DeskError {
+        DeskError::InvalidProfile {
+            profile: self.name.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Checks that the profile is consistent. Placeholders are allowed here (an administrator
+    /// saves a preset, then fills it in); [`check_usable`](Self::check_usable) refuses them.
+    pub fn validate(&self) -> Result<()> {
+        if self.name.trim().is_empty() || self.name.trim() != self.name {
+            return Err(self.invalid("the name must not be empty or start or end with spaces"));
+        }
+        if self.name.chars().any(char::is_control) || self.name.chars().count() > 128 {
+            return Err(self.invalid("the name must be at most 128 visible characters"));
+        }
+        if self.issuer.trim().is_empty() {
+            return Err(self.invalid("the issuer is empty"));
+        }
+        if self.client_id.trim().is_empty() {
+            return Err(self.invalid("the client id is empty"));
+        }
+        if self.inputs.is_empty() {
+            return Err(self.invalid(
+                "no identity input is configured (national ID, user id, e-mail or MobileID)",
+            ));
+        }
+        for input in &self.inputs {
+            if let IdentityInput::NationalId { countries } = input
+                && countries.is_empty()
+            {
+                return Err(self.invalid("a national ID input needs at least one country"));
+            }
+        }
+        let only = |ok: &dyn Fn(&IdentityInput) -> bool, what: &str| {
+            if self.inputs.iter().all(ok) {
+                Ok(())
+            } else {
+                Err(self.invalid(format!("hint {:?} works with {what} only", self.hint)))
+            }
+        };
+        match self.hint {
+            HintFormat::LoginHint => only(
+                &|i| !matches!(i, IdentityInput::MobileId),
+                "national IDs, user ids and e-mail addresses",
+            )?,
+            HintFormat::SubSsn => only(
+                &|i| matches!(i, IdentityInput::NationalId { .. }),
+                "national IDs",
+            )?,
+            HintFormat::SignaturgruppenLoginHintToken => only(
+                &|i| match i {
+                    IdentityInput::NationalId { countries } => {
+                        countries.iter().all(|c| *c == Country::Dk)
+                    }
+                    IdentityInput::UserId { uuid } => *uuid,
+                    _ => false,
+                },
+                "Danish CPR numbers and MitID UUIDs",
+            )?,
+            HintFormat::SignicatMobileid => only(
+                &|i| matches!(i, IdentityInput::MobileId),
+                "MobileID user and device ids",
+            )?,
+        }
+        match (&self.secret, self.auth_method) {
+            (Some(SecretRef::Public(_)), AuthMethod::PrivateKeyJwt) => {
+                return Err(self.invalid(
+                    "private_key_jwt needs a private key from the keyring, not a public credential",
+                ));
+            }
+            (Some(SecretRef::Entry(e)), _) if e.trim().is_empty() => {
+                return Err(self.invalid("the keyring entry name is empty"));
+            }
+            _ => {}
+        }
+        if let Some(alg) = &self.signing_alg
+            && !ciba::client_auth::ASSERTION_ALGORITHMS.contains(&alg.as_str())
+        {
+            return Err(self.invalid(format!(
+                "signing_alg {alg:?} is not supported (use {})",
+                ciba::client_auth::ASSERTION_ALGORITHMS.join(", ")
+            )));
+        }
+        if self.requested_expiry == Some(0) {
+            return Err(self.invalid("requested_expiry must be a positive number of seconds"));
+        }
+        if self.binding_message.max_chars == 0
+            && !matches!(
+                self.binding_message.requirement,
+                MessageRequirement::Forbidden { .. }
+            )
+        {
+            return Err(self.invalid("binding_message.max_chars must be positive"));
+        }
+        let probe = AuthRequest::new(Hint::LoginHint("probe".into()));
+        for (k, v) in &self.extra_params {
+            probe
+                .clone()
+                .extra(k.clone(), v.clone())
+                .map_err(|e| self.invalid(format!("extra_params: {e}")))?;
+        }
+        for (what, template) in [
+            ("cancel_url", self.cancel_url.as_deref()),
+            (
+                "customer_link",
+                self.customer_link.as_ref().map(|l| l.template.as_str()),
+            ),
+        ] {
+            let Some(t) = template else { continue };
+            let mut rest = t.to_owned();
+            for v in TEMPLATE_VARIABLES {
+                rest = rest.replace(v, "");
+            }
+            if rest.contains('{') || rest.contains('}') {
+                return Err(self.invalid(format!(
+                    "{what} may only use the variables {{issuer}} and {{auth_req_id}}"
+                )));
+            }
+            if !t.contains("{auth_req_id}") {
+                return Err(self.invalid(format!("{what} must contain {{auth_req_id}}")));
+            }
+        }
+        if let Some(s) = &self.signicat {
+            for v in [&s.auth_level, &s.auth_method].into_iter().flatten() {
+                if v.is_empty() || v.chars().any(char::is_whitespace) {
+                    return Err(self.invalid("Signicat acr parts must be single words"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything [`validate`](Self::validate) checks, plus: no placeholder left and an issuer
+    /// that is a URL. Called before every verification, so a preset that was never filled in
+    /// is refused with a sentence saying what to replace.
+    pub fn check_usable(&self) -> Result<()> {
+        self.validate()?;
+        if let Some(p) = self.placeholders().into_iter().next() {
+            return Err(DeskError::Placeholder {
+                profile: self.name.clone(),
+                hint: placeholder_hint(&p),
+                field: p.field.into(),
+                placeholder: p.placeholder,
+            });
+        }
+        let url = Url::parse(&self.issuer).map_err(|e| {
+            self.invalid(format!(
+                "the issuer {:?} is not a URL ({e}); it looks like https://idp.example.com",
+                self.issuer
+            ))
+        })?;
+        ciba::http::require_secure(&url)?;
+        Ok(())
+    }
+}
+
+fn placeholder_hint(p: &PlaceholderField) -> String {
+    match p.field {
+        "issuer" => "the issuer URL is on your provider's administration pages".into(),
+        "client id" => "the client id is issued by your provider".into(),
+        "keyring entry name" => "name the keyring entry that holds this profile's secret".into(),
+        _ => format!("fill in the {} your provider documents", p.field),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets;
+
+    #[test]
+    fn every_preset_is_consistent() {
+        for p in presets::presets() {
+            p.profile
+                .validate()
+                .unwrap_or_else(|e| panic!("{}: {e}", p.id));
+        }
+    }
+
+    #[test]
+    fn placeholders_are_found_and_explained() {
+        let p = presets::preset("idura_se_bankid").unwrap();
+        let found = p.placeholders();
+        assert_eq!(found[0].field, "issuer");
+        assert_eq!(found[0].placeholder, "<your-domain>");
+        let e = p.check_usable().unwrap_err();
+        assert_eq!(e.code(), "profile_placeholder");
+        let m = e.to_string();
+        assert!(
+            m.contains("replace <your-domain> in the issuer"),
+            "message: {m}"
+        );
+    }
+
+    #[test]
+    fn signicat_acr_parts_are_appended() {
+        let mut p = presets::preset("signicat_mobileid").unwrap();
+        p.signicat = Some(SignicatAcr {
+            auth_level: Some("TWO_FACTOR".into()),
+            auth_method: Some("DEVICE_PIN".into()),
+            send_push: Some(true),
+        });
+        assert_eq!(
+            p.effective_acr_values().unwrap(),
+            "idp:mobileid authLevel:TWO_FACTOR authMethod:DEVICE_PIN sendPush:true"
+        );
+    }
+
+    #[test]
+    fn inconsistent_profiles_are_refused() {
+        let mut p = presets::sandbox();
+        p.hint = HintFormat::SignicatMobileid;
+        assert!(p.validate().is_err());
+        let mut p = presets::sandbox();
+        p.extra_params.insert("login_hint".into(), "x".into());
+        assert!(p.validate().unwrap_err().to_string().contains("extra"));
+        let mut p = presets::sandbox();
+        p.cancel_url = Some("{issuer}/cancel/{request}".into());
+        assert!(p.validate().is_err());
+        let mut p = presets::preset("signaturgruppen_mitid").unwrap();
+        p.inputs = vec![IdentityInput::NationalId {
+            countries: vec![Country::Se],
+        }];
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn insecure_issuers_are_refused_at_use() {
+        let mut p = presets::sandbox();
+        p.issuer = "http://idp.example.com".into();
+        assert_eq!(p.check_usable().unwrap_err().code(), "insecure_url");
+    }
+
+    #[test]
+    fn toml_round_trip() {
+        for preset in presets::presets() {
+            let text = toml::to_string(&preset.profile).unwrap();
+            let back: Profile = toml::from_str(&text).unwrap_or_else(|e| panic!("{text}\n{e}"));
+            assert_eq!(back, preset.profile);
+        }
+    }
+}

@@ -1,0 +1,674 @@
+//! Verification sessions: many at once, each with an id, each a state machine whose
+//! transitions are reported as events
+//! (`Requesting → WaitingForUser → Verified | Denied | Expired | Failed | Cancelled`).
+//! One discovered [`CibaClient`] is kept per profile. Cancelling a verification stops the
+//! polling and, where the provider has a cancel call (Signaturgruppen's `DELETE`), makes it.
+//!
+//! Events carry no secret and no token. The one provider value they carry is the customer
+//! link of profiles that have one (Authway pickup), which by design contains the
+//! `auth_req_id` so the customer can open it; without the client's credentials it fetches
+//! nothing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ciba::{
+    CancelHandle, CibaClient, CibaError, ClientAuth, ClientConfig, Clock, EndpointOverrides,
+    ErrorClass, ExposeSecret, HttpOptions, Progress, ProviderMetadata, SecretString,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{OnceCell, mpsc, watch};
+use tracing::Instrument;
+use url::Url;
+
+use crate::error::{DeskError, Result};
+use crate::input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare};
+use crate::link::{qr_svg, render_template};
+use crate::profile::{CallInitiator, Profile, ProviderKind};
+use crate::secrets::{SecretSource, client_auth};
+use crate::verified::{IdentityMatch, VerifiedIdentity, identity_match};
+
+/// A verification's id, unique within one [`Desk`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct VerificationId(pub u64);
+
+impl fmt::Display for VerificationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Where a verification is.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum VerificationState {
+    /// Input accepted; talking to the provider.
+    Requesting {
+        expected: ExpectedIdentity,
+        /// What the customer will see in their app (typed or generated): read it aloud.
+        binding_message: Option<String>,
+        binding_message_generated: bool,
+        call_initiator: Option<CallInitiator>,
+        /// Things to double-check with the customer.
+        warnings: Vec<String>,
+    },
+    /// The provider has the request; the customer is being asked. Sent again when the
+    /// provider asks for slower polling.
+    WaitingForUser {
+        /// Unix milliseconds when the provider stops waiting.
+        expires_at: u64,
+        /// Seconds between polls.
+        interval: u64,
+        /// A word pair to read aloud (Idura's Norwegian BankID).
+        word_pair: Option<String>,
+        /// The link the customer opens (Authway pickup).
+        customer_link: Option<String>,
+        /// `customer_link` as an SVG QR code.
+        qr_svg: Option<String>,
+    },
+    Verified {
+        identity: Box<VerifiedIdentity>,
+        identity_match: IdentityMatch,
+    },
+    /// The customer declined (or the provider refused on their behalf).
+    Denied {
+        message: String,
+    },
+    /// Nobody answered in time.
+    Expired {
+        message: String,
+    },
+    Failed {
+        code: String,
+        message: String,
+    },
+    Cancelled {
+        /// Whether the provider confirmed the cancel call (only profiles with one).
+        provider_notified: bool,
+    },
+}
+
+impl VerificationState {
+    pub fn is_final(&self) -> bool {
+        !matches!(
+            self,
+            VerificationState::Requesting { .. } | VerificationState::WaitingForUser { .. }
+        )
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            VerificationState::Requesting { .. } => "requesting",
+            VerificationState::WaitingForUser { .. } => "waiting_for_user",
+            VerificationState::Verified { .. } => "verified",
+            VerificationState::Denied { .. } => "denied",
+            VerificationState::Expired { .. } => "expired",
+            VerificationState::Failed { .. } => "failed",
+            VerificationState::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
+/// One transition of one verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerificationEvent {
+    pub id: VerificationId,
+    pub profile: String,
+    pub provider: ProviderKind,
+    pub is_sandbox: bool,
+    /// Unix milliseconds.
+    pub at: u64,
+    #[serde(flatten)]
+    pub state: VerificationState,
+}
+
+/// Tuning for tests and special deployments.
+#[derive(Clone)]
+pub struct DeskOptions {
+    pub http: HttpOptions,
+    /// The poller's clock; the real one when `None`.
+    pub clock: Option<Arc<dyn Clock>>,
+    /// How long a provider cancel call may take.
+    pub cancel_timeout: Duration,
+}
+
+impl Default for DeskOptions {
+    fn default() -> Self {
+        Self {
+            http: HttpOptions::default(),
+            clock: None,
+            cancel_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl fmt::Debug for DeskOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeskOptions")
+            .field("http", &self.http)
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .field("cancel_timeout", &self.cancel_timeout)
+            .finish()
+    }
+}
+
+type ClientCell = Arc<OnceCell<Arc<CibaClient>>>;
+type Sink = Arc<dyn Fn(VerificationEvent) + Send + Sync>;
+
+struct Session {
+    cancel: CancelHandle,
+    done: watch::Receiver<Option<VerificationState>>,
+}
+
+struct Inner {
+    secrets: Arc<dyn SecretSource>,
+    options: DeskOptions,
+    /// Per profile name: the fingerprint of the connection settings and the client.
+    clients: Mutex<HashMap<String, (String, ClientCell)>>,
+    sessions: Mutex<HashMap<VerificationId, Session>>,
+    next_id: AtomicU64,
+}
+
+/// The verification service the UI and the command line drive. Cheap to clone; clones share
+/// sessions and clients. Needs a Tokio runtime.
+#[derive(Clone)]
+pub struct Desk {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Desk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Desk")
+            .field("running", &self.running())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A started verification: its id, and its final state once it has one.
+#[derive(Debug)]
+pub struct VerificationHandle {
+    pub id: VerificationId,
+    done: watch::Receiver<Option<VerificationState>>,
+}
+
+impl VerificationHandle {
+    /// Waits for the final state.
+    pub async fn finished(self) -> VerificationState {
+        wait_final(self.done).await
+    }
+}
+
+async fn wait_final(mut rx: watch::Receiver<Option<VerificationState>>) -> VerificationState {
+    match rx.wait_for(Option::is_some).await {
+        Ok(s) => s.clone().expect("waited for Some"),
+        Err(_) => VerificationState::Failed {
+            code: "internal".into(),
+            message: "the verification stopped unexpectedly; start it again".into(),
+        },
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Desk {
+    pub fn new(secrets: Arc<dyn SecretSource>) -> Self {
+        Self::with_options(secrets, DeskOptions::default())
+    }
+
+    pub fn with_options(secrets: Arc<dyn SecretSource>, options: DeskOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                secrets,
+                options,
+                clients: Mutex::default(),
+                sessions: Mutex::default(),
+                next_id: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Validates the input for the profile without sending anything (for the form's live
+    /// checks).
+    pub fn prepare(&self, profile: &Profile, input: &AgentInput) -> Result<PreparedRequest> {
+        prepare(profile, input)
+    }
+
+    /// Starts a verification. Input, profile and secret problems are returned here, before
+    /// anything is sent; everything after that arrives through `on_event`, ending with one
+    /// final state.
+    pub async fn start<F>(
+        &self,
+        profile: &Profile,
+        input: &AgentInput,
+        on_event: F,
+    ) -> Result<VerificationHandle>
+    where
+        F: Fn(VerificationEvent) + Send + Sync + 'static,
+    {
+        let prepared = prepare(profile, input)?;
+        let cell = self.inner.client_cell(profile);
+        let auth = if cell.initialized() {
+            None
+        } else {
+            Some(self.inner.resolve_auth(profile).await?)
+        };
+        let id = VerificationId(self.inner.next_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let cancel = CancelHandle::new();
+        let (tx, rx) = watch::channel(None);
+        lock(&self.inner.sessions).insert(
+            id,
+            Session {
+                cancel: cancel.clone(),
+                done: rx.clone(),
+            },
+        );
+        let emitter = Emitter {
+            id,
+            profile: profile.name.clone(),
+            provider: profile.provider,
+            is_sandbox: profile.is_sandbox,
+            sink: Arc::new(on_event),
+        };
+        let span = tracing::info_span!(
+            "verification",
+            id = id.0,
+            profile = %profile.name,
+            provider = %profile.provider
+        );
+        let inner = self.inner.clone();
+        let profile = profile.clone();
+        tokio::spawn(
+            async move {
+                let state = inner
+                    .run(&profile, prepared, auth, cell, &cancel, &emitter)
+                    .await;
+                emitter.emit(state.clone());
+                lock(&inner.sessions).remove(&id);
+                let _ = tx.send(Some(state));
+            }
+            .instrument(span),
+        );
+        Ok(VerificationHandle { id, done: rx })
+    }
+
+    /// As [`start`](Self::start), with the events in a channel.
+    pub async fn start_with_channel(
+        &self,
+        profile: &Profile,
+        input: &AgentInput,
+    ) -> Result<(
+        VerificationHandle,
+        mpsc::UnboundedReceiver<VerificationEvent>,
+    )> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = self
+            .start(profile, input, move |e| {
+                let _ = tx.send(e);
+            })
+            .await?;
+        Ok((handle, rx))
+    }
+
+    /// Runs a verification to its end (for the command line).
+    pub async fn verify<F>(
+        &self,
+        profile: &Profile,
+        input: &AgentInput,
+        on_event: F,
+    ) -> Result<VerificationState>
+    where
+        F: Fn(VerificationEvent) + Send + Sync + 'static,
+    {
+        Ok(self.start(profile, input, on_event).await?.finished().await)
+    }
+
+    /// Cancels a running verification; its final event is `Cancelled`.
+    pub fn cancel(&self, id: VerificationId) -> Result<()> {
+        match lock(&self.inner.sessions).get(&id) {
+            Some(s) => {
+                s.cancel.cancel();
+                Ok(())
+            }
+            None => Err(DeskError::UnknownVerification(id)),
+        }
+    }
+
+    /// Cancels every running verification; returns how many there were.
+    pub fn cancel_all(&self) -> usize {
+        let sessions = lock(&self.inner.sessions);
+        for s in sessions.values() {
+            s.cancel.cancel();
+        }
+        sessions.len()
+    }
+
+    /// For app shutdown: cancels everything and waits (at most `timeout`) for the provider
+    /// cancel calls to go out and the final events to be emitted.
+    pub async fn shutdown(&self, timeout: Duration) {
+        self.cancel_all();
+        let waiting: Vec<_> = lock(&self.inner.sessions)
+            .values()
+            .map(|s| s.done.clone())
+            .collect();
+        let _ = tokio::time::timeout(timeout, async {
+            for rx in waiting {
+                wait_final(rx).await;
+            }
+        })
+        .await;
+    }
+
+    /// The verifications still running.
+    pub fn running(&self) -> Vec<VerificationId> {
+        let mut ids: Vec<_> = lock(&self.inner.sessions).keys().copied().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Drops the cached client of a profile, so the next verification discovers again and
+    /// re-reads the secret (after the profile or its secret changed).
+    pub fn forget_profile(&self, name: &str) {
+        lock(&self.inner.clients).remove(name);
+    }
+
+    /// Discovers the provider (and caches the client): the "test connection" button.
+    pub async fn test_connection(&self, profile: &Profile) -> Result<ProviderMetadata> {
+        profile.check_usable()?;
+        let cell = self.inner.client_cell(profile);
+        let client = self.inner.client(profile, cell, None).await?;
+        Ok(client.metadata().clone())
+    }
+}
+
+#[derive(Clone)]
+struct Emitter {
+    id: VerificationId,
+    profile: String,
+    provider: ProviderKind,
+    is_sandbox: bool,
+    sink: Sink,
+}
+
+impl Emitter {
+    fn emit(&self, state: VerificationState) {
+        tracing::info!(state = state.name(), "verification state");
+        (self.sink)(VerificationEvent {
+            id: self.id,
+            profile: self.profile.clone(),
+            provider: self.provider,
+            is_sandbox: self.is_sandbox,
+            at: unix_ms(),
+            state,
+        });
+    }
+}
+
+fn failed(e: &DeskError) -> VerificationState {
+    VerificationState::Failed {
+        code: e.code().into(),
+        message: e.to_string(),
+    }
+}
+
+fn from_ciba(e: CibaError) -> VerificationState {
+    match e.class() {
+        ErrorClass::Denied => VerificationState::Denied {
+            message: e.to_string(),
+        },
+        ErrorClass::Expired => VerificationState::Expired {
+            message: e.to_string(),
+        },
+        ErrorClass::Cancelled => VerificationState::Cancelled {
+            provider_notified: false,
+        },
+        _ => failed(&DeskError::Ciba(e)),
+    }
+}
+
+fn fingerprint(p: &Profile) -> String {
+    serde_json::json!([
+        p.issuer,
+        p.client_id,
+        p.auth_method,
+        p.secret,
+        p.signing_alg,
+        p.key_id,
+        p.endpoints
+    ])
+    .to_string()
+}
+
+fn overrides(p: &Profile) -> Result<EndpointOverrides> {
+    let url = |field: &str, v: &Option<String>| -> Result<Option<Url>> {
+        v.as_deref()
+            .map(|s| {
+                Url::parse(s).map_err(|e| DeskError::InvalidProfile {
+                    profile: p.name.clone(),
+                    reason: format!("the {field} {s:?} is not a URL ({e})"),
+                })
+            })
+            .transpose()
+    };
+    let Some(e) = &p.endpoints else {
+        return Ok(EndpointOverrides::default());
+    };
+    Ok(EndpointOverrides {
+        backchannel_authentication_endpoint: url(
+            "backchannel endpoint",
+            &e.backchannel_authentication,
+        )?,
+        token_endpoint: url("token endpoint", &e.token)?,
+        jwks_uri: url("JWKS URI", &e.jwks_uri)?,
+    })
+}
+
+impl Inner {
+    fn client_cell(&self, profile: &Profile) -> ClientCell {
+        let fp = fingerprint(profile);
+        let mut clients = lock(&self.clients);
+        match clients.get(&profile.name) {
+            Some((f, cell)) if *f == fp => cell.clone(),
+            _ => {
+                let cell = ClientCell::default();
+                clients.insert(profile.name.clone(), (fp, cell.clone()));
+                cell
+            }
+        }
+    }
+
+    /// Secret sources may block (keyring prompts), so they run off the async threads.
+    async fn resolve_auth(&self, profile: &Profile) -> Result<ClientAuth> {
+        let secrets = self.secrets.clone();
+        let name = profile.name.clone();
+        let profile = profile.clone();
+        tokio::task::spawn_blocking(move || client_auth(&profile, secrets.as_ref()))
+            .await
+            .map_err(|e| DeskError::SecretUnavailable {
+                profile: name,
+                what: "secret",
+                reason: e.to_string(),
+            })?
+    }
+
+    async fn client(
+        &self,
+        profile: &Profile,
+        cell: ClientCell,
+        auth: Option<ClientAuth>,
+    ) -> Result<Arc<CibaClient>> {
+        cell.get_or_try_init(|| async {
+            let auth = match auth {
+                Some(a) => a,
+                None => self.resolve_auth(profile).await?,
+            };
+            let mut config = ClientConfig::new(profile.issuer.clone(), auth);
+            config.http = self.options.http.clone();
+            config.overrides = overrides(profile)?;
+            let mut client = CibaClient::discover(config).await?;
+            if let Some(clock) = &self.options.clock {
+                client = client.with_clock(clock.clone());
+            }
+            Ok::<_, DeskError>(Arc::new(client))
+        })
+        .await
+        .cloned()
+    }
+
+    async fn run(
+        &self,
+        profile: &Profile,
+        prepared: PreparedRequest,
+        auth: Option<ClientAuth>,
+        cell: ClientCell,
+        cancel: &CancelHandle,
+        emit: &Emitter,
+    ) -> VerificationState {
+        emit.emit(VerificationState::Requesting {
+            expected: prepared.expected.clone(),
+            binding_message: prepared.binding_message.clone(),
+            binding_message_generated: prepared.binding_message_generated,
+            call_initiator: prepared.call_initiator,
+            warnings: prepared.warnings.clone(),
+        });
+        let client = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return VerificationState::Cancelled { provider_notified: false },
+            c = self.client(profile, cell, auth) => c,
+        };
+        let client = match client {
+            Ok(c) => c,
+            Err(e) => return failed(&e),
+        };
+        // Not raced with the cancel: once sent, the request exists at the provider, and
+        // withdrawing it there needs the auth_req_id its answer carries.
+        let pending = match client.request(&prepared.request).await {
+            Ok(p) => p,
+            Err(e) => return from_ciba(e),
+        };
+        let issuer = client.metadata().issuer.clone();
+        let auth_req_id = pending.acknowledgement.auth_req_id().clone();
+        if cancel.is_cancelled() {
+            return VerificationState::Cancelled {
+                provider_notified: self
+                    .cancel_at_provider(&client, profile, &issuer, &auth_req_id)
+                    .await,
+            };
+        }
+
+        let ack = &pending.acknowledgement;
+        let interval = ack.interval.unwrap_or(ciba::poll::DEFAULT_INTERVAL);
+        let word_pair = profile
+            .ack_word_pair_field
+            .as_ref()
+            .and_then(|f| ack.extra.get(f))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let customer_link = profile
+            .customer_link
+            .as_ref()
+            .map(|l| render_template(&l.template, &issuer, auth_req_id.expose_secret()));
+        let qr = match (&customer_link, &profile.customer_link) {
+            (Some(link), Some(l)) if l.qr_code => match qr_svg(link) {
+                Ok(svg) => Some(svg),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no QR code for the customer link");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let waiting = VerificationState::WaitingForUser {
+            expires_at: unix_ms().saturating_add(ack.expires_in.as_millis() as u64),
+            interval: interval.as_secs(),
+            word_pair,
+            customer_link,
+            qr_svg: qr,
+        };
+        emit.emit(waiting.clone());
+
+        let current = Mutex::new(waiting);
+        let progress = |p: Progress| {
+            if let Progress::SlowDown { interval } = p {
+                let mut w = lock(&current);
+                if let VerificationState::WaitingForUser { interval: i, .. } = &mut *w {
+                    *i = interval.as_secs();
+                }
+                emit.emit(w.clone());
+            }
+        };
+        match client.wait(pending, cancel, &progress).await {
+            Ok(v) => {
+                let identity = VerifiedIdentity::from_token(profile, &issuer, &v.id_token);
+                let identity_match = identity_match(&prepared.expected, &identity);
+                if matches!(identity_match, IdentityMatch::Mismatch { .. }) {
+                    tracing::warn!("the person who approved is not the one asked for");
+                }
+                VerificationState::Verified {
+                    identity: Box::new(identity),
+                    identity_match,
+                }
+            }
+            Err(CibaError::Cancelled) => VerificationState::Cancelled {
+                provider_notified: self
+                    .cancel_at_provider(&client, profile, &issuer, &auth_req_id)
+                    .await,
+            },
+            Err(e) => from_ciba(e),
+        }
+    }
+
+    /// The provider's own cancel call, if the profile has one. Never fails the cancel: the
+    /// agent's cancel stands whatever the provider answers.
+    async fn cancel_at_provider(
+        &self,
+        client: &CibaClient,
+        profile: &Profile,
+        issuer: &str,
+        auth_req_id: &SecretString,
+    ) -> bool {
+        let Some(template) = &profile.cancel_url else {
+            return false;
+        };
+        let url = render_template(template, issuer, auth_req_id.expose_secret());
+        let Ok(url) = Url::parse(&url) else {
+            tracing::warn!("the cancel URL is not a URL");
+            return false;
+        };
+        match tokio::time::timeout(
+            self.options.cancel_timeout,
+            client.delete_with_client_auth(&url),
+        )
+        .await
+        {
+            Ok(Ok(status)) if (200..300).contains(&status) => {
+                tracing::info!(status, "the provider cancelled the request");
+                true
+            }
+            Ok(Ok(status)) => {
+                tracing::warn!(status, "the provider did not confirm the cancel");
+                false
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(code = e.code(), "the cancel call failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("the cancel call timed out");
+                false
+            }
+        }
+    }
+}

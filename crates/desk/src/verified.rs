@@ -1,0 +1,515 @@
+//! The verified identity: one shape for every provider, filled from the ID token through the
+//! profile's claim mapping; and the identity match, which says whether the person who approved
+//! is the one the agent asked for.
+//!
+//! The full national identity number is only reachable through
+//! [`VerifiedIdentity::expose_national_id`]; `Debug` and `Serialize` mask it, in the dedicated
+//! field and in the raw claims alike.
+
+use std::fmt;
+
+use ciba::VerifiedIdToken;
+use identity::{Country, Date, NationalId, mask_generic};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::input::ExpectedIdentity;
+use crate::profile::{Profile, ProviderKind};
+
+/// Claims that carry national identity numbers at some provider, masked in every output even
+/// when a profile's mapping does not name them.
+const KNOWN_ID_CLAIMS: [&str; 12] = [
+    "ssn",
+    "cpr",
+    "dk.cpr",
+    "mitid.cpr",
+    "cprNumberIdentifier",
+    "socialno",
+    "nin",
+    "personal_identity_number",
+    "personalIdentityNumber",
+    "personnummer",
+    "no.fnr",
+    "fnr",
+];
+
+/// Which provider and profile vouched for the identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderInfo {
+    pub kind: ProviderKind,
+    pub profile: String,
+    pub issuer: String,
+}
+
+/// How the customer authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct MethodInfo {
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    pub idp: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct VerifiedIdentity {
+    pub display_name: Option<String>,
+    national_id: Option<String>,
+    /// `YYYY-MM-DD` when the provider says or the national ID tells.
+    pub date_of_birth: Option<String>,
+    pub email: Option<String>,
+    pub country: Option<String>,
+    /// The provider's own user id (MitID UUID, MobileID user id), when mapped.
+    pub user_id: Option<String>,
+    /// The ID token's `sub`.
+    pub subject: String,
+    pub provider: ProviderInfo,
+    pub method: MethodInfo,
+    /// Unix seconds.
+    pub auth_time: Option<u64>,
+    pub transaction_id: Option<String>,
+    /// From the training sandbox: "Sandbox: not a real identity".
+    pub is_sandbox: bool,
+    claims: Map<String, Value>,
+}
+
+impl VerifiedIdentity {
+    /// Builds the identity from a verified ID token through `profile`'s claim mapping.
+    pub fn from_token(profile: &Profile, issuer: &str, token: &VerifiedIdToken) -> Self {
+        Self::from_claims(
+            profile,
+            issuer,
+            &token.claims,
+            token.standard.auth_time,
+            &token.standard.amr,
+        )
+    }
+
+    fn from_claims(
+        profile: &Profile,
+        issuer: &str,
+        claims: &Map<String, Value>,
+        auth_time: Option<u64>,
+        amr: &[String],
+    ) -> Self {
+        let m = &profile.claims;
+        let first = |names: &[String]| names.iter().find_map(|n| text(claims.get(n)?));
+        let national_id = first(&m.national_id);
+        let country = first(&m.country);
+        let display_name = first(&m.display_name).or_else(|| {
+            let g = text(claims.get("given_name")?)?;
+            Some(match claims.get("family_name").and_then(text) {
+                Some(f) => format!("{g} {f}"),
+                None => g,
+            })
+        });
+        let date_of_birth = first(&m.date_of_birth).or_else(|| {
+            parse_returned_id(national_id.as_deref()?, country.as_deref())
+                .map(|id| iso_date(id.birth_date()))
+        });
+        let auth_time = auth_time.or_else(|| claims.get("auth_time").and_then(lenient_time));
+        Self {
+            display_name,
+            national_id,
+            date_of_birth,
+            email: first(&m.email),
+            country,
+            user_id: first(&m.user_id),
+            subject: claims.get("sub").and_then(text).unwrap_or_default(),
+            provider: ProviderInfo {
+                kind: profile.provider,
+                profile: profile.name.clone(),
+                issuer: issuer.to_owned(),
+            },
+            method: MethodInfo {
+                acr: first(&m.acr),
+                amr: amr.to_vec(),
+                idp: first(&m.idp),
+            },
+            auth_time,
+            transaction_id: first(&m.transaction_id),
+            is_sandbox: profile.is_sandbox,
+            claims: claims.clone(),
+        }
+    }
+
+    /// The masked national identity number (`YYYYMMDD-XXXX`), for screens.
+    pub fn national_id_masked(&self) -> Option<String> {
+        self.national_id
+            .as_deref()
+            .map(|n| mask_national_id(n, self.country.as_deref()))
+    }
+
+    /// The full national identity number the provider returned. Never log or display it.
+    pub fn expose_national_id(&self) -> Option<&str> {
+        self.national_id.as_deref()
+    }
+
+    /// Every claim as the provider sent it, national ID included. Never log or display it.
+    pub fn expose_raw_claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// The claims with every national identity number masked.
+    pub fn claims_redacted(&self) -> Map<String, Value> {
+        let full_digits: Option<String> = self
+            .national_id
+            .as_deref()
+            .map(|n| n.chars().filter(char::is_ascii_digit).collect());
+        self.claims
+            .iter()
+            .map(|(k, v)| {
+                let is_id_claim = KNOWN_ID_CLAIMS.contains(&k.as_str());
+                let v = match v {
+                    Value::String(s) => {
+                        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+                        let same_number = full_digits
+                            .as_ref()
+                            .is_some_and(|f| f.len() >= 8 && digits.contains(f.as_str()));
+                        if is_id_claim || same_number {
+                            Value::String(mask_national_id(s, self.country.as_deref()))
+                        } else {
+                            v.clone()
+                        }
+                    }
+                    Value::Number(_) if is_id_claim => Value::String("[redacted]".into()),
+                    _ => v.clone(),
+                };
+                (k.clone(), v)
+            })
+            .collect()
+    }
+
+    /// The one-line label the UI shows above a sandbox result.
+    pub fn label(&self) -> Option<&'static str> {
+        self.is_sandbox.then_some("Sandbox: not a real identity")
+    }
+}
+
+impl fmt::Debug for VerifiedIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedIdentity")
+            .field("display_name", &self.display_name)
+            .field("national_id", &self.national_id_masked())
+            .field("date_of_birth", &self.date_of_birth)
+            .field("subject", &self.subject)
+            .field("provider", &self.provider)
+            .field("method", &self.method)
+            .field("transaction_id", &self.transaction_id)
+            .field("is_sandbox", &self.is_sandbox)
+            .finish_non_exhaustive()
+    }
+}
+
+/// For the UI and the command line's JSON: masked national ID, redacted claims.
+impl Serialize for VerifiedIdentity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            display_name: &'a Option<String>,
+            national_id: Option<String>,
+            date_of_birth: &'a Option<String>,
+            email: &'a Option<String>,
+            country: &'a Option<String>,
+            user_id: &'a Option<String>,
+            subject: &'a str,
+            provider: &'a ProviderInfo,
+            method: &'a MethodInfo,
+            auth_time: Option<u64>,
+            transaction_id: &'a Option<String>,
+            is_sandbox: bool,
+            label: Option<&'static str>,
+            claims: Map<String, Value>,
+        }
+        Out {
+            display_name: &self.display_name,
+            national_id: self.national_id_masked(),
+            date_of_birth: &self.date_of_birth,
+            email: &self.email,
+            country: &self.country,
+            user_id: &self.user_id,
+            subject: &self.subject,
+            provider: &self.provider,
+            method: &self.method,
+            auth_time: self.auth_time,
+            transaction_id: &self.transaction_id,
+            is_sandbox: self.is_sandbox,
+            label: self.label(),
+            claims: self.claims_redacted(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// What was compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchBasis {
+    NationalId,
+    Email,
+}
+
+/// Whether the person who approved is the one the agent asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum IdentityMatch {
+    /// The provider returned the same identifier the agent entered.
+    Match { on: MatchBasis },
+    /// The person who approved is not the one asked for.
+    Mismatch { on: MatchBasis },
+    /// Nothing comparable came back (or nothing comparable was entered).
+    NotComparable { reason: String },
+}
+
+impl IdentityMatch {
+    /// A sentence for the agent.
+    pub fn summary(&self) -> String {
+        match self {
+            IdentityMatch::Match {
+                on: MatchBasis::NationalId,
+            } => "The identity number matches the one you entered.".into(),
+            IdentityMatch::Match {
+                on: MatchBasis::Email,
+            } => "The e-mail address matches the one you entered.".into(),
+            IdentityMatch::Mismatch { .. } => {
+                "MISMATCH: the person who approved is not the one you asked for. Do not proceed."
+                    .into()
+            }
+            IdentityMatch::NotComparable { reason } => reason.clone(),
+        }
+    }
+}
+
+/// Compares what the agent expected with what the provider returned.
+pub fn identity_match(expected: &ExpectedIdentity, identity: &VerifiedIdentity) -> IdentityMatch {
+    match expected {
+        ExpectedIdentity::NationalId(id) => match identity.expose_national_id() {
+            Some(returned) if id.matches_claim(returned) => IdentityMatch::Match {
+                on: MatchBasis::NationalId,
+            },
+            Some(_) => IdentityMatch::Mismatch {
+                on: MatchBasis::NationalId,
+            },
+            None => IdentityMatch::NotComparable {
+                reason: "The provider returned no identity number to compare; confirm the identity another way.".into(),
+            },
+        },
+        ExpectedIdentity::Email(e) => match &identity.email {
+            Some(returned) if returned.trim().eq_ignore_ascii_case(e.trim()) => {
+                IdentityMatch::Match {
+                    on: MatchBasis::Email,
+                }
+            }
+            Some(_) => IdentityMatch::Mismatch {
+                on: MatchBasis::Email,
+            },
+            None => IdentityMatch::NotComparable {
+                reason: "The provider returned no e-mail address to compare; check the result against the order.".into(),
+            },
+        },
+        ExpectedIdentity::UserId(_) | ExpectedIdentity::MobileId { .. } => {
+            IdentityMatch::NotComparable {
+                reason: "The provider's answer carries nothing to compare with the entered id; the provider itself addressed that user.".into(),
+            }
+        }
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn iso_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+fn parse_returned_id(value: &str, country: Option<&str>) -> Option<NationalId> {
+    let hinted: Option<Country> = country.and_then(|c| c.parse().ok());
+    hinted
+        .into_iter()
+        .chain(Country::ALL)
+        .find_map(|c| NationalId::parse(c, value).ok())
+}
+
+fn mask_national_id(value: &str, country: Option<&str>) -> String {
+    match parse_returned_id(value, country) {
+        Some(id) => id.masked(),
+        None => mask_generic(value, 6),
+    }
+}
+
+/// Unix seconds from a number, a numeric string, or an RFC 3339 date-time
+/// (`2022-06-19T06:12:37.222Z`, as Signicat's example shows).
+pub(crate) fn lenient_time(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
+        Value::String(s) => {
+            let s = s.trim();
+            s.parse::<u64>().ok().or_else(|| rfc3339(s))
+        }
+        _ => None,
+    }
+}
+
+fn rfc3339(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let date = Date::new(y as i32, mo as u8, d as u8)?;
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        rest = &frac[n..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
+            let oh: i64 = o[1..3].parse().ok()?;
+            let om: i64 = o[4..6].parse().ok()?;
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(date.year() as i64, date.month() as i64, date.day() as i64);
+    let t = days * 86_400 + h * 3600 + mi * 60 + sec - offset;
+    u64::try_from(t).ok()
+}
+
+/// Howard Hinnant's `days_from_civil`.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets;
+    use serde_json::json;
+
+    fn build(profile: &Profile, claims: Value) -> VerifiedIdentity {
+        VerifiedIdentity::from_claims(
+            profile,
+            "https://idp.example.com",
+            claims.as_object().unwrap(),
+            None,
+            &[],
+        )
+    }
+
+    #[test]
+    fn idura_claims_normalise_and_mask() {
+        let p = presets::preset("idura_se_bankid").unwrap();
+        let v = build(
+            &p,
+            json!({"sub": "{bb9c}", "ssn": "196802020575", "name": "Terne Paulsen",
+                   "given_name": "Terne", "family_name": "Paulsen", "country": "SE",
+                   "identityscheme": "sebankid", "authenticationtype": "urn:grn:authn:se:bankid"}),
+        );
+        assert_eq!(v.display_name.as_deref(), Some("Terne Paulsen"));
+        assert_eq!(v.national_id_masked().as_deref(), Some("19680202-XXXX"));
+        assert_eq!(v.expose_national_id(), Some("196802020575"));
+        assert_eq!(v.date_of_birth.as_deref(), Some("1968-02-02"));
+        assert_eq!(v.method.acr.as_deref(), Some("urn:grn:authn:se:bankid"));
+        assert_eq!(v.method.idp.as_deref(), Some("sebankid"));
+        let j = serde_json::to_string(&v).unwrap();
+        assert!(!j.contains("196802020575"), "{j}");
+        assert!(!j.contains("0575"), "{j}");
+        assert!(j.contains("19680202-XXXX"));
+        assert!(!format!("{v:?}").contains("0575"));
+    }
+
+    #[test]
+    fn the_same_number_under_another_claim_name_is_masked_too() {
+        let p = presets::sandbox();
+        let v = build(
+            &p,
+            json!({"sub": "s", "ssn": "191212121212", "custom_pnr": "19121212-1212"}),
+        );
+        let j = serde_json::to_string(&v).unwrap();
+        assert!(
+            !j.contains("1212-1212") && !j.contains("121212121212"),
+            "{j}"
+        );
+    }
+
+    #[test]
+    fn name_falls_back_to_given_and_family() {
+        let v = build(
+            &presets::sandbox(),
+            json!({"sub": "s", "given_name": "Kari", "family_name": "Nordmann"}),
+        );
+        assert_eq!(v.display_name.as_deref(), Some("Kari Nordmann"));
+    }
+
+    #[test]
+    fn matching() {
+        let p = presets::sandbox();
+        let expected =
+            ExpectedIdentity::NationalId(NationalId::parse(Country::Se, "19121212-1212").unwrap());
+        let same = build(&p, json!({"sub": "s", "ssn": "191212121212"}));
+        assert_eq!(
+            identity_match(&expected, &same),
+            IdentityMatch::Match {
+                on: MatchBasis::NationalId
+            }
+        );
+        let other = build(&p, json!({"sub": "s", "ssn": "196802020575"}));
+        assert!(matches!(
+            identity_match(&expected, &other),
+            IdentityMatch::Mismatch { .. }
+        ));
+        let none = build(&p, json!({"sub": "s"}));
+        assert!(matches!(
+            identity_match(&expected, &none),
+            IdentityMatch::NotComparable { .. }
+        ));
+        let e = ExpectedIdentity::Email("Customer@Example.com".into());
+        let v = build(&p, json!({"sub": "s", "email": "customer@example.com"}));
+        assert!(matches!(
+            identity_match(&e, &v),
+            IdentityMatch::Match {
+                on: MatchBasis::Email
+            }
+        ));
+    }
+
+    #[test]
+    fn lenient_times() {
+        assert_eq!(lenient_time(&json!(17)), Some(17));
+        assert_eq!(lenient_time(&json!("1716374501")), Some(1_716_374_501));
+        assert_eq!(lenient_time(&json!("1970-01-02T00:00:00Z")), Some(86_400));
+        assert_eq!(
+            lenient_time(&json!("2022-06-19T06:12:37.222Z")),
+            Some(1_655_619_157)
+        );
+        assert_eq!(
+            lenient_time(&json!("2022-06-19T08:12:37+02:00")),
+            Some(1_655_619_157)
+        );
+        assert_eq!(lenient_time(&json!("yesterday")), None);
+    }
+
+    #[test]
+    fn sandbox_results_are_labelled() {
+        let v = build(&presets::sandbox(), json!({"sub": "s"}));
+        let j = serde_json::to_value(&v).unwrap();
+        assert_eq!(j["is_sandbox"], true);
+        assert_eq!(j["label"], "Sandbox: not a real identity");
+    }
+}
