@@ -47,6 +47,9 @@ pub struct Preferences {
     /// The UI language (`en`, `sv`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// The UI theme: `light`, `dark`, or `system` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]

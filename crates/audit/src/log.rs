@@ -1,0 +1,610 @@
+//! [`AuditLog`]: the SQLite file, appends, verification, export, retention.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter};
+use secrecy::{ExposeSecret as _, SecretSlice};
+use time::OffsetDateTime;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+
+use crate::chain::{self, ChainReport};
+use crate::error::{AuditError, Result};
+use crate::export::{self, ExportFormat};
+use crate::record::{
+    COLUMNS, NewRecord, Outcome, Record, canonical_hash, id_hash, record_from_values,
+};
+
+/// The newest file format this build reads and writes.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// Shortest HMAC key accepted, in bytes.
+pub const MIN_KEY_LEN: usize = 16;
+
+const TIME_FORMAT: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// Where "now" comes from (tests inject a fixed or moving clock).
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// How the log is opened.
+#[derive(Clone)]
+pub struct AuditOptions {
+    /// Store `subject_name` (the verified person's name). Off by default: the
+    /// administrator turns it on only where policy allows names in the log.
+    pub include_names: bool,
+    /// The OS user recorded on each record; `None`: from the environment.
+    pub os_user: Option<String>,
+    /// The workstation recorded on each record; `None`: the host name.
+    pub workstation: Option<String>,
+    /// The clock for record times and retention.
+    pub clock: Clock,
+    /// How long to wait for another process holding the database lock.
+    pub busy_timeout: Duration,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        Self {
+            include_names: false,
+            os_user: None,
+            workstation: None,
+            clock: Arc::new(OffsetDateTime::now_utc),
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl fmt::Debug for AuditOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditOptions")
+            .field("include_names", &self.include_names)
+            .field("os_user", &self.os_user)
+            .field("workstation", &self.workstation)
+            .field("busy_timeout", &self.busy_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a purge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// How many records were deleted.
+    pub deleted: u64,
+    /// The `retention_purge` record that documents the deletion (`None` if nothing
+    /// was old enough to delete, in which case nothing is written).
+    pub record: Option<Record>,
+}
+
+/// The tamper-evident audit log. `Send + Sync`: share it with an `Arc`.
+///
+/// Every method blocks on SQLite (an append waits for an fsync): from async code,
+/// call it inside `tokio::task::spawn_blocking`.
+pub struct AuditLog {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+    key: SecretSlice<u8>,
+    include_names: bool,
+    os_user: String,
+    workstation: String,
+    clock: Clock,
+}
+
+impl fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.path)
+            .field("include_names", &self.include_names)
+            .field("os_user", &self.os_user)
+            .field("workstation", &self.workstation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditLog {
+    /// Open (creating if needed) the log at `path`, with `hmac_key` for identifier
+    /// hashes (the app keeps it in the OS keyring), and default options.
+    pub fn open(path: impl AsRef<Path>, hmac_key: &[u8]) -> Result<AuditLog> {
+        Self::open_with(path, hmac_key, AuditOptions::default())
+    }
+
+    /// Open with explicit options.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        hmac_key: &[u8],
+        options: AuditOptions,
+    ) -> Result<AuditLog> {
+        if hmac_key.len() < MIN_KEY_LEN {
+            return Err(AuditError::WeakKey {
+                len: hmac_key.len(),
+            });
+        }
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| AuditError::NotWritable {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+        }
+        let sql = |e| AuditError::sqlite(&path, e);
+        let conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(options.busy_timeout).map_err(sql)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(sql)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(AuditError::NotWritable {
+                path,
+                detail: format!("SQLite would not switch to WAL mode (got {mode})"),
+            });
+        }
+        // FULL: a commit is fsynced before append() returns, so an acknowledged
+        // record survives a crash or power loss. secure_delete: purged records are
+        // overwritten, not left in free pages.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA secure_delete = ON;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(sql)?;
+        init_schema(&conn, &path)?;
+
+        let os_user = options.os_user.unwrap_or_else(current_os_user);
+        let workstation = options
+            .workstation
+            .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
+        Ok(AuditLog {
+            path,
+            conn: Mutex::new(conn),
+            key: SecretSlice::from(hmac_key.to_vec()),
+            include_names: options.include_names,
+            os_user,
+            workstation,
+            clock: options.clock,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append a record. Returns only after the record is committed (and fsynced).
+    pub fn append(&self, new: NewRecord) -> Result<Record> {
+        if new.outcome == Outcome::RetentionPurge {
+            return Err(AuditError::invalid(
+                "retention_purge records are written by purge_older_than only",
+            ));
+        }
+        let identifier = new.identifier.expose_secret();
+        let id_hash = if identifier.is_empty() {
+            String::new()
+        } else {
+            id_hash(self.key.expose_secret(), identifier)
+        };
+        // The log must never hold a full identifier: redact it wherever a caller
+        // let it slip into free text.
+        let redact = |s: String| redact_identifier(s, identifier);
+        let subject_name = if self.include_names {
+            new.subject_name.map(redact)
+        } else {
+            None
+        };
+        let fields = Fields {
+            profile: new.profile,
+            issuer: new.issuer,
+            identifier_kind: new.identifier_kind,
+            identifier_masked: redact(new.identifier_masked),
+            id_hash,
+            subject_name,
+            binding_message: redact(new.binding_message),
+            outcome: new.outcome,
+            acr: new.acr,
+            transaction_id: new.transaction_id.map(redact),
+            error_code: new.error_code,
+            duration_ms: new.duration_ms,
+            purge: None,
+        };
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sql(e))?;
+        let record = self.insert(&tx, fields)?;
+        tx.commit().map_err(|e| self.sql(e))?;
+        Ok(record)
+    }
+
+    /// Check every record's hash and link; name the first broken record.
+    pub fn verify_chain(&self) -> Result<ChainReport> {
+        let conn = self.lock();
+        chain::verify(&conn).map_err(|e| self.sql(e))
+    }
+
+    /// The newest `limit` records, newest first (for the History view).
+    pub fn recent(&self, limit: usize) -> Result<Vec<Record>> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {}, hash FROM audit_records ORDER BY seq DESC LIMIT ?1",
+            COLUMNS.join(", ")
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query_records(&conn, &sql, Value::Integer(limit))
+    }
+
+    /// Every record whose identifier, normalised, was `normalised`, oldest first.
+    /// `key` is the HMAC key the records were written with (normally the app's
+    /// key from the keyring; an older key finds records written before a key change).
+    pub fn find_by_identifier(&self, normalised: &str, key: &[u8]) -> Result<Vec<Record>> {
+        if normalised.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {}, hash FROM audit_records WHERE id_hash = ?1 ORDER BY seq",
+            COLUMNS.join(", ")
+        );
+        self.query_records(&conn, &sql, Value::Text(id_hash(key, normalised)))
+    }
+
+    /// Write the records recorded on or after `since` (UTC midnight; `None`: all)
+    /// to `writer` as CSV or JSON, oldest first. Returns how many were written.
+    ///
+    /// Reads through a connection of its own, from one snapshot, so appends go on
+    /// while a large export is written.
+    pub fn export<W: Write>(
+        &self,
+        since: Option<time::Date>,
+        format: ExportFormat,
+        writer: W,
+    ) -> Result<u64> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| self.sql(e))?;
+        let _ = conn.busy_timeout(Duration::from_secs(5));
+        let since = since.map(|d| format!("{d}T00:00:00.000Z"));
+        let sql = format!(
+            "SELECT {}, hash FROM audit_records WHERE ?1 IS NULL OR time >= ?1 ORDER BY seq",
+            COLUMNS.join(", ")
+        );
+        let mut stmt = conn.prepare(&sql).map_err(|e| self.sql(e))?;
+        let mut rows = stmt
+            .query([since.map_or(Value::Null, Value::Text)])
+            .map_err(|e| self.sql(e))?;
+        let mut out = export::Writer::new(format, writer).map_err(AuditError::Export)?;
+        while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
+            let record = self.row_to_record(row)?;
+            out.write(&record).map_err(AuditError::Export)?;
+        }
+        out.finish().map_err(AuditError::Export)
+    }
+
+    /// Delete the records older than `days` days, and record the deletion as a
+    /// `retention_purge` record in the chain.
+    ///
+    /// Only a prefix of the chain is deleted (up to the first record that is not
+    /// old enough), so the chain stays contiguous. The purge record stores the
+    /// range deleted and the hash of the last deleted record, which is the
+    /// `prev_hash` of the new first record: verification accepts a chain that
+    /// starts after seq 1 only if an intact purge record vouches for its start.
+    /// Refused with [`AuditError::ChainBroken`] if the chain does not verify, so a
+    /// purge never destroys evidence of tampering.
+    pub fn purge_older_than(&self, days: u32) -> Result<PurgeReport> {
+        let now = (self.clock)();
+        let cutoff = format_time(now - time::Duration::days(i64::from(days)));
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.sql(e))?;
+
+        let report = chain::verify(&tx).map_err(|e| self.sql(e))?;
+        if let Some(problem) = report.problem {
+            return Err(AuditError::ChainBroken { problem });
+        }
+        let (Some(first_seq), Some(last_seq)) = (report.first_seq, report.last_seq) else {
+            return Ok(PurgeReport {
+                deleted: 0,
+                record: None,
+            });
+        };
+        // The deletable prefix ends just before the first record that is recent enough.
+        let first_recent: Option<i64> = tx
+            .query_row(
+                "SELECT MIN(seq) FROM audit_records WHERE time >= ?1",
+                [&cutoff],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))?;
+        let through_seq = match first_recent {
+            Some(seq) => seq as u64 - 1,
+            None => last_seq,
+        };
+        if through_seq < first_seq {
+            return Ok(PurgeReport {
+                deleted: 0,
+                record: None,
+            });
+        }
+        let anchor_hash: String = tx
+            .query_row(
+                "SELECT hash FROM audit_records WHERE seq = ?1",
+                [through_seq as i64],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))?;
+        let deleted = tx
+            .execute(
+                "DELETE FROM audit_records WHERE seq <= ?1",
+                [through_seq as i64],
+            )
+            .map_err(|e| self.sql(e))? as u64;
+        let fields = Fields {
+            profile: String::new(),
+            issuer: String::new(),
+            identifier_kind: String::new(),
+            identifier_masked: String::new(),
+            id_hash: String::new(),
+            subject_name: None,
+            binding_message: format!("retention: deleted records older than {days} days"),
+            outcome: Outcome::RetentionPurge,
+            acr: None,
+            transaction_id: None,
+            error_code: None,
+            duration_ms: None,
+            purge: Some(crate::PurgeInfo {
+                from_seq: first_seq,
+                through_seq,
+                count: deleted,
+                anchor_hash,
+                before: cutoff,
+            }),
+        };
+        let record = self.insert(&tx, fields)?;
+        tx.commit().map_err(|e| self.sql(e))?;
+        // Move the deleted pages out of the WAL as well.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        Ok(PurgeReport {
+            deleted,
+            record: Some(record),
+        })
+    }
+
+    // ----- internals -------------------------------------------------------------
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-done transaction behind
+        // (it is rolled back when dropped), so the connection is still usable.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn sql(&self, e: rusqlite::Error) -> AuditError {
+        AuditError::sqlite(&self.path, e)
+    }
+
+    /// Chain `fields` onto the head and insert them, inside the caller's transaction.
+    fn insert(&self, tx: &Connection, fields: Fields) -> Result<Record> {
+        let (head_seq, head_hash) = chain::read_head(tx).map_err(|e| self.sql(e))?;
+        let seq = head_seq + 1;
+        let time = format_time((self.clock)());
+        let opt_text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
+        let opt_int = |v: Option<u64>| v.map_or(Value::Null, |i| Value::Integer(i as i64));
+        let purge = fields.purge.as_ref();
+        let values: Vec<Value> = vec![
+            Value::Integer(seq as i64),
+            Value::Text(time),
+            Value::Text(self.os_user.clone()),
+            Value::Text(self.workstation.clone()),
+            Value::Text(fields.profile),
+            Value::Text(fields.issuer),
+            Value::Text(fields.identifier_kind),
+            Value::Text(fields.identifier_masked),
+            Value::Text(fields.id_hash),
+            opt_text(&fields.subject_name),
+            Value::Text(fields.binding_message),
+            Value::Text(fields.outcome.as_str().into()),
+            opt_text(&fields.acr),
+            opt_text(&fields.transaction_id),
+            opt_text(&fields.error_code),
+            opt_int(fields.duration_ms),
+            opt_int(purge.map(|p| p.from_seq)),
+            opt_int(purge.map(|p| p.through_seq)),
+            opt_int(purge.map(|p| p.count)),
+            opt_text(&purge.map(|p| p.anchor_hash.clone())),
+            opt_text(&purge.map(|p| p.before.clone())),
+            Value::Text(head_hash),
+        ];
+        let hash = Value::Text(canonical_hash(&values));
+        let placeholders = vec!["?"; COLUMNS.len() + 1].join(", ");
+        let sql = format!(
+            "INSERT INTO audit_records ({}, hash) VALUES ({placeholders})",
+            COLUMNS.join(", ")
+        );
+        tx.prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.execute(params_from_iter(values.iter().chain([&hash]))))
+            .map_err(|e| self.sql(e))?;
+        tx.prepare_cached(
+            "INSERT INTO audit_meta (key, value) VALUES ('head_seq', ?1), ('head_hash', ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .and_then(|mut stmt| stmt.execute((seq as i64, &hash)))
+        .map_err(|e| self.sql(e))?;
+        record_from_values(&values, &hash).map_err(|reason| AuditError::BadRecord {
+            path: self.path.clone(),
+            seq: seq as i64,
+            reason,
+        })
+    }
+
+    fn row_to_record(&self, row: &rusqlite::Row<'_>) -> Result<Record> {
+        let mut values = Vec::with_capacity(COLUMNS.len());
+        for i in 0..COLUMNS.len() {
+            values.push(row.get::<_, Value>(i).map_err(|e| self.sql(e))?);
+        }
+        let hash: Value = row.get(COLUMNS.len()).map_err(|e| self.sql(e))?;
+        record_from_values(&values, &hash).map_err(|reason| AuditError::BadRecord {
+            path: self.path.clone(),
+            seq: match values[0] {
+                Value::Integer(i) => i,
+                _ => -1,
+            },
+            reason,
+        })
+    }
+
+    fn query_records(&self, conn: &Connection, sql: &str, param: Value) -> Result<Vec<Record>> {
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.sql(e))?;
+        let mut rows = stmt.query([param]).map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
+            out.push(self.row_to_record(row)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A record's content before it is chained.
+struct Fields {
+    profile: String,
+    issuer: String,
+    identifier_kind: String,
+    identifier_masked: String,
+    id_hash: String,
+    subject_name: Option<String>,
+    binding_message: String,
+    outcome: Outcome,
+    acr: Option<String>,
+    transaction_id: Option<String>,
+    error_code: Option<String>,
+    duration_ms: Option<u64>,
+    purge: Option<crate::PurgeInfo>,
+}
+
+fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
+    let sql = |e| AuditError::sqlite(path, e);
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS audit_meta (
+             key   TEXT PRIMARY KEY,
+             value ANY
+         ) STRICT;
+         CREATE TABLE IF NOT EXISTS audit_records (
+             seq               INTEGER PRIMARY KEY,
+             time              TEXT NOT NULL,
+             os_user           TEXT NOT NULL,
+             workstation       TEXT NOT NULL,
+             profile           TEXT NOT NULL,
+             issuer            TEXT NOT NULL,
+             identifier_kind   TEXT NOT NULL,
+             identifier_masked TEXT NOT NULL,
+             id_hash           TEXT NOT NULL,
+             subject_name      TEXT,
+             binding_message   TEXT NOT NULL,
+             outcome           TEXT NOT NULL,
+             acr               TEXT,
+             transaction_id    TEXT,
+             error_code        TEXT,
+             duration_ms       INTEGER,
+             purge_from_seq    INTEGER,
+             purge_through_seq INTEGER,
+             purge_count       INTEGER,
+             purge_anchor_hash TEXT,
+             purge_before      TEXT,
+             prev_hash         TEXT NOT NULL,
+             hash              TEXT NOT NULL
+         ) STRICT;
+         CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time);
+         CREATE INDEX IF NOT EXISTS audit_records_id_hash ON audit_records (id_hash);
+         INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('format_version', 1);",
+    )
+    .map_err(sql)?;
+    let found: i64 = conn
+        .query_row(
+            "SELECT value FROM audit_meta WHERE key = 'format_version'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if found > FORMAT_VERSION {
+        return Err(AuditError::NewerFormat {
+            path: path.to_path_buf(),
+            found,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn format_time(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(TIME_FORMAT)
+        .expect("every UTC time between years 0 and 9999 formats")
+}
+
+fn current_os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Replace every occurrence of `identifier` in `text` (identifiers shorter than 4
+/// characters are too short to look for).
+fn redact_identifier(text: String, identifier: &str) -> String {
+    if identifier.chars().count() < 4 || !text.contains(identifier) {
+        return text;
+    }
+    text.replace(identifier, "[identifier]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_is_wal_full_sync_secure_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("a.sqlite"), &[1; 32]).unwrap();
+        let conn = log.lock();
+        let get = |pragma: &str| -> String {
+            conn.query_row(&format!("PRAGMA {pragma}"), [], |r| {
+                r.get::<_, Value>(0).map(|v| match v {
+                    Value::Integer(i) => i.to_string(),
+                    Value::Text(t) => t,
+                    other => format!("{other:?}"),
+                })
+            })
+            .unwrap()
+        };
+        assert_eq!(get("journal_mode"), "wal");
+        assert_eq!(get("synchronous"), "2", "2 = FULL");
+        assert_eq!(get("secure_delete"), "1");
+    }
+
+    #[test]
+    fn times_are_utc_milliseconds() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_767_225_600_123_456_789)
+            .unwrap()
+            .to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap());
+        assert_eq!(format_time(t), "2026-01-01T00:00:00.123Z");
+    }
+
+    #[test]
+    fn redaction_needs_a_real_identifier() {
+        assert_eq!(
+            redact_identifier("a 1234 b".into(), "1234"),
+            "a [identifier] b"
+        );
+        assert_eq!(redact_identifier("a 123 b".into(), "123"), "a 123 b");
+        assert_eq!(
+            redact_identifier("nothing".into(), "199001011234"),
+            "nothing"
+        );
+    }
+}
