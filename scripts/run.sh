@@ -1,21 +1,15 @@
 #!/usr/bin/env bash
-# Sets everything up and starts CIBA Desk on its built-in sandbox provider.
+# Sets everything up and starts the CIBA Desk app on its built-in sandbox provider.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --release --locked -p ciba-desk-cli
-bin=target/release/ciba-desk
-port=${CIBA_DESK_SANDBOX_PORT:-7878}
-cat >&2 <<MSG
+(cd ui && npm run --silent build)
+cargo build --release --locked --features custom-protocol --bin ciba-desk-app
+cat >&2 <<'MSG'
 
-The sandbox provider starts on http://127.0.0.1:$port (Ctrl-C stops it).
-Open http://127.0.0.1:$port/device in a browser: it is the customer's phone.
-In another terminal, verify the Swedish test person:
-
-  CIBA_CLIENT_SECRET=sandbox-secret $bin verify --issuer http://127.0.0.1:$port \\
-      --client-id ciba-desk --login-hint 19121212-1212 --binding-message "Counter 3" \\
-      --scope "openid profile" --json
-
-and approve the request on the phone page.
+CIBA Desk starts with the "sandbox" profile selected; the sandbox provider runs inside the app.
+Verify the Swedish test person 19121212-1212, then approve the request on the customer's phone:
+open http://127.0.0.1:7878/device in a browser (on this machine, or on a phone on the same network
+via an SSH tunnel or similar). Other test persons are listed at http://127.0.0.1:7878/.
 MSG
-exec "$bin" sandbox --port "$port"
+exec target/release/ciba-desk-app

@@ -12,9 +12,11 @@ as_root() {
     echo "error: installing system packages needs root; run as root or install sudo" >&2; exit 1; fi
 }
 
-# Debian packages: the C toolchain for the crypto crates, Node for the test provider,
-# gnome-keyring and D-Bus for the real Secret Service tests.
-DEB_PACKAGES=(build-essential pkg-config ca-certificates curl git nodejs npm gnome-keyring dbus)
+# Debian packages: the C toolchain for the crypto crates, Node for the UI and the test provider,
+# WebKitGTK for the desktop window, gnome-keyring and D-Bus for the real Secret Service, and
+# Xvfb plus WebKitWebDriver for the tests that drive the real window.
+DEB_PACKAGES=(build-essential pkg-config ca-certificates curl git file nodejs npm gnome-keyring dbus
+  libwebkit2gtk-4.1-dev libssl-dev xvfb xauth webkit2gtk-driver)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -39,6 +41,16 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "error: Rust is not installed; install it with rustup (https://rustup.rs) and run this again." >&2
   exit 1
+fi
+
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  say "installing tauri-driver (WebDriver for the app window)"
+  cargo install tauri-driver --locked --quiet
+fi
+
+if [ ! -d ui/node_modules/vite ]; then
+  say "installing the UI's npm packages"
+  (cd ui && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 if [ ! -d crates/testkit/oidc-op/node_modules/oidc-provider ]; then

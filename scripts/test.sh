@@ -7,18 +7,22 @@ scripts/setup.sh
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+say "UI: type check, unit tests, build"
+(cd ui && npm run --silent check && npm test --silent && npm run --silent build)
+
 say "cargo fmt --check"
 cargo fmt --all --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-say "tests"
+say "desktop app: release build for the window tests"
+cargo build --release --locked --features custom-protocol --bin ciba-desk-app
+export CIBA_DESK_APP_BIN="$PWD/target/release/ciba-desk-app"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say "tests (real Secret Service in a throwaway D-Bus session; windows on Xvfb)"
 runner=(cargo test --workspace --locked)
 if cargo nextest --version >/dev/null 2>&1; then
   runner=(cargo nextest run --workspace --locked --no-fail-fast)
 fi
-if [ -x crates/secrets/with-test-keyring.sh ]; then
-  crates/secrets/with-test-keyring.sh "${runner[@]}"
-else
-  "${runner[@]}"
-fi
+crates/secrets/with-test-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" "${runner[@]}"

@@ -2,13 +2,28 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+/// Shown under every `--help`: the exit codes are a stable interface for scripts.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    verified (or the command succeeded)
+  1    usage or configuration error: nothing was sent (bad input, unknown profile,
+       missing secret, no keyring for a command that needs it, unreadable file)
+  2    the customer denied
+  3    the request expired before the customer answered
+  4    provider or transport failure
+  5    the ID token was rejected (signature, issuer, audience, times)
+  6    verified, but not the person you asked for (identity mismatch: do not proceed)
+  7    `audit verify` / `audit purge`: the audit log's hash chain is broken
+  130  cancelled with Ctrl-C";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "ciba-desk",
     version,
-    about = "Verify a person's identity through OpenID Connect CIBA, from the command line."
+    about = "Verify a person's identity through OpenID Connect CIBA, from the command line.",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -24,10 +39,22 @@ pub enum Command {
         issuer: String,
     },
     /// Run one verification: send the request, wait for the customer, verify the ID token.
+    #[command(after_help = VERIFY_AFTER_HELP)]
     Verify(Box<VerifyArgs>),
+    /// List, add, remove, export and import provider profiles (the settings file).
+    #[command(after_help = EXIT_CODES)]
+    Profiles(ProfilesArgs),
+    /// Store, check or delete a profile's client secret or private key in the OS keyring.
+    #[command(after_help = EXIT_CODES)]
+    Secret(SecretArgs),
+    /// Check, export or purge the tamper-evident audit log of verifications.
+    #[command(after_help = EXIT_CODES)]
+    Audit(AuditArgs),
     /// Run the built-in sandbox provider (a CIBA OpenID provider for training and tests).
     Sandbox(SandboxArgs),
 }
+
+// ---------- sandbox ----------
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
@@ -43,64 +70,165 @@ pub struct SandboxArgs {
     /// Where the sandbox keeps its signing key (default: the platform data directory).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Stop when standard input closes (used when `verify` starts the sandbox itself, so it
+    /// never outlives the verification).
+    #[arg(long, hide = true)]
+    pub exit_with_stdin: bool,
+}
+
+// ---------- verify ----------
+
+const VERIFY_AFTER_HELP: &str = "\
+Two forms:
+  ciba-desk verify --profile NAME (--national-id CC:NUMBER | --user-id ID | --email ADDR
+                   | --login-hint H) [--message M] [--call-initiator rp|user] [--qr] [--json]
+  ciba-desk verify --issuer URL --client-id ID (--login-hint H | --login-hint-token T
+                   | --id-token-hint T | --national-id CC:NUMBER | --user-id ID | --email ADDR)
+                   [low-level options] [--json]
+
+With --profile, the profile (see `ciba-desk profiles`) decides the provider's rules: how the
+customer's identifier is sent, the binding message, acr_values, the cancel call, the word pair
+to read aloud and the customer link. The client secret or private key comes from the OS
+keyring (`ciba-desk secret set NAME`); only when CIBA_CLIENT_SECRET is set explicitly is it
+used as a fallback. Public demo credentials (sandbox, Signaturgruppen PP demo) need none.
+
+National IDs are written with their country: se:YYYYMMDD-NNNN, no:DDMMYYNNNNN, dk:DDMMYY-NNNN.
+They are validated before anything is sent (a Danish number failing the old modulus-11
+check is only a warning) and sent in normalised form. The result compares the identity the
+provider returns with the one asked for: `match` is \"match\", \"mismatch\" or
+\"not_comparable\". A mismatch exits 6 with status \"mismatch\": the person who approved is
+not the person you asked for.
+
+--profile sandbox starts the sandbox provider by itself when nothing listens at its address,
+for the duration of the verification; approve on its phone page (<issuer>/device), or pass
+--sandbox-auto approve|deny[:SECONDS] (env CIBA_DESK_SANDBOX_AUTO) to decide automatically.
+
+Progress goes to stderr, one line per step; with --json the result is one JSON object on
+stdout. National ID numbers are masked everywhere in the output of the profile form and of
+--national-id (the raw `claims` of the --login-hint form are printed as the provider sent
+them). Every verification that was started is recorded in the audit log (see `ciba-desk
+audit`); without a keyring the record has no keyed hash of the identifier (a warning says so).
+
+Ctrl-C cancels: the provider's cancel call is made where the profile has one; exit 130.
+
+Exit codes:
+  0 verified, 1 usage/configuration (nothing sent), 2 denied, 3 expired,
+  4 provider/transport, 5 ID token rejected, 6 identity mismatch, 130 cancelled";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CallInitiatorArg {
+    /// You (the relying party) called the customer.
+    Rp,
+    /// The customer called you.
+    User,
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("hint").required(true).multiple(false)
-    .args(["login_hint", "login_hint_token", "id_token_hint"])))]
+#[command(group(ArgGroup::new("target").required(true).multiple(false)
+    .args(["profile", "issuer"])))]
+#[command(group(ArgGroup::new("hint").required(true).multiple(false)
+    .args(["login_hint", "login_hint_token", "id_token_hint", "national_id", "user_id", "email"])))]
+#[command(group(ArgGroup::new("generic_only").multiple(true).conflicts_with("profile")
+    .args(["auth_method", "private_key", "key_id", "assertion_alg", "login_hint_token",
+           "id_token_hint", "scope", "acr_values", "user_code", "authorization_details",
+           "params", "backchannel_endpoint", "token_endpoint", "jwks_uri"])))]
 pub struct VerifyArgs {
-    /// The provider's issuer identifier.
-    #[arg(long)]
-    pub issuer: String,
-    #[arg(long)]
-    pub client_id: String,
+    /// A profile from the settings file (see `ciba-desk profiles`), e.g. sandbox.
+    #[arg(long, help_heading = "Profile form")]
+    pub profile: Option<String>,
+
+    /// The provider's issuer identifier (the form without a profile).
+    #[arg(long, requires = "client_id", help_heading = "Form without a profile")]
+    pub issuer: Option<String>,
+    #[arg(long, requires = "issuer", help_heading = "Form without a profile")]
+    pub client_id: Option<String>,
     /// client_secret_basic, client_secret_post or private_key_jwt. The secret is read from the
     /// environment variable CIBA_CLIENT_SECRET (never from the command line).
-    #[arg(long, default_value = "client_secret_basic")]
+    #[arg(
+        long,
+        default_value = "client_secret_basic",
+        help_heading = "Form without a profile"
+    )]
     pub auth_method: String,
     /// PKCS#8 PEM private key for private_key_jwt.
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub private_key: Option<PathBuf>,
     /// The key id (kid) to put in client assertions.
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub key_id: Option<String>,
     /// RS256, PS256 or ES256; by default RS256 for RSA keys and ES256 for EC keys.
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub assertion_alg: Option<String>,
 
-    #[arg(long)]
+    /// The customer's national ID with its country: se:…, no:… or dk:… (validated, sent
+    /// normalised, compared with the identity the provider returns).
+    #[arg(long, value_name = "CC:NUMBER", help_heading = "The customer")]
+    pub national_id: Option<String>,
+    /// The customer's user id or user name at the provider (MitID UUID, Authway user name).
+    #[arg(long, help_heading = "The customer")]
+    pub user_id: Option<String>,
+    /// The customer's e-mail address (Authway pickup), compared with the returned one.
+    #[arg(long, help_heading = "The customer")]
+    pub email: Option<String>,
+    /// The login_hint as is (with a profile: the customer's identifier, recognised by form).
+    #[arg(long, help_heading = "The customer")]
     pub login_hint: Option<String>,
-    #[arg(long)]
+    #[arg(long, help_heading = "The customer")]
     pub login_hint_token: Option<String>,
-    #[arg(long)]
+    #[arg(long, help_heading = "The customer")]
     pub id_token_hint: Option<String>,
 
     /// The short text shown on the customer's device and read aloud by the agent.
-    #[arg(long)]
+    #[arg(long, visible_alias = "message", value_name = "MESSAGE")]
     pub binding_message: Option<String>,
-    #[arg(long, default_value = "openid")]
+    /// Who placed the call (Idura Swedish BankID phone authentication): rp or user.
+    #[arg(long, value_enum, requires = "profile")]
+    pub call_initiator: Option<CallInitiatorArg>,
+    /// Show the customer link (pickup profiles) as a QR code in the terminal.
+    #[arg(long, requires = "profile")]
+    pub qr: bool,
+    /// When `--profile sandbox` starts the sandbox itself: decide automatically, approve or
+    /// deny, optionally after SECONDS (default 1).
+    #[arg(
+        long,
+        value_name = "approve|deny[:SECONDS]",
+        env = "CIBA_DESK_SANDBOX_AUTO",
+        requires = "profile"
+    )]
+    pub sandbox_auto: Option<String>,
+
+    #[arg(
+        long,
+        default_value = "openid",
+        help_heading = "Form without a profile"
+    )]
     pub scope: String,
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub acr_values: Option<String>,
+    /// Seconds the provider should wait for the customer (overrides the profile's).
     #[arg(long)]
     pub requested_expiry: Option<u32>,
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub user_code: Option<String>,
     /// Rich authorization details as JSON, e.g. '[{"type":"phoneAuth","callInitiator":"RP"}]'.
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub authorization_details: Option<String>,
     /// Extra provider parameter NAME=VALUE; repeatable.
-    #[arg(long = "param", value_name = "NAME=VALUE")]
+    #[arg(
+        long = "param",
+        value_name = "NAME=VALUE",
+        help_heading = "Form without a profile"
+    )]
     pub params: Vec<String>,
 
     /// Override the discovered backchannel authentication endpoint.
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub backchannel_endpoint: Option<String>,
     /// Override the discovered token endpoint.
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub token_endpoint: Option<String>,
     /// Override the discovered JWKS URI.
-    #[arg(long)]
+    #[arg(long, help_heading = "Form without a profile")]
     pub jwks_uri: Option<String>,
     /// Seconds each HTTP call may take.
     #[arg(long, default_value_t = 15)]
@@ -109,4 +237,166 @@ pub struct VerifyArgs {
     /// Print the final result as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+// ---------- profiles ----------
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub command: Option<ProfilesCommand>,
+    /// List as a JSON array (kind, name, provider, issuer, is_sandbox, identity_input, secret).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// List the profiles (the built-in sandbox and yours) and the presets (the default).
+    List {
+        /// As a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a profile from a preset or for a generic provider.
+    #[command(group(ArgGroup::new("base").required(true).multiple(true)
+        .args(["preset", "issuer"])))]
+    Add(Box<ProfileAddArgs>),
+    /// Remove a profile (its keyring secret stays; `ciba-desk secret delete NAME` removes it).
+    Remove { name: String },
+    /// Write profiles (all of yours, or those named) to FILE or stdout; never secrets.
+    Export {
+        /// Where to write; standard output when absent.
+        file: Option<PathBuf>,
+        /// Export only this profile; repeatable.
+        #[arg(long = "profile", value_name = "NAME")]
+        profiles: Vec<String>,
+    },
+    /// Add the profiles of an export file (nothing changes unless the whole file is valid).
+    Import {
+        file: PathBuf,
+        /// Replace profiles that have the same name (default: keep yours, skip theirs).
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileAddArgs {
+    /// The new profile's name (also its keyring entry name unless --secret-entry is given).
+    pub name: String,
+    /// Start from a preset: sandbox, signicat_mobileid, signaturgruppen_mitid_pp_demo,
+    /// signaturgruppen_mitid, idura_se_bankid, idura_no_bankid, idura_frejaid,
+    /// authway_call_centre, authway_pickup, generic.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// The provider's issuer URL (replaces the preset's).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Fills the placeholder in the preset's issuer, e.g. `--domain mybank` for Idura
+    /// (https://mybank.idura.broker) or `--domain mybank-prod` for Authway.
+    #[arg(long, conflicts_with = "issuer")]
+    pub domain: Option<String>,
+    /// The client id the provider issued.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// client_secret_basic, client_secret_post or private_key_jwt.
+    #[arg(long)]
+    pub auth_method: Option<String>,
+    /// For private_key_jwt: the key id (kid) in client assertions.
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// For private_key_jwt: RS256, PS256 or ES256.
+    #[arg(long)]
+    pub signing_alg: Option<String>,
+    /// The keyring entry name holding the secret (default: the profile name).
+    #[arg(long)]
+    pub secret_entry: Option<String>,
+    /// Idura Swedish BankID: who usually places the call (rp or user); without it every
+    /// verification must say.
+    #[arg(long, value_enum)]
+    pub default_call_initiator: Option<CallInitiatorArg>,
+    /// Seconds the provider should wait for the customer.
+    #[arg(long)]
+    pub requested_expiry: Option<u32>,
+    /// Notes for the agent.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Replace an existing profile of that name.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+// ---------- secret ----------
+
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    #[command(subcommand)]
+    pub command: SecretCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store the profile's client secret (read from standard input, without echo on a
+    /// terminal) or, with --private-key, its PEM private key.
+    Set {
+        profile: String,
+        /// A PKCS#8 PEM private key file (for private_key_jwt profiles).
+        #[arg(long, value_name = "FILE")]
+        private_key: Option<PathBuf>,
+    },
+    /// Say whether the profile's secret is stored: prints stored, missing or public
+    /// (exit 0 when stored or public, 1 when missing). Never prints the value.
+    Status { profile: String },
+    /// Delete the profile's client secret and private key from the keyring.
+    Delete { profile: String },
+}
+
+// ---------- audit ----------
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every record's hash and link. Exit 0 when intact, 7 naming the first broken
+    /// record otherwise.
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the records (masked identifiers, no secrets) as CSV or JSON.
+    Export {
+        /// Only records from this day on (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormatArg,
+        /// Where to write; standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Delete records older than DAYS days (recorded in the log as a retention purge).
+    Purge {
+        #[arg(long, value_name = "DAYS")]
+        older_than: u32,
+    },
+    /// Show the newest records.
+    Recent {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -2,8 +2,13 @@
 //! tests. Exit codes and the `--json` output are a stable interface (see `exit.rs`).
 
 mod args;
+mod audit_log;
+mod autostart;
 mod cmd;
 mod exit;
+mod keyring;
+mod output;
+mod paths;
 
 use std::process::ExitCode;
 
@@ -32,6 +37,9 @@ fn main() -> ExitCode {
         match cli.command {
             args::Command::Discover { issuer } => cmd::discover::run(&issuer).await,
             args::Command::Verify(a) => cmd::verify::run(*a).await,
+            args::Command::Profiles(a) => cmd::profiles::run(a).await,
+            args::Command::Secret(a) => cmd::secret::run(a).await,
+            args::Command::Audit(a) => cmd::audit::run(a).await,
             args::Command::Sandbox(a) => cmd::sandbox::run(a).await,
         }
     });

@@ -56,6 +56,9 @@ async fn verify_a_test_person_against_the_standalone_sandbox() {
             "openid profile",
         ])
         .env("CIBA_CLIENT_SECRET", sandbox::CLIENT_SECRET)
+        .env("CIBA_DESK_DATA_DIR", &data)
+        .env("CIBA_DESK_CONFIG_DIR", data.join("config"))
+        .env("CIBA_DESK_KEYRING", "none")
         .output()
         .await
         .unwrap();
@@ -68,7 +71,11 @@ async fn verify_a_test_person_against_the_standalone_sandbox() {
     );
     assert_eq!(result["status"], "verified");
     assert_eq!(result["claims"]["name"], "Tolvan Tolvansson");
-    assert_eq!(result["claims"]["ssn"], "191212121212");
+    assert_eq!(
+        result["claims"]["ssn"], "19121212-XXXX",
+        "national IDs are masked on stdout"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("191212121212"));
     assert!(
         data.join(sandbox::KEY_FILE_NAME).is_file(),
         "the signing key is kept in the data directory"

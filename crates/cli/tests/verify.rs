@@ -11,15 +11,27 @@ use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ciba-desk");
 
+/// Settings and data (the audit log) in a directory of the test run's own, never the user's;
+/// the keyring only inside with-test-keyring.sh.
+fn scratch() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ciba-desk-verify-test")
+}
+
 fn cli(args: &[&str], secret: Option<&str>) -> Command {
     let mut c = Command::new(BIN);
     c.args(args)
+        .env("CIBA_DESK_CONFIG_DIR", scratch().join("config"))
+        .env("CIBA_DESK_DATA_DIR", scratch().join("data"))
+        .env_remove("CIBA_DESK_SANDBOX_AUTO")
         .env_remove("CIBA_CLIENT_SECRET")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     if let Some(s) = secret {
         c.env("CIBA_CLIENT_SECRET", s);
+    }
+    if std::env::var("CIBA_DESK_REAL_KEYRING").as_deref() != Ok("1") {
+        c.env("CIBA_DESK_KEYRING", "none");
     }
     c
 }

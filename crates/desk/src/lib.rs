@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod input;
+pub mod keyring;
 pub mod link;
 pub mod presets;
 pub mod profile;
@@ -20,6 +21,7 @@ pub mod verified;
 
 pub use error::{DeskError, Location, Result};
 pub use input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare, prepare_at};
+pub use keyring::KeyringSecrets;
 pub use presets::{Preset, preset, presets};
 pub use profile::{
     CallInitiator, ClaimMapping, CustomerLink, Endpoints, HintFormat, IdentityInput, InputKind,

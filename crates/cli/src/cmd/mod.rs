@@ -1,3 +1,7 @@
+pub mod audit;
 pub mod discover;
+pub mod profiles;
 pub mod sandbox;
+pub mod secret;
 pub mod verify;
+pub mod verify_profile;

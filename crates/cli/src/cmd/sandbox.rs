@@ -1,21 +1,12 @@
 //! `ciba-desk sandbox`: the built-in training provider, standalone, until Ctrl-C.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use sandbox::{AutoDecision, Decision, SandboxConfig};
 
 use crate::args::SandboxArgs;
 use crate::exit;
-
-/// The platform data directory (overridable with CIBA_DESK_DATA_DIR for scripts and tests).
-pub fn data_dir() -> Option<PathBuf> {
-    std::env::var_os("CIBA_DESK_DATA_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "ciba-desk").map(|d| d.data_dir().to_path_buf())
-        })
-}
+use crate::paths::data_dir;
 
 pub async fn run(a: SandboxArgs) -> u8 {
     let Some(dir) = a.data_dir.clone().or_else(data_dir) else {
@@ -60,7 +51,28 @@ pub async fn run(a: SandboxArgs) -> u8 {
     }
     // The issuer on stdout, alone on its line, for scripts that start the sandbox.
     println!("{}", sb.issuer());
-    let _ = tokio::signal::ctrl_c().await;
+    if a.exit_with_stdin {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = stdin_closed() => {}
+        }
+    } else {
+        let _ = tokio::signal::ctrl_c().await;
+    }
     sb.shutdown().await;
     exit::VERIFIED
+}
+
+/// Resolves when standard input reaches its end (the parent closed it or died). Read on a
+/// detached thread: a blocking read must not hold up the runtime's shutdown.
+async fn stdin_closed() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut sink = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+        let _ = tx.send(());
+    });
+    let _ = rx.await;
 }

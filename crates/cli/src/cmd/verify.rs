@@ -1,50 +1,173 @@
 //! `ciba-desk verify`: one CIBA round-trip. Progress goes to stderr, a line per state change;
 //! with `--json` the final result is one object on stdout.
+//!
+//! Two forms: `--profile NAME` (through the desk, see `verify_profile.rs`) and the form
+//! without a profile (`--issuer … --client-id …`, here), which talks to `ciba` directly and
+//! offers every low-level option. `--national-id`, `--user-id` and `--email` work in both; in
+//! the form without a profile they are sent as `login_hint` (a national ID normalised) and
+//! the returned identity is compared with a generic claim mapping.
 
 use std::time::Instant;
 
+use audit::{NewRecord, Outcome};
 use ciba::{
     AuthMethod, AuthRequest, CancelHandle, CibaClient, CibaError, ClientAuth, ClientConfig,
     EndpointOverrides, Hint, HttpOptions, Progress, SecretString, SigningKey, Verified,
 };
+use desk::{ExpectedIdentity, IdentityMatch, NationalId, VerifiedIdentity};
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::args::VerifyArgs;
+use crate::audit_log::Recorder;
 use crate::exit;
+use crate::keyring;
+use crate::output::{self, Failure};
 
 /// The environment variable that carries the client secret (argv is visible to other users).
 pub const SECRET_ENV: &str = "CIBA_CLIENT_SECRET";
 
+/// The profile name audit records of the form without a profile carry.
+const NO_PROFILE: &str = "(command line)";
+
 pub async fn run(a: VerifyArgs) -> u8 {
-    let json_out = a.json;
-    let started = Instant::now();
-    let (config, request) = match prepare(&a) {
-        Ok(x) => x,
-        Err(e) => return report_error(&e, json_out),
-    };
-    let cancel = CancelHandle::new();
-    let on_ctrl_c = cancel.clone();
+    // Ctrl-C from here on cancels (and exits 130) instead of killing the process.
+    let interrupt = CancelHandle::new();
+    let on_ctrl_c = interrupt.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("cancelling…");
             on_ctrl_c.cancel();
         }
     });
-    let outcome = tokio::select! {
-        r = round_trip(config, request, &cancel) => r,
-        _ = cancel.cancelled() => Err(CibaError::Cancelled),
+    match a.profile.clone() {
+        Some(name) => super::verify_profile::run(a, name, interrupt).await,
+        None => run_generic(a, interrupt).await,
+    }
+}
+
+/// The failure of a verification cancelled before it was sent.
+pub fn cancelled() -> Failure {
+    Failure::from_ciba(&CibaError::Cancelled)
+}
+
+/// Whom the request names, for the result and the audit log.
+struct Subject {
+    expected: Option<ExpectedIdentity>,
+    kind: &'static str,
+    /// The normalised identifier (HMAC'd in the audit log, never stored); empty for tokens.
+    identifier: String,
+    masked: String,
+}
+
+async fn run_generic(a: VerifyArgs, interrupt: CancelHandle) -> u8 {
+    let json_out = a.json;
+    let started = Instant::now();
+    let (config, request, subject) = match prepare(&a) {
+        Ok(x) => x,
+        Err(f) => return f.report(json_out),
     };
+    let issuer_arg = config.issuer.clone();
+    let binding_message = a.binding_message.clone().unwrap_or_default();
+
+    let store = tokio::select! {
+        s = keyring::open() => s.map_err(|e| e.to_string()),
+        _ = interrupt.cancelled() => return cancelled().report(json_out),
+    };
+    let recorder = tokio::select! {
+        r = Recorder::open(store.as_ref().map_err(String::as_str)) => r,
+        _ = interrupt.cancelled() => return cancelled().report(json_out),
+    };
+    let recorder = match recorder {
+        Ok(r) => r,
+        Err(f) => return f.report(json_out),
+    };
+
+    let outcome = tokio::select! {
+        r = round_trip(config, request, &interrupt) => r,
+        _ = interrupt.cancelled() => Err(CibaError::Cancelled),
+    };
+
+    let mut record = NewRecord::new(
+        NO_PROFILE,
+        issuer_arg,
+        subject.kind,
+        SecretString::from(subject.identifier.clone()),
+        subject.masked.clone(),
+        binding_message,
+        Outcome::Failed,
+    );
+    record.duration_ms = Some(started.elapsed().as_millis() as u64);
     match outcome {
         Ok((issuer, v)) => {
+            record.issuer = issuer.clone();
+            record.acr = v.id_token.standard.acr.clone();
             eprintln!("verified: subject {}", v.id_token.standard.sub);
-            if json_out {
-                println!("{}", verified_json(&issuer, &v, started));
+            let Some(expected) = &subject.expected else {
+                record.outcome = Outcome::Verified;
+                recorder.append(record).await;
+                if json_out {
+                    println!("{}", verified_json(&issuer, &v, started));
+                }
+                return exit::VERIFIED;
+            };
+            let profile = adhoc_profile(&issuer, &v);
+            let identity = VerifiedIdentity::from_token(&profile, &issuer, &v.id_token);
+            let matched = desk::identity_match(expected, &identity);
+            record.transaction_id = identity.transaction_id.clone();
+            record.subject_name = identity.display_name.clone();
+            let mismatch = matches!(matched, IdentityMatch::Mismatch { .. });
+            if mismatch {
+                record.outcome = Outcome::Mismatch;
+                record.error_code = Some("identity_mismatch".into());
+            } else {
+                record.outcome = Outcome::Verified;
             }
-            exit::VERIFIED
+            super::verify_profile::print_match(&matched, expected, &identity);
+            recorder.append(record).await;
+            if json_out {
+                let mut out = verified_json(&issuer, &v, started);
+                out["status"] = json!(if mismatch { "mismatch" } else { "verified" });
+                out["claims"] = Value::Object(identity.claims_redacted());
+                out["identity"] = serde_json::to_value(&identity).expect("serialises");
+                out["match"] = json!(super::verify_profile::match_word(&matched));
+                out["match_detail"] = serde_json::to_value(&matched).expect("serialises");
+                out["expected"] = serde_json::to_value(expected).expect("serialises");
+                output::json_line(&out);
+            }
+            if mismatch {
+                exit::MISMATCH
+            } else {
+                exit::VERIFIED
+            }
         }
-        Err(e) => report_error(&e, json_out),
+        Err(e) => {
+            let (o, code) = outcome_of(&e);
+            record.outcome = o;
+            record.error_code = Some(code.into());
+            recorder.append(record).await;
+            Failure::from_ciba(&e).report(json_out)
+        }
     }
+}
+
+fn outcome_of(e: &CibaError) -> (Outcome, &'static str) {
+    let o = match e.class() {
+        ciba::ErrorClass::Denied => Outcome::Denied,
+        ciba::ErrorClass::Expired => Outcome::Expired,
+        ciba::ErrorClass::Cancelled => Outcome::Cancelled,
+        _ => Outcome::Failed,
+    };
+    (o, e.code())
+}
+
+/// The generic preset's claim mapping, for the identity of the form without a profile.
+fn adhoc_profile(issuer: &str, v: &Verified) -> desk::Profile {
+    let mut p = desk::preset("generic").expect("the generic preset exists");
+    p.name = NO_PROFILE.into();
+    p.issuer = issuer.into();
+    p.client_id = v.id_token.standard.aud.first().cloned().unwrap_or_default();
+    p
 }
 
 async fn round_trip(
@@ -90,28 +213,17 @@ fn print_progress(p: Progress) {
     }
 }
 
-fn report_error(e: &CibaError, json_out: bool) -> u8 {
-    eprintln!("{}: {e}", exit::status_word(e));
-    if json_out {
-        let description = e
-            .provider_error()
-            .and_then(|p| p.description.clone())
-            .unwrap_or_else(|| e.to_string());
-        println!(
-            "{}",
-            json!({"status": exit::status_word(e), "error": e.code(), "error_description": description})
-        );
-    }
-    exit::for_error(e)
-}
-
+/// The verified result for stdout. Claims carrying a national ID number are masked: stdout
+/// ends up in scripts' logs.
 fn verified_json(issuer: &str, v: &Verified, started: Instant) -> Value {
     let s = &v.id_token.standard;
+    let claims = VerifiedIdentity::from_token(&adhoc_profile(issuer, v), issuer, &v.id_token)
+        .claims_redacted();
     json!({
         "status": "verified",
         "issuer": issuer,
         "subject": s.sub,
-        "claims": v.id_token.claims,
+        "claims": claims,
         "acr": s.acr,
         "amr": s.amr,
         "auth_time": s.auth_time,
@@ -120,9 +232,108 @@ fn verified_json(issuer: &str, v: &Verified, started: Instant) -> Value {
     })
 }
 
+/// The customer named by `--national-id`, `--user-id`, `--email` or a raw hint.
+fn subject(a: &VerifyArgs) -> Result<(Hint, Subject), Failure> {
+    let input = |code: &str, m: String| {
+        let mut f = Failure::usage(code, m);
+        f.field = Some("identity");
+        f
+    };
+    if let Some(n) = &a.national_id {
+        let id = NationalId::parse_tagged(n).map_err(|e| {
+            let d = desk::DeskError::from(e);
+            input(d.code(), d.to_string())
+        })?;
+        for w in id.warnings() {
+            output::warn(w.to_string());
+        }
+        let s = Subject {
+            kind: "national_id",
+            identifier: id.expose().to_owned(),
+            masked: id.masked(),
+            expected: Some(ExpectedIdentity::NationalId(id.clone())),
+        };
+        return Ok((Hint::LoginHint(id.expose().to_owned()), s));
+    }
+    if let Some(e) = &a.email {
+        let e = e.trim();
+        let ok = matches!(e.rsplit_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.'))
+            && !e.chars().any(char::is_whitespace);
+        if !ok {
+            return Err(input(
+                "invalid_email",
+                "that is not an e-mail address; write it as name@example.com".into(),
+            ));
+        }
+        let s = Subject {
+            kind: "email",
+            identifier: e.to_owned(),
+            masked: identity::mask_email(e),
+            expected: Some(ExpectedIdentity::Email(e.to_owned())),
+        };
+        return Ok((Hint::LoginHint(e.to_owned()), s));
+    }
+    if let Some(u) = &a.user_id {
+        let u = u.trim();
+        if u.is_empty() {
+            return Err(input("empty_input", "the user id is empty".into()));
+        }
+        let s = Subject {
+            kind: "user_id",
+            identifier: u.to_owned(),
+            masked: identity::mask_generic(u, 4),
+            expected: Some(ExpectedIdentity::UserId(u.to_owned())),
+        };
+        return Ok((Hint::LoginHint(u.to_owned()), s));
+    }
+    match (&a.login_hint, &a.login_hint_token, &a.id_token_hint) {
+        (Some(h), None, None) => Ok((
+            Hint::LoginHint(h.clone()),
+            Subject {
+                kind: "login_hint",
+                identifier: h.trim().to_owned(),
+                masked: identity::mask_generic(h.trim(), 4),
+                expected: None,
+            },
+        )),
+        (None, Some(t), None) => Ok((
+            Hint::LoginHintToken(t.clone()),
+            Subject {
+                kind: "login_hint_token",
+                identifier: String::new(),
+                masked: "[login_hint_token]".into(),
+                expected: None,
+            },
+        )),
+        (None, None, Some(t)) => Ok((
+            Hint::IdTokenHint(SecretString::from(t.clone())),
+            Subject {
+                kind: "id_token_hint",
+                identifier: String::new(),
+                masked: "[id_token_hint]".into(),
+                expected: None,
+            },
+        )),
+        _ => Err(Failure::from_ciba(&CibaError::InvalidConfiguration(
+            "give exactly one of --login-hint, --login-hint-token, --id-token-hint, --national-id, --user-id, --email".into(),
+        ))),
+    }
+}
+
 /// Everything that can be checked before the network is touched.
-fn prepare(a: &VerifyArgs) -> Result<(ClientConfig, AuthRequest), CibaError> {
+fn prepare(a: &VerifyArgs) -> Result<(ClientConfig, AuthRequest, Subject), Failure> {
+    let (hint, subject) = subject(a)?;
+    let (config, request) = prepare_request(a, hint).map_err(|e| Failure::from_ciba(&e))?;
+    Ok((config, request, subject))
+}
+
+fn prepare_request(a: &VerifyArgs, hint: Hint) -> Result<(ClientConfig, AuthRequest), CibaError> {
     let usage = |m: String| CibaError::InvalidConfiguration(m);
+    let (Some(issuer), Some(client_id)) = (&a.issuer, &a.client_id) else {
+        return Err(usage(
+            "give --profile NAME, or --issuer URL and --client-id ID".into(),
+        ));
+    };
     let method: AuthMethod = a.auth_method.parse()?;
     let secret = || {
         std::env::var(SECRET_ENV)
@@ -135,7 +346,7 @@ fn prepare(a: &VerifyArgs) -> Result<(ClientConfig, AuthRequest), CibaError> {
                 ))
             })
     };
-    let client_id = a.client_id.clone();
+    let client_id = client_id.clone();
     let auth = match method {
         AuthMethod::ClientSecretBasic => ClientAuth::SecretBasic {
             client_id,
@@ -169,7 +380,7 @@ fn prepare(a: &VerifyArgs) -> Result<(ClientConfig, AuthRequest), CibaError> {
             .map(|s| Url::parse(s).map_err(|e| usage(format!("--{name} is not a URL: {e}"))))
             .transpose()
     };
-    let mut config = ClientConfig::new(a.issuer.clone(), auth);
+    let mut config = ClientConfig::new(issuer.clone(), auth);
     config.overrides = EndpointOverrides {
         backchannel_authentication_endpoint: parse_url(
             "backchannel-endpoint",
@@ -183,16 +394,6 @@ fn prepare(a: &VerifyArgs) -> Result<(ClientConfig, AuthRequest), CibaError> {
         ..Default::default()
     };
 
-    let hint = match (&a.login_hint, &a.login_hint_token, &a.id_token_hint) {
-        (Some(h), None, None) => Hint::LoginHint(h.clone()),
-        (None, Some(t), None) => Hint::LoginHintToken(t.clone()),
-        (None, None, Some(t)) => Hint::IdTokenHint(SecretString::from(t.clone())),
-        _ => {
-            return Err(usage(
-                "give exactly one of --login-hint, --login-hint-token, --id-token-hint".into(),
-            ));
-        }
-    };
     let mut req = AuthRequest::new(hint).scopes(a.scope.split_whitespace());
     if let Some(m) = &a.binding_message {
         req = req.binding_message(m.clone());
@@ -218,5 +419,8 @@ fn prepare(a: &VerifyArgs) -> Result<(ClientConfig, AuthRequest), CibaError> {
         req = req.extra(k, v)?;
     }
     req.validate()?;
+    // The issuer must be usable before anything is sent (HTTPS, or loopback http).
+    let url = Url::parse(issuer).map_err(|e| usage(format!("--issuer is not a URL: {e}")))?;
+    ciba::http::require_secure(&url)?;
     Ok((config, req))
 }

@@ -1,0 +1,212 @@
+//! `ciba-desk audit`: the tamper-evident log of verifications (in the data directory,
+//! `CIBA_DESK_DATA_DIR` overrides it): verify the hash chain, export, purge, show recent.
+//!
+//! Exit codes: 0 done (or the chain is intact), 1 usage / cannot open, 7 the chain does not
+//! verify (the first broken record is named).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use audit::{AuditError, AuditLog, ExportFormat};
+use serde_json::json;
+
+use crate::args::{AuditArgs, AuditCommand, ExportFormatArg};
+use crate::audit_log::{db_path, open_readonly};
+use crate::exit;
+use crate::output::{self, Failure};
+
+pub async fn run(a: AuditArgs) -> u8 {
+    // SQLite blocks (fsync): keep it off the async threads.
+    let result = tokio::task::spawn_blocking(move || match a.command {
+        AuditCommand::Verify { json } => verify(json),
+        AuditCommand::Export {
+            since,
+            format,
+            output,
+        } => export(since.as_deref(), format, output.as_deref()),
+        AuditCommand::Purge { older_than } => purge(older_than),
+        AuditCommand::Recent { limit, json } => recent(limit, json),
+    })
+    .await
+    .expect("the audit command does not panic");
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            output::error(&f.message);
+            f.exit
+        }
+    }
+}
+
+fn failure(e: AuditError) -> Failure {
+    match e {
+        AuditError::ChainBroken { .. } => {
+            Failure::new(exit::AUDIT_BROKEN, "failed", e.code(), e.to_string())
+        }
+        _ => Failure::usage(e.code(), e.to_string()),
+    }
+}
+
+/// The log, when it exists (reading commands never create one).
+fn existing() -> Result<Option<(PathBuf, AuditLog)>, Failure> {
+    let path = db_path()?;
+    if !path.exists() {
+        return Ok(None);
+    }
+    let log = open_readonly(&path).map_err(failure)?;
+    Ok(Some((path, log)))
+}
+
+fn verify(json_out: bool) -> Result<u8, Failure> {
+    let Some((path, log)) = existing()? else {
+        let path = db_path()?;
+        if json_out {
+            output::json_line(&json!({"intact": true, "records": 0, "path": path}));
+        }
+        eprintln!(
+            "no audit log at {} yet (nothing has been verified): nothing to check",
+            path.display()
+        );
+        return Ok(exit::VERIFIED);
+    };
+    let report = log.verify_chain().map_err(failure)?;
+    if json_out {
+        output::json_line(&json!({
+            "intact": report.is_intact(),
+            "path": path,
+            "records": report.records,
+            "first_seq": report.first_seq,
+            "last_seq": report.last_seq,
+            "head_hash": report.head_hash,
+            "problem": report.problem,
+            "message": report.problem.as_ref().map(ToString::to_string),
+        }));
+    }
+    match &report.problem {
+        None => {
+            eprintln!(
+                "the audit log {} is intact: {} record(s){}",
+                path.display(),
+                report.records,
+                match (report.first_seq, report.last_seq) {
+                    (Some(f), Some(l)) => format!(", seq {f} to {l}"),
+                    _ => String::new(),
+                }
+            );
+            if let Some(h) = &report.head_hash {
+                eprintln!("head hash (keep it elsewhere to anchor the log): {h}");
+            }
+            Ok(exit::VERIFIED)
+        }
+        Some(problem) => {
+            eprintln!(
+                "the audit log {} does NOT verify: {problem}",
+                path.display()
+            );
+            eprintln!("keep a copy of the file and report it to your security team");
+            Ok(exit::AUDIT_BROKEN)
+        }
+    }
+}
+
+/// `YYYY-MM-DD`.
+fn parse_date(s: &str) -> Result<audit::time::Date, Failure> {
+    let bad = || {
+        Failure::usage(
+            "invalid_date",
+            format!("--since {s:?} is not a date like 2025-01-31"),
+        )
+    };
+    let parts: Vec<&str> = s.trim().split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return Err(bad());
+    }
+    let y: i32 = y.parse().map_err(|_| bad())?;
+    let m: u8 = m.parse().map_err(|_| bad())?;
+    let d: u8 = d.parse().map_err(|_| bad())?;
+    let month = audit::time::Month::try_from(m).map_err(|_| bad())?;
+    audit::time::Date::from_calendar_date(y, month, d).map_err(|_| bad())
+}
+
+fn export(
+    since: Option<&str>,
+    format: ExportFormatArg,
+    output_path: Option<&Path>,
+) -> Result<u8, Failure> {
+    let since = since.map(parse_date).transpose()?;
+    let format = match format {
+        ExportFormatArg::Csv => ExportFormat::Csv,
+        ExportFormatArg::Json => ExportFormat::Json,
+    };
+    let io =
+        |e: std::io::Error| Failure::usage("io_error", format!("writing the export failed: {e}"));
+    let mut sink: Box<dyn Write> = match output_path {
+        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| {
+            Failure::usage("io_error", format!("could not create {}: {e}", p.display()))
+        })?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let count = match existing()? {
+        Some((_, log)) => log.export(since, format, &mut sink).map_err(failure)?,
+        None => {
+            match format {
+                ExportFormat::Csv => writeln!(sink, "{}", audit::CSV_HEADER.join(",")),
+                ExportFormat::Json => writeln!(sink, "[]"),
+            }
+            .map_err(io)?;
+            0
+        }
+    };
+    sink.flush().map_err(io)?;
+    eprintln!("exported {count} record(s)");
+    Ok(exit::VERIFIED)
+}
+
+fn purge(days: u32) -> Result<u8, Failure> {
+    let Some((_, log)) = existing()? else {
+        eprintln!("no audit log yet: nothing to purge");
+        return Ok(exit::VERIFIED);
+    };
+    let report = log.purge_older_than(days).map_err(failure)?;
+    match &report.record {
+        Some(r) => println!(
+            "purged {} record(s) older than {days} days; the purge is recorded as record {}",
+            report.deleted, r.seq
+        ),
+        None => println!("no record is older than {days} days; nothing was purged"),
+    }
+    Ok(exit::VERIFIED)
+}
+
+fn recent(limit: usize, json_out: bool) -> Result<u8, Failure> {
+    let records = match existing()? {
+        Some((_, log)) => log.recent(limit).map_err(failure)?,
+        None => vec![],
+    };
+    if json_out {
+        output::json_pretty(&serde_json::to_value(&records).expect("records serialise"));
+        return Ok(exit::VERIFIED);
+    }
+    for r in &records {
+        println!(
+            "{:>6}  {}  {:<10} {:<24} {:<14} {}{}",
+            r.seq,
+            r.time,
+            r.outcome,
+            r.profile,
+            r.identifier_kind,
+            r.identifier_masked,
+            r.error_code
+                .as_deref()
+                .map(|c| format!("  ({c})"))
+                .unwrap_or_default()
+        );
+    }
+    if records.is_empty() {
+        eprintln!("no records");
+    }
+    Ok(exit::VERIFIED)
+}

@@ -1,0 +1,207 @@
+//! `ciba-desk secret`: a profile's client secret or private key in the OS keyring. The value
+//! is read from standard input (without echo on a terminal) or a PEM file, never from the
+//! command line, and never printed.
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use desk::{AuthMethod, Profile, SecretRef, SecretString, SettingsStore};
+use secrets::{EntryName, EntryStatus, SecretStore};
+
+use crate::args::{SecretArgs, SecretCommand};
+use crate::exit;
+use crate::keyring::{self, shell_word};
+use crate::output::{self, Failure};
+
+pub async fn run(a: SecretArgs) -> u8 {
+    let result = match a.command {
+        SecretCommand::Set {
+            profile,
+            private_key,
+        } => set(&profile, private_key.as_deref()).await,
+        SecretCommand::Status { profile } => status(&profile).await,
+        SecretCommand::Delete { profile } => delete(&profile).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            output::error(&f.message);
+            f.exit
+        }
+    }
+}
+
+fn profile(name: &str) -> Result<Profile, Failure> {
+    let usage = |e: desk::DeskError| Failure::usage(e.code(), e.to_string());
+    let settings = SettingsStore::open_default()
+        .and_then(|s| s.load())
+        .map_err(usage)?;
+    settings
+        .profile(name)
+        .ok_or_else(|| usage(desk::DeskError::UnknownProfile(name.into())))
+}
+
+/// The profile's keyring entry name (its own name unless the profile names another).
+fn entry_name(p: &Profile) -> Result<&str, Failure> {
+    match &p.secret {
+        Some(SecretRef::Public(c)) => Err(Failure::usage(
+            "public_credential",
+            format!(
+                "profile {:?} uses a {}; it needs no secret",
+                p.name,
+                c.label()
+            ),
+        )),
+        _ => Ok(p.secret_entry().unwrap_or(&p.name)),
+    }
+}
+
+async fn open_store() -> Result<SecretStore, Failure> {
+    keyring::open()
+        .await
+        .map_err(|e| Failure::usage(e.code(), e.to_string()))
+}
+
+fn keyring_failure(e: secrets::SecretError) -> Failure {
+    Failure::usage(e.code(), e.to_string())
+}
+
+/// The secret from standard input: without echo on a terminal, the whole input (less one
+/// trailing line break) when piped.
+fn read_secret(prompt: &str) -> Result<SecretString, Failure> {
+    let io =
+        |e: std::io::Error| Failure::usage("io_error", format!("could not read the secret: {e}"));
+    let text = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).map_err(io)?
+    } else {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(io)?;
+        let trimmed = s
+            .strip_suffix("\r\n")
+            .or_else(|| s.strip_suffix('\n'))
+            .unwrap_or(&s)
+            .to_owned();
+        secrecy::zeroize::Zeroize::zeroize(&mut s);
+        trimmed
+    };
+    if text.trim().is_empty() {
+        return Err(Failure::usage(
+            "empty_secret",
+            "the secret is empty; nothing was stored",
+        ));
+    }
+    if text.trim() != text {
+        output::warn("the secret starts or ends with white space; it is stored exactly as given");
+    }
+    Ok(SecretString::from(text))
+}
+
+async fn set(name: &str, private_key: Option<&Path>) -> Result<u8, Failure> {
+    let p = profile(name)?;
+    let entry = entry_name(&p)?;
+    let wants_key = p.auth_method == AuthMethod::PrivateKeyJwt;
+    let (entry, value, what) = match (private_key, wants_key) {
+        (Some(path), true) => {
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                Failure::usage(
+                    "io_error",
+                    format!("could not read the private key {}: {e}", path.display()),
+                )
+            })?;
+            let pem = SecretString::from(pem);
+            // Refuse what could never sign a client assertion.
+            ciba::SigningKey::from_pem(&pem, p.signing_alg.as_deref(), p.key_id.clone())
+                .map_err(|e| Failure::usage(e.code(), e.to_string()))?;
+            (
+                EntryName::private_key(entry).map_err(keyring_failure)?,
+                pem,
+                "private key",
+            )
+        }
+        (None, true) => {
+            return Err(Failure::usage(
+                "private_key_required",
+                format!(
+                    "profile {:?} authenticates with private_key_jwt: store its key with `ciba-desk secret set {} --private-key FILE.pem`",
+                    p.name,
+                    shell_word(&p.name)
+                ),
+            ));
+        }
+        (Some(_), false) => {
+            return Err(Failure::usage(
+                "client_secret_required",
+                format!(
+                    "profile {:?} authenticates with {} (a client secret, not a private key); run `ciba-desk secret set {}` and type or pipe the secret",
+                    p.name,
+                    p.auth_method,
+                    shell_word(&p.name)
+                ),
+            ));
+        }
+        (None, false) => {
+            let value = read_secret(&format!("Client secret for profile {}: ", p.name))?;
+            (
+                EntryName::client_secret(entry).map_err(keyring_failure)?,
+                value,
+                "client secret",
+            )
+        }
+    };
+    let store = open_store().await?;
+    store.set(&entry, value).await.map_err(keyring_failure)?;
+    println!("stored the {what} for profile {:?} in the keyring", p.name);
+    Ok(exit::VERIFIED)
+}
+
+async fn status(name: &str) -> Result<u8, Failure> {
+    let p = profile(name)?;
+    let Some(entry) = keyring::entry_for(&p) else {
+        println!("public");
+        eprintln!("profile {:?} needs no stored secret", p.name);
+        return Ok(exit::VERIFIED);
+    };
+    let entry = entry.map_err(keyring_failure)?;
+    let store = open_store().await?;
+    match store.status(&entry).await.map_err(keyring_failure)? {
+        EntryStatus::Stored => {
+            println!("stored");
+            eprintln!("the {entry} is in the keyring");
+            Ok(exit::VERIFIED)
+        }
+        EntryStatus::Missing => {
+            println!("missing");
+            eprintln!(
+                "no {entry} in the keyring; store it with `ciba-desk secret set {}{}`",
+                shell_word(&p.name),
+                if p.auth_method == AuthMethod::PrivateKeyJwt {
+                    " --private-key FILE.pem"
+                } else {
+                    ""
+                }
+            );
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+async fn delete(name: &str) -> Result<u8, Failure> {
+    let p = profile(name)?;
+    let entry = entry_name(&p)?;
+    let store = open_store().await?;
+    let mut deleted = 0;
+    for e in [
+        EntryName::client_secret(entry),
+        EntryName::private_key(entry),
+    ] {
+        let e = e.map_err(keyring_failure)?;
+        if store.delete(&e).await.map_err(keyring_failure)? {
+            println!("deleted the {e}");
+            deleted += 1;
+        }
+    }
+    if deleted == 0 {
+        println!("nothing was stored for profile {:?}", p.name);
+    }
+    Ok(exit::VERIFIED)
+}

@@ -1,0 +1,383 @@
+//! `ciba-desk profiles`: the settings file as an administrator edits it from a shell.
+
+mod common;
+
+use common::Env;
+use serde_json::Value;
+
+fn names(list: &Value, kind: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == kind)
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn entry<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "profile" && p["name"] == name)
+        .unwrap_or_else(|| panic!("no profile {name} in {list:#}"))
+}
+
+#[tokio::test]
+async fn list_shows_the_sandbox_and_every_preset_even_without_a_settings_file() {
+    let env = Env::new();
+    let r = env.run(&["profiles", "--json"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let list = r.json();
+    assert_eq!(names(&list, "profile"), ["sandbox"]);
+    let sandbox = entry(&list, "sandbox");
+    assert_eq!(sandbox["provider"], "sandbox");
+    assert_eq!(sandbox["issuer"], "http://127.0.0.1:7878");
+    assert_eq!(sandbox["is_sandbox"], true);
+    assert_eq!(sandbox["secret"], "public");
+    assert_eq!(sandbox["identity_input"][0]["kind"], "national_id");
+    let presets = names(&list, "preset");
+    for id in [
+        "sandbox",
+        "signicat_mobileid",
+        "signaturgruppen_mitid_pp_demo",
+        "signaturgruppen_mitid",
+        "idura_se_bankid",
+        "idura_no_bankid",
+        "idura_frejaid",
+        "authway_call_centre",
+        "authway_pickup",
+        "generic",
+    ] {
+        assert!(presets.iter().any(|p| p == id), "{id} missing: {presets:?}");
+    }
+    assert!(
+        !env.settings_file().exists(),
+        "listing never writes the settings file"
+    );
+    // The human form says the same.
+    let r = env.run(&["profiles", "list"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("sandbox") && r.stdout.contains("idura_se_bankid"));
+}
+
+#[tokio::test]
+async fn add_from_a_preset_and_generic_then_remove() {
+    let env = Env::new();
+    let r = env
+        .run(&[
+            "profiles",
+            "add",
+            "Bank SE",
+            "--preset",
+            "idura_se_bankid",
+            "--domain",
+            "mybank",
+            "--client-id",
+            "urn:my:client",
+            "--default-call-initiator",
+            "user",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("ciba-desk secret set 'Bank SE' --private-key"),
+        "{r:?}"
+    );
+    let r = env
+        .run(&[
+            "profiles",
+            "add",
+            "corp",
+            "--issuer",
+            "https://idp.example.com",
+            "--client-id",
+            "c1",
+            "--auth-method",
+            "client_secret_post",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let list = env.run(&["profiles", "list", "--json"]).await.json();
+    assert_eq!(names(&list, "profile"), ["sandbox", "Bank SE", "corp"]);
+    let bank = entry(&list, "Bank SE");
+    assert_eq!(bank["provider"], "idura_verify");
+    assert_eq!(bank["issuer"], "https://mybank.idura.broker");
+    assert_eq!(bank["client_id"], "urn:my:client");
+    assert_eq!(bank["auth_method"], "private_key_jwt");
+    let corp = entry(&list, "corp");
+    assert_eq!(corp["provider"], "generic");
+    assert_eq!(corp["issuer"], "https://idp.example.com");
+    assert_eq!(corp["auth_method"], "client_secret_post");
+    let expected_secret = if common::real_keyring() {
+        "missing"
+    } else {
+        "unknown"
+    };
+    assert_eq!(corp["secret"], expected_secret, "{corp}");
+    let text = std::fs::read_to_string(env.settings_file()).unwrap();
+    assert!(text.contains("default_call_initiator = \"user\""), "{text}");
+
+    // A duplicate name is refused, --replace replaces.
+    let again = [
+        "profiles",
+        "add",
+        "corp",
+        "--issuer",
+        "https://idp2.example.com",
+        "--client-id",
+        "c2",
+    ];
+    let r = env.run(&again).await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("already exists"), "{r:?}");
+    let mut replace = again.to_vec();
+    replace.push("--replace");
+    assert_eq!(env.run(&replace).await.code, 0);
+    let list = env.run(&["profiles", "--json"]).await.json();
+    assert_eq!(entry(&list, "corp")["issuer"], "https://idp2.example.com");
+
+    let r = env.run(&["profiles", "remove", "corp"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let list = env.run(&["profiles", "--json"]).await.json();
+    assert_eq!(names(&list, "profile"), ["sandbox", "Bank SE"]);
+    let r = env.run(&["profiles", "remove", "corp"]).await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("no profile named \"corp\""), "{r:?}");
+}
+
+#[tokio::test]
+async fn unusable_profiles_are_refused_with_the_option_to_pass() {
+    let env = Env::new();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "profiles",
+                "add",
+                "x",
+                "--preset",
+                "idura_se_bankid",
+                "--client-id",
+                "c",
+            ],
+            "--domain",
+        ),
+        (
+            &[
+                "profiles",
+                "add",
+                "x",
+                "--preset",
+                "authway_call_centre",
+                "--domain",
+                "acme",
+            ],
+            "--client-id",
+        ),
+        (
+            &["profiles", "add", "x", "--preset", "nope"],
+            "there is no preset \"nope\"",
+        ),
+        (
+            &[
+                "profiles",
+                "add",
+                "x",
+                "--issuer",
+                "https://idp.example.com",
+            ],
+            "--client-id",
+        ),
+        (
+            &[
+                "profiles",
+                "add",
+                "x",
+                "--issuer",
+                "http://idp.example.com",
+                "--client-id",
+                "c",
+            ],
+            "HTTPS",
+        ),
+    ];
+    for (args, says) in cases {
+        let r = env.run(args).await;
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.contains(says),
+            "{args:?} should say {says:?}: {r:?}"
+        );
+    }
+    assert!(!env.settings_file().exists(), "nothing was saved");
+}
+
+#[tokio::test]
+async fn the_sandbox_cannot_be_removed_or_replaced() {
+    let env = Env::new();
+    let r = env.run(&["profiles", "remove", "sandbox"]).await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("sandbox profile cannot be removed"),
+        "the reason is given: {r:?}"
+    );
+    let r = env
+        .run(&[
+            "profiles",
+            "add",
+            "sandbox",
+            "--issuer",
+            "https://a.example",
+            "--client-id",
+            "c",
+            "--replace",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    let list = env.run(&["profiles", "--json"]).await.json();
+    assert_eq!(names(&list, "profile"), ["sandbox"]);
+}
+
+#[tokio::test]
+async fn export_and_import_round_trip_without_secrets() {
+    let admin = Env::new();
+    for args in [
+        &[
+            "profiles",
+            "add",
+            "Pickup",
+            "--preset",
+            "authway_pickup",
+            "--domain",
+            "acme-prod",
+            "--client-id",
+            "shop",
+        ][..],
+        &[
+            "profiles",
+            "add",
+            "MitID demo",
+            "--preset",
+            "signaturgruppen_mitid_pp_demo",
+        ][..],
+        &[
+            "profiles",
+            "add",
+            "corp",
+            "--issuer",
+            "https://idp.example.com",
+            "--client-id",
+            "c1",
+        ][..],
+    ] {
+        let r = admin.run(args).await;
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    }
+    let file = admin.root.path().join("profiles.toml");
+    let r = admin
+        .run(&["profiles", "export", file.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !text.contains("sandbox-secret") && !text.contains("mIpxk84F"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("name = \"sandbox\""),
+        "the built-in sandbox is not exported"
+    );
+
+    // To stdout, one profile.
+    let r = admin
+        .run(&["profiles", "export", "--profile", "corp"])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("name = \"corp\"") && !r.stdout.contains("Pickup"),
+        "{r:?}"
+    );
+
+    let agent = Env::new();
+    let r = agent
+        .run(&["profiles", "import", file.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("added \"Pickup\""), "{r:?}");
+    assert!(r.stderr.contains("ciba-desk secret set corp"), "{r:?}");
+    let a = admin.run(&["profiles", "--json"]).await.json();
+    let b = agent.run(&["profiles", "--json"]).await.json();
+    assert_eq!(names(&a, "profile"), names(&b, "profile"));
+    for n in names(&a, "profile") {
+        let (x, y) = (entry(&a, &n), entry(&b, &n));
+        for k in [
+            "provider",
+            "issuer",
+            "client_id",
+            "auth_method",
+            "identity_input",
+            "keyring_entry",
+        ] {
+            assert_eq!(x[k], y[k], "{n}.{k}");
+        }
+    }
+
+    // Importing again keeps what is there; --replace replaces.
+    let r = agent
+        .run(&["profiles", "import", file.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("skipped \"corp\""), "{r:?}");
+    let r = agent
+        .run(&["profiles", "import", "--replace", file.to_str().unwrap()])
+        .await;
+    assert!(r.stdout.contains("replaced \"corp\""), "{r:?}");
+
+    // A file carrying a secret is refused as a whole.
+    let bad = agent.root.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        text.replace(
+            "client_id = \"c1\"",
+            "client_id = \"c1\"\nclient_secret = \"hunter2\"",
+        ),
+    )
+    .unwrap();
+    let other = Env::new();
+    let r = other
+        .run(&["profiles", "import", bad.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("looks like a secret"), "{r:?}");
+    assert!(!r.all().contains("hunter2"));
+    assert!(!other.settings_file().exists());
+
+    // Nothing to export is an error, not an empty file.
+    let r = other.run(&["profiles", "export"]).await;
+    assert_eq!(r.code, 1, "{r:?}");
+}
+
+#[tokio::test]
+async fn a_broken_settings_file_is_reported_and_left_alone() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(env.settings_file(), "schema_version = 1\n[[profiles]\n").unwrap();
+    let r = env
+        .run(&[
+            "profiles",
+            "add",
+            "corp",
+            "--issuer",
+            "https://idp.example.com",
+            "--client-id",
+            "c",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("line 2"), "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(env.settings_file()).unwrap(),
+        "schema_version = 1\n[[profiles]\n"
+    );
+}

@@ -1,0 +1,72 @@
+//! The Tauri shell: thin commands and events over the core crates. Everything the page can do
+//! is a command in [`commands`]; verification progress reaches it as events on a channel.
+
+mod commands;
+mod dto;
+mod error;
+mod sandbox_host;
+mod state;
+
+use std::time::Duration;
+
+use tauri::{Manager, RunEvent};
+
+pub use dto::UiEvent;
+pub use error::UiError;
+pub use state::AppState;
+
+/// Adds the app's state and commands to `builder`; the test suite passes a mock builder.
+pub fn with_commands<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
+    builder
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::list_profiles,
+            commands::list_presets,
+            commands::check_identity,
+            commands::check_binding_message,
+            commands::generate_code,
+            commands::start_verification,
+            commands::cancel_verification,
+            commands::history,
+            commands::add_profile,
+            commands::remove_profile,
+            commands::export_profiles,
+            commands::import_profiles,
+            commands::set_secret,
+            commands::get_preferences,
+            commands::set_preferences,
+        ])
+}
+
+pub fn run() {
+    init_logging();
+    let runtime = tauri::async_runtime::handle();
+    let state = runtime.block_on(state::open());
+    let app = with_commands(tauri::Builder::default(), state)
+        .setup(|app| {
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move { sandbox_host::ensure_running(&handle).await });
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("CIBA Desk could not start its window");
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            // Closing mid-verification cancels it, including the provider's cancel call.
+            let state = handle.state::<AppState>();
+            tauri::async_runtime::block_on(state.desk.shutdown(Duration::from_secs(3)));
+        }
+    });
+}
+
+fn init_logging() {
+    if let Ok(filter) = std::env::var("CIBA_DESK_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}

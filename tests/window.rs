@@ -1,0 +1,310 @@
+//! The real app window, driven through WebDriver (tauri-driver + WebKitWebDriver) as an agent
+//! would use it, against the app's built-in sandbox provider. The customer's side is played
+//! over HTTP on the sandbox's phone page and pickup link, as a person with a phone would.
+//!
+//! Needs a display (scripts/test.sh runs the suite under Xvfb), `tauri-driver` on PATH and the
+//! release app built with the `custom-protocol` feature (scripts/test.sh builds it; the path
+//! can be given in CIBA_DESK_APP_BIN).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn app_binary() -> PathBuf {
+    let path = std::env::var_os("CIBA_DESK_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/ciba-desk-app")
+        });
+    assert!(
+        path.is_file(),
+        "the release app is missing at {}: build it with `cargo build --release --features custom-protocol` \
+         after `npm --prefix ui run build` (scripts/test.sh does both)",
+        path.display()
+    );
+    path
+}
+
+/// The app under WebDriver, with its own settings, data directory and sandbox port.
+struct Session {
+    client: Client,
+    driver: Child,
+    sandbox: String,
+    http: reqwest::Client,
+    _dirs: tempfile::TempDir,
+}
+
+impl Session {
+    async fn start(extra_profiles: impl FnOnce(&str) -> Vec<desk::Profile>) -> Self {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no display: run the window tests under xvfb-run (scripts/test.sh does)"
+        );
+        let dirs = tempfile::tempdir().unwrap();
+        let (config, data) = (dirs.path().join("config"), dirs.path().join("data"));
+        let sandbox_port = free_port();
+        let sandbox = format!("http://127.0.0.1:{sandbox_port}");
+        let profiles = extra_profiles(&sandbox);
+        if !profiles.is_empty() {
+            let store = desk::SettingsStore::in_dir(&config);
+            let mut settings = desk::Settings::default();
+            for p in profiles {
+                settings.add_profile(p).unwrap();
+            }
+            store.save(&settings).unwrap();
+        }
+        let (port, native_port) = (free_port(), free_port());
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("CIBA_DESK_CONFIG_DIR", &config)
+            .env("CIBA_DESK_DATA_DIR", &data)
+            .env("CIBA_DESK_SANDBOX_PORT", sandbox_port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver must be installed (cargo install tauri-driver --locked)");
+        for p in [port, native_port] {
+            wait_until(Duration::from_secs(30), || {
+                std::net::TcpStream::connect(("127.0.0.1", p)).is_ok()
+            })
+            .await;
+        }
+        let caps = json!({"browserName": "wry", "tauri:options": {"application": app_binary()}});
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("WebDriver session with the app");
+        Self {
+            client,
+            driver,
+            sandbox,
+            http: reqwest::Client::new(),
+            _dirs: dirs,
+        }
+    }
+
+    async fn el(&self, testid: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(&format!("[data-testid='{testid}']")))
+            .await
+            .unwrap_or_else(|e| panic!("no [data-testid={testid}] within 30 s: {e}"))
+    }
+
+    /// Waits until `[data-testid=testid]` has `attr` = `value`.
+    async fn wait_attr(&self, testid: &str, attr: &str, value: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(e) = self
+                .client
+                .find(Locator::Css(&format!(
+                    "[data-testid='{testid}'][{attr}='{value}']"
+                )))
+                .await
+            {
+                let _ = e;
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[data-testid={testid}] never got {attr}={value}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn type_into(&self, testid: &str, text: &str) {
+        let e = self.el(testid).await;
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// The one pending request at the sandbox, once it arrives.
+    async fn pending_request(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let list: Value = self
+                .http
+                .get(format!("{}/sandbox/requests", self.sandbox))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(id) = list
+                .as_array()
+                .and_then(|a| a.first())
+                .and_then(|r| r["auth_req_id"].as_str())
+            {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no request reached the sandbox");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Presses Approve or Deny on the customer's phone page.
+    async fn decide(&self, auth_req_id: &str, decision: &str) {
+        let r = self
+            .http
+            .post(format!("{}/device/{auth_req_id}/{decision}", self.sandbox))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{decision}: {}",
+            r.status()
+        );
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), self.client.screenshot().await.unwrap()).unwrap();
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn wait_until(limit: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_verifies_denies_and_cancels_in_the_real_window() {
+    let s = Session::start(|_| vec![]).await;
+
+    // Invalid input is explained before anything is sent.
+    s.type_into("identity-input", "19121212-1213").await;
+    let error = s.el("identity-error").await;
+    assert!(
+        error.text().await.unwrap().to_lowercase().contains("check"),
+        "the reason is shown"
+    );
+
+    // A valid Swedish test person, approved on the phone page.
+    s.type_into("identity-input", "19121212-1212").await;
+    s.type_into("binding-message", "Counter 3").await;
+    s.el("start").await.click().await.unwrap();
+    s.wait_attr("status", "data-state", "waiting").await;
+    s.el("countdown").await;
+    s.screenshot("waiting.png").await;
+    let id = s.pending_request().await;
+    s.decide(&id, "approve").await;
+    s.wait_attr("result", "data-outcome", "verified").await;
+    s.wait_attr("match", "data-match", "match").await;
+    let card = s.el("result").await.text().await.unwrap();
+    assert!(card.contains("Tolvan Tolvansson"), "{card}");
+    assert!(
+        card.contains("19121212-XXXX") && !card.contains("19121212-1212"),
+        "masked: {card}"
+    );
+    s.screenshot("verified.png").await;
+
+    // Denied.
+    s.el("new-verification").await.click().await.unwrap();
+    s.type_into("identity-input", "19850723-2380").await;
+    s.el("start").await.click().await.unwrap();
+    let id = s.pending_request().await;
+    s.decide(&id, "deny").await;
+    s.wait_attr("result", "data-outcome", "denied").await;
+    s.screenshot("denied.png").await;
+
+    // Cancelled by the agent.
+    s.el("new-verification").await.click().await.unwrap();
+    s.type_into("identity-input", "19121212-1212").await;
+    s.el("start").await.click().await.unwrap();
+    s.wait_attr("status", "data-state", "waiting").await;
+    s.el("cancel").await.click().await.unwrap();
+    s.wait_attr("result", "data-outcome", "cancelled").await;
+
+    // The console stayed clean.
+    let errors = s
+        .client
+        .execute("return (window.__cibaDeskErrors || []).length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(errors, json!(0), "the page logged errors");
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pickup_qr_code_leads_the_customer_to_the_request() {
+    let s = Session::start(|sandbox| {
+        let mut p = desk::preset("authway_pickup").unwrap();
+        p.name = "pickup".into();
+        p.issuer = sandbox.into();
+        p.client_id = sandbox::CLIENT_ID.into();
+        p.secret = Some(desk::SecretRef::Public(desk::PublicCredential::Sandbox));
+        vec![p]
+    })
+    .await;
+    s.el("profile")
+        .await
+        .select_by_value("pickup")
+        .await
+        .unwrap();
+    s.type_into("identity-input", "anna@example.com").await;
+    s.el("start").await.click().await.unwrap();
+    s.el("qr").await;
+    s.screenshot("pickup-qr.png").await;
+
+    // Scan the QR code as a phone would: from the pixels on the screen.
+    let png = s.el("qr-image").await.screenshot().await.unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the card");
+    let (_, link) = grids[0].decode().unwrap();
+    assert!(
+        link.starts_with(&format!("{}/identity/ciba?requestId=", s.sandbox)),
+        "{link}"
+    );
+
+    // The link opens the decision page for exactly this request; approve it there.
+    let page = s.http.get(&link).send().await.unwrap();
+    assert!(page.status().is_success());
+    let id = url::Url::parse(&link)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "requestId")
+        .unwrap()
+        .1
+        .into_owned();
+    s.decide(&id, "approve").await;
+    s.wait_attr("result", "data-outcome", "verified").await;
+    let card = s.el("result").await.text().await.unwrap();
+    assert!(card.contains("Anna Andersson"), "{card}");
+    s.close().await;
+}

@@ -1,0 +1,114 @@
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type {
+  BindingMessageCheck,
+  HistoryEntry,
+  IdentityCheck,
+  NewProfile,
+  Preferences,
+  PresetSummary,
+  ProfileSummary,
+  VerificationEvent,
+  VerificationRequest,
+} from './types';
+import { toBackendError } from './types';
+
+/**
+ * Everything the page asks of the Rust side. Two implementations:
+ * {@link TauriBackend} (the real window) and `MockBackend` in `./mock.ts`
+ * (tests, and `npm run dev` in a plain browser).
+ *
+ * Every method rejects with a {@link import('./types').BackendError}.
+ */
+export interface Backend {
+  listProfiles(): Promise<ProfileSummary[]>;
+  listPresets(): Promise<PresetSummary[]>;
+  checkIdentity(profile: string, input: string): Promise<IdentityCheck>;
+  checkBindingMessage(profile: string, message: string): Promise<BindingMessageCheck>;
+  generateCode(): Promise<string>;
+  /** `onEvent` receives every state change of this verification, possibly before the promise resolves. */
+  startVerification(
+    request: VerificationRequest,
+    onEvent: (event: VerificationEvent) => void,
+  ): Promise<{ id: string }>;
+  cancelVerification(id: string): Promise<void>;
+  history(limit: number): Promise<HistoryEntry[]>;
+  addProfile(profile: NewProfile): Promise<void>;
+  removeProfile(name: string): Promise<void>;
+  /** TOML text without secrets. */
+  exportProfiles(): Promise<string>;
+  /** Returns the names imported. */
+  importProfiles(toml: string): Promise<string[]>;
+  /** Write-only: no command ever returns a secret. */
+  setSecret(profile: string, secret: string): Promise<void>;
+  getPreferences(): Promise<Preferences>;
+  setPreferences(prefs: Preferences): Promise<void>;
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toBackendError(error);
+  }
+}
+
+/** The real backend: Tauri commands, with a `Channel` streaming each verification's events. */
+export class TauriBackend implements Backend {
+  listProfiles() {
+    return call<ProfileSummary[]>('list_profiles');
+  }
+  listPresets() {
+    return call<PresetSummary[]>('list_presets');
+  }
+  checkIdentity(profile: string, input: string) {
+    return call<IdentityCheck>('check_identity', { profile, input });
+  }
+  checkBindingMessage(profile: string, message: string) {
+    return call<BindingMessageCheck>('check_binding_message', { profile, message });
+  }
+  generateCode() {
+    return call<string>('generate_code');
+  }
+  startVerification(request: VerificationRequest, onEvent: (event: VerificationEvent) => void) {
+    const channel = new Channel<VerificationEvent>(onEvent);
+    return call<{ id: string }>('start_verification', { request, onEvent: channel });
+  }
+  cancelVerification(id: string) {
+    return call<void>('cancel_verification', { id });
+  }
+  history(limit: number) {
+    return call<HistoryEntry[]>('history', { limit });
+  }
+  addProfile(profile: NewProfile) {
+    // Top-level command arguments are camelCase on this side (Tauri v2 converts).
+    return call<void>('add_profile', {
+      preset: profile.preset,
+      name: profile.name,
+      issuer: profile.issuer,
+      clientId: profile.client_id,
+    });
+  }
+  removeProfile(name: string) {
+    return call<void>('remove_profile', { name });
+  }
+  exportProfiles() {
+    return call<string>('export_profiles');
+  }
+  importProfiles(toml: string) {
+    return call<string[]>('import_profiles', { toml });
+  }
+  setSecret(profile: string, secret: string) {
+    return call<void>('set_secret', { profile, secret });
+  }
+  getPreferences() {
+    return call<Preferences>('get_preferences');
+  }
+  setPreferences(prefs: Preferences) {
+    return call<void>('set_preferences', { prefs });
+  }
+}
+
+/** True inside the Tauri window. */
+export function inTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}

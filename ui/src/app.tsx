@@ -1,0 +1,336 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { Backend } from './api/backend';
+import {
+  toBackendError,
+  type Language,
+  type MatchResult,
+  type Preferences,
+  type PresetSummary,
+  type ProfileSummary,
+} from './api/types';
+import { detectLanguage, LOCALES, navigatorLanguages, translator, type Translate } from './i18n';
+import { Controller } from './state/controller';
+import { initialState, isActive } from './state/sessions';
+import { SessionStore } from './state/store';
+import { UiContext, type Politeness, type Ui } from './ui/context';
+import { sentence } from './ui/format';
+import { HistoryScreen } from './ui/history-screen';
+import { ShieldIcon } from './ui/icons';
+import { QrOverlay } from './ui/qr';
+import { SettingsScreen } from './ui/settings-screen';
+import { VerifyScreen } from './ui/verify-screen';
+import { applyTheme } from './theme';
+
+export type View = 'verify' | 'history' | 'settings';
+
+/** What dev-mode demos (and tests) can drive directly. */
+export interface AppApi {
+  controller: Controller;
+  store: SessionStore;
+  setView: (view: View) => void;
+  selectHistory: (id: string | null) => void;
+  /** Opens "Show to customer" for a waiting pickup verification. */
+  showQr: (key: number) => void;
+}
+
+export interface AppConfig {
+  debounceMs?: number;
+  errorDelayMs?: number;
+  /** Show the "demo data" marker (MockBackend in a browser). */
+  demo?: boolean;
+  /** Overrides navigator.languages (tests). */
+  languages?: readonly string[];
+  onReady?: (api: AppApi) => void;
+}
+
+interface Loaded {
+  profiles: ProfileSummary[];
+  presets: PresetSummary[];
+  prefs: Preferences;
+}
+
+export function App({ backend, config = {} }: { backend: Backend; config?: AppConfig }) {
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const autoLanguage = useMemo(() => detectLanguage(config.languages ?? navigatorLanguages()), []);
+
+  useEffect(() => {
+    let live = true;
+    setLoadError(null);
+    // Profiles are essential; presets and preferences have safe fallbacks.
+    const defaults: Preferences = { last_profile: null, language: null, theme: 'system' };
+    Promise.all([
+      backend.listProfiles(),
+      backend.listPresets().catch((): PresetSummary[] => []),
+      backend.getPreferences().catch(() => defaults),
+    ])
+      .then(([profiles, presets, prefs]) => live && setLoaded({ profiles, presets, prefs }))
+      .catch((error) => live && setLoadError(sentence(toBackendError(error).message)));
+    return () => {
+      live = false;
+    };
+  }, [attempt]);
+
+  const language: Language = loaded?.prefs.language ?? autoLanguage;
+  const t = useMemo(() => translator(language), [language]);
+
+  useEffect(() => {
+    document.documentElement.lang = language;
+    document.title = t('app.name');
+  }, [language]);
+  useEffect(() => applyTheme(loaded?.prefs.theme ?? 'system'), [loaded?.prefs.theme]);
+
+  if (!loaded) {
+    return (
+      <div class="boot" data-testid="boot">
+        <div class="brand">
+          <ShieldIcon size={28} />
+          <span>{t('app.name')}</span>
+        </div>
+        {loadError ? (
+          <div class="boot-error" role="alert">
+            <p>{t('app.loadFailed', { message: loadError })}</p>
+            <button type="button" class="button button--primary" onClick={() => setAttempt((n) => n + 1)}>
+              {t('app.retry')}
+            </button>
+          </div>
+        ) : (
+          <p class="muted" role="status">
+            {t('app.loading')}
+          </p>
+        )}
+      </div>
+    );
+  }
+  return (
+    <Desk
+      backend={backend}
+      config={config}
+      loaded={loaded}
+      setLoaded={setLoaded}
+      t={t}
+      language={language}
+      autoLanguage={autoLanguage}
+    />
+  );
+}
+
+interface DeskProps {
+  backend: Backend;
+  config: AppConfig;
+  loaded: Loaded;
+  setLoaded: (update: (l: Loaded | null) => Loaded | null) => void;
+  t: Translate;
+  language: Language;
+  autoLanguage: Language;
+}
+
+function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }: DeskProps) {
+  const [view, setView] = useState<View>('verify');
+  const [qrKey, setQrKey] = useState<number | null>(null);
+  const [historyVersion, setHistoryVersion] = useState(0);
+  const [historySelected, setHistorySelected] = useState<string | null>(null);
+  const politeRef = useRef<HTMLDivElement>(null);
+  const assertiveRef = useRef<HTMLDivElement>(null);
+
+  // Latest values for the controller's callbacks, which outlive renders.
+  const live = useRef({ t, profiles: loaded.profiles, prefs: loaded.prefs });
+  live.current = { t, profiles: loaded.profiles, prefs: loaded.prefs };
+
+  const announce = useCallback((message: string, politeness: Politeness = 'polite') => {
+    const region = politeness === 'assertive' ? assertiveRef.current : politeRef.current;
+    if (!region) return;
+    // Re-announce an identical message by changing the text node.
+    region.textContent = region.textContent === message ? `${message}\u00a0` : message;
+  }, []);
+
+  const pendingFocus = useRef<string | null>(null);
+  const applyFocus = useCallback(() => {
+    const id = pendingFocus.current;
+    if (!id) return;
+    const element = document.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+    if (element) {
+      pendingFocus.current = null;
+      element.focus();
+    }
+  }, []);
+  const focus = useCallback((testId: string) => {
+    pendingFocus.current = testId;
+    setTimeout(applyFocus, 0);
+  }, []);
+
+  const savePrefs = useCallback((patch: Partial<Preferences>) => {
+    const next = { ...live.current.prefs, ...patch };
+    if (JSON.stringify(next) === JSON.stringify(live.current.prefs)) return;
+    live.current.prefs = next;
+    setLoaded((l) => (l ? { ...l, prefs: next } : l));
+    backend.setPreferences(next).catch((error) => announce(sentence(toBackendError(error).message)));
+  }, []);
+
+  const [store] = useState(() => {
+    const first = loaded.profiles.find((p) => p.name === loaded.prefs.last_profile) ?? loaded.profiles[0];
+    return new SessionStore(
+      initialState(1, {
+        profile: first?.name ?? '',
+        country: first?.countries[0] ?? 'se',
+        identity: '',
+        bindingMessage: '',
+        callInitiator: 'user',
+      }),
+    );
+  });
+  const [controller] = useState(
+    () =>
+      new Controller({
+        backend,
+        getState: () => store.state,
+        dispatch: store.dispatch,
+        getProfiles: () => live.current.profiles,
+        t: () => live.current.t,
+        announce,
+        focus,
+        onFinished: () => setHistoryVersion((n) => n + 1),
+        onProfileUsed: (profile) => savePrefs({ last_profile: profile }),
+      }),
+  );
+
+  const [, rerender] = useState(0);
+  useEffect(() => store.subscribe(() => rerender((n) => n + 1)), []);
+  const state = store.state;
+  useLayoutEffect(applyFocus);
+
+  const reloadProfiles = useCallback(async () => {
+    const profiles = await backend.listProfiles();
+    live.current.profiles = profiles;
+    setLoaded((l) => (l ? { ...l, profiles } : l));
+  }, []);
+
+  const qrSession = state.sessions.find((s) => s.key === qrKey);
+  const qrWaiting = qrSession?.phase === 'waiting' ? qrSession.waiting : null;
+  useEffect(() => {
+    if (qrKey !== null && !qrWaiting) setQrKey(null);
+  }, [qrKey, qrWaiting]);
+
+  const openView = (next: View) => {
+    setView(next);
+    if (next === 'verify') focus('identity-input');
+  };
+
+  // Keyboard: Esc cancels the verification on screen (or closes the QR overlay), Alt+N opens a new one.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.defaultPrevented) return;
+      if (event.key === 'Escape') {
+        if (qrKey !== null) {
+          event.preventDefault();
+          setQrKey(null);
+          return;
+        }
+        const current = store.state.sessions.find((s) => s.key === store.state.activeKey);
+        if (view === 'verify' && current && isActive(current.phase)) {
+          event.preventDefault();
+          void controller.cancel(current.key);
+        }
+      } else if (event.altKey && !event.ctrlKey && !event.metaKey && (event.code === 'KeyN' || event.key.toLowerCase() === 'n')) {
+        event.preventDefault();
+        setView('verify');
+        controller.newTab();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [qrKey, view]);
+
+  useEffect(() => {
+    focus('identity-input');
+    config.onReady?.({ controller, store, setView, selectHistory: setHistorySelected, showQr: setQrKey });
+  }, []);
+
+  const ui: Ui = {
+    t,
+    language,
+    locale: LOCALES[language],
+    backend,
+    profiles: loaded.profiles,
+    announce,
+    debounceMs: config.debounceMs ?? 150,
+    errorDelayMs: config.errorDelayMs ?? 700,
+    openSettings: () => setView('settings'),
+  };
+
+  const activeCount = state.sessions.filter((s) => isActive(s.phase)).length;
+  const knownMatches = new Map<string, MatchResult>();
+  for (const s of state.sessions) if (s.id && s.result) knownMatches.set(s.id, s.result.match);
+  const navItems: [View, string][] = [
+    ['verify', t('nav.verify')],
+    ['history', t('nav.history')],
+    ['settings', t('nav.settings')],
+  ];
+
+  return (
+    <UiContext.Provider value={ui}>
+      <div class={`app ${qrWaiting ? 'has-overlay' : ''}`} aria-hidden={qrWaiting ? 'true' : undefined}>
+        <header class="topbar">
+          <div class="brand">
+            <ShieldIcon size={22} />
+            <span class="brand-name">{t('app.name')}</span>
+            <span class="brand-tagline">{t('app.tagline')}</span>
+          </div>
+          <nav class="nav" aria-label={t('nav.label')}>
+            {navItems.map(([id, label]) => (
+              <button
+                type="button"
+                key={id}
+                class={`nav-item ${view === id ? 'is-current' : ''}`}
+                aria-current={view === id ? 'page' : undefined}
+                data-testid={`nav-${id}`}
+                onClick={() => openView(id)}
+              >
+                {label}
+                {id === 'verify' && activeCount > 0 && (
+                  <span class="nav-badge" data-testid="active-count">
+                    {t('nav.active', { count: activeCount })}
+                  </span>
+                )}
+              </button>
+            ))}
+          </nav>
+          <div class="topbar-end">
+            {config.demo && (
+              <span class="chip chip--demo" title={t('app.demoHint')}>
+                {t('app.demo')}
+              </span>
+            )}
+          </div>
+        </header>
+        <main class="main" id="main">
+          {loaded.profiles.length === 0 && view === 'verify' && (
+            <p class="note note--warning banner-note">{t('app.noProfiles')}</p>
+          )}
+          {view === 'verify' && <VerifyScreen state={state} controller={controller} onShowQr={setQrKey} />}
+          {view === 'history' && (
+            <HistoryScreen
+              version={historyVersion}
+              knownMatches={knownMatches}
+              selected={historySelected}
+              onSelect={setHistorySelected}
+            />
+          )}
+          {view === 'settings' && (
+            <SettingsScreen
+              presets={loaded.presets}
+              prefs={loaded.prefs}
+              autoLanguage={autoLanguage}
+              onPrefs={savePrefs}
+              reloadProfiles={reloadProfiles}
+            />
+          )}
+        </main>
+      </div>
+      {qrWaiting && <QrOverlay waiting={qrWaiting} onClose={() => setQrKey(null)} />}
+      <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer-polite" ref={politeRef} />
+      <div class="sr-only" aria-live="assertive" aria-atomic="true" data-testid="announcer-assertive" ref={assertiveRef} />
+    </UiContext.Provider>
+  );
+}

@@ -1,0 +1,108 @@
+// Dev mode without Tauri: the MockBackend plays realistic verifications.
+// URL parameters put the window in a given state, for screenshots and demos:
+//   ?demo=waiting|verified|mismatch|not_comparable|denied|expired|failed|qr|qr-full|wordpair|multi|invalid|dkwarn|history
+//   &theme=light|dark   &lang=en|sv|nb|da   &view=history|settings
+
+import type { AppApi, AppConfig, View } from './app';
+import type { Backend } from './api/backend';
+import { MockBackend, type MockOptions, type MockOutcome } from './api/mock';
+import type { Language, Theme } from './api/types';
+import type { Draft } from './state/sessions';
+
+const SE = '19121212-1212';
+const NO = '01010100050'; // valid test fødselsnummer
+const DK = '010190-2000'; // fails the old modulus-11 check (a warning, not an error)
+
+export function startDemo(params: URLSearchParams): { backend: Backend; config: AppConfig } {
+  const demo = params.get('demo');
+  const outcome: MockOutcome =
+    demo && ['verified', 'mismatch', 'not_comparable', 'denied', 'expired', 'failed'].includes(demo)
+      ? (demo as MockOutcome)
+      : 'verified';
+  const options: MockOptions = {
+    autoplay: true,
+    outcome,
+    latencyMs: demo ? 250 : 900,
+    answerAfterMs: demo === 'waiting' || demo?.startsWith('qr') || demo === 'wordpair' ? 3_600_000 : demo ? 600 : 7000,
+    waitSeconds: demo === 'waiting' ? 60 : undefined,
+    preferences: {
+      theme: (params.get('theme') as Theme | null) ?? 'system',
+      language: (params.get('lang') as Language | null) ?? null,
+      last_profile: 'sandbox',
+    },
+  };
+  const backend = new MockBackend(options);
+  const config: AppConfig = {
+    demo: true,
+    onReady: (api) => {
+      if (demo) void play(api, backend, demo);
+      const view = params.get('view') as View | null;
+      if (view) api.setView(view);
+    },
+  };
+  return { backend, config };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function fill(api: AppApi, key: number, draft: Partial<Draft>) {
+  api.controller.edit(key, draft);
+  await sleep(50);
+}
+
+async function play(api: AppApi, backend: MockBackend, demo: string) {
+  const first = api.store.state.activeKey;
+  const start = async (key: number, draft: Partial<Draft>) => {
+    await fill(api, key, draft);
+    await api.controller.start(key);
+  };
+  switch (demo) {
+    case 'invalid':
+      await fill(api, first, { profile: 'sandbox', country: 'se', identity: '19121212-1213' });
+      return;
+    case 'dkwarn':
+      await fill(api, first, { profile: 'sandbox', country: 'dk', identity: DK, bindingMessage: 'Kasse 3' });
+      return;
+    case 'qr':
+    case 'qr-full':
+      await start(first, { profile: 'pickup', identity: 'anna.lindqvist@example.com', bindingMessage: 'Order 48213' });
+      if (demo === 'qr-full') {
+        await sleep(600);
+        api.showQr(first);
+      }
+      return;
+    case 'wordpair':
+      await start(first, { profile: 'bankid-no', country: 'no', identity: NO });
+      return;
+    case 'multi': {
+      backend.options.answerAfterMs = 800;
+      await start(first, { profile: 'sandbox', country: 'se', identity: SE, bindingMessage: '4821' });
+      await sleep(1500);
+      backend.options.answerAfterMs = 3_600_000;
+      const second = api.controller.newTab();
+      await start(second, { profile: 'bankid-no', country: 'no', identity: NO });
+      const third = api.controller.newTab();
+      await start(third, { profile: 'sandbox', country: 'dk', identity: DK, bindingMessage: '7310' });
+      await sleep(400);
+      api.controller.newTab();
+      return;
+    }
+    case 'history': {
+      const outcomes: MockOutcome[] = ['verified', 'denied', 'mismatch', 'expired', 'verified'];
+      const people = [SE, SE, '19850709-9805', SE, '19121212-1212'];
+      for (const [i, outcome] of outcomes.entries()) {
+        backend.options.outcome = outcome;
+        backend.options.answerAfterMs = 100;
+        const key = i === 0 ? first : api.controller.newTab();
+        await start(key, { profile: 'sandbox', country: 'se', identity: people[i]!, bindingMessage: String(1000 + i * 1111) });
+        await sleep(500);
+      }
+      api.setView('history');
+      await sleep(200);
+      api.selectHistory(backend.startedIds.at(-1) ?? null);
+      return;
+    }
+    default:
+      await start(first, { profile: 'sandbox', country: 'se', identity: SE, bindingMessage: '4821', callInitiator: 'user' });
+  }
+}

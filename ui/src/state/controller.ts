@@ -1,0 +1,286 @@
+// Turns the agent's actions into backend calls and backend events into state.
+// Kept out of the components so that every path (start, events arriving before
+// the id, cancel before the id, try again, several at once) is one place.
+
+import type { Backend } from '../api/backend';
+import { toBackendError, type ProfileSummary, type VerificationEvent } from '../api/types';
+import type { MessageKey, Translate } from '../i18n';
+import type { Politeness } from '../ui/context';
+import { sentence } from '../ui/format';
+import {
+  identityInput,
+  isActive,
+  typedCountry,
+  type Action,
+  type Draft,
+  type Session,
+  type SessionsState,
+} from './sessions';
+
+export interface ControllerDeps {
+  backend: Backend;
+  getState: () => SessionsState;
+  dispatch: (action: Action) => void;
+  getProfiles: () => ProfileSummary[];
+  t: () => Translate;
+  announce: (message: string, politeness?: Politeness) => void;
+  /** Moves focus to the element with this data-testid once it is rendered. */
+  focus: (testId: string) => void;
+  /** Called whenever a verification reaches a final state (to refresh history). */
+  onFinished?: () => void;
+  /** Remembers the last profile used. */
+  onProfileUsed?: (profile: string) => void;
+  now?: () => number;
+}
+
+export class Controller {
+  private nextKey: number;
+  private readonly starting = new Set<number>();
+  private readonly cancelWhenStarted = new Set<number>();
+
+  constructor(
+    private readonly deps: ControllerDeps,
+    firstKey = 1,
+  ) {
+    this.nextKey = firstKey + 1;
+  }
+
+  /** For checks that the form runs while the agent types. */
+  dispatch(action: Action) {
+    this.deps.dispatch(action);
+  }
+
+  private now() {
+    return this.deps.now ? this.deps.now() : Date.now();
+  }
+
+  private session(key: number): Session | undefined {
+    return this.deps.getState().sessions.find((s) => s.key === key);
+  }
+
+  private profile(name: string): ProfileSummary | undefined {
+    return this.deps.getProfiles().find((p) => p.name === name);
+  }
+
+  defaultDraft(profileName?: string | null): Draft {
+    const profiles = this.deps.getProfiles();
+    const profile = profiles.find((p) => p.name === profileName) ?? profiles[0];
+    return {
+      profile: profile?.name ?? '',
+      country: profile?.countries[0] ?? 'se',
+      identity: '',
+      bindingMessage: '',
+      callInitiator: 'user',
+    };
+  }
+
+  newTab(profileName?: string): number {
+    const active = this.deps.getState();
+    const current = active.sessions.find((s) => s.key === active.activeKey);
+    const key = this.nextKey++;
+    this.deps.dispatch({ type: 'create', key, draft: this.defaultDraft(profileName ?? current?.draft.profile) });
+    this.deps.focus('identity-input');
+    return key;
+  }
+
+  edit(key: number, patch: Partial<Draft>) {
+    const session = this.session(key);
+    if (!session) return;
+    const next = { ...patch };
+    if (patch.profile && patch.profile !== session.draft.profile) {
+      const profile = this.profile(patch.profile);
+      if (profile && !profile.countries.includes(session.draft.country) && profile.countries[0]) {
+        next.country = profile.countries[0];
+      }
+      this.deps.onProfileUsed?.(patch.profile);
+    }
+    if (patch.identity !== undefined) {
+      // "no:…" typed or pasted: the selector follows.
+      const typed = typedCountry(patch.identity);
+      const profile = this.profile(patch.profile ?? session.draft.profile);
+      if (typed && profile?.countries.includes(typed)) next.country = typed;
+    }
+    this.deps.dispatch({ type: 'edit', key, patch: next });
+  }
+
+  async generateCode(key: number) {
+    try {
+      const code = await this.deps.backend.generateCode();
+      this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: code } });
+    } catch (error) {
+      this.deps.dispatch({ type: 'formError', key, message: sentence(toBackendError(error).message) });
+    }
+  }
+
+  private formError(key: number, message: string, focus: string) {
+    this.deps.dispatch({ type: 'formError', key, message });
+    this.deps.announce(message);
+    this.deps.focus(focus);
+  }
+
+  /** Validates and starts the verification of tab `key`. */
+  async start(key: number): Promise<void> {
+    const session = this.session(key);
+    if (!session || session.phase !== 'editing' || this.starting.has(key)) return;
+    const t = this.deps.t();
+    const profile = this.profile(session.draft.profile);
+    if (!profile) return this.formError(key, t('app.noProfiles'), 'profile');
+    this.starting.add(key);
+    let requested = false;
+    try {
+      const { backend } = this.deps;
+      const draft = session.draft;
+      const input = identityInput(draft, profile);
+      const cached = session.identityCheck;
+      let check =
+        cached && cached.input === input && cached.profile === profile.name ? cached.result : null;
+      if (!check) {
+        check = await backend.checkIdentity(profile.name, input);
+        this.deps.dispatch({ type: 'identityChecked', key, profile: profile.name, input, result: check });
+      }
+      if (!check.ok) {
+        return this.formError(key, check.error ? sentence(check.error) : t('form.fixIdentity'), 'identity-input');
+      }
+
+      const rules = profile.binding_message;
+      let binding: string | null = null;
+      if (rules.requirement !== 'forbidden') {
+        let message = draft.bindingMessage.trim();
+        if (message === '' && rules.generate_when_empty) {
+          // Generated here rather than by the backend, so the agent sees the code.
+          message = await backend.generateCode();
+          this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: message } });
+        }
+        if (message === '' && rules.requirement === 'required') {
+          return this.formError(key, t('bm.required'), 'binding-message');
+        }
+        if (message !== '') {
+          const result = await backend.checkBindingMessage(profile.name, message);
+          if (!result.ok) {
+            return this.formError(key, sentence(result.error ?? t('bm.required')), 'binding-message');
+          }
+          binding = message;
+        }
+      }
+
+      const callInitiator = profile.call_initiator ? draft.callInitiator : null;
+      this.deps.dispatch({
+        type: 'start',
+        key,
+        sent: {
+          profile: profile.name,
+          masked: check.masked ?? '•••',
+          bindingMessage: binding,
+          callInitiator,
+          atMs: this.now(),
+        },
+      });
+      this.deps.onProfileUsed?.(profile.name);
+      const attempt = this.session(key)?.attempts ?? 0;
+      this.deps.focus('progress-heading');
+      requested = true;
+      const { id } = await backend.startVerification(
+        { profile: profile.name, identity: input, binding_message: binding, call_initiator: callInitiator },
+        (event) => this.onEvent(key, attempt, event),
+      );
+      this.deps.dispatch({ type: 'started', key, id });
+      if (this.cancelWhenStarted.delete(key)) await this.sendCancel(key, id);
+    } catch (error) {
+      const { code, message } = toBackendError(error);
+      if (requested) {
+        this.deps.dispatch({ type: 'startFailed', key, code, message: sentence(message) });
+        this.afterFinal(key, this.deps.t()('outcome.failed.title'), sentence(message));
+      } else {
+        this.formError(key, sentence(message), 'identity-input');
+      }
+    } finally {
+      this.starting.delete(key);
+    }
+  }
+
+  onEvent(key: number, attempt: number, event: VerificationEvent) {
+    const before = this.session(key);
+    if (!before || before.attempts !== attempt || !isActive(before.phase)) return;
+    this.deps.dispatch({ type: 'event', key, event, nowMs: this.now() });
+    const after = this.session(key);
+    if (!after || after === before) return;
+    const t = this.deps.t();
+    switch (event.state) {
+      case 'requesting':
+        break;
+      case 'waiting':
+        this.say(key, event.word_pair ? t('announce.wordPair', { words: event.word_pair }) : t('announce.waiting'));
+        break;
+      case 'verified': {
+        if (event.match === 'mismatch') {
+          this.say(key, t('announce.mismatch'), 'assertive');
+        } else {
+          const name = event.identity.display_name ?? event.identity.national_id_masked ?? '';
+          this.say(key, t('announce.verified', { name, match: t(`match.${event.match}` as MessageKey) }));
+        }
+        if (this.isShown(key)) this.deps.focus('result-heading');
+        this.deps.onFinished?.();
+        break;
+      }
+      case 'denied':
+      case 'expired':
+        this.afterFinal(key, t(`outcome.${event.state}.title`), sentence(event.message));
+        break;
+      case 'failed':
+        this.afterFinal(key, t('outcome.failed.title'), sentence(event.message));
+        break;
+      case 'cancelled':
+        this.afterFinal(key, t('outcome.cancelled.title'), t('outcome.cancelled.advice'));
+        break;
+    }
+  }
+
+  private afterFinal(key: number, title: string, message: string) {
+    this.say(key, this.deps.t()('announce.outcome', { title, message }));
+    if (this.isShown(key)) this.deps.focus('try-again');
+    this.deps.onFinished?.();
+  }
+
+  private isShown(key: number) {
+    return this.deps.getState().activeKey === key;
+  }
+
+  /** Announces, naming the customer when the tab is not the one on screen. */
+  private say(key: number, message: string, politeness?: Politeness) {
+    const session = this.session(key);
+    const prefix = !this.isShown(key) && session?.sent ? `${session.sent.masked}: ` : '';
+    this.deps.announce(prefix + message, politeness);
+  }
+
+  async cancel(key: number) {
+    const session = this.session(key);
+    if (!session || !isActive(session.phase) || session.cancelling) return;
+    this.deps.dispatch({ type: 'cancelling', key });
+    if (session.id === null) {
+      this.cancelWhenStarted.add(key);
+      return;
+    }
+    await this.sendCancel(key, session.id);
+  }
+
+  private async sendCancel(key: number, id: string) {
+    try {
+      await this.deps.backend.cancelVerification(id);
+    } catch (error) {
+      // Most likely it finished meanwhile; its final event says how.
+      this.deps.announce(sentence(toBackendError(error).message));
+    }
+    void key;
+  }
+
+  retry(key: number) {
+    this.deps.dispatch({ type: 'retry', key });
+    this.deps.focus('identity-input');
+  }
+
+  close(key: number) {
+    const session = this.session(key);
+    if (!session || isActive(session.phase)) return;
+    this.deps.dispatch({ type: 'close', key });
+  }
+}

@@ -1,0 +1,250 @@
+// Each verification tab is a Session. State only changes through `reduce`, so
+// several verifications at once cannot step on each other: every event is
+// addressed to the session (by its local key) whose Channel received it.
+
+import type {
+  BindingMessageCheck,
+  CallInitiator,
+  Country,
+  IdentityCheck,
+  MatchResult,
+  ProfileSummary,
+  VerificationEvent,
+  VerifiedIdentity,
+} from '../api/types';
+
+export type Phase =
+  | 'editing'
+  | 'requesting'
+  | 'waiting'
+  | 'verified'
+  | 'denied'
+  | 'expired'
+  | 'failed'
+  | 'cancelled';
+
+export const ACTIVE_PHASES: readonly Phase[] = ['requesting', 'waiting'];
+export const isActive = (phase: Phase) => ACTIVE_PHASES.includes(phase);
+export const isFinished = (phase: Phase) => phase !== 'editing' && !isActive(phase);
+
+/** What the agent typed; kept as is for "Try again". */
+export interface Draft {
+  profile: string;
+  country: Country;
+  identity: string;
+  bindingMessage: string;
+  callInitiator: CallInitiator;
+}
+
+export interface Waiting {
+  expiresAtMs: number;
+  /** Local time the waiting event arrived: the countdown bar's 100 %. */
+  sinceMs: number;
+  intervalS: number;
+  wordPair: string | null;
+  customerLink: string | null;
+  qrSvg: string | null;
+}
+
+/** What was actually sent, for the summary while it runs and afterwards. */
+export interface Sent {
+  profile: string;
+  masked: string;
+  bindingMessage: string | null;
+  callInitiator: CallInitiator | null;
+  atMs: number;
+}
+
+export interface Session {
+  key: number;
+  draft: Draft;
+  phase: Phase;
+  id: string | null;
+  sent: Sent | null;
+  attempts: number;
+  identityCheck: { input: string; profile: string; result: IdentityCheck } | null;
+  bindingCheck: { message: string; profile: string; result: BindingMessageCheck } | null;
+  /** A sentence under the form, e.g. "binding message required". */
+  formError: string | null;
+  waiting: Waiting | null;
+  result: { identity: VerifiedIdentity; match: MatchResult } | null;
+  outcome: { message: string; code: string | null } | null;
+  cancelling: boolean;
+}
+
+export interface SessionsState {
+  sessions: Session[];
+  activeKey: number;
+}
+
+export type Action =
+  | { type: 'create'; key: number; draft: Draft }
+  | { type: 'select'; key: number }
+  | { type: 'close'; key: number }
+  | { type: 'edit'; key: number; patch: Partial<Draft> }
+  | { type: 'identityChecked'; key: number; profile: string; input: string; result: IdentityCheck }
+  | { type: 'bindingChecked'; key: number; profile: string; message: string; result: BindingMessageCheck }
+  | { type: 'formError'; key: number; message: string | null }
+  | { type: 'start'; key: number; sent: Sent }
+  | { type: 'started'; key: number; id: string }
+  | { type: 'startFailed'; key: number; code: string; message: string }
+  | { type: 'event'; key: number; event: VerificationEvent; nowMs: number }
+  | { type: 'cancelling'; key: number }
+  | { type: 'retry'; key: number };
+
+export function newSession(key: number, draft: Draft): Session {
+  return {
+    key,
+    draft,
+    phase: 'editing',
+    id: null,
+    sent: null,
+    attempts: 0,
+    identityCheck: null,
+    bindingCheck: null,
+    formError: null,
+    waiting: null,
+    result: null,
+    outcome: null,
+    cancelling: false,
+  };
+}
+
+export function initialState(key: number, draft: Draft): SessionsState {
+  return { sessions: [newSession(key, draft)], activeKey: key };
+}
+
+function update(state: SessionsState, key: number, change: (s: Session) => Session): SessionsState {
+  let changed = false;
+  const sessions = state.sessions.map((s) => {
+    if (s.key !== key) return s;
+    const next = change(s);
+    if (next !== s) changed = true;
+    return next;
+  });
+  return changed ? { ...state, sessions } : state;
+}
+
+export function applyEvent(session: Session, event: VerificationEvent, nowMs: number): Session {
+  // Events are only meaningful while the verification runs; a late event after
+  // a final state (or after "Try again") is ignored.
+  if (!isActive(session.phase)) return session;
+  if (session.id !== null && event.id !== session.id) return session;
+  const base = { ...session, id: event.id };
+  switch (event.state) {
+    case 'requesting':
+      return { ...base, phase: 'requesting' };
+    case 'waiting':
+      return {
+        ...base,
+        phase: 'waiting',
+        waiting: {
+          expiresAtMs: event.expires_at_ms,
+          sinceMs: Math.min(nowMs, event.expires_at_ms),
+          intervalS: event.interval_s,
+          wordPair: event.word_pair,
+          customerLink: event.customer_link,
+          qrSvg: event.qr_svg,
+        },
+      };
+    case 'verified':
+      return { ...base, phase: 'verified', cancelling: false, result: { identity: event.identity, match: event.match } };
+    case 'denied':
+    case 'expired':
+      return { ...base, phase: event.state, cancelling: false, outcome: { message: event.message, code: null } };
+    case 'failed':
+      return { ...base, phase: 'failed', cancelling: false, outcome: { message: event.message, code: event.code } };
+    case 'cancelled':
+      return { ...base, phase: 'cancelled', cancelling: false, outcome: null };
+  }
+}
+
+export function reduce(state: SessionsState, action: Action): SessionsState {
+  switch (action.type) {
+    case 'create':
+      return { sessions: [...state.sessions, newSession(action.key, action.draft)], activeKey: action.key };
+    case 'select':
+      return state.sessions.some((s) => s.key === action.key) ? { ...state, activeKey: action.key } : state;
+    case 'close': {
+      const index = state.sessions.findIndex((s) => s.key === action.key);
+      if (index < 0 || state.sessions.length === 1) return state;
+      const sessions = state.sessions.filter((s) => s.key !== action.key);
+      const activeKey =
+        state.activeKey === action.key ? sessions[Math.min(index, sessions.length - 1)]!.key : state.activeKey;
+      return { sessions, activeKey };
+    }
+    case 'edit':
+      return update(state, action.key, (s) =>
+        s.phase === 'editing' ? { ...s, draft: { ...s.draft, ...action.patch }, formError: null } : s,
+      );
+    case 'identityChecked':
+      return update(state, action.key, (s) => ({
+        ...s,
+        identityCheck: { input: action.input, profile: action.profile, result: action.result },
+      }));
+    case 'bindingChecked':
+      return update(state, action.key, (s) => ({
+        ...s,
+        bindingCheck: { message: action.message, profile: action.profile, result: action.result },
+      }));
+    case 'formError':
+      return update(state, action.key, (s) => ({ ...s, formError: action.message }));
+    case 'start':
+      return update(state, action.key, (s) =>
+        s.phase !== 'editing'
+          ? s
+          : {
+              ...s,
+              phase: 'requesting',
+              id: null,
+              sent: action.sent,
+              attempts: s.attempts + 1,
+              formError: null,
+              waiting: null,
+              result: null,
+              outcome: null,
+              cancelling: false,
+            },
+      );
+    case 'started':
+      return update(state, action.key, (s) => (s.id === null && isActive(s.phase) ? { ...s, id: action.id } : s));
+    case 'startFailed':
+      return update(state, action.key, (s) =>
+        isActive(s.phase)
+          ? { ...s, phase: 'failed', cancelling: false, outcome: { message: action.message, code: action.code } }
+          : s,
+      );
+    case 'event':
+      return update(state, action.key, (s) => applyEvent(s, action.event, action.nowMs));
+    case 'cancelling':
+      return update(state, action.key, (s) => (isActive(s.phase) ? { ...s, cancelling: true } : s));
+    case 'retry':
+      return update(state, action.key, (s) =>
+        isFinished(s.phase)
+          ? { ...s, phase: 'editing', id: null, waiting: null, result: null, outcome: null, cancelling: false }
+          : s,
+      );
+  }
+}
+
+/** The state shown on a tab: a verified result whose identity does not match is a mismatch. */
+export function displayState(session: Session): Phase | 'mismatch' {
+  if (session.phase === 'verified' && session.result?.match === 'mismatch') return 'mismatch';
+  return session.phase;
+}
+
+/** The string sent to the backend for this draft. National IDs are always tagged "cc:number". */
+export function identityInput(draft: Draft, profile: ProfileSummary | undefined): string {
+  const raw = draft.identity.trim();
+  if (!profile || profile.identity_kind !== 'national_id') return raw;
+  const tagged = /^\s*([a-zA-Z]{2})\s*:(.*)$/.exec(raw);
+  if (tagged) return `${tagged[1]!.toLowerCase()}:${tagged[2]!.trim()}`;
+  const country = profile.countries.includes(draft.country) ? draft.country : (profile.countries[0] ?? draft.country);
+  return `${country}:${raw}`;
+}
+
+/** The country the agent typed as a prefix ("no:…"), if any. */
+export function typedCountry(identity: string): Country | null {
+  const match = /^\s*(se|no|dk)\s*:/i.exec(identity);
+  return match ? (match[1]!.toLowerCase() as Country) : null;
+}

@@ -1,0 +1,43 @@
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import type { Backend } from '../api/backend';
+import type { Language, ProfileSummary } from '../api/types';
+import { LOCALES, translator, type Translate } from '../i18n';
+
+export type Politeness = 'polite' | 'assertive';
+
+export interface Ui {
+  t: Translate;
+  language: Language;
+  /** BCP 47 tag for Intl. */
+  locale: string;
+  backend: Backend;
+  profiles: ProfileSummary[];
+  announce: (message: string, politeness?: Politeness) => void;
+  /** Delay before the identity and binding message are checked while typing. */
+  debounceMs: number;
+  /** How long typing must pause before an invalid identity is shown as an error. */
+  errorDelayMs: number;
+  /** Opens the Settings screen (from the form's "secret missing" notice). */
+  openSettings: () => void;
+}
+
+export const UiContext = createContext<Ui>({
+  t: translator('en'),
+  language: 'en',
+  locale: LOCALES.en,
+  backend: undefined as unknown as Backend,
+  profiles: [],
+  announce: () => {},
+  debounceMs: 150,
+  errorDelayMs: 700,
+  openSettings: () => {},
+});
+
+export const useUi = () => useContext(UiContext);
+
+export function profileLabel(t: Translate, profile: ProfileSummary): string {
+  return profile.is_sandbox && !/sandbox/i.test(profile.display_name)
+    ? t('form.profileSandbox', { name: profile.display_name })
+    : profile.display_name;
+}

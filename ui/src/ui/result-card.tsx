@@ -1,0 +1,144 @@
+import type { ComponentChildren } from 'preact';
+import type { MatchResult, VerifiedIdentity } from '../api/types';
+import type { MessageKey } from '../i18n';
+import { useUi } from './context';
+import { formatBirthDate, formatDateTime, methodLabel, sentence } from './format';
+import { AlertIcon, CheckCircleIcon, ClockIcon, FlaskIcon, HelpIcon, StopIcon, XIcon } from './icons';
+
+export function SandboxBanner() {
+  const { t } = useUi();
+  return (
+    <div class="sandbox-banner" data-testid="sandbox-banner">
+      <FlaskIcon size={16} />
+      {t('sandbox.banner')}
+    </div>
+  );
+}
+
+export function MatchBadge({ match }: { match: MatchResult }) {
+  const { t } = useUi();
+  const Icon = match === 'match' ? CheckCircleIcon : match === 'mismatch' ? AlertIcon : HelpIcon;
+  return (
+    <div class={`match match--${match}`} data-testid="match" data-match={match}>
+      <Icon size={match === 'mismatch' ? 28 : 22} />
+      <div>
+        <p class="match-title">{t(`match.${match}` as MessageKey)}</p>
+        <p class="match-body">{t(`match.${match}Body` as MessageKey)}</p>
+      </div>
+    </div>
+  );
+}
+
+function Fact({ label, children, mono }: { label: string; children: ComponentChildren; mono?: boolean }) {
+  return (
+    <div class="fact">
+      <dt>{label}</dt>
+      <dd class={mono ? 'mono' : undefined}>{children}</dd>
+    </div>
+  );
+}
+
+interface ResultProps {
+  identity: VerifiedIdentity;
+  match: MatchResult | null;
+  providerName: string;
+  /** Buttons under the card (none in History). */
+  actions?: ComponentChildren;
+}
+
+export function ResultCard({ identity, match, providerName, actions }: ResultProps) {
+  const { t, locale } = useUi();
+  const mismatch = match === 'mismatch';
+  const unknown = <span class="muted">{t('result.unknown')}</span>;
+  const method = methodLabel(identity);
+  return (
+    <article
+      class={`result result--verified ${mismatch ? 'result--mismatch' : ''}`}
+      data-testid="result"
+      data-outcome={mismatch ? 'mismatch' : 'verified'}
+      aria-labelledby="result-heading"
+    >
+      {identity.is_sandbox && <SandboxBanner />}
+      <header class="result-head">
+        {mismatch ? <AlertIcon size={36} /> : <CheckCircleIcon size={36} />}
+        <div>
+          <h2 id="result-heading" class="result-title" tabIndex={-1} data-testid="result-heading">
+            {mismatch ? t('result.mismatchTitle') : t('result.verified')}
+          </h2>
+          {identity.auth_time_ms !== null && (
+            <p class="result-sub">
+              {t('result.time')} {formatDateTime(identity.auth_time_ms, locale)}
+            </p>
+          )}
+        </div>
+      </header>
+      {match && <MatchBadge match={match} />}
+      <div class="result-body">
+        <p class="result-name" data-testid="result-name">
+          {identity.display_name ?? t('result.unknown')}
+        </p>
+        <dl class="facts">
+          <Fact label={t('result.nationalId')} mono>
+            {identity.national_id_masked ?? unknown}
+          </Fact>
+          <Fact label={t('result.dob')}>
+            {identity.date_of_birth ? (
+              <>
+                {formatBirthDate(identity.date_of_birth, locale)}
+                {identity.age !== null && <span class="muted"> · {t('result.age', { age: identity.age })}</span>}
+              </>
+            ) : (
+              unknown
+            )}
+          </Fact>
+          <Fact label={t('result.method')}>{method ?? unknown}</Fact>
+          <Fact label={t('result.provider')}>{providerName}</Fact>
+          <Fact label={t('result.transaction')} mono>
+            {identity.transaction_id ?? unknown}
+          </Fact>
+        </dl>
+      </div>
+      {actions && <div class="result-actions">{actions}</div>}
+    </article>
+  );
+}
+
+export type Unsuccessful = 'denied' | 'expired' | 'failed' | 'cancelled';
+
+interface OutcomeProps {
+  outcome: Unsuccessful;
+  message: string | null;
+  code: string | null;
+  sandbox: boolean;
+  actions?: ComponentChildren;
+}
+
+export function OutcomeCard({ outcome, message, code, sandbox, actions }: OutcomeProps) {
+  const { t } = useUi();
+  const Icon = outcome === 'expired' ? ClockIcon : outcome === 'cancelled' ? XIcon : outcome === 'denied' ? StopIcon : AlertIcon;
+  return (
+    <article class={`result result--${outcome}`} data-testid="result" data-outcome={outcome} aria-labelledby="result-heading">
+      {sandbox && <SandboxBanner />}
+      <header class="result-head">
+        <Icon size={32} />
+        <h2 id="result-heading" class="result-title" tabIndex={-1} data-testid="result-heading">
+          {t(`outcome.${outcome}.title` as MessageKey)}
+        </h2>
+      </header>
+      <div class="result-body">
+        {message && outcome !== 'cancelled' && (
+          <p class="result-message" data-testid="result-message">
+            {sentence(message)}
+          </p>
+        )}
+        <p class="result-advice">{t(`outcome.${outcome}.advice` as MessageKey)}</p>
+        {code && (
+          <p class="result-code muted" data-testid="error-code">
+            {t('result.errorCode', { code })}
+          </p>
+        )}
+      </div>
+      {actions && <div class="result-actions">{actions}</div>}
+    </article>
+  );
+}

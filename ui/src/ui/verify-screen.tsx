@@ -1,0 +1,411 @@
+import type { ProfileSummary } from '../api/types';
+import type { MessageKey } from '../i18n';
+import type { Controller } from '../state/controller';
+import { displayState, isActive, isFinished, type Session, type SessionsState } from '../state/sessions';
+import { profileLabel, useUi } from './context';
+import { Countdown } from './countdown';
+import { formatTime } from './format';
+import {
+  CheckIcon,
+  ClockIcon,
+  InfoIcon,
+  PhoneIcon,
+  PlusIcon,
+  SendIcon,
+  ShieldIcon,
+  SpeakIcon,
+  XIcon,
+} from './icons';
+import { QrPanel } from './qr';
+import { RequestForm } from './request-form';
+import { OutcomeCard, ResultCard, SandboxBanner } from './result-card';
+
+interface Props {
+  state: SessionsState;
+  controller: Controller;
+  onShowQr: (key: number) => void;
+}
+
+export function VerifyScreen({ state, controller, onShowQr }: Props) {
+  const session = state.sessions.find((s) => s.key === state.activeKey) ?? state.sessions[0]!;
+  return (
+    <div class="verify-screen">
+      <SessionTabs state={state} controller={controller} />
+      <div
+        class="session-panel"
+        role="tabpanel"
+        id={`panel-${session.key}`}
+        aria-labelledby={`tab-${session.key}`}
+        data-testid="session-panel"
+        data-key={session.key}
+      >
+        <SessionView session={session} controller={controller} onShowQr={() => onShowQr(session.key)} />
+      </div>
+    </div>
+  );
+}
+
+function SessionTabs({ state, controller }: { state: SessionsState; controller: Controller }) {
+  const { t } = useUi();
+  const keys = state.sessions.map((s) => s.key);
+  const onKeyDown = (event: KeyboardEvent) => {
+    const index = keys.indexOf(state.activeKey);
+    let next = -1;
+    if (event.key === 'ArrowRight') next = (index + 1) % keys.length;
+    else if (event.key === 'ArrowLeft') next = (index - 1 + keys.length) % keys.length;
+    else if (event.key === 'Home') next = 0;
+    else if (event.key === 'End') next = keys.length - 1;
+    if (next < 0) return;
+    event.preventDefault();
+    const key = keys[next]!;
+    controller.dispatch({ type: 'select', key });
+    requestAnimationFrame(() => document.getElementById(`tab-${key}`)?.focus());
+  };
+  return (
+    <div class="tabs-bar">
+      <div class="tabs" role="tablist" aria-label={t('tabs.label')} onKeyDown={onKeyDown}>
+        {state.sessions.map((s) => {
+          const selected = s.key === state.activeKey;
+          const shown = displayState(s);
+          const title = s.sent?.masked ?? t('tabs.untitled');
+          const closable = state.sessions.length > 1 && !isActive(s.phase);
+          return (
+            <div class={`tab-wrap ${selected ? 'is-selected' : ''}`} role="presentation" key={s.key}>
+              <button
+                type="button"
+                role="tab"
+                id={`tab-${s.key}`}
+                class={`tab tab--${shown}`}
+                aria-selected={selected}
+                aria-controls={`panel-${s.key}`}
+                tabIndex={selected ? 0 : -1}
+                data-testid={`tab-${s.key}`}
+                data-state={shown}
+                onClick={() => controller.dispatch({ type: 'select', key: s.key })}
+              >
+                <span class={`state-dot state-dot--${shown}`} aria-hidden="true" />
+                <span class="tab-text">
+                  <span class="tab-title">{title}</span>
+                  <span class="tab-state">{t(`state.${shown}` as MessageKey)}</span>
+                </span>
+              </button>
+              {closable && (
+                <button
+                  type="button"
+                  class="tab-close"
+                  tabIndex={selected ? 0 : -1}
+                  aria-label={t('tabs.close', { name: title })}
+                  data-testid={`tab-close-${s.key}`}
+                  onClick={() => controller.close(s.key)}
+                >
+                  <XIcon size={14} />
+                </button>
+              )}
+            </div>
+          );
+        })}
+      </div>
+      <button
+        type="button"
+        class="button button--secondary new-verification"
+        data-testid="new-verification"
+        onClick={() => controller.newTab()}
+        aria-keyshortcuts="Alt+N"
+      >
+        <PlusIcon size={16} />
+        {t('tabs.new')}
+        <kbd aria-hidden="true">{t('tabs.newShortcut')}</kbd>
+      </button>
+    </div>
+  );
+}
+
+function SessionView({ session, controller, onShowQr }: { session: Session; controller: Controller; onShowQr: () => void }) {
+  const { profiles } = useUi();
+  const profile = profiles.find((p) => p.name === (session.sent?.profile ?? session.draft.profile));
+  if (session.phase === 'editing') {
+    return (
+      <div class="workspace">
+        <RequestForm session={session} controller={controller} />
+        <EmptyState profile={profile} />
+      </div>
+    );
+  }
+  return (
+    <div class="workspace">
+      <RequestSummary session={session} profile={profile} />
+      <div class="progress-column">
+        <Progress session={session} profile={profile} controller={controller} onShowQr={onShowQr} />
+      </div>
+    </div>
+  );
+}
+
+function EmptyState({ profile }: { profile: ProfileSummary | undefined }) {
+  const { t } = useUi();
+  return (
+    <section class="card empty-state" aria-labelledby="empty-title">
+      <div class="empty-icon">
+        <ShieldIcon size={36} />
+      </div>
+      <h2 id="empty-title" class="empty-title">
+        {t('empty.title')}
+      </h2>
+      <ol class="empty-steps">
+        <li>
+          <span class="empty-step-icon">
+            <SendIcon size={18} />
+          </span>
+          {t('empty.step1')}
+        </li>
+        <li>
+          <span class="empty-step-icon">
+            <PhoneIcon size={18} />
+          </span>
+          {t('empty.step2')}
+        </li>
+        <li>
+          <span class="empty-step-icon">
+            <CheckIcon size={18} />
+          </span>
+          {t('empty.step3')}
+        </li>
+      </ol>
+      {profile?.pickup && (
+        <p class="note note--info">
+          <InfoIcon size={16} />
+          {t('empty.pickup')}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function RequestSummary({ session, profile }: { session: Session; profile: ProfileSummary | undefined }) {
+  const { t, locale } = useUi();
+  const sent = session.sent!;
+  return (
+    <section class="card summary" aria-labelledby={`summary-${session.key}`} data-testid="summary">
+      <h2 class="card-title" id={`summary-${session.key}`}>
+        {t('summary.title')}
+        {session.attempts > 1 && <span class="chip">{t('summary.attempt', { count: session.attempts })}</span>}
+      </h2>
+      <dl class="facts facts--stacked">
+        <div class="fact">
+          <dt>{t('summary.identity')}</dt>
+          <dd class="mono summary-identity" data-testid="summary-identity">
+            {sent.masked}
+          </dd>
+        </div>
+        <div class="fact">
+          <dt>{t('summary.profile')}</dt>
+          <dd>{profile ? profileLabel(t, profile) : sent.profile}</dd>
+        </div>
+        <div class="fact">
+          <dt>{t('summary.binding')}</dt>
+          <dd class={sent.bindingMessage ? 'summary-binding' : 'muted'} data-testid="summary-binding">
+            {sent.bindingMessage ?? t('summary.none')}
+          </dd>
+        </div>
+        {sent.callInitiator && (
+          <div class="fact">
+            <dt>{t('summary.initiator')}</dt>
+            <dd>{t(sent.callInitiator === 'user' ? 'ci.user' : 'ci.rp')}</dd>
+          </div>
+        )}
+        <div class="fact">
+          <dt>{t('summary.started')}</dt>
+          <dd>{formatTime(sent.atMs, locale)}</dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+type StepState = 'todo' | 'current' | 'done' | 'good' | 'bad' | 'neutral';
+
+function Steps({ session }: { session: Session }) {
+  const { t } = useUi();
+  const shown = displayState(session);
+  const phase = session.phase;
+  const sending: StepState = phase === 'requesting' ? 'current' : 'done';
+  const waitingReached = session.waiting !== null || phase === 'waiting';
+  const waiting: StepState =
+    phase === 'waiting' ? 'current' : phase === 'requesting' ? 'todo' : waitingReached ? 'done' : 'neutral';
+  const final: StepState =
+    shown === 'verified'
+      ? 'good'
+      : shown === 'mismatch' || shown === 'denied' || shown === 'failed' || shown === 'expired'
+        ? 'bad'
+        : shown === 'cancelled'
+          ? 'neutral'
+          : 'todo';
+  const finalLabel = isFinished(phase) ? t(`state.${shown}` as MessageKey) : t('step.result');
+  const items: [string, StepState][] = [
+    [t('step.sending'), sending],
+    [t('step.waiting'), waiting],
+    [finalLabel, final],
+  ];
+  return (
+    <ol class="steps" data-testid="status" data-state={shown} aria-label={t('progress.title')}>
+      {items.map(([label, state], i) => (
+        <li class={`step step--${state}`} key={i} aria-current={state === 'current' ? 'step' : undefined}>
+          <span class="step-marker" aria-hidden="true">
+            {state === 'done' || state === 'good' ? <CheckIcon size={14} /> : state === 'bad' ? <XIcon size={14} /> : i + 1}
+          </span>
+          <span class="step-label">{label}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+interface ProgressProps {
+  session: Session;
+  profile: ProfileSummary | undefined;
+  controller: Controller;
+  onShowQr: () => void;
+}
+
+function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
+  const { t, profiles } = useUi();
+  const { phase, waiting } = session;
+  const sandbox = profile?.is_sandbox ?? false;
+  const providerName = (name: string) => {
+    const p = profiles.find((x) => x.name === name);
+    return p ? profileLabel(t, p) : name;
+  };
+
+  const tryAgain = (
+    <>
+      <button
+        type="button"
+        class="button button--primary"
+        data-testid="try-again"
+        onClick={() => controller.retry(session.key)}
+      >
+        {t('result.tryAgain')}
+      </button>
+      <button type="button" class="button button--secondary" onClick={() => controller.newTab()}>
+        <PlusIcon size={16} />
+        {t('result.newVerification')}
+      </button>
+    </>
+  );
+
+  return (
+    <section class="card progress" aria-labelledby={`progress-${session.key}`}>
+      <h2 class="sr-only" id={`progress-${session.key}`} tabIndex={-1} data-testid="progress-heading">
+        {t('progress.title')}
+      </h2>
+      <Steps session={session} />
+
+      {isActive(phase) && (
+        <div class="live" data-testid="live">
+          {sandbox && <SandboxBanner />}
+          <p class="status-line">
+            <span class="spinner" aria-hidden="true" />
+            {phase === 'requesting'
+              ? t('status.requesting', { provider: profile ? profileLabel(t, profile) : session.sent?.profile ?? '' })
+              : profile?.pickup
+                ? t('status.waitingPickup')
+                : t('status.waiting')}
+          </p>
+
+          {waiting?.wordPair && (
+            <div class="callout callout--words" data-testid="word-pair">
+              <p class="callout-label">
+                <SpeakIcon size={18} />
+                {t('wordpair.label')}
+              </p>
+              <p class="word-pair" lang={profile?.countries[0] === 'no' ? 'nb' : undefined}>
+                {waiting.wordPair}
+              </p>
+              <p class="hint">{t('wordpair.hint')}</p>
+            </div>
+          )}
+
+          {phase === 'waiting' && session.sent?.bindingMessage && (
+            <div class={`callout callout--binding ${waiting?.qrSvg ? 'callout--compact' : ''}`} data-testid="binding-shown">
+              <p class="callout-label">
+                <PhoneIcon size={18} />
+                {t('binding.shown')}
+              </p>
+              <p class="binding-shown">{session.sent.bindingMessage}</p>
+              <p class="hint">{t('binding.shownHint')}</p>
+            </div>
+          )}
+
+          {waiting && (waiting.qrSvg || waiting.customerLink) && <QrPanel waiting={waiting} onShow={onShowQr} />}
+
+          {waiting ? (
+            <Countdown expiresAtMs={waiting.expiresAtMs} sinceMs={waiting.sinceMs} announce />
+          ) : (
+            <div class="countdown countdown--pending" data-testid="countdown-pending">
+              <div class="countdown-text">
+                <span class="countdown-label">
+                  <ClockIcon size={14} /> {t('countdown.label')}
+                </span>
+                <span class="countdown-value">–:––</span>
+              </div>
+              <div class="countdown-track countdown-track--indeterminate" aria-hidden="true">
+                <div class="countdown-bar" />
+              </div>
+            </div>
+          )}
+
+          <div class="button-row">
+            <button
+              type="button"
+              class="button button--danger-outline"
+              data-testid="cancel"
+              aria-keyshortcuts="Escape"
+              disabled={session.cancelling}
+              onClick={() => void controller.cancel(session.key)}
+            >
+              <XIcon size={16} />
+              {session.cancelling ? t('cancel.pending') : t('cancel.button')}
+              <kbd aria-hidden="true">{t('cancel.hint')}</kbd>
+            </button>
+          </div>
+        </div>
+      )}
+
+      {phase === 'verified' && session.result && (
+        <ResultCard
+          identity={session.result.identity}
+          match={session.result.match}
+          providerName={providerName(session.result.identity.profile || session.sent?.profile || '')}
+          actions={
+            <>
+              <button
+                type="button"
+                class="button button--primary"
+                data-testid="result-new"
+                onClick={() => controller.newTab()}
+              >
+                <PlusIcon size={16} />
+                {t('result.newVerification')}
+              </button>
+              {session.result.match !== 'match' && (
+                <button type="button" class="button button--secondary" data-testid="try-again" onClick={() => controller.retry(session.key)}>
+                  {t('result.tryAgain')}
+                </button>
+              )}
+            </>
+          }
+        />
+      )}
+
+      {(phase === 'denied' || phase === 'expired' || phase === 'failed' || phase === 'cancelled') && (
+        <OutcomeCard
+          outcome={phase}
+          message={session.outcome?.message ?? null}
+          code={session.outcome?.code ?? null}
+          sandbox={sandbox}
+          actions={tryAgain}
+        />
+      )}
+    </section>
+  );
+}

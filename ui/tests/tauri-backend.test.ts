@@ -1,0 +1,60 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const invoke = vi.fn();
+class FakeChannel<T> {
+  constructor(public onmessage?: (message: T) => void) {}
+}
+vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args), Channel: FakeChannel }));
+
+const { TauriBackend } = await import('../src/api/backend');
+
+describe('TauriBackend: the command contract', () => {
+  beforeEach(() => invoke.mockReset());
+
+  it('names commands in snake_case and passes camelCase arguments', async () => {
+    invoke.mockResolvedValue(undefined);
+    const backend = new TauriBackend();
+    await backend.listProfiles();
+    await backend.checkIdentity('sandbox', 'se:19121212-1212');
+    await backend.checkBindingMessage('sandbox', 'hi');
+    await backend.addProfile({ preset: 'generic', name: 'x', issuer: 'https://i', client_id: 'c' });
+    await backend.setSecret('x', 'pw');
+    await backend.cancelVerification('v1');
+    await backend.history(50);
+    await backend.importProfiles('toml');
+    await backend.setPreferences({ last_profile: null, language: 'sv', theme: 'dark' });
+    expect(invoke.mock.calls).toEqual([
+      ['list_profiles', undefined],
+      ['check_identity', { profile: 'sandbox', input: 'se:19121212-1212' }],
+      ['check_binding_message', { profile: 'sandbox', message: 'hi' }],
+      ['add_profile', { preset: 'generic', name: 'x', issuer: 'https://i', clientId: 'c' }],
+      ['set_secret', { profile: 'x', secret: 'pw' }],
+      ['cancel_verification', { id: 'v1' }],
+      ['history', { limit: 50 }],
+      ['import_profiles', { toml: 'toml' }],
+      ['set_preferences', { prefs: { last_profile: null, language: 'sv', theme: 'dark' } }],
+    ]);
+  });
+
+  it('streams verification events through a Channel passed as onEvent', async () => {
+    invoke.mockResolvedValue({ id: 'v7' });
+    const events: unknown[] = [];
+    const request = { profile: 'sandbox', identity: 'se:1', binding_message: null, call_initiator: null };
+    const result = await new TauriBackend().startVerification(request, (e) => events.push(e));
+    expect(result).toEqual({ id: 'v7' });
+    const [command, args] = invoke.mock.calls[0]!;
+    expect(command).toBe('start_verification');
+    expect(args.request).toEqual(request);
+    expect(args.onEvent).toBeInstanceOf(FakeChannel);
+    args.onEvent.onmessage({ state: 'requesting', id: 'v7' });
+    expect(events).toEqual([{ state: 'requesting', id: 'v7' }]);
+  });
+
+  it('turns every rejection into {code, message}', async () => {
+    const backend = new TauriBackend();
+    invoke.mockRejectedValueOnce({ code: 'expired', message: 'The request expired.' });
+    await expect(backend.generateCode()).rejects.toEqual({ code: 'expired', message: 'The request expired.' });
+    invoke.mockRejectedValueOnce('plain text error');
+    await expect(backend.generateCode()).rejects.toEqual({ code: 'error', message: 'plain text error' });
+  });
+});
