@@ -153,7 +153,7 @@ impl Session {
                 .json()
                 .await
                 .unwrap();
-            if let Some(id) = list
+            if let Some(id) = list["requests"]
                 .as_array()
                 .and_then(|a| a.first())
                 .and_then(|r| r["auth_req_id"].as_str())
