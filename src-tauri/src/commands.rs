@@ -7,7 +7,7 @@ use desk::{
     AgentInput, CallInitiator, ImportMode, MessageRequirement, Profile, SecretRef, VerificationId,
     VerificationState,
 };
-use secrets::{EntryName, EntryStatus};
+use secrets::EntryStatus;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 
@@ -27,20 +27,8 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The keyring entry holding `p`'s secret, or `None` when it needs none.
-fn secret_entry(p: &Profile) -> Option<std::result::Result<EntryName, secrets::SecretError>> {
-    if matches!(p.secret, Some(SecretRef::Public(_))) {
-        return None;
-    }
-    let entry = p.secret_entry().unwrap_or(&p.name);
-    Some(match p.auth_method {
-        desk::AuthMethod::PrivateKeyJwt => EntryName::private_key(entry),
-        _ => EntryName::client_secret(entry),
-    })
-}
-
 async fn secret_status(state: &AppState, p: &Profile) -> &'static str {
-    let Some(entry) = secret_entry(p) else {
+    let Some(entry) = desk::keyring::entry_for(p) else {
         return "not_needed";
     };
     match (&state.keyring, entry) {
@@ -320,7 +308,7 @@ pub fn import_profiles(state: State<'_, AppState>, toml: String) -> Result<Vec<S
 #[tauri::command]
 pub async fn set_secret(state: State<'_, AppState>, profile: String, secret: String) -> Result<()> {
     let p = state.profile(&profile)?;
-    let entry = secret_entry(&p)
+    let entry = desk::keyring::entry_for(&p)
         .ok_or_else(|| {
             UiError::new(
                 "no_secret_needed",

@@ -3,20 +3,10 @@
 //! something already listens there (another window, `ciba-desk sandbox`), that one is used.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::state::AppState;
-
-/// The app's data directory (overridable with CIBA_DESK_DATA_DIR, as for the command line).
-pub fn data_dir() -> Option<PathBuf> {
-    std::env::var_os("CIBA_DESK_DATA_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "ciba-desk").map(|d| d.data_dir().to_path_buf())
-        })
-}
 
 pub async fn ensure_running<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
@@ -29,7 +19,7 @@ pub async fn ensure_running<R: Runtime>(app: &AppHandle<R>) {
         tracing::info!(%addr, "a sandbox already listens; using it");
         return;
     }
-    let Some(dir) = data_dir() else {
+    let Some(dir) = desk::paths::data_dir() else {
         tracing::warn!("no data directory; the built-in sandbox is not started");
         return;
     };

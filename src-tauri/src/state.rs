@@ -24,10 +24,11 @@ pub const HISTORY_LIMIT: usize = 200;
 
 impl AppState {
     pub fn new(store: SettingsStore, settings: Settings, keyring: Option<SecretStore>) -> Self {
-        let source: Arc<dyn SecretSource> = match &keyring {
-            Some(k) => Arc::new(KeyringSecrets::new(k.clone())),
-            None => Arc::new(desk::EnvSecrets::new()),
-        };
+        // Without a keyring, secrets can still come from CIBA_CLIENT_SECRET for this run.
+        let secret_store = keyring
+            .clone()
+            .ok_or_else(|| "no OS keyring is available".to_owned());
+        let source: Arc<dyn SecretSource> = Arc::new(KeyringSecrets::new(secret_store));
         Self {
             desk: Desk::new(source),
             store,

@@ -7,6 +7,7 @@
 use std::io::{self, Write};
 
 use crate::Record;
+use crate::record::COLUMNS;
 
 /// Export file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,32 +18,18 @@ pub enum ExportFormat {
     Json,
 }
 
-/// CSV header: the stored columns, in canonical order, then `hash`.
-pub const CSV_HEADER: [&str; 23] = [
-    "seq",
-    "time",
-    "os_user",
-    "workstation",
-    "profile",
-    "issuer",
-    "identifier_kind",
-    "identifier_masked",
-    "id_hash",
-    "subject_name",
-    "binding_message",
-    "outcome",
-    "acr",
-    "transaction_id",
-    "error_code",
-    "duration_ms",
-    "purge_from_seq",
-    "purge_through_seq",
-    "purge_count",
-    "purge_anchor_hash",
-    "purge_before",
-    "prev_hash",
-    "hash",
-];
+/// CSV header: the stored columns, in canonical order, then `hash`. Derived from
+/// [`COLUMNS`], so the export can never disagree with what is hashed.
+pub const CSV_HEADER: [&str; COLUMNS.len() + 1] = {
+    let mut header = [""; COLUMNS.len() + 1];
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        header[i] = COLUMNS[i];
+        i += 1;
+    }
+    header[COLUMNS.len()] = "hash";
+    header
+};
 
 pub(crate) struct Writer<W: Write> {
     format: ExportFormat,

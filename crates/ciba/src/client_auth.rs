@@ -90,7 +90,7 @@ impl SigningKey {
             (_, Ok(k), None | Some("ES256")) => (k, Algorithm::ES256),
             (Err(_), Err(_), _) => {
                 return Err(CibaError::InvalidPrivateKey(
-                    "not an RSA or P-256 private key in PKCS#8 PEM form (-----BEGIN PRIVATE KEY-----)"
+                    "not an RSA or P-256 private key in PKCS#8 PEM form (convert other formats with `openssl pkcs8 -topk8 -nocrypt`)"
                         .into(),
                 ));
             }

@@ -13,7 +13,7 @@ use secrecy::ExposeSecret as _;
 use secrets::SecretStore;
 
 use crate::output::{self, Failure};
-use crate::paths;
+use desk::paths;
 
 /// Opens the log for reading commands, whose records need no identifier hash (`verify`,
 /// `export`, `purge`, `recent` hash nothing): any key of the minimum length serves.

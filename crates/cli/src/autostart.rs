@@ -14,7 +14,7 @@ use tokio::process::{Child, ChildStderr, Command};
 use url::Url;
 
 use crate::output::Failure;
-use crate::paths;
+use desk::paths;
 
 /// `approve|deny[:SECONDS]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,6 @@ mod cmd;
 mod exit;
 mod keyring;
 mod output;
-mod paths;
 
 use std::process::ExitCode;
 

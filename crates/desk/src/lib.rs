@@ -12,6 +12,7 @@ pub mod error;
 pub mod input;
 pub mod keyring;
 pub mod link;
+pub mod paths;
 pub mod presets;
 pub mod profile;
 pub mod secrets;

@@ -6,7 +6,7 @@ use sandbox::{AutoDecision, Decision, SandboxConfig};
 
 use crate::args::SandboxArgs;
 use crate::exit;
-use crate::paths::data_dir;
+use desk::paths::data_dir;
 
 pub async fn run(a: SandboxArgs) -> u8 {
     let Some(dir) = a.data_dir.clone().or_else(data_dir) else {

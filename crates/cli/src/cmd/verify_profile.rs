@@ -147,7 +147,10 @@ async fn run_inner(
         },
         ..Default::default()
     };
-    let desk = Desk::with_options(Arc::new(KeyringSecrets::new(store)), options);
+    let desk = Desk::with_options(
+        Arc::new(KeyringSecrets::new(store).on_notice(|m| eprintln!("note: {m}"))),
+        options,
+    );
     let (handle, mut events) = tokio::select! {
         r = desk.start_with_channel(&profile, &input) => r.map_err(|e| before_sending(&e))?,
         _ = interrupt.cancelled() => return Err(cancelled()),
