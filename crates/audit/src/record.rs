@@ -212,6 +212,16 @@ pub struct Record {
     pub hash: String,
 }
 
+impl Record {
+    /// `time` as Unix milliseconds (`None` only if the stored text is not RFC 3339).
+    pub fn unix_ms(&self) -> Option<u64> {
+        let t =
+            time::OffsetDateTime::parse(&self.time, &time::format_description::well_known::Rfc3339)
+                .ok()?;
+        u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    }
+}
+
 /// Stored columns in canonical order (everything but `hash`).
 pub(crate) const COLUMNS: [&str; 22] = [
     "seq",

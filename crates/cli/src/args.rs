@@ -388,9 +388,10 @@ pub enum AuditCommand {
         output: Option<PathBuf>,
     },
     /// Delete records older than DAYS days (recorded in the log as a retention purge).
+    /// Without --older-than, the settings file's `[audit] retention_days` applies.
     Purge {
         #[arg(long, value_name = "DAYS")]
-        older_than: u32,
+        older_than: Option<u32>,
     },
     /// Show the newest records.
     Recent {

@@ -1,25 +1,16 @@
-//! Recording verifications in the audit log (one record per verification that was started).
-//!
-//! The identifier's keyed hash uses the HMAC key from the OS keyring (created on first use).
-//! Without a keyring the record is still written, with the masked identifier but no hash (a
-//! warning says so): the log then cannot find that record by the customer's number, but the
-//! verification is not left unrecorded.
+//! Recording verifications in the audit log: the desk's [`AuditTrail`], opened with the HMAC
+//! key from the OS keyring and the administrator's `[audit]` settings, its notices on stderr.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use audit::{AuditLog, NewRecord};
-use secrecy::ExposeSecret as _;
+use audit::NewRecord;
+use desk::{AuditEntry, AuditSettings, AuditTrail, SettingsStore, paths};
 use secrets::SecretStore;
 
 use crate::output::{self, Failure};
-use desk::paths;
 
-/// Opens the log for reading commands, whose records need no identifier hash (`verify`,
-/// `export`, `purge`, `recent` hash nothing): any key of the minimum length serves.
-pub fn open_readonly(path: &std::path::Path) -> Result<AuditLog, audit::AuditError> {
-    AuditLog::open(path, &[0u8; audit::MIN_KEY_LEN])
-}
+pub use desk::audit_trail::open_unkeyed as open_readonly;
 
 pub fn db_path() -> Result<PathBuf, Failure> {
     paths::audit_db().ok_or_else(|| {
@@ -33,61 +24,44 @@ pub fn db_path() -> Result<PathBuf, Failure> {
     })
 }
 
-pub struct Recorder {
-    log: Arc<AuditLog>,
-    keyed: bool,
+/// The administrator's audit settings; a settings file that cannot be read leaves the safe
+/// defaults (no names, nothing deleted), and says so.
+pub fn settings() -> AuditSettings {
+    match SettingsStore::open_default().and_then(|s| s.load()) {
+        Ok(s) => s.audit,
+        Err(e) => {
+            output::warn(format!(
+                "the audit settings could not be read, so names are left out and no records are deleted: {e}"
+            ));
+            AuditSettings::default()
+        }
+    }
 }
 
-impl Recorder {
-    /// Opens the log before anything is sent: a verification that cannot be recorded is not
-    /// started.
-    pub async fn open(keyring: Result<&SecretStore, &str>) -> Result<Self, Failure> {
-        let path = db_path()?;
-        let key: Option<Vec<u8>> = match keyring {
-            Ok(store) => match store.audit_hmac_key().await {
-                Ok(k) => Some(k.expose_secret().to_vec()),
-                Err(e) => {
-                    output::warn(format!(
-                        "the audit record of this verification gets no keyed hash of the customer's identifier: {e}"
-                    ));
-                    None
-                }
-            },
-            Err(reason) => {
-                output::warn(format!(
-                    "the audit record of this verification gets no keyed hash of the customer's identifier: {reason}"
-                ));
-                None
-            }
-        };
-        let keyed = key.is_some();
-        let log = tokio::task::spawn_blocking(move || match key {
-            Some(k) => AuditLog::open(&path, &k),
-            None => open_readonly(&path),
-        })
+/// Opens the trail before anything is sent: a verification that cannot be recorded is not
+/// started.
+pub async fn open_trail(keyring: Result<&SecretStore, &str>) -> Result<Arc<AuditTrail>, Failure> {
+    let path = db_path()?;
+    let trail = AuditTrail::open(path, keyring, &settings())
         .await
-        .expect("the audit open task does not panic")
         .map_err(|e| Failure::usage(e.code(), format!("cannot record verifications: {e}")))?;
-        Ok(Self {
-            log: Arc::new(log),
-            keyed,
-        })
+    for notice in trail.notices() {
+        output::warn(notice);
     }
+    Ok(Arc::new(trail))
+}
 
-    /// Appends the record; a failure is reported on stderr (the verification already ended).
-    pub async fn append(&self, mut record: NewRecord) {
-        if !self.keyed {
-            record.identifier = secrecy::SecretString::from(String::new());
-        }
-        let log = self.log.clone();
-        match tokio::task::spawn_blocking(move || log.append(record)).await {
-            Ok(Ok(r)) => tracing::debug!(seq = r.seq, "audit record written"),
-            Ok(Err(e)) => output::error(format!(
-                "the verification could not be recorded in the audit log: {e}"
-            )),
-            Err(e) => output::error(format!(
-                "the verification could not be recorded in the audit log: {e}"
-            )),
-        }
+/// Says on stderr when a verification's record could not be written (it already ended).
+pub fn report(entry: &AuditEntry) {
+    match entry {
+        AuditEntry::Recorded { seq } => tracing::debug!(seq, "audit record written"),
+        AuditEntry::NotRecorded { message, .. } => output::error(format!(
+            "the verification could not be recorded in the audit log: {message}"
+        )),
     }
+}
+
+/// For verifications that do not run through the desk (`verify` without a profile).
+pub async fn append(trail: &AuditTrail, record: NewRecord) {
+    report(&trail.record(record).await);
 }

@@ -159,6 +159,17 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
     let r = env.run(&["audit", "purge", "--older-than", "30"]).await;
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("nothing was purged"), "{r:?}");
+    // Without a number of days and without a retention setting, nothing is guessed.
+    let r = env.run(&["audit", "purge"]).await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("retention_days"), "{r:?}");
+    // The administrator's retention setting applies when no number is given.
+    let mut settings = std::fs::read_to_string(env.settings_file()).unwrap();
+    settings.push_str("\n[audit]\nretention_days = 45\n");
+    std::fs::write(env.settings_file(), settings).unwrap();
+    let r = env.run(&["audit", "purge"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("older than 45 days"), "{r:?}");
 
     // Flip a byte of the first record: `audit verify` fails and names it.
     let conn = rusqlite::Connection::open(env.audit_db()).unwrap();

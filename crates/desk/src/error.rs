@@ -57,6 +57,8 @@ pub enum DeskError {
     Ciba(#[from] CibaError),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
 
     // --- profiles ---
     #[error(
@@ -178,6 +180,7 @@ impl DeskError {
         match self {
             Ciba(e) => e.code(),
             Identity(e) => identity_code(e),
+            Audit(e) => e.code(),
             Placeholder { .. } => "profile_placeholder",
             InvalidProfile { .. } => "invalid_profile",
             UnknownProfile(_) => "unknown_profile",

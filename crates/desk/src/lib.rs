@@ -8,6 +8,7 @@
 //! Secrets come through a [`SecretSource`]; none is stored in a profile, printed, serialized
 //! or sent in an event. National identity numbers are masked in every output.
 
+pub mod audit_trail;
 pub mod error;
 pub mod input;
 pub mod keyring;
@@ -20,6 +21,7 @@ pub mod session;
 pub mod settings;
 pub mod verified;
 
+pub use audit_trail::{AuditEntry, AuditSettings, AuditTrail, RecordDraft};
 pub use error::{DeskError, Location, Result};
 pub use input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare, prepare_at};
 pub use keyring::KeyringSecrets;

@@ -24,6 +24,7 @@ use tokio::sync::{OnceCell, mpsc, watch};
 use tracing::Instrument;
 use url::Url;
 
+use crate::audit_trail::{AuditEntry, AuditTrail, RecordDraft};
 use crate::error::{DeskError, Result};
 use crate::input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare};
 use crate::link::{qr_svg, render_template};
@@ -124,6 +125,10 @@ pub struct VerificationEvent {
     pub at: u64,
     #[serde(flatten)]
     pub state: VerificationState,
+    /// On the final event of a desk that keeps an audit trail: the record written (or why
+    /// not). The record is written before this event is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditEntry>,
 }
 
 /// Tuning for tests and special deployments.
@@ -171,6 +176,7 @@ struct Inner {
     clients: Mutex<HashMap<String, (String, ClientCell)>>,
     sessions: Mutex<HashMap<VerificationId, Session>>,
     next_id: AtomicU64,
+    audit: Mutex<Option<Arc<AuditTrail>>>,
 }
 
 /// The verification service the UI and the command line drive. Cheap to clone; clones share
@@ -236,8 +242,19 @@ impl Desk {
                 clients: Mutex::default(),
                 sessions: Mutex::default(),
                 next_id: AtomicU64::new(0),
+                audit: Mutex::default(),
             }),
         }
+    }
+
+    /// From now on, every verification this desk starts is recorded in `trail` when it ends.
+    pub fn record_to(&self, trail: Arc<AuditTrail>) {
+        *lock(&self.inner.audit) = Some(trail);
+    }
+
+    /// The audit trail verifications are recorded in, if any.
+    pub fn audit_trail(&self) -> Option<Arc<AuditTrail>> {
+        lock(&self.inner.audit).clone()
     }
 
     /// Validates the input for the profile without sending anything (for the form's live
@@ -259,6 +276,8 @@ impl Desk {
         F: Fn(VerificationEvent) + Send + Sync + 'static,
     {
         let prepared = prepare(profile, input)?;
+        let draft = RecordDraft::new(profile, &prepared);
+        let trail = self.audit_trail();
         let cell = self.inner.client_cell(profile);
         let auth = if cell.initialized() {
             None
@@ -295,7 +314,11 @@ impl Desk {
                 let state = inner
                     .run(&profile, prepared, auth, cell, &cancel, &emitter)
                     .await;
-                emitter.emit(state.clone());
+                let audit = match trail {
+                    Some(t) => Some(t.record(draft.finish(&state)).await),
+                    None => None,
+                };
+                emitter.emit_with(state.clone(), audit);
                 lock(&inner.sessions).remove(&id);
                 let _ = tx.send(Some(state));
             }
@@ -404,6 +427,10 @@ struct Emitter {
 
 impl Emitter {
     fn emit(&self, state: VerificationState) {
+        self.emit_with(state, None);
+    }
+
+    fn emit_with(&self, state: VerificationState, audit: Option<AuditEntry>) {
         tracing::info!(state = state.name(), "verification state");
         (self.sink)(VerificationEvent {
             id: self.id,
@@ -412,6 +439,7 @@ impl Emitter {
             is_sandbox: self.is_sandbox,
             at: unix_ms(),
             state,
+            audit,
         });
     }
 }

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
+use crate::audit_trail::AuditSettings;
 use crate::error::{DeskError, Location, Result};
 use crate::presets;
 use crate::profile::{Profile, PublicCredential, SANDBOX_PROFILE};
@@ -58,8 +59,14 @@ struct SettingsFile {
     schema_version: u32,
     #[serde(default)]
     preferences: Preferences,
+    #[serde(default, skip_serializing_if = "is_default")]
+    audit: AuditSettings,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     profiles: Vec<Profile>,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,6 +82,8 @@ struct ExportFile {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub preferences: Preferences,
+    /// The administrator's audit-log choices (`[audit]`).
+    pub audit: AuditSettings,
     profiles: Vec<Profile>,
     migrated_from: Option<u32>,
 }
@@ -249,6 +258,7 @@ impl Settings {
         }
         Ok(Self {
             preferences: file.preferences,
+            audit: file.audit,
             profiles: file.profiles,
             migrated_from,
         })
@@ -259,6 +269,7 @@ impl Settings {
         let file = SettingsFile {
             schema_version: SCHEMA_VERSION,
             preferences: self.preferences.clone(),
+            audit: self.audit.clone(),
             profiles: self.profiles.clone(),
         };
         let body = toml::to_string(&file).map_err(|e| DeskError::Io {

@@ -165,7 +165,16 @@ fn export(
     Ok(exit::VERIFIED)
 }
 
-fn purge(days: u32) -> Result<u8, Failure> {
+fn purge(days: Option<u32>) -> Result<u8, Failure> {
+    let days = match days.or(crate::audit_log::settings().retention_days) {
+        Some(d) => d,
+        None => {
+            return Err(Failure::usage(
+                "no_retention",
+                "say how old records must be to go (--older-than DAYS), or set retention_days in the [audit] section of the settings file",
+            ));
+        }
+    };
     let Some((_, log)) = existing()? else {
         eprintln!("no audit log yet: nothing to purge");
         return Ok(exit::VERIFIED);

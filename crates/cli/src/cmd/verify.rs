@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::args::VerifyArgs;
-use crate::audit_log::Recorder;
+use crate::audit_log;
 use crate::exit;
 use crate::keyring;
 use crate::output::{self, Failure};
@@ -74,11 +74,11 @@ async fn run_generic(a: VerifyArgs, interrupt: CancelHandle) -> u8 {
         s = keyring::open() => s.map_err(|e| e.to_string()),
         _ = interrupt.cancelled() => return cancelled().report(json_out),
     };
-    let recorder = tokio::select! {
-        r = Recorder::open(store.as_ref().map_err(String::as_str)) => r,
+    let trail = tokio::select! {
+        r = audit_log::open_trail(store.as_ref().map_err(String::as_str)) => r,
         _ = interrupt.cancelled() => return cancelled().report(json_out),
     };
-    let recorder = match recorder {
+    let trail = match trail {
         Ok(r) => r,
         Err(f) => return f.report(json_out),
     };
@@ -105,7 +105,7 @@ async fn run_generic(a: VerifyArgs, interrupt: CancelHandle) -> u8 {
             eprintln!("verified: subject {}", v.id_token.standard.sub);
             let Some(expected) = &subject.expected else {
                 record.outcome = Outcome::Verified;
-                recorder.append(record).await;
+                audit_log::append(&trail, record).await;
                 if json_out {
                     println!("{}", verified_json(&issuer, &v, started));
                 }
@@ -124,7 +124,7 @@ async fn run_generic(a: VerifyArgs, interrupt: CancelHandle) -> u8 {
                 record.outcome = Outcome::Verified;
             }
             super::verify_profile::print_match(&matched, expected, &identity);
-            recorder.append(record).await;
+            audit_log::append(&trail, record).await;
             if json_out {
                 let mut out = verified_json(&issuer, &v, started);
                 out["status"] = json!(if mismatch { "mismatch" } else { "verified" });
@@ -145,7 +145,7 @@ async fn run_generic(a: VerifyArgs, interrupt: CancelHandle) -> u8 {
             let (o, code) = outcome_of(&e);
             record.outcome = o;
             record.error_code = Some(code.into());
-            recorder.append(record).await;
+            audit_log::append(&trail, record).await;
             Failure::from_ciba(&e).report(json_out)
         }
     }

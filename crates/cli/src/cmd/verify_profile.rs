@@ -4,17 +4,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use audit::{NewRecord, Outcome};
 use ciba::{CancelHandle, HttpOptions};
 use desk::{
     AgentInput, CallInitiator, Desk, DeskError, DeskOptions, ExpectedIdentity, IdentityMatch,
-    InputKind, Profile, SecretString, SettingsStore, VerificationEvent, VerificationState,
-    VerifiedIdentity,
+    InputKind, Profile, SettingsStore, VerificationEvent, VerificationState, VerifiedIdentity,
 };
 use serde_json::{Value, json};
 
 use crate::args::{CallInitiatorArg, VerifyArgs};
-use crate::audit_log::Recorder;
+use crate::audit_log;
 use crate::autostart::{self, AutoDecision, StartedSandbox};
 use crate::exit;
 use crate::keyring::{self, KeyringSecrets};
@@ -104,8 +102,8 @@ async fn run_inner(
         s = keyring::open() => s.map_err(|e| e.to_string()),
         _ = interrupt.cancelled() => return Err(cancelled()),
     };
-    let recorder = tokio::select! {
-        r = Recorder::open(store.as_ref().map_err(String::as_str)) => r?,
+    let trail = tokio::select! {
+        r = audit_log::open_trail(store.as_ref().map_err(String::as_str)) => r?,
         _ = interrupt.cancelled() => return Err(cancelled()),
     };
 
@@ -151,6 +149,7 @@ async fn run_inner(
         Arc::new(KeyringSecrets::new(store).on_notice(|m| eprintln!("note: {m}"))),
         options,
     );
+    desk.record_to(trail);
     let (handle, mut events) = tokio::select! {
         r = desk.start_with_channel(&profile, &input) => r.map_err(|e| before_sending(&e))?,
         _ = interrupt.cancelled() => return Err(cancelled()),
@@ -164,6 +163,7 @@ async fn run_inner(
     ticker.tick().await;
     let mut cancel_sent = false;
     let mut final_state = None;
+    let mut audit_entry = None;
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
@@ -171,6 +171,7 @@ async fn run_inner(
                     let done = ev.state.is_final();
                     view.show(&profile, &ev);
                     if done {
+                        audit_entry = ev.audit;
                         final_state = Some(ev.state);
                         break;
                     }
@@ -190,47 +191,23 @@ async fn run_inner(
     };
     let elapsed_ms = started.elapsed().as_millis() as u64;
 
-    // The audit record.
     let expected = view
         .expected
         .clone()
         .or_else(|| desk::prepare(&profile, &input).ok().map(|p| p.expected));
-    let mut record = NewRecord::new(
-        profile.name.clone(),
-        profile.issuer.clone(),
-        expected
-            .as_ref()
-            .map_or("unknown", |e| input_kind_word(e.kind())),
-        SecretString::from(expected.as_ref().map(normalised).unwrap_or_default()),
-        expected
-            .as_ref()
-            .map(ExpectedIdentity::masked)
-            .unwrap_or_default(),
-        view.binding_message.clone().unwrap_or_default(),
-        Outcome::Failed,
-    );
-    record.duration_ms = Some(elapsed_ms);
+    if let Some(entry) = &audit_entry {
+        audit_log::report(entry);
+    }
 
     let code = match &state {
         VerificationState::Verified {
             identity,
             identity_match,
         } => {
-            record.acr = identity.method.acr.clone();
-            record.transaction_id = identity.transaction_id.clone();
-            record.subject_name = identity.display_name.clone();
-            record.issuer = identity.provider.issuer.clone();
             let mismatch = matches!(identity_match, IdentityMatch::Mismatch { .. });
-            record.outcome = if mismatch {
-                record.error_code = Some("identity_mismatch".into());
-                Outcome::Mismatch
-            } else {
-                Outcome::Verified
-            };
             if let Some(e) = &expected {
                 print_match(identity_match, e, identity);
             }
-            recorder.append(record).await;
             if json_out {
                 output::json_line(&verified_json(
                     &profile,
@@ -248,28 +225,16 @@ async fn run_inner(
             }
         }
         VerificationState::Denied { message } => {
-            record.outcome = Outcome::Denied;
-            record.error_code = Some("access_denied".into());
-            recorder.append(record).await;
             Failure::new(exit::DENIED, "denied", "access_denied", message.clone()).report(json_out)
         }
         VerificationState::Expired { message } => {
-            record.outcome = Outcome::Expired;
-            record.error_code = Some("expired".into());
-            recorder.append(record).await;
             Failure::new(exit::EXPIRED, "expired", "expired", message.clone()).report(json_out)
         }
         VerificationState::Failed { code, message } => {
-            record.outcome = Outcome::Failed;
-            record.error_code = Some(code.clone());
-            recorder.append(record).await;
             let (exit, status) = exit::for_code(code);
             Failure::new(exit, status, code.clone(), message.clone()).report(json_out)
         }
         VerificationState::Cancelled { provider_notified } => {
-            record.outcome = Outcome::Cancelled;
-            record.error_code = Some("cancelled".into());
-            recorder.append(record).await;
             let message = if *provider_notified {
                 "the verification was cancelled, and withdrawn at the provider"
             } else {
@@ -278,7 +243,6 @@ async fn run_inner(
             Failure::new(exit::CANCELLED, "cancelled", "cancelled", message).report(json_out)
         }
         VerificationState::Requesting { .. } | VerificationState::WaitingForUser { .. } => {
-            recorder.append(record).await;
             Failure::new(
                 exit::PROVIDER,
                 "failed",
@@ -289,25 +253,6 @@ async fn run_inner(
         }
     };
     Ok(code)
-}
-
-fn input_kind_word(k: InputKind) -> &'static str {
-    match k {
-        InputKind::NationalId => "national_id",
-        InputKind::UserId => "user_id",
-        InputKind::Email => "email",
-        InputKind::MobileId => "mobile_id",
-    }
-}
-
-/// The normalised identifier, for the audit log's keyed hash only.
-fn normalised(e: &ExpectedIdentity) -> String {
-    match e {
-        ExpectedIdentity::NationalId(id) => id.expose().to_owned(),
-        ExpectedIdentity::Email(v) => v.trim().to_ascii_lowercase(),
-        ExpectedIdentity::UserId(v) => v.clone(),
-        ExpectedIdentity::MobileId { user_id, .. } => user_id.clone(),
-    }
 }
 
 pub fn match_word(m: &IdentityMatch) -> &'static str {

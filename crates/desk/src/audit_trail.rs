@@ -1,0 +1,289 @@
+//! The audit trail: one record per verification in the audit log, written by the desk when the
+//! verification ends and before its final event goes out, so whoever shows the final state can
+//! already read the record back. Shared by the app and the command line.
+//!
+//! The identifier's keyed hash uses the HMAC key from the OS keyring (created on first use).
+//! Without a keyring the record is still written, with the masked identifier but no hash: the
+//! log then cannot find that record by the customer's number, but no verification goes
+//! unrecorded. A caller that cannot open the trail should not start verifications.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use audit::{AuditLog, AuditOptions, ChainReport, NewRecord, Outcome, PurgeReport, Record};
+use secrecy::{ExposeSecret as _, SecretString};
+use secrets::SecretStore;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DeskError, Result};
+use crate::input::{ExpectedIdentity, PreparedRequest};
+use crate::profile::{InputKind, Profile};
+use crate::session::VerificationState;
+use crate::verified::IdentityMatch;
+
+/// The `[audit]` section of the settings file: the administrator's choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Records older than this many days are deleted when the log is opened (the deletion is
+    /// itself recorded). Unset: records are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    /// Whether records carry the verified person's name. Off: masked identifier only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_names: bool,
+}
+
+/// What became of a verification's audit record; carried by its final event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum AuditEntry {
+    Recorded {
+        seq: u64,
+    },
+    /// The record could not be written; the message says why and what to do.
+    NotRecorded {
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// The opened audit log with its keyring key, ready for appends.
+pub struct AuditTrail {
+    log: Arc<AuditLog>,
+    keyed: bool,
+    notices: Vec<String>,
+    retention_days: Option<u32>,
+}
+
+impl fmt::Debug for AuditTrail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditTrail")
+            .field("path", &self.log.path())
+            .field("keyed", &self.keyed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the log for commands that hash nothing (`verify`, `export`, `purge`, `recent`): any
+/// key of the minimum length serves.
+pub fn open_unkeyed(path: &Path) -> audit::Result<AuditLog> {
+    AuditLog::open(path, &[0u8; audit::MIN_KEY_LEN])
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> audit::Result<T> + Send + 'static,
+) -> Result<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(DeskError::from),
+        Err(e) => Err(DeskError::Io {
+            action: "use",
+            path: "the audit log".into(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+impl AuditTrail {
+    /// Opens (creating if needed) the log at `path`, takes the identifier key from `keyring`
+    /// (`Err` says why there is none) and applies the retention setting. Problems that do not
+    /// stop recording (no key, a retention purge refused) become [`notices`](Self::notices).
+    pub async fn open(
+        path: PathBuf,
+        keyring: std::result::Result<&SecretStore, &str>,
+        settings: &AuditSettings,
+    ) -> Result<Self> {
+        let mut notices = vec![];
+        let no_hash = "audit records get no keyed hash of the customer's identifier, so they cannot be found by identity number later";
+        let key: Option<Vec<u8>> = match keyring {
+            Ok(store) => match store.audit_hmac_key().await {
+                Ok(k) => Some(k.expose_secret().to_vec()),
+                Err(e) => {
+                    notices.push(format!("{no_hash}: {e}"));
+                    None
+                }
+            },
+            Err(reason) => {
+                notices.push(format!("{no_hash}: {reason}"));
+                None
+            }
+        };
+        let keyed = key.is_some();
+        let options = AuditOptions {
+            include_names: settings.include_names,
+            ..AuditOptions::default()
+        };
+        let log = blocking(move || {
+            let key = key.unwrap_or_else(|| vec![0u8; audit::MIN_KEY_LEN]);
+            AuditLog::open_with(&path, &key, options)
+        })
+        .await?;
+        let mut trail = Self {
+            log: Arc::new(log),
+            keyed,
+            notices,
+            retention_days: settings.retention_days,
+        };
+        if let Some(days) = settings.retention_days {
+            // A refused purge (a broken chain) must not stop recording: the evidence stays.
+            if let Err(e) = trail.purge_older_than(days).await {
+                trail
+                    .notices
+                    .push(format!("the retention setting was not applied: {e}"));
+            }
+        }
+        Ok(trail)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.log.path()
+    }
+
+    /// Whether identifiers get a keyed hash.
+    pub fn keyed(&self) -> bool {
+        self.keyed
+    }
+
+    /// Sentences for the administrator about what the trail could not do when it opened.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    pub fn retention_days(&self) -> Option<u32> {
+        self.retention_days
+    }
+
+    pub async fn append(&self, mut record: NewRecord) -> Result<Record> {
+        if !self.keyed {
+            // A hash under a well-known key would only pretend to protect the number.
+            record.identifier = SecretString::from(String::new());
+        }
+        let log = self.log.clone();
+        blocking(move || log.append(record)).await
+    }
+
+    /// Appends and reports the result as the final event carries it.
+    pub async fn record(&self, record: NewRecord) -> AuditEntry {
+        match self.append(record).await {
+            Ok(r) => AuditEntry::Recorded { seq: r.seq },
+            Err(e) => {
+                tracing::error!(error = %e, "a verification could not be recorded in the audit log");
+                AuditEntry::NotRecorded {
+                    code: e.code(),
+                    message: e.to_string(),
+                }
+            }
+        }
+    }
+
+    /// The newest `limit` records, newest first.
+    pub async fn recent(&self, limit: usize) -> Result<Vec<Record>> {
+        let log = self.log.clone();
+        blocking(move || log.recent(limit)).await
+    }
+
+    pub async fn verify_chain(&self) -> Result<ChainReport> {
+        let log = self.log.clone();
+        blocking(move || log.verify_chain()).await
+    }
+
+    pub async fn purge_older_than(&self, days: u32) -> Result<PurgeReport> {
+        let log = self.log.clone();
+        blocking(move || log.purge_older_than(days)).await
+    }
+}
+
+/// The audit-log word for an identifier kind.
+pub fn kind_word(k: InputKind) -> &'static str {
+    match k {
+        InputKind::NationalId => "national_id",
+        InputKind::UserId => "user_id",
+        InputKind::Email => "email",
+        InputKind::MobileId => "mobile_id",
+    }
+}
+
+/// The normalised identifier, for the keyed hash only: the same person typed differently
+/// (spaces, case of an e-mail) must hash the same.
+fn normalised(e: &ExpectedIdentity) -> String {
+    match e {
+        ExpectedIdentity::NationalId(id) => id.expose().to_owned(),
+        ExpectedIdentity::Email(v) => v.trim().to_ascii_lowercase(),
+        ExpectedIdentity::UserId(v) => v.clone(),
+        ExpectedIdentity::MobileId { user_id, .. } => user_id.clone(),
+    }
+}
+
+/// What a verification's record needs from its start; completed by its final state.
+#[derive(Clone)]
+pub struct RecordDraft {
+    profile: String,
+    issuer: String,
+    expected: ExpectedIdentity,
+    binding_message: String,
+    started: Instant,
+}
+
+impl fmt::Debug for RecordDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordDraft")
+            .field("profile", &self.profile)
+            .field("expected", &self.expected)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordDraft {
+    pub fn new(profile: &Profile, prepared: &PreparedRequest) -> Self {
+        Self {
+            profile: profile.name.clone(),
+            issuer: profile.issuer.clone(),
+            expected: prepared.expected.clone(),
+            binding_message: prepared.binding_message.clone().unwrap_or_default(),
+            started: Instant::now(),
+        }
+    }
+
+    /// The record for a verification that ended in `state` (a final state).
+    pub fn finish(&self, state: &VerificationState) -> NewRecord {
+        let mut r = NewRecord::new(
+            self.profile.clone(),
+            self.issuer.clone(),
+            kind_word(self.expected.kind()),
+            SecretString::from(normalised(&self.expected)),
+            self.expected.masked(),
+            self.binding_message.clone(),
+            Outcome::Failed,
+        );
+        r.duration_ms = Some(self.started.elapsed().as_millis() as u64);
+        let (outcome, code) = match state {
+            VerificationState::Verified {
+                identity,
+                identity_match,
+            } => {
+                r.acr = identity.method.acr.clone();
+                r.transaction_id = identity.transaction_id.clone();
+                r.subject_name = identity.display_name.clone();
+                r.issuer = identity.provider.issuer.clone();
+                match identity_match {
+                    IdentityMatch::Mismatch { .. } => {
+                        (Outcome::Mismatch, Some("identity_mismatch".to_owned()))
+                    }
+                    _ => (Outcome::Verified, None),
+                }
+            }
+            VerificationState::Denied { .. } => (Outcome::Denied, Some("access_denied".into())),
+            VerificationState::Expired { .. } => (Outcome::Expired, Some("expired".into())),
+            VerificationState::Failed { code, .. } => (Outcome::Failed, Some(code.clone())),
+            VerificationState::Cancelled { .. } => (Outcome::Cancelled, Some("cancelled".into())),
+            VerificationState::Requesting { .. } | VerificationState::WaitingForUser { .. } => {
+                (Outcome::Failed, Some("unfinished".into()))
+            }
+        };
+        r.outcome = outcome;
+        r.error_code = code;
+        r
+    }
+}
