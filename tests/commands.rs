@@ -1,6 +1,7 @@
 //! The app's commands through Tauri's IPC layer, without a window (`tauri::test`): what the
 //! page gets back, and that secrets only ever go in.
 
+use audit::{NewRecord, Outcome};
 use desk::{Settings, SettingsStore};
 use secrets::{EntryName, SecretStore};
 use serde_json::{Value, json};
@@ -19,12 +20,27 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let keyring = SecretStore::in_memory();
+    harness_in(tempfile::tempdir().unwrap(), SecretStore::in_memory())
+}
+
+const AUDIT_FILE: &str = "audit.sqlite3";
+
+/// The app over `dir` (settings and audit log) and `keyring`.
+fn harness_in(dir: tempfile::TempDir, keyring: SecretStore) -> Harness {
+    let audit = dir.path().join(AUDIT_FILE);
+    harness_with(dir, keyring, Some(audit))
+}
+
+fn harness_with(
+    dir: tempfile::TempDir,
+    keyring: SecretStore,
+    audit_path: Option<std::path::PathBuf>,
+) -> Harness {
     let state = ciba_desk_app::AppState::new(
         SettingsStore::in_dir(dir.path()),
         Settings::default(),
         Some(keyring.clone()),
+        audit_path,
     );
     let app = ciba_desk_app::with_commands(mock_builder(), state)
         .build(mock_context(noop_assets()))
@@ -176,13 +192,18 @@ fn secrets_go_into_the_keyring_and_never_come_back() {
     assert!(
         export.as_str().unwrap().contains("bank") && !export.as_str().unwrap().contains("hunter2")
     );
+    // The audit log exists by now (the History view opened it) and holds no secret either.
+    h.call("history", json!({"limit": 10})).unwrap();
+    let mut files = 0;
     for entry in std::fs::read_dir(h.dir.path()).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        files += 1;
         assert!(
-            !text.contains("hunter2"),
-            "a secret reached the settings directory"
+            !bytes.windows(7).any(|w| w == b"hunter2"),
+            "a secret reached the settings or data directory"
         );
     }
+    assert!(h.dir.path().join(AUDIT_FILE).exists() && files >= 2);
     let e = h
         .call("set_secret", json!({"profile": "sandbox", "secret": "x"}))
         .unwrap_err();
@@ -220,5 +241,128 @@ fn preferences_round_trip_and_the_sandbox_cannot_be_removed() {
             .unwrap()
             .iter()
             .all(|p| p["id"] != "sandbox")
+    );
+}
+
+/// Writes records into the log at `dir` the way the desk does, under the keyring's key.
+fn write_records(dir: &std::path::Path, keyring: &SecretStore, records: &[(&str, &str, Outcome)]) {
+    let key = keyring.audit_hmac_key_blocking().unwrap();
+    let log = audit::AuditLog::open(
+        dir.join(AUDIT_FILE),
+        secrecy::ExposeSecret::expose_secret(&key),
+    )
+    .unwrap();
+    for (masked, message, outcome) in records {
+        let mut r = NewRecord::new(
+            "sandbox",
+            "http://127.0.0.1:7878",
+            "national_id",
+            secrecy::SecretString::from("191212121212".to_owned()),
+            *masked,
+            *message,
+            *outcome,
+        );
+        r.duration_ms = Some(4_000);
+        r.acr = Some("sandbox-high".into());
+        log.append(r).unwrap();
+    }
+    // Dropping the log closes it, which folds the write-ahead log into the main file.
+}
+
+#[test]
+fn history_reads_the_audit_log_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = SecretStore::in_memory();
+    write_records(
+        dir.path(),
+        &keyring,
+        &[
+            ("19121212-XXXX", "Call 4711", Outcome::Verified),
+            ("19121212-XXXX", "Call 4712", Outcome::Denied),
+        ],
+    );
+    let h = harness_in(dir, keyring);
+    let history = h.call("history", json!({"limit": 10})).unwrap();
+    let list = history.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["seq"], 2);
+    assert_eq!(list[0]["id"], "2");
+    assert_eq!(list[0]["outcome"], "denied");
+    assert_eq!(list[0]["binding_message"], "Call 4712");
+    assert_eq!(list[1]["outcome"], "verified");
+    assert_eq!(list[1]["masked_identity"], "19121212-XXXX");
+    assert_eq!(list[1]["acr"], "sandbox-high");
+    assert_eq!(list[1]["duration_ms"], 4000);
+    // Earlier runs' records have no result card: the log keeps no names or birth dates.
+    assert_eq!(list[1]["result"], Value::Null);
+    assert_eq!(list[1]["verification_id"], Value::Null);
+    let started = list[1]["started_at_ms"].as_u64().unwrap();
+    let recorded = list[1]["recorded_at_ms"].as_u64().unwrap();
+    assert_eq!(recorded - started, 4_000);
+    assert!(!history.to_string().contains("191212121212"));
+    assert_eq!(
+        h.call("history", json!({"limit": 1}))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let status = h.call("audit_status", json!({})).unwrap();
+    assert_eq!(status["intact"], true);
+    assert_eq!(status["records"], 2);
+    assert_eq!(status["keyed"], true);
+    assert_eq!(status["problem"], Value::Null);
+    assert!(status["path"].as_str().unwrap().ends_with(AUDIT_FILE));
+}
+
+#[test]
+fn an_altered_record_is_named_in_the_audit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = SecretStore::in_memory();
+    write_records(
+        dir.path(),
+        &keyring,
+        &[
+            ("19121212-XXXX", "Call 4711", Outcome::Verified),
+            ("19121212-XXXX", "Call 4712", Outcome::Denied),
+        ],
+    );
+    let path = dir.path().join(AUDIT_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .windows(9)
+        .position(|w| w == b"Call 4712")
+        .expect("the record is in the main file");
+    bytes[at + 8] = b'9';
+    std::fs::write(&path, bytes).unwrap();
+
+    let h = harness_in(dir, keyring);
+    let status = h.call("audit_status", json!({})).unwrap();
+    assert_eq!(status["intact"], false);
+    let problem = status["problem"].as_str().unwrap();
+    assert!(problem.contains("record 2"), "{problem}");
+    // The History view still lists what is there.
+    assert_eq!(
+        h.call("history", json!({"limit": 10}))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn without_a_data_directory_nothing_can_be_recorded_or_started() {
+    let h = harness_with(tempfile::tempdir().unwrap(), SecretStore::in_memory(), None);
+    let e = h.call("history", json!({"limit": 10})).unwrap_err();
+    assert_eq!(e["code"], "no_data_dir");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("CIBA_DESK_DATA_DIR")
     );
 }

@@ -43,6 +43,8 @@ struct Session {
     driver: Child,
     sandbox: String,
     http: reqwest::Client,
+    /// The app's data directory (the audit log).
+    data: PathBuf,
     _dirs: tempfile::TempDir,
 }
 
@@ -99,6 +101,7 @@ impl Session {
             driver,
             sandbox,
             http: reqwest::Client::new(),
+            data,
             _dirs: dirs,
         }
     }
@@ -248,6 +251,57 @@ async fn an_agent_verifies_denies_and_cancels_in_the_real_window() {
     s.wait_attr("status", "data-state", "waiting").await;
     s.el("cancel").await.click().await.unwrap();
     s.wait_attr("result", "data-outcome", "cancelled").await;
+
+    // The History view reads the audit log: three records, newest first, chain intact.
+    s.el("nav-history").await.click().await.unwrap();
+    s.wait_attr("audit-status", "data-intact", "true").await;
+    let rows: Vec<String> = {
+        let mut v = vec![];
+        for i in 1..=3 {
+            v.push(
+                s.el(&format!("history-row-{i}"))
+                    .await
+                    .text()
+                    .await
+                    .unwrap(),
+            );
+        }
+        v
+    };
+    assert!(rows[2].contains("19121212-XXXX"), "{rows:?}");
+    s.el("history-row-3").await.click().await.unwrap();
+    s.wait_attr("result", "data-outcome", "verified").await;
+    let record = s.el("audit-record").await.text().await.unwrap();
+    assert!(record.contains("Counter 3"), "{record}");
+    s.screenshot("history.png").await;
+
+    let log = desk::audit_trail::open_unkeyed(&s.data.join(desk::paths::AUDIT_FILE)).unwrap();
+    let outcomes: Vec<&str> = log
+        .recent(10)
+        .unwrap()
+        .iter()
+        .map(|r| r.outcome.as_str())
+        .collect();
+    assert_eq!(outcomes, ["cancelled", "denied", "verified"]);
+    assert!(log.verify_chain().unwrap().is_intact());
+    for entry in std::fs::read_dir(&s.data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in [
+                "191212121212",
+                "19121212-1212",
+                "198507232380",
+                "Tolvansson",
+            ] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                    "{needle} is in {}",
+                    path.display()
+                );
+            }
+        }
+    }
 
     // The console stayed clean.
     let errors = s

@@ -1,31 +1,22 @@
 //! The page's commands: thin forwards to the desk, the settings and the keyring. Each returns
 //! data the page may see (never a secret or token) or a [`UiError`].
 
-use std::sync::Mutex;
-
 use desk::{
-    AgentInput, CallInitiator, ImportMode, MessageRequirement, Profile, SecretRef, VerificationId,
-    VerificationState,
+    AgentInput, AuditEntry, CallInitiator, ImportMode, MessageRequirement, Profile, SecretRef,
+    VerificationId,
 };
 use secrets::EntryStatus;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::dto::{
-    BindingMessageCheck, HistoryEntry, IdentityCheck, PresetSummary, ProfileSummary, UiEvent,
-    UiIdentity, UiPreferences, VerificationRequest, match_word, profile_summary,
+    AuditStatus, BindingMessageCheck, HistoryEntry, IdentityCheck, PresetSummary, ProfileSummary,
+    SessionResult, UiEvent, UiPreferences, VerificationRequest, profile_summary,
 };
 use crate::error::UiError;
 use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, UiError>;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 async fn secret_status(state: &AppState, p: &Profile) -> &'static str {
     let Some(entry) = desk::keyring::entry_for(p) else {
@@ -177,72 +168,32 @@ pub async fn start_verification<R: Runtime>(
         }
         None => {}
     }
-    let started_at_ms = now_ms();
-    let masked = Mutex::new(String::new());
-    let profile_name = p.name.clone();
+    // A verification that cannot be recorded is not started.
+    state.audit_trail().await?;
     let handle = state
         .desk
         .start(&p, &input, move |event| {
             let today = identity::Date::today();
-            if let VerificationState::Requesting { expected, .. } = &event.state {
-                *masked.lock().unwrap_or_else(|e| e.into_inner()) = expected.masked();
-            }
+            let id = event.id.0.to_string();
             // The page may be gone (window closed); the verification still ends cleanly.
-            let _ = on_event.send(UiEvent::from_desk(&event, today));
-            if event.state.is_final() {
-                let entry = history_entry(
-                    &event,
-                    started_at_ms,
-                    &profile_name,
-                    &masked.lock().unwrap_or_else(|e| e.into_inner()),
-                    today,
-                );
-                app.state::<AppState>().record(entry);
+            match &event.audit {
+                Some(AuditEntry::Recorded { seq }) => app
+                    .state::<AppState>()
+                    .keep_result(*seq, SessionResult::from_final(&event, today)),
+                Some(AuditEntry::NotRecorded { message, .. }) => {
+                    let _ = on_event.send(UiEvent::AuditFailed {
+                        id,
+                        message: message.clone(),
+                    });
+                }
+                None => {}
             }
+            let _ = on_event.send(UiEvent::from_desk(&event, today));
         })
         .await?;
     Ok(Started {
         id: handle.id.0.to_string(),
     })
-}
-
-fn history_entry(
-    event: &desk::VerificationEvent,
-    started_at_ms: u64,
-    profile: &str,
-    masked: &str,
-    today: identity::Date,
-) -> HistoryEntry {
-    let (outcome, result, error) = match &event.state {
-        VerificationState::Verified {
-            identity,
-            identity_match,
-        } => {
-            let outcome = if match_word(identity_match) == "mismatch" {
-                "mismatch"
-            } else {
-                "verified"
-            };
-            (
-                outcome,
-                Some(UiIdentity::from_verified(identity, today)),
-                None,
-            )
-        }
-        VerificationState::Denied { message } => ("denied", None, Some(message.clone())),
-        VerificationState::Expired { message } => ("expired", None, Some(message.clone())),
-        VerificationState::Failed { message, .. } => ("failed", None, Some(message.clone())),
-        _ => ("cancelled", None, None),
-    };
-    HistoryEntry {
-        id: event.id.0.to_string(),
-        started_at_ms,
-        profile: profile.into(),
-        masked_identity: masked.into(),
-        outcome,
-        result,
-        error,
-    }
 }
 
 #[tauri::command]
@@ -253,16 +204,32 @@ pub fn cancel_verification(state: State<'_, AppState>, id: String) -> Result<()>
     Ok(state.desk.cancel(VerificationId(n))?)
 }
 
+/// The newest verifications in the audit log, with this run's result cards where known.
 #[tauri::command]
-pub fn history(state: State<'_, AppState>, limit: usize) -> Vec<HistoryEntry> {
-    state
-        .history
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+pub async fn history(state: State<'_, AppState>, limit: usize) -> Result<Vec<HistoryEntry>> {
+    let trail = state.audit_trail().await?;
+    // Retention records are skipped, so read a few more than asked for.
+    let records = trail.recent(limit.saturating_add(8)).await?;
+    Ok(records
         .iter()
+        .filter_map(|r| HistoryEntry::from_record(r, state.result(r.seq)))
         .take(limit)
-        .cloned()
-        .collect()
+        .collect())
+}
+
+/// Whether the audit log's chain verifies, for the History view's header.
+#[tauri::command]
+pub async fn audit_status(state: State<'_, AppState>) -> Result<AuditStatus> {
+    let trail = state.audit_trail().await?;
+    let report = trail.verify_chain().await?;
+    Ok(AuditStatus {
+        path: trail.path().display().to_string(),
+        records: report.records,
+        intact: report.is_intact(),
+        problem: report.problem.as_ref().map(ToString::to_string),
+        keyed: trail.keyed(),
+        retention_days: trail.retention_days(),
+    })
 }
 
 #[tauri::command]

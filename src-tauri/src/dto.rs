@@ -190,6 +190,12 @@ pub enum UiEvent {
     Cancelled {
         id: String,
     },
+    /// Not a state: sent just before the final event when its audit record could not be
+    /// written, so the agent knows and can tell the administrator.
+    AuditFailed {
+        id: String,
+        message: String,
+    },
 }
 
 pub fn match_word(m: &IdentityMatch) -> &'static str {
@@ -246,16 +252,121 @@ impl UiEvent {
     }
 }
 
-/// One line of the session's history (newest first in the UI).
+/// What this run remembers of a finished verification beyond its audit record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionResult {
+    pub verification_id: String,
+    pub result: Option<UiIdentity>,
+    pub identity_match: Option<&'static str>,
+    pub error: Option<String>,
+}
+
+impl SessionResult {
+    pub fn from_final(e: &VerificationEvent, today: identity::Date) -> Self {
+        let id = e.id.0.to_string();
+        let (result, identity_match, error) = match &e.state {
+            VerificationState::Verified {
+                identity,
+                identity_match,
+            } => (
+                Some(UiIdentity::from_verified(identity, today)),
+                Some(match_word(identity_match)),
+                None,
+            ),
+            VerificationState::Denied { message }
+            | VerificationState::Expired { message }
+            | VerificationState::Failed { message, .. } => (None, None, Some(message.clone())),
+            _ => (None, None, None),
+        };
+        Self {
+            verification_id: id,
+            result,
+            identity_match,
+            error,
+        }
+    }
+}
+
+/// One line of the History view: an audit record (newest first), with this run's result card
+/// when the verification ran in this window.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct HistoryEntry {
     pub id: String,
+    pub seq: u64,
     pub started_at_ms: u64,
+    pub recorded_at_ms: u64,
+    pub duration_ms: Option<u64>,
     pub profile: String,
+    pub issuer: String,
+    pub identifier_kind: String,
     pub masked_identity: String,
+    pub subject_name: Option<String>,
+    pub binding_message: String,
     pub outcome: &'static str,
+    pub acr: Option<String>,
+    pub transaction_id: Option<String>,
+    pub error_code: Option<String>,
+    pub os_user: String,
+    pub workstation: String,
+    pub verification_id: Option<String>,
     pub result: Option<UiIdentity>,
+    #[serde(rename = "match")]
+    pub identity_match: Option<&'static str>,
     pub error: Option<String>,
+}
+
+impl HistoryEntry {
+    /// `None` for the log's own retention records, which are not verifications.
+    pub fn from_record(r: &audit::Record, session: Option<SessionResult>) -> Option<Self> {
+        if r.outcome == audit::Outcome::RetentionPurge {
+            return None;
+        }
+        let recorded_at_ms = r.unix_ms().unwrap_or(0);
+        let session = session.unwrap_or(SessionResult {
+            verification_id: String::new(),
+            result: None,
+            identity_match: None,
+            error: None,
+        });
+        let identity_match = session.identity_match.or(match r.outcome {
+            audit::Outcome::Mismatch => Some("mismatch"),
+            _ => None,
+        });
+        Some(Self {
+            id: r.seq.to_string(),
+            seq: r.seq,
+            started_at_ms: recorded_at_ms.saturating_sub(r.duration_ms.unwrap_or(0)),
+            recorded_at_ms,
+            duration_ms: r.duration_ms,
+            profile: r.profile.clone(),
+            issuer: r.issuer.clone(),
+            identifier_kind: r.identifier_kind.clone(),
+            masked_identity: r.identifier_masked.clone(),
+            subject_name: r.subject_name.clone(),
+            binding_message: r.binding_message.clone(),
+            outcome: r.outcome.as_str(),
+            acr: r.acr.clone(),
+            transaction_id: r.transaction_id.clone(),
+            error_code: r.error_code.clone(),
+            os_user: r.os_user.clone(),
+            workstation: r.workstation.clone(),
+            verification_id: Some(session.verification_id).filter(|v| !v.is_empty()),
+            result: session.result,
+            identity_match,
+            error: session.error,
+        })
+    }
+}
+
+/// The audit log's health, for the History view's header.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditStatus {
+    pub path: String,
+    pub records: u64,
+    pub intact: bool,
+    pub problem: Option<String>,
+    pub keyed: bool,
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -263,4 +374,68 @@ pub struct UiPreferences {
     pub last_profile: Option<String>,
     pub language: Option<String>,
     pub theme: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(seq: u64, outcome: audit::Outcome) -> audit::Record {
+        audit::Record {
+            seq,
+            time: "2026-11-21T10:00:05.000Z".into(),
+            os_user: "agent".into(),
+            workstation: "desk-01".into(),
+            profile: "sandbox".into(),
+            issuer: "http://127.0.0.1:7878".into(),
+            identifier_kind: "national_id".into(),
+            identifier_masked: "19121212-XXXX".into(),
+            id_hash: "ab".repeat(32),
+            subject_name: None,
+            binding_message: "Counter 3".into(),
+            outcome,
+            acr: None,
+            transaction_id: None,
+            error_code: None,
+            duration_ms: Some(5_000),
+            purge: None,
+            prev_hash: audit::GENESIS_HASH.into(),
+            hash: "cd".repeat(32),
+        }
+    }
+
+    #[test]
+    fn retention_records_are_not_history() {
+        assert!(
+            HistoryEntry::from_record(&record(1, audit::Outcome::RetentionPurge), None).is_none()
+        );
+    }
+
+    #[test]
+    fn times_come_from_the_record_and_its_duration() {
+        let e = HistoryEntry::from_record(&record(3, audit::Outcome::Denied), None).unwrap();
+        assert_eq!(e.recorded_at_ms, 1_795_255_205_000);
+        assert_eq!(e.started_at_ms, 1_795_255_200_000);
+        assert_eq!((e.id.as_str(), e.outcome), ("3", "denied"));
+        assert_eq!(e.verification_id, None);
+    }
+
+    #[test]
+    fn this_runs_result_card_joins_its_record() {
+        let session = SessionResult {
+            verification_id: "7".into(),
+            result: None,
+            identity_match: Some("not_comparable"),
+            error: Some("The customer declined.".into()),
+        };
+        let e =
+            HistoryEntry::from_record(&record(4, audit::Outcome::Verified), Some(session)).unwrap();
+        assert_eq!(e.verification_id.as_deref(), Some("7"));
+        assert_eq!(e.identity_match, Some("not_comparable"));
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["match"], "not_comparable");
+        // A mismatch is known from the log alone.
+        let e = HistoryEntry::from_record(&record(5, audit::Outcome::Mismatch), None).unwrap();
+        assert_eq!(e.identity_match, Some("mismatch"));
+    }
 }

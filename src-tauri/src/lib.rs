@@ -31,6 +31,7 @@ pub fn with_commands<R: tauri::Runtime>(
             commands::start_verification,
             commands::cancel_verification,
             commands::history,
+            commands::audit_status,
             commands::add_profile,
             commands::remove_profile,
             commands::export_profiles,

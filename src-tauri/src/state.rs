@@ -1,12 +1,15 @@
 //! What the app holds while it runs: the desk (verifications), the settings, the keyring, the
-//! session's history and the built-in sandbox provider.
+//! audit trail with this run's result cards, and the built-in sandbox provider.
 
+use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use desk::{Desk, KeyringSecrets, SecretSource, Settings, SettingsStore};
+use desk::{AuditTrail, Desk, KeyringSecrets, SecretSource, Settings, SettingsStore};
 use secrets::SecretStore;
+use tokio::sync::OnceCell;
 
-use crate::dto::HistoryEntry;
+use crate::dto::SessionResult;
 use crate::error::UiError;
 
 pub struct AppState {
@@ -15,15 +18,26 @@ pub struct AppState {
     pub settings: Mutex<Settings>,
     /// `None` when no OS keyring could be reached; secrets then come from the environment.
     pub keyring: Option<SecretStore>,
-    pub history: Mutex<Vec<HistoryEntry>>,
+    /// Where the audit log is; `None` when no data directory could be found.
+    audit_path: Option<PathBuf>,
+    /// Opened on first need (it may ask the keyring for its key); until then nothing starts.
+    audit: OnceCell<Arc<AuditTrail>>,
+    /// Result cards of this run's verifications, by audit record: the log keeps no names or
+    /// birth dates (unless the administrator enables names), the screen may show them again.
+    results: Mutex<VecDeque<(u64, SessionResult)>>,
     pub sandbox: tokio::sync::Mutex<Option<sandbox::Sandbox>>,
 }
 
-/// How many verifications the History view keeps for this session.
-pub const HISTORY_LIMIT: usize = 200;
+/// How many result cards of this run are kept in memory.
+pub const RESULTS_KEPT: usize = 200;
 
 impl AppState {
-    pub fn new(store: SettingsStore, settings: Settings, keyring: Option<SecretStore>) -> Self {
+    pub fn new(
+        store: SettingsStore,
+        settings: Settings,
+        keyring: Option<SecretStore>,
+        audit_path: Option<PathBuf>,
+    ) -> Self {
         // Without a keyring, secrets can still come from CIBA_CLIENT_SECRET for this run.
         let secret_store = keyring
             .clone()
@@ -34,7 +48,9 @@ impl AppState {
             store,
             settings: Mutex::new(settings),
             keyring,
-            history: Mutex::default(),
+            audit_path,
+            audit: OnceCell::new(),
+            results: Mutex::default(),
             sandbox: tokio::sync::Mutex::new(None),
         }
     }
@@ -63,11 +79,53 @@ impl AppState {
         Ok(out)
     }
 
-    pub fn record(&self, entry: HistoryEntry) {
-        let mut h = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        h.retain(|e| e.id != entry.id);
-        h.insert(0, entry);
-        h.truncate(HISTORY_LIMIT);
+    /// The audit trail, opened on first use and then recorded to by the desk. An error here
+    /// means verifications cannot be recorded, so none may start.
+    pub async fn audit_trail(&self) -> Result<Arc<AuditTrail>, UiError> {
+        self.audit
+            .get_or_try_init(|| async {
+                let path = self.audit_path.clone().ok_or_else(|| {
+                    UiError::new(
+                        "no_data_dir",
+                        format!(
+                            "No folder for the audit log could be found, so verifications cannot be recorded; ask your administrator to set {}.",
+                            desk::paths::DATA_DIR_ENV
+                        ),
+                    )
+                })?;
+                let keyring = self
+                    .keyring
+                    .as_ref()
+                    .ok_or("no OS keyring is available");
+                let audit_settings = self.settings().audit.clone();
+                let trail = AuditTrail::open(path, keyring, &audit_settings)
+                    .await
+                    .map_err(|e| {
+                        UiError::new(
+                            "audit_unavailable",
+                            format!("Verifications cannot be recorded, so none can start: {e}."),
+                        )
+                    })?;
+                for notice in trail.notices() {
+                    tracing::warn!("{notice}");
+                }
+                let trail = Arc::new(trail);
+                self.desk.record_to(trail.clone());
+                Ok(trail)
+            })
+            .await
+            .cloned()
+    }
+
+    pub fn keep_result(&self, seq: u64, result: SessionResult) {
+        let mut r = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        r.push_front((seq, result));
+        r.truncate(RESULTS_KEPT);
+    }
+
+    pub fn result(&self, seq: u64) -> Option<SessionResult> {
+        let r = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        r.iter().find(|(s, _)| *s == seq).map(|(_, v)| v.clone())
     }
 }
 
@@ -93,5 +151,5 @@ pub async fn open() -> AppState {
             None
         }
     };
-    AppState::new(store, settings, keyring)
+    AppState::new(store, settings, keyring, desk::paths::audit_db())
 }

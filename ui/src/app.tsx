@@ -3,7 +3,6 @@ import type { Backend } from './api/backend';
 import {
   toBackendError,
   type Language,
-  type MatchResult,
   type Preferences,
   type PresetSummary,
   type ProfileSummary,
@@ -28,6 +27,7 @@ export interface AppApi {
   controller: Controller;
   store: SessionStore;
   setView: (view: View) => void;
+  /** Selects a History row by its entry id (the audit record's sequence number). */
   selectHistory: (id: string | null) => void;
   /** Opens "Show to customer" for a waiting pickup verification. */
   showQr: (key: number) => void;
@@ -260,8 +260,6 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
   };
 
   const activeCount = state.sessions.filter((s) => isActive(s.phase)).length;
-  const knownMatches = new Map<string, MatchResult>();
-  for (const s of state.sessions) if (s.id && s.result) knownMatches.set(s.id, s.result.match);
   const navItems: [View, string][] = [
     ['verify', t('nav.verify')],
     ['history', t('nav.history')],
@@ -310,12 +308,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
           )}
           {view === 'verify' && <VerifyScreen state={state} controller={controller} onShowQr={setQrKey} />}
           {view === 'history' && (
-            <HistoryScreen
-              version={historyVersion}
-              knownMatches={knownMatches}
-              selected={historySelected}
-              onSelect={setHistorySelected}
-            />
+            <HistoryScreen version={historyVersion} selected={historySelected} onSelect={setHistorySelected} />
           )}
           {view === 'settings' && (
             <SettingsScreen

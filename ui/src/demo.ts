@@ -1,12 +1,13 @@
 // Dev mode without Tauri: the MockBackend plays realistic verifications.
 // URL parameters put the window in a given state, for screenshots and demos:
 //   ?demo=waiting|verified|mismatch|not_comparable|denied|expired|failed|qr|qr-full|wordpair|multi|invalid|dkwarn|history
+//        |history-broken (the audit log's hash chain does not verify)|audit-failed (a verification not recorded)
 //   &theme=light|dark   &lang=en|sv|nb|da   &view=history|settings
 
 import type { AppApi, AppConfig, View } from './app';
 import type { Backend } from './api/backend';
-import { MockBackend, type MockOptions, type MockOutcome } from './api/mock';
-import type { Language, Theme } from './api/types';
+import { MockBackend, mockHistoryEntry, type MockOptions, type MockOutcome } from './api/mock';
+import type { HistoryEntry, Language, Theme } from './api/types';
 import type { Draft } from './state/sessions';
 
 const SE = '19121212-1212';
@@ -31,6 +32,17 @@ export function startDemo(params: URLSearchParams): { backend: Backend; config: 
       last_profile: 'sandbox',
     },
   };
+  if (demo === 'history' || demo === 'history-broken') {
+    options.history = earlierRuns();
+    options.audit = { retention_days: 90 };
+  }
+  if (demo === 'history-broken') {
+    options.audit = {
+      intact: false,
+      problem: 'record 2 does not match the hash stored in record 3; it was changed after it was written',
+    };
+  }
+  if (demo === 'audit-failed') options.auditFailure = 'the audit log could not be written: the disk is full';
   const backend = new MockBackend(options);
   const config: AppConfig = {
     demo: true,
@@ -41,6 +53,36 @@ export function startDemo(params: URLSearchParams): { backend: Backend; config: 
     },
   };
   return { backend, config };
+}
+
+/** Audit records from yesterday's app run: the log keeps these, not the verified identities. */
+function earlierRuns(): HistoryEntry[] {
+  const day = new Date();
+  day.setDate(day.getDate() - 1);
+  const at = (hour: number, minute: number) => day.setHours(hour, minute, 12, 0);
+  return [
+    mockHistoryEntry({
+      seq: 3,
+      started_at_ms: at(16, 42),
+      outcome: 'failed',
+      profile: 'bankid-se',
+      issuer: 'https://desk.idura.broker',
+      masked_identity: '19850709-XXXX',
+      binding_message: 'Kasse 3',
+      error_code: 'provider_unavailable',
+    }),
+    mockHistoryEntry({
+      seq: 2,
+      started_at_ms: at(14, 5),
+      outcome: 'verified',
+      masked_identity: '19121212-XXXX',
+      subject_name: 'Tolvan Tolvansson',
+      binding_message: '7310',
+      acr: 'urn:ciba-desk:sandbox',
+      transaction_id: 'tx-5e0c2a91',
+    }),
+    mockHistoryEntry({ seq: 1, started_at_ms: at(9, 31), outcome: 'denied', binding_message: '2209' }),
+  ];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -99,9 +141,12 @@ async function play(api: AppApi, backend: MockBackend, demo: string) {
       }
       api.setView('history');
       await sleep(200);
-      api.selectHistory(backend.startedIds.at(-1) ?? null);
+      api.selectHistory(backend.historyEntries[0]?.id ?? null);
       return;
     }
+    case 'history-broken':
+      api.setView('history');
+      return;
     default:
       await start(first, { profile: 'sandbox', country: 'se', identity: SE, bindingMessage: '4821', callInitiator: 'user' });
   }

@@ -39,6 +39,7 @@ const PAIRS: [string, string][] = [
   ['success', 'success-soft'],
   ['on-success', 'success-strong'],
   ['danger', 'surface'],
+  ['danger', 'bg'],
   ['danger', 'danger-soft'],
   ['on-danger', 'danger-strong'],
   ['warning', 'warning-soft'],

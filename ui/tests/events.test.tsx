@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { act } from 'preact/test-utils';
 import { mockQrSvg } from '../src/api/mock';
 import type { VerifiedIdentity } from '../src/api/types';
-import { mount, NO_VALID, SE_VALID, startVerification, waitingEvent, type Mounted } from './helpers';
+import { applyEvent, newSession } from '../src/state/sessions';
+import { flush, mount, NO_VALID, SE_VALID, startVerification, waitingEvent, type Mounted } from './helpers';
 
 let m: Mounted;
 afterEach(() => m?.unmount());
@@ -216,5 +218,115 @@ describe('verification events', () => {
     expect(m.get('qr-invalid').textContent).toContain('link instead');
     expect(m.container.innerHTML).not.toContain('onload');
     expect(m.get('qr-link').textContent).toBe('https://id.example-shop.se/x');
+  });
+});
+
+describe('audit_failed: a verification not recorded in the audit log', () => {
+  it('shows a persistent alert in its view; the result card, state and focus stay as for any result', async () => {
+    m = await mount();
+    const id = await startVerification(m);
+    await m.emit(waitingEvent(id));
+    m.backend.failAudit(id, 'the audit log could not be written: disk full');
+    await m.emit({ state: 'verified', id, identity: identity(), match: 'match' });
+
+    const alert = m.get('audit-error');
+    expect(alert.getAttribute('role')).toBe('alert');
+    expect(alert.textContent).toContain('This verification was not recorded in the audit log');
+    expect(m.get('audit-error-message').textContent).toBe('The audit log could not be written: disk full.');
+    expect(alert.textContent).toContain('tell your administrator');
+    expect(m.get('announcer-assertive').textContent).toContain('not recorded in the audit log');
+
+    // Still a verified result, reached through the usual final-event path.
+    expect(m.get('result').dataset.outcome).toBe('verified');
+    expect(m.get('result-name').textContent).toBe('Tolvan Tolvansson');
+    expect(m.get('match').dataset.match).toBe('match');
+    expect(m.get('status').dataset.state).toBe('verified');
+    expect(m.get('tab-1').dataset.state).toBe('verified');
+    expect(m.get('announcer-polite').textContent).toContain('Identity verified: Tolvan Tolvansson');
+    expect(document.activeElement).toBe(m.get('result-heading'));
+
+    // Persistent: still there after a look at another tab and History (where it is not listed).
+    await m.click('nav-history');
+    expect(m.q('history-row-1')).toBeNull();
+    await m.click('nav-verify');
+    expect(m.get('audit-error').textContent).toContain('disk full');
+  });
+
+  it('is not a state change: the verification keeps running and ends with its own final event', async () => {
+    m = await mount();
+    const id = await startVerification(m);
+    await m.emit(waitingEvent(id));
+    await m.emit({ state: 'audit_failed', id, message: 'the audit log is read-only' });
+    expect(m.get('status').dataset.state).toBe('waiting');
+    expect(m.get('tab-1').dataset.state).toBe('waiting');
+    expect(m.get('active-count').textContent).toBe('1 active');
+    expect(m.q('cancel')).not.toBeNull();
+    expect(m.q('result')).toBeNull();
+    expect(m.get('audit-error').textContent).toContain('The audit log is read-only.');
+
+    await m.emit({ state: 'denied', id, message: 'Declined.' });
+    expect(m.get('result').dataset.outcome).toBe('denied');
+    expect(m.q('active-count')).toBeNull();
+    expect(document.activeElement).toBe(m.get('try-again'));
+    expect(m.get('audit-error').textContent).toContain('The audit log is read-only.');
+
+    // A new attempt starts without it.
+    await m.click('try-again');
+    await m.press('Enter', m.get('identity-input'));
+    expect(m.get('status').dataset.state).toBe('requesting');
+    expect(m.q('audit-error')).toBeNull();
+  });
+
+  it('is kept even when it arrives after the final event, but not after Try again', async () => {
+    m = await mount();
+    const id = await startVerification(m);
+    await m.emit({ state: 'verified', id, identity: identity(), match: 'match' });
+    const send = m.backend.sessions.get(id)!.onEvent;
+    await act(() => send({ state: 'audit_failed', id, message: 'late' }));
+    await flush();
+    expect(m.get('audit-error').textContent).toContain('Late.');
+    expect(m.get('result').dataset.outcome).toBe('verified');
+
+    await m.click('new-verification');
+    const second = await startVerification(m);
+    await m.emit({ state: 'denied', id: second, message: 'Declined.' });
+    await m.click('try-again');
+    const late = m.backend.sessions.get(second)!.onEvent;
+    await act(() => late({ state: 'audit_failed', id: second, message: 'too late' }));
+    await flush();
+    expect(m.get('session-panel').querySelector('[data-testid="identity-input"]')).not.toBeNull();
+    expect(m.q('audit-error')).toBeNull();
+  });
+
+  it('the reducer: no phase change, and only for its own verification', () => {
+    const draft = { profile: 'sandbox', country: 'se' as const, identity: '', bindingMessage: '', callInitiator: 'user' as const };
+    const waiting = { ...newSession(1, draft), phase: 'waiting' as const, id: 'v1', attempts: 1 };
+    const failed = applyEvent(waiting, { state: 'audit_failed', id: 'v1', message: 'disk full' }, 0);
+    expect(failed.phase).toBe('waiting');
+    expect(failed.auditError).toBe('disk full');
+    expect(applyEvent(waiting, { state: 'audit_failed', id: 'v2', message: 'disk full' }, 0)).toBe(waiting);
+    const editing = newSession(2, draft);
+    expect(applyEvent(editing, { state: 'audit_failed', id: 'v1', message: 'disk full' }, 0)).toBe(editing);
+    const done = applyEvent(failed, { state: 'cancelled', id: 'v1' }, 0);
+    expect(done.phase).toBe('cancelled');
+    expect(done.auditError).toBe('disk full');
+  });
+
+  it('stays in its own tab', async () => {
+    m = await mount();
+    const first = await startVerification(m);
+    await m.click('new-verification');
+    const second = await startVerification(m, { profile: 'bankid-no', identity: NO_VALID });
+    m.backend.failAudit(first, 'disk full');
+    await m.emit({ state: 'expired', id: first, message: 'The request has expired.' });
+    expect(m.get('session-panel').dataset.key).toBe('2');
+    expect(m.q('audit-error')).toBeNull();
+    expect(m.get('announcer-assertive').textContent).toBe('19121212-XXXX: Warning: this verification was not recorded in the audit log. Tell your administrator.');
+    await m.emit({ state: 'verified', id: second, identity: identity({ display_name: 'Kari Nordmann' }), match: 'match' });
+    expect(m.q('audit-error')).toBeNull();
+
+    await m.click('tab-1');
+    expect(m.get('result').dataset.outcome).toBe('expired');
+    expect(m.get('audit-error').textContent).toContain('Disk full.');
   });
 });

@@ -21,6 +21,7 @@ describe('TauriBackend: the command contract', () => {
     await backend.setSecret('x', 'pw');
     await backend.cancelVerification('v1');
     await backend.history(50);
+    await backend.auditStatus();
     await backend.importProfiles('toml');
     await backend.setPreferences({ last_profile: null, language: 'sv', theme: 'dark' });
     expect(invoke.mock.calls).toEqual([
@@ -31,6 +32,7 @@ describe('TauriBackend: the command contract', () => {
       ['set_secret', { profile: 'x', secret: 'pw' }],
       ['cancel_verification', { id: 'v1' }],
       ['history', { limit: 50 }],
+      ['audit_status', undefined],
       ['import_profiles', { toml: 'toml' }],
       ['set_preferences', { prefs: { last_profile: null, language: 'sv', theme: 'dark' } }],
     ]);

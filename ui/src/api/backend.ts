@@ -1,5 +1,6 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
+  AuditStatus,
   BindingMessageCheck,
   HistoryEntry,
   IdentityCheck,
@@ -25,13 +26,19 @@ export interface Backend {
   checkIdentity(profile: string, input: string): Promise<IdentityCheck>;
   checkBindingMessage(profile: string, message: string): Promise<BindingMessageCheck>;
   generateCode(): Promise<string>;
-  /** `onEvent` receives every state change of this verification, possibly before the promise resolves. */
+  /**
+   * `onEvent` receives every state change of this verification, possibly before the promise resolves,
+   * and `audit_failed` (not a state change) just before the final event when its record could not be written.
+   */
   startVerification(
     request: VerificationRequest,
     onEvent: (event: VerificationEvent) => void,
   ): Promise<{ id: string }>;
   cancelVerification(id: string): Promise<void>;
+  /** Records of the audit log on this computer, newest first (retention records left out). */
   history(limit: number): Promise<HistoryEntry[]>;
+  /** Verifies the audit log's hash chain and says where it is and how it is kept. */
+  auditStatus(): Promise<AuditStatus>;
   addProfile(profile: NewProfile): Promise<void>;
   removeProfile(name: string): Promise<void>;
   /** TOML text without secrets. */
@@ -78,6 +85,9 @@ export class TauriBackend implements Backend {
   }
   history(limit: number) {
     return call<HistoryEntry[]>('history', { limit });
+  }
+  auditStatus() {
+    return call<AuditStatus>('audit_status');
   }
   addProfile(profile: NewProfile) {
     // Top-level command arguments are camelCase on this side (Tauri v2 converts).

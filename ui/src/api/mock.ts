@@ -5,6 +5,7 @@
 import type { Backend } from './backend';
 import { checkNationalId, maskEmail, maskGeneric, parseNationalId, splitTagged } from './mock-identity';
 import type {
+  AuditStatus,
   BackendError,
   BindingMessageCheck,
   HistoryEntry,
@@ -36,6 +37,49 @@ export interface MockOptions {
   preferences?: Partial<Preferences>;
   /** Fixed latency for every command, to see loading states. */
   commandDelayMs?: number;
+  /** Audit records from earlier app runs, newest first (see {@link mockHistoryEntry}). */
+  history?: HistoryEntry[];
+  /** Overrides what `audit_status` reports (by default: intact, one record per entry, keyed). */
+  audit?: Partial<AuditStatus>;
+  /** Makes `audit_status` reject with this error. */
+  auditStatusError?: BackendError;
+  /** Makes every verification's audit record fail to be written, with this message. */
+  auditFailure?: string;
+  /** Whether the administrator has names recorded in the log (`subject_name`). */
+  recordNames?: boolean;
+}
+
+/** Who and where, as the Rust side records it in every audit record. */
+export const MOCK_OS_USER = 'agent';
+export const MOCK_WORKSTATION = 'desk-01';
+export const MOCK_AUDIT_PATH = '/home/agent/.local/share/ciba-desk/audit.sqlite3';
+
+/** An audit record as `history` returns it for an earlier app run: nothing kept in memory. */
+export function mockHistoryEntry(overrides: Partial<HistoryEntry> & { seq: number }): HistoryEntry {
+  const startedAt = overrides.started_at_ms ?? Date.UTC(2025, 0, 2, 9, 15, 0);
+  return {
+    id: String(overrides.seq),
+    started_at_ms: startedAt,
+    recorded_at_ms: startedAt + 14_000,
+    duration_ms: 14_000,
+    profile: 'sandbox',
+    issuer: 'http://127.0.0.1:8787',
+    identifier_kind: 'national_id',
+    masked_identity: '19121212-XXXX',
+    subject_name: null,
+    binding_message: '',
+    outcome: 'verified',
+    acr: null,
+    transaction_id: null,
+    error_code: null,
+    os_user: MOCK_OS_USER,
+    workstation: MOCK_WORKSTATION,
+    verification_id: null,
+    result: null,
+    match: null,
+    error: null,
+    ...overrides,
+  };
 }
 
 export interface MockCall {
@@ -203,7 +247,11 @@ interface MockSession {
   startedAt: number;
   masked: string;
   done: boolean;
+  /** Set by {@link MockBackend.failAudit}: the final event is preceded by `audit_failed`, and nothing is recorded. */
+  auditFailure: string | null;
 }
+
+const FINAL_STATES: readonly string[] = ['verified', 'denied', 'expired', 'failed', 'cancelled'];
 
 function reject(code: string, message: string): BackendError {
   return { code, message };
@@ -214,12 +262,15 @@ export class MockBackend implements Backend {
   readonly sessions = new Map<string, MockSession>();
   private profiles: ProfileSummary[];
   private prefs: Preferences;
-  private entries: HistoryEntry[] = [];
+  private entries: HistoryEntry[];
   private counter = 0;
+  private seq: number;
   options: MockOptions;
 
   constructor(options: MockOptions = {}) {
     this.options = options;
+    this.entries = (options.history ?? []).map((e) => ({ ...e }));
+    this.seq = Math.max(0, ...this.entries.map((e) => e.seq));
     this.profiles = options.profiles ?? defaultMockProfiles();
     this.prefs = { last_profile: null, language: null, theme: 'system', ...options.preferences };
   }
@@ -227,6 +278,11 @@ export class MockBackend implements Backend {
   /** The ids of all verifications started so far, oldest first. */
   get startedIds(): string[] {
     return [...this.sessions.keys()];
+  }
+
+  /** The audit records so far, newest first. */
+  get historyEntries(): readonly HistoryEntry[] {
+    return this.entries;
   }
 
   callsTo(command: string): MockCall[] {
@@ -350,6 +406,7 @@ export class MockBackend implements Backend {
       startedAt: Date.now(),
       masked: check.masked ?? '',
       done: false,
+      auditFailure: this.options.auditFailure ?? null,
     };
     this.sessions.set(id, session);
     // As in Tauri, events may arrive before the command returns its id.
@@ -468,35 +525,70 @@ export class MockBackend implements Backend {
     }
   }
 
-  /** Sends an event to a verification's page-side listener, as the Rust side would. */
+  /**
+   * Sends an event to a verification's page-side listener, as the Rust side would: the final
+   * event writes the audit record first, and when that fails, `audit_failed` goes just before it.
+   */
   emit(id: string, event: VerificationEvent) {
     const session = this.sessions.get(id);
     if (!session || session.done) return;
-    if (['verified', 'denied', 'expired', 'failed', 'cancelled'].includes(event.state)) {
+    if (FINAL_STATES.includes(event.state)) {
       session.done = true;
       session.timers.forEach(clearTimeout);
-      this.entries.unshift(this.historyEntry(session, event));
+      if (session.auditFailure !== null) {
+        session.onEvent({ state: 'audit_failed', id, message: session.auditFailure });
+      } else {
+        this.entries.unshift(this.historyEntry(session, event));
+      }
     }
     session.onEvent(event);
   }
 
+  /** The audit record of this verification will not be written; its final event says so first. */
+  failAudit(id: string, message = 'the audit log could not be written: disk full') {
+    const session = this.sessions.get(id);
+    if (!session) throw new Error(`no verification ${id}`);
+    session.auditFailure = message;
+  }
+
   private historyEntry(session: MockSession, event: VerificationEvent): HistoryEntry {
+    const profile = this.profiles.find((p) => p.name === session.request.profile);
     let outcome: Outcome = event.state as Outcome;
     let result: VerifiedIdentity | null = null;
+    let match: MatchResult | null = null;
     let error: string | null = null;
+    let errorCode: string | null = null;
     if (event.state === 'verified') {
       outcome = event.match === 'mismatch' ? 'mismatch' : 'verified';
       result = event.identity;
+      match = event.match;
     } else if (event.state === 'denied' || event.state === 'expired' || event.state === 'failed') {
       error = event.message;
+      if (event.state === 'failed') errorCode = event.code;
     }
+    const now = Date.now();
+    this.seq += 1;
     return {
-      id: session.id,
+      id: String(this.seq),
+      seq: this.seq,
       started_at_ms: session.startedAt,
+      recorded_at_ms: now,
+      duration_ms: now - session.startedAt,
       profile: session.request.profile,
+      issuer: profile?.issuer ?? '',
+      identifier_kind: profile?.identity_kind === 'mobileid' ? 'mobile_id' : (profile?.identity_kind ?? 'unknown'),
       masked_identity: session.masked,
+      subject_name: this.options.recordNames ? (result?.display_name ?? null) : null,
+      binding_message: session.request.binding_message ?? '',
       outcome,
+      acr: result?.acr ?? null,
+      transaction_id: result?.transaction_id ?? null,
+      error_code: errorCode,
+      os_user: MOCK_OS_USER,
+      workstation: MOCK_WORKSTATION,
+      verification_id: session.id,
       result,
+      match,
       error,
     };
   }
@@ -523,7 +615,21 @@ export class MockBackend implements Backend {
 
   async history(limit: number) {
     await this.record('history', { limit });
-    return this.entries.slice(0, limit);
+    return this.entries.slice(0, limit).map((e) => ({ ...e }));
+  }
+
+  async auditStatus(): Promise<AuditStatus> {
+    await this.record('audit_status');
+    if (this.options.auditStatusError) throw { ...this.options.auditStatusError };
+    return {
+      path: MOCK_AUDIT_PATH,
+      records: this.entries.length,
+      intact: true,
+      problem: null,
+      keyed: true,
+      retention_days: null,
+      ...this.options.audit,
+    };
   }
 
   async addProfile(profile: NewProfile) {

@@ -107,20 +107,61 @@ export type VerificationEvent =
   | { state: 'denied'; id: string; message: string }
   | { state: 'expired'; id: string; message: string }
   | { state: 'failed'; id: string; code: string; message: string }
-  | { state: 'cancelled'; id: string };
+  | { state: 'cancelled'; id: string }
+  /**
+   * Not a state change: sent just before the final event of a verification whose
+   * audit record could not be written. The verification keeps its state and result.
+   */
+  | { state: 'audit_failed'; id: string; message: string };
 
 export type EventState = VerificationEvent['state'];
 
 export type Outcome = 'verified' | 'denied' | 'expired' | 'failed' | 'cancelled' | 'mismatch';
 
 export interface HistoryEntry {
+  /** The audit record's sequence number as a string: the stable key of a row. */
   id: string;
+  seq: number;
+  /** When the verification started and when it was recorded (Unix ms). */
   started_at_ms: number;
+  recorded_at_ms: number;
+  duration_ms: number | null;
   profile: string;
+  issuer: string;
+  /** 'national_id' | 'user_id' | 'email' | 'mobile_id' | 'unknown' */
+  identifier_kind: string;
   masked_identity: string;
+  /** The verified person's name, only when the administrator has names recorded in the log. */
+  subject_name: string | null;
+  binding_message: string;
   outcome: Outcome;
+  acr: string | null;
+  transaction_id: string | null;
+  error_code: string | null;
+  /** The agent's OS account and computer that ran it. */
+  os_user: string;
+  workstation: string;
+  /** Known only for verifications that finished in this app run (kept in memory, never in the log): */
+  verification_id: string | null;
   result: VerifiedIdentity | null;
+  match: MatchResult | null;
   error: string | null;
+}
+
+/** The state of the tamper-evident audit log (command `audit_status`). */
+export interface AuditStatus {
+  /** Where the log file is. */
+  path: string;
+  /** Records in the chain (including retention records). */
+  records: number;
+  /** Whether the whole hash chain verified. */
+  intact: boolean;
+  /** A plain sentence naming the first broken record, when not intact. */
+  problem: string | null;
+  /** Whether identifiers get a keyed hash (false when no OS keyring was available). */
+  keyed: boolean;
+  /** Records older than this many days are deleted at start-up; null = kept forever. */
+  retention_days: number | null;
 }
 
 export type Language = 'en' | 'sv' | 'nb' | 'da';

@@ -200,7 +200,9 @@ export class Controller {
 
   onEvent(key: number, attempt: number, event: VerificationEvent) {
     const before = this.session(key);
-    if (!before || before.attempts !== attempt || !isActive(before.phase)) return;
+    if (!before || before.attempts !== attempt) return;
+    // Only `audit_failed` still matters once the attempt has finished (it is not a state change).
+    if (!isActive(before.phase) && (event.state !== 'audit_failed' || before.phase === 'editing')) return;
     this.deps.dispatch({ type: 'event', key, event, nowMs: this.now() });
     const after = this.session(key);
     if (!after || after === before) return;
@@ -231,6 +233,10 @@ export class Controller {
         break;
       case 'cancelled':
         this.afterFinal(key, t('outcome.cancelled.title'), t('outcome.cancelled.advice'));
+        break;
+      case 'audit_failed':
+        // Not final: the final event follows and does the focus and the history refresh.
+        this.say(key, t('audit.failedAnnounce'), 'assertive');
         break;
     }
   }

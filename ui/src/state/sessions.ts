@@ -70,6 +70,8 @@ export interface Session {
   result: { identity: VerifiedIdentity; match: MatchResult } | null;
   outcome: { message: string; code: string | null } | null;
   cancelling: boolean;
+  /** Set when this attempt's audit record could not be written (the backend's message). */
+  auditError: string | null;
 }
 
 export interface SessionsState {
@@ -107,6 +109,7 @@ export function newSession(key: number, draft: Draft): Session {
     result: null,
     outcome: null,
     cancelling: false,
+    auditError: null,
   };
 }
 
@@ -126,6 +129,12 @@ function update(state: SessionsState, key: number, change: (s: Session) => Sessi
 }
 
 export function applyEvent(session: Session, event: VerificationEvent, nowMs: number): Session {
+  if (event.state === 'audit_failed') {
+    // Not a state change: the verification keeps its phase and result. It comes just
+    // before the final event, but is kept even if it arrives after it.
+    if (session.phase === 'editing' || (session.id !== null && event.id !== session.id)) return session;
+    return { ...session, id: event.id, auditError: event.message };
+  }
   // Events are only meaningful while the verification runs; a late event after
   // a final state (or after "Try again") is ignored.
   if (!isActive(session.phase)) return session;
@@ -204,6 +213,7 @@ export function reduce(state: SessionsState, action: Action): SessionsState {
               result: null,
               outcome: null,
               cancelling: false,
+              auditError: null,
             },
       );
     case 'started':
@@ -221,7 +231,7 @@ export function reduce(state: SessionsState, action: Action): SessionsState {
     case 'retry':
       return update(state, action.key, (s) =>
         isFinished(s.phase)
-          ? { ...s, phase: 'editing', id: null, waiting: null, result: null, outcome: null, cancelling: false }
+          ? { ...s, phase: 'editing', id: null, waiting: null, result: null, outcome: null, cancelling: false, auditError: null }
           : s,
       );
   }

@@ -1,41 +1,32 @@
 import { useEffect, useState } from 'preact/hooks';
-import { toBackendError, type HistoryEntry, type MatchResult } from '../api/types';
+import { toBackendError, type AuditStatus, type HistoryEntry } from '../api/types';
 import type { MessageKey } from '../i18n';
+import { AuditBrokenAlert, AuditRecord, AuditStatusLine } from './audit';
 import { profileLabel, useUi } from './context';
-import { formatTime, sentence } from './format';
-import { RefreshIcon } from './icons';
-import { OutcomeCard, ResultCard } from './result-card';
+import { formatDayUnlessToday, formatTime, sentence } from './format';
+import { AlertIcon, CheckCircleIcon, RefreshIcon } from './icons';
+import { OutcomeCard, ResultCard, SandboxBanner } from './result-card';
 
 export const HISTORY_LIMIT = 100;
 
 interface Props {
   /** Changes whenever a verification finishes, to reload. */
   version: number;
-  /** The match of verifications still open in tabs, by backend id. */
-  knownMatches: Map<string, MatchResult>;
   selected: string | null;
   onSelect: (id: string | null) => void;
 }
 
-/** What the history can tell about the identity match, when the entry does not carry it. */
-export function entryMatch(entry: HistoryEntry & { match?: MatchResult }, known?: MatchResult): MatchResult | null {
-  if (entry.outcome === 'mismatch') return 'mismatch';
-  if (entry.outcome !== 'verified') return null;
-  if (entry.match) return entry.match;
-  if (known) return known;
-  return entry.result?.national_id_masked && entry.result.national_id_masked === entry.masked_identity
-    ? 'match'
-    : null;
-}
-
-export function HistoryScreen({ version, knownMatches, selected, onSelect: setSelected }: Props) {
+export function HistoryScreen({ version, selected, onSelect: setSelected }: Props) {
   const { t, locale, backend, profiles } = useUi();
   const [entries, setEntries] = useState<HistoryEntry[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<AuditStatus | null>(null);
+  const [statusError, setStatusError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
     let live = true;
+    // Separately: a status that cannot be read must not hide the list, nor the other way round.
     backend
       .history(HISTORY_LIMIT)
       .then((list) => {
@@ -44,6 +35,18 @@ export function HistoryScreen({ version, knownMatches, selected, onSelect: setSe
         setError(null);
       })
       .catch((e) => live && setError(sentence(toBackendError(e).message)));
+    backend
+      .auditStatus()
+      .then((next) => {
+        if (!live) return;
+        setStatus(next);
+        setStatusError(null);
+      })
+      .catch((e) => {
+        if (!live) return;
+        setStatus(null);
+        setStatusError(sentence(toBackendError(e).message));
+      });
     return () => {
       live = false;
     };
@@ -54,6 +57,8 @@ export function HistoryScreen({ version, knownMatches, selected, onSelect: setSe
     return p ? profileLabel(t, p) : name;
   };
   const entry = entries?.find((e) => e.id === selected) ?? null;
+  // Records from earlier days say which day; today's show the time only.
+  const day = (ms: number) => formatDayUnlessToday(ms, locale);
 
   return (
     <section class="screen history-screen" data-testid="history" aria-labelledby="history-title">
@@ -61,14 +66,21 @@ export function HistoryScreen({ version, knownMatches, selected, onSelect: setSe
         <div>
           <h1 id="history-title">{t('history.title')}</h1>
           <p class="screen-sub">{t('history.subtitle')}</p>
+          {status && <AuditStatusLine status={status} />}
         </div>
         <button type="button" class="button button--secondary" onClick={() => setReload((n) => n + 1)} data-testid="history-refresh">
           <RefreshIcon size={16} />
           {t('history.refresh')}
         </button>
       </header>
+      {status && !status.intact && <AuditBrokenAlert status={status} />}
+      {statusError && (
+        <p class="message message--error screen-message" role="alert" data-testid="audit-status-error">
+          {t('audit.statusFailed', { message: statusError })}
+        </p>
+      )}
       {error && (
-        <p class="message message--error" role="alert">
+        <p class="message message--error screen-message" role="alert" data-testid="history-error">
           {t('history.loadFailed', { message: error })}
         </p>
       )}
@@ -89,6 +101,7 @@ export function HistoryScreen({ version, knownMatches, selected, onSelect: setSe
               <ul class="history-list" aria-label={t('history.title')}>
                 {(entries ?? []).map((e, i) => {
                   const outcomeKey = `state.${e.outcome}` as MessageKey;
+                  const name = e.subject_name ?? e.result?.display_name;
                   return (
                     <li key={e.id}>
                       <button
@@ -99,10 +112,13 @@ export function HistoryScreen({ version, knownMatches, selected, onSelect: setSe
                         data-id={e.id}
                         onClick={() => setSelected(e.id)}
                       >
-                        <span class="history-time">{formatTime(e.started_at_ms, locale)}</span>
+                        <span class="history-time">
+                          {formatTime(e.started_at_ms, locale)}
+                          {day(e.started_at_ms) && <span class="history-date">{day(e.started_at_ms)}</span>}
+                        </span>
                         <span class="history-customer">
                           <span class="mono">{e.masked_identity}</span>
-                          {e.result?.display_name && <span class="history-name">{e.result.display_name}</span>}
+                          {name && <span class="history-name">{name}</span>}
                         </span>
                         <span>
                           <span class={`badge badge--${e.outcome}`}>
@@ -121,25 +137,70 @@ export function HistoryScreen({ version, knownMatches, selected, onSelect: setSe
         </div>
         <div class="history-detail" data-testid="history-detail">
           {entry ? (
-            entry.result ? (
-              <ResultCard
-                identity={entry.result}
-                match={entryMatch(entry, knownMatches.get(entry.id))}
-                providerName={providerName(entry.profile)}
-              />
-            ) : (
-              <OutcomeCard
-                outcome={entry.outcome === 'verified' || entry.outcome === 'mismatch' ? 'failed' : entry.outcome}
-                message={entry.error}
-                code={null}
-                sandbox={profiles.find((p) => p.name === entry.profile)?.is_sandbox ?? false}
-              />
-            )
+            <>
+              <EntryCard entry={entry} providerName={providerName(entry.profile)} />
+              <AuditRecord entry={entry} providerName={providerName(entry.profile)} />
+            </>
           ) : (
             <p class="card empty-note">{t('history.select')}</p>
           )}
         </div>
       </div>
     </section>
+  );
+}
+
+/** The result as far as it is known: in full for this app run, from the audit record otherwise. */
+function EntryCard({ entry, providerName }: { entry: HistoryEntry; providerName: string }) {
+  const { profiles } = useUi();
+  const sandbox = profiles.find((p) => p.name === entry.profile)?.is_sandbox ?? false;
+  if (entry.result) {
+    return (
+      <ResultCard
+        identity={entry.result}
+        match={entry.outcome === 'mismatch' ? 'mismatch' : entry.match}
+        providerName={providerName}
+      />
+    );
+  }
+  if (entry.outcome === 'verified' || entry.outcome === 'mismatch') {
+    return <RecordedResultCard entry={entry} sandbox={sandbox} />;
+  }
+  // The log gives every ending a code (access_denied, expired, …); the card shows it for failures
+  // only, as the live view does. The audit record below lists it in every case.
+  const code = entry.outcome === 'failed' ? entry.error_code : null;
+  return <OutcomeCard outcome={entry.outcome} message={entry.error} code={code} sandbox={sandbox} />;
+}
+
+/** A verification from an earlier run: the log keeps who and what, not the verified identity's details. */
+function RecordedResultCard({ entry, sandbox }: { entry: HistoryEntry; sandbox: boolean }) {
+  const { t } = useUi();
+  const mismatch = entry.outcome === 'mismatch';
+  return (
+    <article
+      class={`result result--verified result--recorded ${mismatch ? 'result--mismatch' : ''}`}
+      data-testid="result"
+      data-outcome={entry.outcome}
+      aria-labelledby="result-heading"
+    >
+      {sandbox && <SandboxBanner />}
+      <header class="result-head">
+        {mismatch ? <AlertIcon size={32} /> : <CheckCircleIcon size={32} />}
+        <h2 id="result-heading" class="result-title" tabIndex={-1} data-testid="result-heading">
+          {mismatch ? t('result.mismatchTitle') : t('result.verified')}
+        </h2>
+      </header>
+      <div class="result-body">
+        {entry.subject_name && (
+          <p class="result-name" data-testid="result-name">
+            {entry.subject_name}
+          </p>
+        )}
+        <p class="result-message" data-testid="recorded-summary">
+          {t(mismatch ? 'history.recordedMismatch' : 'history.recordedVerified', { identity: entry.masked_identity })}
+        </p>
+        <p class="result-advice">{t('history.recordedOnly')}</p>
+      </div>
+    </article>
   );
 }

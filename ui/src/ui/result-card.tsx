@@ -29,9 +29,19 @@ export function MatchBadge({ match }: { match: MatchResult }) {
   );
 }
 
-function Fact({ label, children, mono }: { label: string; children: ComponentChildren; mono?: boolean }) {
+interface FactProps {
+  label: string;
+  children: ComponentChildren;
+  mono?: boolean;
+  /** Spans the whole row of a two-column list. */
+  wide?: boolean;
+  /** A data-field attribute, to find one fact (tests). */
+  field?: string;
+}
+
+export function Fact({ label, children, mono, wide, field }: FactProps) {
   return (
-    <div class="fact">
+    <div class={wide ? 'fact fact--wide' : 'fact'} data-field={field}>
       <dt>{label}</dt>
       <dd class={mono ? 'mono' : undefined}>{children}</dd>
     </div>

@@ -2,6 +2,7 @@ import type { ProfileSummary } from '../api/types';
 import type { MessageKey } from '../i18n';
 import type { Controller } from '../state/controller';
 import { displayState, isActive, isFinished, type Session, type SessionsState } from '../state/sessions';
+import { AuditFailedAlert } from './audit';
 import { profileLabel, useUi } from './context';
 import { Countdown } from './countdown';
 import { formatTime } from './format';
@@ -299,6 +300,7 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
         {t('progress.title')}
       </h2>
       <Steps session={session} />
+      {session.auditError !== null && <AuditFailedAlert message={session.auditError} />}
 
       {isActive(phase) && (
         <div class="live" data-testid="live">

@@ -1,0 +1,138 @@
+// The audit log on this computer: its status (History header), one record's
+// fields (History detail) and the alert when a verification was not recorded.
+
+import type { AuditStatus, HistoryEntry } from '../api/types';
+import type { MessageKey } from '../i18n';
+import { useUi } from './context';
+import { formatDateTime, formatDuration, sentence } from './format';
+import { AlertIcon, ShieldIcon } from './icons';
+import { Fact } from './result-card';
+
+const IDENTIFIER_KINDS = ['national_id', 'user_id', 'email', 'mobile_id', 'unknown'];
+
+/** "Audit log: 12 records · chain intact · …", plus a note when identifiers are not keyed. */
+export function AuditStatusLine({ status }: { status: AuditStatus }) {
+  const { t } = useUi();
+  const parts = [
+    t(status.records === 1 ? 'audit.records.one' : 'audit.records.other', { count: status.records }),
+    t(status.intact ? 'audit.intact' : 'audit.broken'),
+  ];
+  const days = status.retention_days;
+  if (days !== null) parts.push(t(days === 1 ? 'audit.retention.one' : 'audit.retention.other', { days }));
+  return (
+    <div
+      class={`audit-status ${status.intact ? '' : 'audit-status--broken'}`}
+      data-testid="audit-status"
+      data-intact={String(status.intact)}
+    >
+      <p class="audit-status-line" title={status.path}>
+        {status.intact ? <ShieldIcon size={15} /> : <AlertIcon size={15} />}
+        <span>{parts.join(' · ')}</span>
+      </p>
+      {!status.keyed && (
+        <p class="note note--warning audit-status-note" data-testid="audit-unkeyed">
+          {t('audit.unkeyed')}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The hash chain did not verify: say which record, and that the file must be kept. */
+export function AuditBrokenAlert({ status }: { status: AuditStatus }) {
+  const { t } = useUi();
+  return (
+    <div class="audit-alert" role="alert" data-testid="audit-broken">
+      <AlertIcon size={22} />
+      <div>
+        <p class="audit-alert-title">{t('audit.brokenTitle')}</p>
+        {status.problem && <p data-testid="audit-problem">{sentence(status.problem)}</p>}
+        <p>{t('audit.brokenAdvice', { path: status.path })}</p>
+      </div>
+    </div>
+  );
+}
+
+/** In a verification's view: its record could not be written to the audit log. */
+export function AuditFailedAlert({ message }: { message: string }) {
+  const { t } = useUi();
+  return (
+    <div class="audit-alert" role="alert" data-testid="audit-error">
+      <AlertIcon size={22} />
+      <div>
+        <p class="audit-alert-title">{t('audit.failedTitle')}</p>
+        <p data-testid="audit-error-message">{sentence(message)}</p>
+        <p>{t('audit.failedAdvice')}</p>
+      </div>
+    </div>
+  );
+}
+
+/** Every field of one audit record that has a value. */
+export function AuditRecord({ entry, providerName }: { entry: HistoryEntry; providerName: string }) {
+  const { t, locale } = useUi();
+  const agent =
+    entry.os_user && entry.workstation
+      ? t('audit.agentOn', { user: entry.os_user, workstation: entry.workstation })
+      : entry.os_user || entry.workstation;
+  const kind = IDENTIFIER_KINDS.includes(entry.identifier_kind)
+    ? t(`audit.kind.${entry.identifier_kind}` as MessageKey)
+    : entry.identifier_kind;
+  return (
+    <section class="card audit-record" data-testid="audit-record" aria-labelledby="audit-record-title">
+      <h2 class="card-title" id="audit-record-title">
+        {t('audit.recordTitle')}
+      </h2>
+      <dl class="facts audit-facts">
+        <Fact label={t('audit.seq')} mono field="seq">
+          #{entry.seq}
+        </Fact>
+        {entry.duration_ms !== null && (
+          <Fact label={t('audit.duration')} field="duration">
+            {formatDuration(entry.duration_ms, locale)}
+          </Fact>
+        )}
+        <Fact label={t('audit.started')} field="started">
+          {formatDateTime(entry.started_at_ms, locale)}
+        </Fact>
+        <Fact label={t('audit.recorded')} field="recorded">
+          {formatDateTime(entry.recorded_at_ms, locale)}
+        </Fact>
+        {agent && (
+          <Fact label={t('audit.agent')} wide field="agent">
+            {agent}
+          </Fact>
+        )}
+        <Fact label={t('audit.provider')} wide field="provider">
+          {providerName}
+          {entry.issuer && <span class="audit-sub mono">{entry.issuer}</span>}
+        </Fact>
+        {kind && (
+          <Fact label={t('audit.identifierKind')} field="identifier-kind">
+            {kind}
+          </Fact>
+        )}
+        {entry.binding_message && (
+          <Fact label={t('audit.binding')} field="binding">
+            {entry.binding_message}
+          </Fact>
+        )}
+        {entry.acr && (
+          <Fact label={t('audit.acr')} mono wide field="acr">
+            {entry.acr}
+          </Fact>
+        )}
+        {entry.transaction_id && (
+          <Fact label={t('audit.transaction')} mono wide field="transaction">
+            {entry.transaction_id}
+          </Fact>
+        )}
+        {entry.error_code && (
+          <Fact label={t('audit.errorCode')} mono field="error-code">
+            {entry.error_code}
+          </Fact>
+        )}
+      </dl>
+    </section>
+  );
+}
