@@ -43,8 +43,11 @@ struct Session {
     driver: Child,
     sandbox: String,
     http: reqwest::Client,
-    /// The app's data directory (the audit log).
+    /// The app's settings and data directories (the audit log).
+    config: PathBuf,
     data: PathBuf,
+    /// The app's log (CIBA_DESK_LOG=debug), with tauri-driver's and WebKit's stderr.
+    log: PathBuf,
     _dirs: tempfile::TempDir,
 }
 
@@ -68,6 +71,7 @@ impl Session {
             store.save(&settings).unwrap();
         }
         let (port, native_port) = (free_port(), free_port());
+        let log = dirs.path().join("app.log");
         let driver = Command::new("tauri-driver")
             .args([
                 "--port",
@@ -79,8 +83,9 @@ impl Session {
             .env("CIBA_DESK_CONFIG_DIR", &config)
             .env("CIBA_DESK_DATA_DIR", &data)
             .env("CIBA_DESK_SANDBOX_PORT", sandbox_port.to_string())
+            .env("CIBA_DESK_LOG", "debug")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("tauri-driver must be installed (cargo install tauri-driver --locked)");
         for p in [port, native_port] {
@@ -101,7 +106,9 @@ impl Session {
             driver,
             sandbox,
             http: reqwest::Client::new(),
+            config,
             data,
+            log,
             _dirs: dirs,
         }
     }
@@ -360,5 +367,95 @@ async fn the_pickup_qr_code_leads_the_customer_to_the_request() {
     s.wait_attr("result", "data-outcome", "verified").await;
     let card = s.el("result").await.text().await.unwrap();
     assert!(card.contains("Anna Andersson"), "{card}");
+    s.close().await;
+}
+
+/// Whether `needle` occurs in any file under `dir` (recursively).
+fn found_in(dir: &std::path::Path, needle: &str) -> Vec<PathBuf> {
+    let mut hits = vec![];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return hits;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            hits.extend(found_in(&path, needle));
+        } else if std::fs::read(&path)
+            .unwrap()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+        {
+            hits.push(path);
+        }
+    }
+    hits
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_typed_in_settings_lives_only_in_the_keyring_and_is_used() {
+    let s = Session::start(|sandbox| {
+        let mut p = desk::preset("generic").unwrap();
+        p.name = "bank".into();
+        p.issuer = sandbox.into();
+        p.client_id = sandbox::CLIENT_ID.into();
+        vec![p]
+    })
+    .await;
+    let secret = sandbox::CLIENT_SECRET;
+
+    // The profile needs a secret; the agent is told before starting.
+    s.el("profile").await.select_by_value("bank").await.unwrap();
+    s.el("secret-missing").await;
+
+    // The administrator types it into the write-only field in Settings.
+    s.el("nav-settings").await.click().await.unwrap();
+    s.wait_attr("secret-status-bank", "class", "badge badge--secret-missing")
+        .await;
+    s.type_into("secret-input-bank", secret).await;
+    s.el("secret-save-bank").await.click().await.unwrap();
+    s.wait_attr("secret-status-bank", "class", "badge badge--secret-stored")
+        .await;
+    let field = s.el("secret-input-bank").await.prop("value").await.unwrap();
+    assert_eq!(
+        field.as_deref(),
+        Some(""),
+        "the field does not keep the secret"
+    );
+
+    // It is in the OS keyring (this test runs in the same throwaway keyring session as the app).
+    let keyring = secrets::SecretStore::open_os().await.unwrap();
+    let stored = keyring
+        .get(&secrets::EntryName::client_secret("bank").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&stored), secret);
+
+    // A verification with the profile authenticates with it.
+    s.el("nav-verify").await.click().await.unwrap();
+    s.el("profile").await.select_by_value("bank").await.unwrap();
+    s.type_into("identity-input", "19121212-1212").await;
+    s.type_into("binding-message", "Branch 7").await;
+    s.el("start").await.click().await.unwrap();
+    let id = s.pending_request().await;
+    s.decide(&id, "approve").await;
+    s.wait_attr("result", "data-outcome", "verified").await;
+
+    // And nowhere else: not in the settings, the data directory (audit log) or the app's log.
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    assert!(
+        log.contains("verification state"),
+        "the app logged at debug level: {log}"
+    );
+    for dir in [&s.config, &s.data] {
+        assert!(
+            found_in(dir, secret).is_empty(),
+            "{:?}",
+            found_in(dir, secret)
+        );
+    }
+    assert!(!log.contains(secret), "the secret is in the app's log");
+    assert!(!log.contains("191212121212") && !log.contains("19121212-1212"));
+    let settings = std::fs::read_to_string(s.config.join("settings.toml")).unwrap();
+    assert!(settings.contains("bank"), "{settings}");
     s.close().await;
 }
