@@ -289,6 +289,34 @@ async fn retention_deletes_old_records_on_open_and_records_the_deletion() {
 }
 
 #[tokio::test]
+async fn a_record_that_cannot_be_written_is_reported_on_the_final_event() {
+    let f = fixture(AuditSettings::default()).await;
+    // Another process holds the write lock longer than the log waits for it.
+    let other = rusqlite::Connection::open(f.trail.path()).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    f.op.queue("/bc", [Reply::error(401, "invalid_client", "bad secret")]);
+    let (e, _) = f.run(AgentInput::new(FULL_ID)).await;
+    assert_eq!(
+        e.state.name(),
+        "failed",
+        "the verification keeps its own outcome"
+    );
+    match &e.audit {
+        Some(AuditEntry::NotRecorded { code, message }) => {
+            assert_eq!(*code, "audit_locked");
+            assert!(message.contains("locked by another process"), "{message}");
+        }
+        other => panic!("expected NotRecorded, got {other:?}"),
+    }
+    other.execute_batch("ROLLBACK").unwrap();
+    // Once the lock is gone, recording goes on and the chain is whole.
+    f.op.queue("/bc", [Reply::error(401, "invalid_client", "bad secret")]);
+    let (e, _) = f.run(AgentInput::new(FULL_ID)).await;
+    assert_eq!(seq_of(&e), 1);
+    assert!(f.trail.verify_chain().await.unwrap().is_intact());
+}
+
+#[tokio::test]
 async fn a_desk_without_a_trail_sends_no_audit_entry() {
     let key = key("rsa1");
     let op = FakeOp::start(&[&key]).await;
