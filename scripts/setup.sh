@@ -32,15 +32,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "error: Node.js 20 or later is needed for the test OpenID provider (found $(node --version))." >&2
+# ui/package.json asks for 20.19 or later (Vite 8).
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "error: Node.js 20.19 or later is needed for the UI build and the test OpenID provider (found $(node --version))." >&2
   exit 1
 fi
 
 if ! command -v cargo >/dev/null; then
   echo "error: Rust is not installed; install it with rustup (https://rustup.rs) and run this again." >&2
   exit 1
+fi
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest (runs the window tests one at a time, see .config/nextest.toml)"
+  cargo install cargo-nextest --locked --quiet
 fi
 
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then

@@ -21,8 +21,8 @@ export CIBA_DESK_APP_BIN="$PWD/target/release/ciba-desk-app"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say "tests (real Secret Service in a throwaway D-Bus session; windows on Xvfb)"
-runner=(cargo test --workspace --locked)
-if cargo nextest --version >/dev/null 2>&1; then
-  runner=(cargo nextest run --workspace --locked --no-fail-fast)
-fi
-crates/secrets/with-test-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" "${runner[@]}"
+crates/secrets/with-test-keyring.sh xvfb-run -a -s "-screen 0 1280x800x24" \
+  cargo nextest run --workspace --locked --no-fail-fast
+
+say "documentation examples (nextest does not run them)"
+cargo test --doc --workspace --locked

@@ -2,6 +2,7 @@
 //! page gets back, and that secrets only ever go in.
 
 use audit::{NewRecord, Outcome};
+use desk::paths::AUDIT_FILE;
 use desk::{Settings, SettingsStore};
 use secrets::{EntryName, SecretStore};
 use serde_json::{Value, json};
@@ -23,8 +24,6 @@ fn harness() -> Harness {
     harness_in(tempfile::tempdir().unwrap(), SecretStore::in_memory())
 }
 
-const AUDIT_FILE: &str = "audit.sqlite3";
-
 /// The app over `dir` (settings and audit log) and `keyring`.
 fn harness_in(dir: tempfile::TempDir, keyring: SecretStore) -> Harness {
     let audit = dir.path().join(AUDIT_FILE);
@@ -42,6 +41,14 @@ fn harness_with(
         Some(keyring.clone()),
         audit_path,
     );
+    harness_of(state, dir, keyring)
+}
+
+fn harness_of(
+    state: ciba_desk_app::AppState,
+    dir: tempfile::TempDir,
+    keyring: SecretStore,
+) -> Harness {
     let app = ciba_desk_app::with_commands(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .unwrap();
@@ -244,43 +251,42 @@ fn preferences_round_trip_and_the_sandbox_cannot_be_removed() {
     );
 }
 
-/// Writes records into the log at `dir` the way the desk does, under the keyring's key.
-fn write_records(dir: &std::path::Path, keyring: &SecretStore, records: &[(&str, &str, Outcome)]) {
+/// A data directory whose log holds a verified and then a denied record (binding messages
+/// "Call 4711" and "Call 4712"), written as the desk writes them, under the keyring's key.
+fn two_records() -> (tempfile::TempDir, SecretStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = SecretStore::in_memory();
     let key = keyring.audit_hmac_key_blocking().unwrap();
     let log = audit::AuditLog::open(
-        dir.join(AUDIT_FILE),
+        dir.path().join(AUDIT_FILE),
         secrecy::ExposeSecret::expose_secret(&key),
     )
     .unwrap();
-    for (masked, message, outcome) in records {
+    for (message, outcome) in [
+        ("Call 4711", Outcome::Verified),
+        ("Call 4712", Outcome::Denied),
+    ] {
         let mut r = NewRecord::new(
             "sandbox",
             "http://127.0.0.1:7878",
             "national_id",
             secrecy::SecretString::from("191212121212".to_owned()),
-            *masked,
-            *message,
-            *outcome,
+            "19121212-XXXX",
+            message,
+            outcome,
         );
         r.duration_ms = Some(4_000);
         r.acr = Some("sandbox-high".into());
         log.append(r).unwrap();
     }
     // Dropping the log closes it, which folds the write-ahead log into the main file.
+    drop(log);
+    (dir, keyring)
 }
 
 #[test]
 fn history_reads_the_audit_log_newest_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let keyring = SecretStore::in_memory();
-    write_records(
-        dir.path(),
-        &keyring,
-        &[
-            ("19121212-XXXX", "Call 4711", Outcome::Verified),
-            ("19121212-XXXX", "Call 4712", Outcome::Denied),
-        ],
-    );
+    let (dir, keyring) = two_records();
     let h = harness_in(dir, keyring);
     let history = h.call("history", json!({"limit": 10})).unwrap();
     let list = history.as_array().unwrap();
@@ -319,16 +325,7 @@ fn history_reads_the_audit_log_newest_first() {
 
 #[test]
 fn an_altered_record_is_named_in_the_audit_status() {
-    let dir = tempfile::tempdir().unwrap();
-    let keyring = SecretStore::in_memory();
-    write_records(
-        dir.path(),
-        &keyring,
-        &[
-            ("19121212-XXXX", "Call 4711", Outcome::Verified),
-            ("19121212-XXXX", "Call 4712", Outcome::Denied),
-        ],
-    );
+    let (dir, keyring) = two_records();
     let path = dir.path().join(AUDIT_FILE);
     let mut bytes = std::fs::read(&path).unwrap();
     let at = bytes
@@ -365,4 +362,28 @@ fn without_a_data_directory_nothing_can_be_recorded_or_started() {
             .unwrap()
             .contains("CIBA_DESK_DATA_DIR")
     );
+}
+
+#[test]
+fn a_sandbox_moved_for_this_run_is_not_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = SecretStore::in_memory();
+    let mut state = ciba_desk_app::AppState::new(
+        SettingsStore::in_dir(dir.path()),
+        Settings::default(),
+        Some(keyring.clone()),
+        None,
+    );
+    state.move_sandbox_for_this_run("http://127.0.0.1:45678".into());
+    let h = harness_of(state, dir, keyring);
+    let profiles = h.call("list_profiles", json!({})).unwrap();
+    assert_eq!(profiles[0]["issuer"], "http://127.0.0.1:45678");
+    h.call(
+        "set_preferences",
+        json!({"prefs": {"last_profile": "sandbox", "language": "sv", "theme": "dark"}}),
+    )
+    .unwrap();
+    let file = std::fs::read_to_string(h.dir.path().join("settings.toml")).unwrap();
+    assert!(file.contains("language = \"sv\""), "{file}");
+    assert!(!file.contains("45678"), "{file}");
 }

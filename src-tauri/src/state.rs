@@ -26,6 +26,9 @@ pub struct AppState {
     /// birth dates (unless the administrator enables names), the screen may show them again.
     results: Mutex<VecDeque<(u64, SessionResult)>>,
     pub sandbox: tokio::sync::Mutex<Option<sandbox::Sandbox>>,
+    /// The settings file's sandbox issuer, when this run moved the sandbox elsewhere
+    /// (`CIBA_DESK_SANDBOX_PORT`): saves keep the file's value.
+    sandbox_issuer_in_file: Option<Option<String>>,
 }
 
 /// How many result cards of this run are kept in memory.
@@ -52,7 +55,17 @@ impl AppState {
             audit: OnceCell::new(),
             results: Mutex::default(),
             sandbox: tokio::sync::Mutex::new(None),
+            sandbox_issuer_in_file: None,
         }
+    }
+
+    /// Moves the built-in sandbox to `issuer` for this run only (tests, trainers); the settings
+    /// file keeps its own value.
+    pub fn move_sandbox_for_this_run(&mut self, issuer: String) {
+        let settings = self.settings.get_mut().unwrap_or_else(|e| e.into_inner());
+        self.sandbox_issuer_in_file
+            .get_or_insert_with(|| settings.preferences.sandbox_issuer.clone());
+        settings.preferences.sandbox_issuer = Some(issuer);
     }
 
     pub fn settings(&self) -> MutexGuard<'_, Settings> {
@@ -74,7 +87,11 @@ impl AppState {
         let mut guard = self.settings();
         let mut next = guard.clone();
         let out = change(&mut next)?;
-        self.store.save(&next)?;
+        let mut to_file = next.clone();
+        if let Some(issuer) = &self.sandbox_issuer_in_file {
+            to_file.preferences.sandbox_issuer = issuer.clone();
+        }
+        self.store.save(&to_file)?;
         *guard = next;
         Ok(out)
     }
@@ -136,14 +153,10 @@ pub async fn open() -> AppState {
         tracing::warn!(error = %e, "no settings directory; using a temporary one");
         SettingsStore::in_dir(std::env::temp_dir().join("ciba-desk"))
     });
-    let mut settings = store.load().unwrap_or_else(|e| {
+    let settings = store.load().unwrap_or_else(|e| {
         tracing::error!(error = %e, "the settings file could not be read; running on defaults");
         Settings::default()
     });
-    // Tests and trainers can move the sandbox off its default port for this run only.
-    if let Ok(port) = std::env::var("CIBA_DESK_SANDBOX_PORT") {
-        settings.preferences.sandbox_issuer = Some(format!("http://127.0.0.1:{}", port.trim()));
-    }
     let keyring = match SecretStore::open_os().await {
         Ok(k) => Some(k),
         Err(e) => {
@@ -151,5 +164,10 @@ pub async fn open() -> AppState {
             None
         }
     };
-    AppState::new(store, settings, keyring, desk::paths::audit_db())
+    let mut state = AppState::new(store, settings, keyring, desk::paths::audit_db());
+    // Tests and trainers can move the sandbox off its default port for this run only.
+    if let Ok(port) = std::env::var("CIBA_DESK_SANDBOX_PORT") {
+        state.move_sandbox_for_this_run(format!("http://127.0.0.1:{}", port.trim()));
+    }
+    state
 }

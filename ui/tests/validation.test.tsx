@@ -52,6 +52,13 @@ describe('identity validation', () => {
     expect(m.get('identity-input').getAttribute('aria-invalid')).toBe('false');
   });
 
+  it('shows a valid identifier without a kind as plainly valid (the backend names kinds of numbers only)', async () => {
+    m = await mount();
+    m.backend.checkIdentity = async () => ({ ok: true, kind: null, masked: 'a***@example.com', warnings: [], error: null });
+    await m.type('identity-input', 'anna@example.com');
+    expect(m.get('identity-ok').textContent).toBe('Valid: a***@example.com');
+  });
+
   it('renders the Danish modulus-11 warning as a warning, not an error', async () => {
     m = await mount();
     await m.select('country', 'dk');

@@ -86,7 +86,7 @@ pub enum AuditError {
     /// A stored value could not be read back (wrong type, unknown outcome…).
     #[error(
         "the audit log {path} holds a record it cannot read (seq {seq}: {reason}); run \
-         `verify` to see whether it was altered"
+         `ciba-desk audit verify` to see whether it was altered"
     )]
     BadRecord {
         /// The database file.

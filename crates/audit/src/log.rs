@@ -38,6 +38,9 @@ pub struct AuditOptions {
     /// Store `subject_name` (the verified person's name). Off by default: the
     /// administrator turns it on only where policy allows names in the log.
     pub include_names: bool,
+    /// Store the keyed hash of each identifier. Off when the key is not a secret one (no
+    /// keyring): a hash under a known key would only pretend to protect the number.
+    pub hash_identifiers: bool,
     /// The OS user recorded on each record; `None`: from the environment.
     pub os_user: Option<String>,
     /// The workstation recorded on each record; `None`: the host name.
@@ -52,6 +55,7 @@ impl Default for AuditOptions {
     fn default() -> Self {
         Self {
             include_names: false,
+            hash_identifiers: true,
             os_user: None,
             workstation: None,
             clock: Arc::new(OffsetDateTime::now_utc),
@@ -90,6 +94,7 @@ pub struct AuditLog {
     conn: Mutex<Connection>,
     key: SecretSlice<u8>,
     include_names: bool,
+    hash_identifiers: bool,
     os_user: String,
     workstation: String,
     clock: Clock,
@@ -163,6 +168,7 @@ impl AuditLog {
             conn: Mutex::new(conn),
             key: SecretSlice::from(hmac_key.to_vec()),
             include_names: options.include_names,
+            hash_identifiers: options.hash_identifiers,
             os_user,
             workstation,
             clock: options.clock,
@@ -182,7 +188,7 @@ impl AuditLog {
             ));
         }
         let identifier = new.identifier.expose_secret();
-        let id_hash = if identifier.is_empty() {
+        let id_hash = if identifier.is_empty() || !self.hash_identifiers {
             String::new()
         } else {
             id_hash(self.key.expose_secret(), identifier)
@@ -557,10 +563,43 @@ fn current_os_user() -> String {
 /// Replace every occurrence of `identifier` in `text` (identifiers shorter than 4
 /// characters are too short to look for).
 fn redact_identifier(text: String, identifier: &str) -> String {
-    if identifier.chars().count() < 4 || !text.contains(identifier) {
+    if identifier.chars().count() < 4 {
         return text;
     }
-    text.replace(identifier, "[identifier]")
+    let text = text.replace(identifier, "[identifier]");
+    // The same number written another way: with separators, or without the century
+    // (`19121212-1212`, `121212-1212` for `191212121212`).
+    let id_digits: String = identifier.chars().filter(char::is_ascii_digit).collect();
+    if id_digits.len() < 10 {
+        return text;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len()
+            && (chars[j].is_ascii_digit()
+                || (matches!(chars[j], '-' | '+' | ' ')
+                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
+        {
+            j += 1;
+        }
+        let run: String = chars[i..j].iter().collect();
+        let digits: String = run.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= 10 && id_digits.ends_with(&digits) {
+            out.push_str("[identifier]");
+        } else {
+            out.push_str(&run);
+        }
+        i = j;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -605,6 +644,24 @@ mod tests {
         assert_eq!(
             redact_identifier("nothing".into(), "199001011234"),
             "nothing"
+        );
+    }
+
+    #[test]
+    fn the_number_written_another_way_is_redacted_too() {
+        let id = "191212121212";
+        assert_eq!(
+            redact_identifier("re 19121212-1212, or 121212-1212 / 1212121212".into(), id),
+            "re [identifier], or [identifier] / [identifier]"
+        );
+        assert_eq!(
+            redact_identifier("070761 4285 and 0707614285".into(), "0707614285"),
+            "[identifier] and [identifier]"
+        );
+        // Other numbers, and short parts of this one, stay: they may be case numbers.
+        assert_eq!(
+            redact_identifier("case 2024-0117, call 1212, 198507232380".into(), id),
+            "case 2024-0117, call 1212, 198507232380"
         );
     }
 }

@@ -282,8 +282,10 @@ impl CibaClient {
             .await
     }
 
-    /// A provider-specific call authenticated like the protocol's own (e.g. Signaturgruppen's
-    /// `DELETE …/api/v1/ciba/{auth_req_id}` cancel). Returns the HTTP status.
+    /// A provider-specific call (e.g. Signaturgruppen's `DELETE …/api/v1/ciba/{auth_req_id}`
+    /// cancel) with the client's `Authorization` header when its method has one (Basic, and
+    /// none for methods that authenticate in the form body: the provider documents no body
+    /// for this call). Returns the HTTP status.
     pub async fn delete_with_client_auth(&self, url: &Url) -> Result<u16> {
         let parts = self
             .auth

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::error::{CibaError, Result};
-use crate::http::{Http, require_secure};
+use crate::http::{Http, endpoint_name, require_secure};
 
 /// The grant type that marks a CIBA token request.
 pub const CIBA_GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
@@ -56,7 +56,7 @@ pub async fn discover(
     let doc = resp.json(&url)?;
     if !(200..300).contains(&resp.status) {
         return Err(CibaError::UnexpectedResponse {
-            endpoint: url.to_string(),
+            endpoint: endpoint_name(&url),
             status: resp.status,
             what: "an error".into(),
         });

@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::error::{CibaError, Result};
-use crate::http::Http;
+use crate::http::{Http, endpoint_name};
 
 pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -78,14 +78,14 @@ impl JwksCache {
         let body = resp.json(&self.uri)?;
         if !(200..300).contains(&resp.status) {
             return Err(CibaError::UnexpectedResponse {
-                endpoint: self.uri.to_string(),
+                endpoint: endpoint_name(&self.uri),
                 status: resp.status,
                 what: "an error".into(),
             });
         }
         let Some(Value::Array(keys)) = body.get("keys") else {
             return Err(CibaError::MalformedResponse {
-                endpoint: self.uri.to_string(),
+                endpoint: endpoint_name(&self.uri),
                 reason: "the JWKS has no \"keys\" array".into(),
             });
         };

@@ -104,9 +104,8 @@ for the duration of the verification; approve on its phone page (<issuer>/device
 --sandbox-auto approve|deny[:SECONDS] (env CIBA_DESK_SANDBOX_AUTO) to decide automatically.
 
 Progress goes to stderr, one line per step; with --json the result is one JSON object on
-stdout. National ID numbers are masked everywhere in the output of the profile form and of
---national-id (the raw `claims` of the --login-hint form are printed as the provider sent
-them). Every verification that was started is recorded in the audit log (see `ciba-desk
+stdout. National ID numbers are masked everywhere in the output, the `claims` and the
+`subject` included, whichever form is used. Every verification that was started is recorded in the audit log (see `ciba-desk
 audit`); without a keyring the record has no keyed hash of the identifier (a warning says so).
 
 Ctrl-C cancels: the provider's cancel call is made where the profile has one; exit 130.

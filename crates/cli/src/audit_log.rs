@@ -10,7 +10,7 @@ use secrets::SecretStore;
 
 use crate::output::{self, Failure};
 
-pub use desk::audit_trail::open_unkeyed as open_readonly;
+pub use desk::audit_trail::open_unkeyed;
 
 pub fn db_path() -> Result<PathBuf, Failure> {
     paths::audit_db().ok_or_else(|| {

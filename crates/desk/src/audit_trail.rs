@@ -113,6 +113,7 @@ impl AuditTrail {
         let keyed = key.is_some();
         let options = AuditOptions {
             include_names: settings.include_names,
+            hash_identifiers: keyed,
             ..AuditOptions::default()
         };
         let log = blocking(move || {
@@ -155,11 +156,7 @@ impl AuditTrail {
         self.retention_days
     }
 
-    pub async fn append(&self, mut record: NewRecord) -> Result<Record> {
-        if !self.keyed {
-            // A hash under a well-known key would only pretend to protect the number.
-            record.identifier = SecretString::from(String::new());
-        }
+    pub async fn append(&self, record: NewRecord) -> Result<Record> {
         let log = self.log.clone();
         blocking(move || log.append(record)).await
     }

@@ -96,8 +96,11 @@ pub enum DeskError {
     MobileIdInput,
     #[error("that is not an e-mail address; write it as name@example.com")]
     InvalidEmail,
-    #[error("the {what} contains spaces or control characters; check what was typed")]
-    InvalidUserId { what: &'static str },
+    #[error("the {what} {problem}; check what was typed")]
+    InvalidUserId {
+        what: &'static str,
+        problem: &'static str,
+    },
     #[error("this profile accepts national identity numbers from {allowed} only, not {country}")]
     CountryNotAllowed { country: Country, allowed: String },
     #[error(

@@ -231,7 +231,11 @@ fn build_hint(
 ) -> Result<Hint> {
     let mismatch = || DeskError::InvalidProfile {
         profile: profile.name.clone(),
-        reason: format!("hint {:?} cannot carry a {}", profile.hint, expected.kind()),
+        reason: format!(
+            "hint {} cannot carry a {}",
+            profile.hint.as_str(),
+            expected.kind()
+        ),
     };
     Ok(match (profile.hint, expected) {
         (HintFormat::LoginHint, ExpectedIdentity::NationalId(id)) => {
@@ -300,8 +304,18 @@ fn parse_identity(profile: &Profile, input: &AgentInput, today: Date) -> Result<
             parse_uuid(raw, "user id").map(ExpectedIdentity::UserId)
         }
         IdentityInput::UserId { uuid: false } => {
-            if raw.chars().any(|c| c.is_whitespace() || c.is_control()) || raw.len() > 256 {
-                return Err(DeskError::InvalidUserId { what: "user name" });
+            let problem = if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                Some("contains spaces or control characters")
+            } else if raw.len() > 256 {
+                Some("is longer than 256 characters")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(DeskError::InvalidUserId {
+                    what: "user name",
+                    problem,
+                });
             }
             Ok(ExpectedIdentity::UserId(raw.to_owned()))
         }

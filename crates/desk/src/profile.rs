@@ -145,6 +145,18 @@ pub enum HintFormat {
     SignicatMobileid,
 }
 
+impl HintFormat {
+    /// The settings file's spelling, for messages to the administrator.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HintFormat::LoginHint => "login_hint",
+            HintFormat::SubSsn => "sub_ssn",
+            HintFormat::SignaturgruppenLoginHintToken => "signaturgruppen_login_hint_token",
+            HintFormat::SignicatMobileid => "signicat_mobileid",
+        }
+    }
+}
+
 /// Where the client's credential comes from. Never the secret itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -496,7 +508,10 @@ impl Profile {
             if self.inputs.iter().all(ok) {
                 Ok(())
             } else {
-                Err(self.invalid(format!("hint {:?} works with {what} only", self.hint)))
+                Err(self.invalid(format!(
+                    "hint {} works with {what} only",
+                    self.hint.as_str()
+                )))
             }
         };
         match self.hint {

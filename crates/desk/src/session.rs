@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ciba::{
     CancelHandle, CibaClient, CibaError, ClientAuth, ClientConfig, Clock, EndpointOverrides,
-    ErrorClass, ExposeSecret, HttpOptions, Progress, ProviderMetadata, SecretString,
+    ErrorClass, ExposeSecret, HttpOptions, Progress, SecretString,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OnceCell, mpsc, watch};
@@ -257,12 +257,6 @@ impl Desk {
         lock(&self.inner.audit).clone()
     }
 
-    /// Validates the input for the profile without sending anything (for the form's live
-    /// checks).
-    pub fn prepare(&self, profile: &Profile, input: &AgentInput) -> Result<PreparedRequest> {
-        prepare(profile, input)
-    }
-
     /// Starts a verification. Input, profile and secret problems are returned here, before
     /// anything is sent; everything after that arrives through `on_event`, ending with one
     /// final state.
@@ -345,19 +339,6 @@ impl Desk {
         Ok((handle, rx))
     }
 
-    /// Runs a verification to its end (for the command line).
-    pub async fn verify<F>(
-        &self,
-        profile: &Profile,
-        input: &AgentInput,
-        on_event: F,
-    ) -> Result<VerificationState>
-    where
-        F: Fn(VerificationEvent) + Send + Sync + 'static,
-    {
-        Ok(self.start(profile, input, on_event).await?.finished().await)
-    }
-
     /// Cancels a running verification; its final event is `Cancelled`.
     pub fn cancel(&self, id: VerificationId) -> Result<()> {
         match lock(&self.inner.sessions).get(&id) {
@@ -405,14 +386,6 @@ impl Desk {
     /// re-reads the secret (after the profile or its secret changed).
     pub fn forget_profile(&self, name: &str) {
         lock(&self.inner.clients).remove(name);
-    }
-
-    /// Discovers the provider (and caches the client): the "test connection" button.
-    pub async fn test_connection(&self, profile: &Profile) -> Result<ProviderMetadata> {
-        profile.check_usable()?;
-        let cell = self.inner.client_cell(profile);
-        let client = self.inner.client(profile, cell, None).await?;
-        Ok(client.metadata().clone())
     }
 }
 

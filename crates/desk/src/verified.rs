@@ -143,28 +143,39 @@ impl VerifiedIdentity {
         self.national_id.as_deref()
     }
 
-    /// Every claim as the provider sent it, national ID included. Never log or display it.
-    pub fn expose_raw_claims(&self) -> &Map<String, Value> {
-        &self.claims
+    /// Whether `text` carries the returned national identity number.
+    fn carries_national_id(&self, text: &str) -> bool {
+        let Some(full) = self.national_id.as_deref() else {
+            return false;
+        };
+        let full: String = full.chars().filter(char::is_ascii_digit).collect();
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        full.len() >= 8 && digits.contains(full.as_str())
+    }
+
+    /// The `sub` claim as it may be shown: masked when it is a national identity number (some
+    /// providers use the number as the subject), as is.
+    pub fn subject_shown(&self) -> String {
+        let is_number = self.carries_national_id(&self.subject)
+            || parse_returned_id(&self.subject, self.country.as_deref()).is_some();
+        if is_number {
+            mask_national_id(&self.subject, self.country.as_deref())
+        } else {
+            self.subject.clone()
+        }
     }
 
     /// The claims with every national identity number masked.
     pub fn claims_redacted(&self) -> Map<String, Value> {
-        let full_digits: Option<String> = self
-            .national_id
-            .as_deref()
-            .map(|n| n.chars().filter(char::is_ascii_digit).collect());
         self.claims
             .iter()
             .map(|(k, v)| {
                 let is_id_claim = KNOWN_ID_CLAIMS.contains(&k.as_str());
                 let v = match v {
                     Value::String(s) => {
-                        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-                        let same_number = full_digits
-                            .as_ref()
-                            .is_some_and(|f| f.len() >= 8 && digits.contains(f.as_str()));
-                        if is_id_claim || same_number {
+                        if k == "sub" {
+                            Value::String(self.subject_shown())
+                        } else if is_id_claim || self.carries_national_id(s) {
                             Value::String(mask_national_id(s, self.country.as_deref()))
                         } else {
                             v.clone()
@@ -190,7 +201,7 @@ impl fmt::Debug for VerifiedIdentity {
             .field("display_name", &self.display_name)
             .field("national_id", &self.national_id_masked())
             .field("date_of_birth", &self.date_of_birth)
-            .field("subject", &self.subject)
+            .field("subject", &self.subject_shown())
             .field("provider", &self.provider)
             .field("method", &self.method)
             .field("transaction_id", &self.transaction_id)
@@ -210,7 +221,7 @@ impl Serialize for VerifiedIdentity {
             email: &'a Option<String>,
             country: &'a Option<String>,
             user_id: &'a Option<String>,
-            subject: &'a str,
+            subject: String,
             provider: &'a ProviderInfo,
             method: &'a MethodInfo,
             auth_time: Option<u64>,
@@ -226,7 +237,7 @@ impl Serialize for VerifiedIdentity {
             email: &self.email,
             country: &self.country,
             user_id: &self.user_id,
-            subject: &self.subject,
+            subject: self.subject_shown(),
             provider: &self.provider,
             method: &self.method,
             auth_time: self.auth_time,
@@ -446,6 +457,24 @@ mod tests {
             !j.contains("1212-1212") && !j.contains("121212121212"),
             "{j}"
         );
+    }
+
+    #[test]
+    fn a_subject_that_is_the_national_id_is_masked_everywhere() {
+        let p = presets::sandbox();
+        // The same number as the ID claim, and a number with no ID claim beside it.
+        for claims in [
+            json!({"sub": "191212121212", "ssn": "191212121212"}),
+            json!({"sub": "19121212-1212"}),
+        ] {
+            let v = build(&p, claims);
+            assert_eq!(v.subject_shown(), "19121212-XXXX");
+            let j = serde_json::to_string(&v).unwrap();
+            assert!(!j.contains("1212121212") && !j.contains("1212-1212"), "{j}");
+            assert!(!format!("{v:?}").contains("1212-1212"));
+        }
+        // An opaque subject is shown as it is.
+        assert_eq!(build(&p, json!({"sub": "sbx-1"})).subject_shown(), "sbx-1");
     }
 
     #[test]

@@ -225,7 +225,7 @@ async fn without_a_keyring_records_are_written_without_an_identifier_hash() {
             "national_id",
             SecretString::from(FULL_ID.to_owned()),
             "19121212-XXXX",
-            "",
+            "Asked about 19121212-1212",
             Outcome::Denied,
         ))
         .await
@@ -233,6 +233,10 @@ async fn without_a_keyring_records_are_written_without_an_identifier_hash() {
     assert_eq!(
         r.id_hash, "",
         "a hash under a well-known key would be guessable"
+    );
+    assert_eq!(
+        r.binding_message, "Asked about [identifier]",
+        "the number is redacted from free text without a key too"
     );
 }
 

@@ -323,16 +323,16 @@ export class MockBackend implements Backend {
         if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
           return failed('this is not an e-mail address; write it as name@example.com');
         }
-        return { ok: true, kind: 'E-mail address', masked: maskEmail(value), warnings: [], error: null };
+        return { ok: true, kind: null, masked: maskEmail(value), warnings: [], error: null };
       case 'user_id':
         if (value === '') return failed('no user ID entered');
-        return { ok: true, kind: 'User ID', masked: maskGeneric(value, 2), warnings: [], error: null };
+        return { ok: true, kind: null, masked: maskGeneric(value, 2), warnings: [], error: null };
       case 'mobileid': {
         const uuid = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
         if (!new RegExp(`^userId:${uuid}\\s+deviceId:${uuid}$`).test(value)) {
           return failed('write the MobileID user as userId:<uuid> deviceId:<uuid>, both from the enrolment');
         }
-        return { ok: true, kind: 'MobileID user', masked: `userId:${value.slice(7, 11)}…`, warnings: [], error: null };
+        return { ok: true, kind: null, masked: `userId:${value.slice(7, 11)}…`, warnings: [], error: null };
       }
     }
   }

@@ -71,6 +71,7 @@ export const da: Messages = {
   'id.hint.mobileid': 'Begge id’er kommer fra kundens MobileID-registrering.',
   'id.checking': 'Kontrollerer …',
   'id.valid': 'Gyldigt {kind}: {masked}',
+  'id.validPlain': 'Gyldigt: {masked}',
   'id.warningTitle': 'Dobbelttjek:',
   'id.errorTitle': 'Ugyldigt:',
 
@@ -240,7 +241,7 @@ export const da: Messages = {
 
   'profile.remove': 'Fjern',
   'profile.removeLabel': 'Fjern {name}',
-  'profile.removeConfirm': 'Fjern {name}? Hemmeligheden slettes også.',
+  'profile.removeConfirm': 'Fjern {name}? Hemmeligheden bliver i systemets nøglering, indtil den slettes der (ciba-desk secret delete).',
   'profile.removeYes': 'Ja, fjern',
   'profile.removeNo': 'Behold',
   'profile.removed': 'Profilen {name} er fjernet.',

@@ -71,6 +71,7 @@ export const en = {
   'id.hint.mobileid': "Both IDs come from the customer's MobileID enrolment.",
   'id.checking': 'Checking…',
   'id.valid': 'Valid {kind}: {masked}',
+  'id.validPlain': 'Valid: {masked}',
   'id.warningTitle': 'Double-check:',
   'id.errorTitle': 'Not valid:',
 
@@ -240,7 +241,7 @@ export const en = {
 
   'profile.remove': 'Remove',
   'profile.removeLabel': 'Remove {name}',
-  'profile.removeConfirm': 'Remove {name}? Its secret is deleted too.',
+  'profile.removeConfirm': 'Remove {name}? Its secret stays in the system keyring until it is deleted there (ciba-desk secret delete).',
   'profile.removeYes': 'Yes, remove',
   'profile.removeNo': 'Keep',
   'profile.removed': 'Profile {name} removed.',

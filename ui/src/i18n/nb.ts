@@ -71,6 +71,7 @@ export const nb: Messages = {
   'id.hint.mobileid': 'Begge ID-ene kommer fra kundens MobileID-registrering.',
   'id.checking': 'Kontrollerer …',
   'id.valid': 'Gyldig {kind}: {masked}',
+  'id.validPlain': 'Gyldig: {masked}',
   'id.warningTitle': 'Dobbeltsjekk:',
   'id.errorTitle': 'Ugyldig:',
 
@@ -240,7 +241,7 @@ export const nb: Messages = {
 
   'profile.remove': 'Fjern',
   'profile.removeLabel': 'Fjern {name}',
-  'profile.removeConfirm': 'Fjerne {name}? Hemmeligheten slettes også.',
+  'profile.removeConfirm': 'Fjerne {name}? Hemmeligheten blir liggende i systemets nøkkelring til den slettes der (ciba-desk secret delete).',
   'profile.removeYes': 'Ja, fjern',
   'profile.removeNo': 'Behold',
   'profile.removed': 'Profilen {name} er fjernet.',

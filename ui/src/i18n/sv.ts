@@ -71,6 +71,7 @@ export const sv: Messages = {
   'id.hint.mobileid': 'Båda id:na kommer från kundens MobileID-registrering.',
   'id.checking': 'Kontrollerar…',
   'id.valid': 'Giltigt {kind}: {masked}',
+  'id.validPlain': 'Giltigt: {masked}',
   'id.warningTitle': 'Dubbelkolla:',
   'id.errorTitle': 'Ogiltigt:',
 
@@ -240,7 +241,7 @@ export const sv: Messages = {
 
   'profile.remove': 'Ta bort',
   'profile.removeLabel': 'Ta bort {name}',
-  'profile.removeConfirm': 'Ta bort {name}? Hemligheten raderas också.',
+  'profile.removeConfirm': 'Ta bort {name}? Hemligheten ligger kvar i systemets nyckelring tills den raderas där (ciba-desk secret delete).',
   'profile.removeYes': 'Ja, ta bort',
   'profile.removeNo': 'Behåll',
   'profile.removed': 'Profilen {name} är borttagen.',

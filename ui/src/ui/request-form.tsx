@@ -234,7 +234,9 @@ export function RequestForm({ session, controller }: Props) {
             <p class="message message--ok" data-testid="identity-ok">
               <CheckIcon size={16} />
               <span>
-                {t('id.valid', { kind: check.kind ?? '', masked: check.masked ?? '' })}
+                {check.kind
+                  ? t('id.valid', { kind: check.kind, masked: check.masked ?? '' })
+                  : t('id.validPlain', { masked: check.masked ?? '' })}
               </span>
             </p>
           ) : (

@@ -11,7 +11,7 @@ use audit::{AuditError, AuditLog, ExportFormat};
 use serde_json::json;
 
 use crate::args::{AuditArgs, AuditCommand, ExportFormatArg};
-use crate::audit_log::{db_path, open_readonly};
+use crate::audit_log::{db_path, open_unkeyed};
 use crate::exit;
 use crate::output::{self, Failure};
 
@@ -53,7 +53,7 @@ fn existing() -> Result<Option<(PathBuf, AuditLog)>, Failure> {
     if !path.exists() {
         return Ok(None);
     }
-    let log = open_readonly(&path).map_err(failure)?;
+    let log = open_unkeyed(&path).map_err(failure)?;
     Ok(Some((path, log)))
 }
 

@@ -102,7 +102,10 @@ async fn run_generic(a: VerifyArgs, interrupt: CancelHandle) -> u8 {
         Ok((issuer, v)) => {
             record.issuer = issuer.clone();
             record.acr = v.id_token.standard.acr.clone();
-            eprintln!("verified: subject {}", v.id_token.standard.sub);
+            let shown =
+                VerifiedIdentity::from_token(&adhoc_profile(&issuer, &v), &issuer, &v.id_token)
+                    .subject_shown();
+            eprintln!("verified: subject {shown}");
             let Some(expected) = &subject.expected else {
                 record.outcome = Outcome::Verified;
                 audit_log::append(&trail, record).await;
@@ -217,13 +220,12 @@ fn print_progress(p: Progress) {
 /// ends up in scripts' logs.
 fn verified_json(issuer: &str, v: &Verified, started: Instant) -> Value {
     let s = &v.id_token.standard;
-    let claims = VerifiedIdentity::from_token(&adhoc_profile(issuer, v), issuer, &v.id_token)
-        .claims_redacted();
+    let identity = VerifiedIdentity::from_token(&adhoc_profile(issuer, v), issuer, &v.id_token);
     json!({
         "status": "verified",
         "issuer": issuer,
-        "subject": s.sub,
-        "claims": claims,
+        "subject": identity.subject_shown(),
+        "claims": identity.claims_redacted(),
         "acr": s.acr,
         "amr": s.amr,
         "auth_time": s.auth_time,
@@ -267,7 +269,8 @@ fn subject(a: &VerifyArgs) -> Result<(Hint, Subject), Failure> {
         }
         let s = Subject {
             kind: "email",
-            identifier: e.to_owned(),
+            // As the desk's audit trail hashes it, so one customer has one hash.
+            identifier: e.to_ascii_lowercase(),
             masked: identity::mask_email(e),
             expected: Some(ExpectedIdentity::Email(e.to_owned())),
         };

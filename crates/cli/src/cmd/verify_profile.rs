@@ -303,7 +303,7 @@ fn verified_json(
         "provider": profile.provider,
         "is_sandbox": profile.is_sandbox,
         "issuer": identity.provider.issuer,
-        "subject": identity.subject,
+        "subject": identity.subject_shown(),
         "acr": identity.method.acr,
         "identity": identity,
         "match": match_word(m),

@@ -1,5 +1,27 @@
 //! Nordic national identity numbers, validated and normalised.
 
+/// The helpers every country's tests use, over that country's `parse`: a fixed `today`, and
+/// parsing that must succeed or must fail. Defined before the country modules so they see it.
+#[cfg(test)]
+macro_rules! parse_test_helpers {
+    () => {
+        fn today() -> Date {
+            Date::new(2025, 6, 1).unwrap()
+        }
+
+        fn parse_ok(input: &str) -> Parsed {
+            parse(input, today()).unwrap_or_else(|error| panic!("{input}: {error}"))
+        }
+
+        fn parse_err(input: &str) -> IdentityError {
+            match parse(input, today()) {
+                Ok(parsed) => panic!("{input} accepted as {}", parsed.normalized),
+                Err(error) => error,
+            }
+        }
+    };
+}
+
 mod country;
 mod denmark;
 mod digits;

@@ -123,20 +123,7 @@ fn year_from_individual_number(individual: u16, year_digits: u8) -> Option<i32> 
 mod tests {
     use super::*;
 
-    fn today() -> Date {
-        Date::new(2025, 6, 1).unwrap()
-    }
-
-    fn parse_ok(input: &str) -> Parsed {
-        parse(input, today()).unwrap_or_else(|error| panic!("{input}: {error}"))
-    }
-
-    fn parse_err(input: &str) -> IdentityError {
-        match parse(input, today()) {
-            Ok(parsed) => panic!("{input} accepted as {}", parsed.normalized),
-            Err(error) => error,
-        }
-    }
+    parse_test_helpers!();
 
     /// Appends control digits to nine digits such that the first weighted sum
     /// leaves `first_remainder` (0 for classic numbers) and the second leaves

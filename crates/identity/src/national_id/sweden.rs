@@ -96,20 +96,7 @@ fn luhn_valid(ten: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn today() -> Date {
-        Date::new(2025, 6, 1).unwrap()
-    }
-
-    fn parse_ok(input: &str) -> Parsed {
-        parse(input, today()).unwrap_or_else(|error| panic!("{input}: {error}"))
-    }
-
-    fn parse_err(input: &str) -> IdentityError {
-        match parse(input, today()) {
-            Ok(parsed) => panic!("{input} accepted as {}", parsed.normalized),
-            Err(error) => error,
-        }
-    }
+    parse_test_helpers!();
 
     #[test]
     fn accepts_every_layout_of_the_test_number() {
