@@ -18,10 +18,9 @@ use secrets::SecretStore;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DeskError, Result};
+use crate::events::{AuditEntry, Outcome as Ended, VerificationState};
 use crate::input::{ExpectedIdentity, PreparedRequest};
 use crate::profile::{InputKind, Profile};
-use crate::session::VerificationState;
-use crate::verified::IdentityMatch;
 
 /// The `[audit]` section of the settings file: the administrator's choices.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,20 +33,6 @@ pub struct AuditSettings {
     /// Whether records carry the verified person's name. Off: masked identifier only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub include_names: bool,
-}
-
-/// What became of a verification's audit record; carried by its final event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum AuditEntry {
-    Recorded {
-        seq: u64,
-    },
-    /// The record could not be written; the message says why and what to do.
-    NotRecorded {
-        code: &'static str,
-        message: String,
-    },
 }
 
 /// The opened audit log with its keyring key, ready for appends.
@@ -199,6 +184,7 @@ pub fn kind_word(k: InputKind) -> &'static str {
         InputKind::UserId => "user_id",
         InputKind::Email => "email",
         InputKind::MobileId => "mobile_id",
+        InputKind::ProviderHint => "login_hint",
     }
 }
 
@@ -210,6 +196,7 @@ fn normalised(e: &ExpectedIdentity) -> String {
         ExpectedIdentity::Email(v) => v.trim().to_ascii_lowercase(),
         ExpectedIdentity::UserId(v) => v.clone(),
         ExpectedIdentity::MobileId { user_id, .. } => user_id.clone(),
+        ExpectedIdentity::ProviderHint { normalised, .. } => normalised.clone(),
     }
 }
 
@@ -248,36 +235,30 @@ impl RecordDraft {
         let mut r = NewRecord::new(
             self.profile.clone(),
             self.issuer.clone(),
-            kind_word(self.expected.kind()),
+            match &self.expected {
+                ExpectedIdentity::ProviderHint { kind, .. } => kind,
+                e => kind_word(e.kind()),
+            },
             SecretString::from(normalised(&self.expected)),
             self.expected.masked(),
             self.binding_message.clone(),
             Outcome::Failed,
         );
         r.duration_ms = Some(self.started.elapsed().as_millis() as u64);
-        let (outcome, code) = match state {
-            VerificationState::Verified {
-                identity,
-                identity_match,
-            } => {
-                r.acr = identity.method.acr.clone();
-                r.transaction_id = identity.transaction_id.clone();
-                r.subject_name = identity.display_name.clone();
-                r.issuer = identity.provider.issuer.clone();
-                match identity_match {
-                    IdentityMatch::Mismatch { .. } => {
-                        (Outcome::Mismatch, Some("identity_mismatch".to_owned()))
-                    }
-                    _ => (Outcome::Verified, None),
-                }
-            }
-            VerificationState::Denied { .. } => (Outcome::Denied, Some("access_denied".into())),
-            VerificationState::Expired { .. } => (Outcome::Expired, Some("expired".into())),
-            VerificationState::Failed { code, .. } => (Outcome::Failed, Some(code.clone())),
-            VerificationState::Cancelled { .. } => (Outcome::Cancelled, Some("cancelled".into())),
-            VerificationState::Requesting { .. } | VerificationState::WaitingForUser { .. } => {
-                (Outcome::Failed, Some("unfinished".into()))
-            }
+        if let VerificationState::Verified { identity, .. } = state {
+            r.acr = identity.method.acr.clone();
+            r.transaction_id = identity.transaction_id.clone();
+            r.subject_name = identity.display_name.clone();
+            r.issuer = identity.provider.issuer.clone();
+        }
+        let (outcome, code) = match state.outcome() {
+            Some(Ended::Verified) => (Outcome::Verified, None),
+            Some(Ended::Mismatch) => (Outcome::Mismatch, Some("identity_mismatch".to_owned())),
+            Some(Ended::Denied) => (Outcome::Denied, state.error().map(|e| e.code.clone())),
+            Some(Ended::Expired) => (Outcome::Expired, state.error().map(|e| e.code.clone())),
+            Some(Ended::Cancelled) => (Outcome::Cancelled, Some("cancelled".into())),
+            Some(Ended::Failed(_)) => (Outcome::Failed, state.error().map(|e| e.code.clone())),
+            None => (Outcome::Failed, Some("unfinished".into())),
         };
         r.outcome = outcome;
         r.error_code = code;

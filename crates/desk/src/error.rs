@@ -2,14 +2,13 @@
 //! on; none contains a secret, a token or a full national identity number. `code()` is stable
 //! for the UI, the command line and the audit log.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-use ciba::CibaError;
-use identity::{Country, IdentityError};
-use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
-
-use crate::session::VerificationId;
+use ciba::{CibaError, ErrorClass};
+use identity::{Country, IdWarning, IdentityError};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// A line and column (both 1-based) in a TOML file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,9 +82,19 @@ pub enum DeskError {
 
     // --- the agent's input ---
     #[error("enter the customer's {what}")]
-    EmptyInput { what: String },
+    EmptyInput {
+        what: String,
+        /// The input kind's code (`national_id`, `user_id`, `email`, `mobileid`).
+        kind: &'static str,
+    },
     #[error("this profile identifies customers by {accepted}, not by {given}")]
-    InputKindNotAccepted { given: String, accepted: String },
+    InputKindNotAccepted {
+        given: String,
+        accepted: String,
+        given_kind: &'static str,
+        /// Comma-separated input kind codes.
+        accepted_kinds: String,
+    },
     #[error(
         "the {what} is not a valid UUID (expected 8-4-4-4-12 hexadecimal digits, e.g. 0e99b25c-abde-4553-973b-8d94d49cd87e)"
     )]
@@ -100,13 +109,24 @@ pub enum DeskError {
     InvalidUserId {
         what: &'static str,
         problem: &'static str,
+        /// `spaces` or `too_long`.
+        problem_code: &'static str,
     },
-    #[error("this profile accepts national identity numbers from {allowed} only, not {country}")]
-    CountryNotAllowed { country: Country, allowed: String },
     #[error(
-        "the number is valid in more than one country ({candidates}); write it as {example} to say which"
+        "this profile accepts national identity numbers from {names} only, not {name}",
+        name = .country.id_name(),
+        names = country_names(allowed, ", ")
     )]
-    AmbiguousCountry { candidates: String, example: String },
+    CountryNotAllowed {
+        country: Country,
+        allowed: Vec<Country>,
+    },
+    #[error(
+        "the number is valid in more than one country ({names}); write it as {example} to say which",
+        names = country_names(candidates, " or "),
+        example = candidates.iter().map(|c| format!("{}:NUMBER", c.code())).collect::<Vec<_>>().join(" or ")
+    )]
+    AmbiguousCountry { candidates: Vec<Country> },
     #[error(
         "choose who placed the call: \"user\" if the customer called you, \"RP\" if you called the customer; the customer's app asks different questions"
     )]
@@ -170,10 +190,31 @@ pub enum DeskError {
     },
 
     // --- sessions ---
-    #[error("there is no running verification {0}")]
-    UnknownVerification(VerificationId),
+    #[error("there is no running verification #{0}")]
+    UnknownVerification(u64),
+    #[error("there is no preset named {0:?}")]
+    UnknownPreset(String),
     #[error("could not draw the QR code for the customer link: {0}")]
     QrCode(String),
+
+    // --- what a shell needs ---
+    #[error(
+        "no folder for the audit log could be found, so verifications cannot be recorded; ask your administrator to set {}",
+        crate::paths::DATA_DIR_ENV
+    )]
+    NoDataDir,
+    #[error("verifications cannot be recorded, so none can start: {0}")]
+    AuditUnavailable(Box<DeskError>),
+    #[error("profile {0:?} uses a public credential or none; there is no secret to store")]
+    NoSecretNeeded(String),
+    #[error(
+        "no OS keyring is available; start GNOME Keyring or KWallet (or your system's keychain) and restart CIBA Desk"
+    )]
+    NoKeyring,
+    #[error("the secret is empty")]
+    EmptySecret,
+    #[error(transparent)]
+    Keyring(secrets::SecretError),
 }
 
 impl DeskError {
@@ -207,24 +248,30 @@ impl DeskError {
             ImportMalformed { .. } => "import_malformed",
             SecretInImport { .. } => "secret_in_import",
             UnknownVerification(_) => "unknown_verification",
+            UnknownPreset(_) => "unknown_preset",
             QrCode(_) => "qr_code",
+            NoDataDir => "no_data_dir",
+            AuditUnavailable(_) => "audit_unavailable",
+            NoSecretNeeded(_) => "no_secret_needed",
+            NoKeyring => "no_keyring",
+            EmptySecret => "empty_secret",
+            Keyring(e) => e.code(),
         }
     }
 
-    /// Which field of the agent's form the error is about, so the UI can highlight it:
-    /// `identity`, `binding_message` or `call_initiator`.
-    pub fn field(&self) -> Option<&'static str> {
+    /// Which field of the agent's form the error is about, so the UI can highlight it.
+    pub fn field(&self) -> Option<ErrorField> {
         use DeskError::*;
         match self {
             Identity(e) => Some(match e {
                 IdentityError::BindingMessageRequired
                 | IdentityError::BindingMessageForbidden { .. }
                 | IdentityError::BindingMessageTooLong { .. }
-                | IdentityError::BindingMessageCharacter { .. } => "binding_message",
-                _ => "identity",
+                | IdentityError::BindingMessageCharacter { .. } => ErrorField::BindingMessage,
+                _ => ErrorField::Identity,
             }),
-            Ciba(CibaError::InvalidBindingMessage(_)) => Some("binding_message"),
-            Ciba(CibaError::UnknownUserId(_)) => Some("identity"),
+            Ciba(CibaError::InvalidBindingMessage(_)) => Some(ErrorField::BindingMessage),
+            Ciba(CibaError::UnknownUserId(_)) => Some(ErrorField::Identity),
             EmptyInput { .. }
             | InputKindNotAccepted { .. }
             | NotUuid { .. }
@@ -232,8 +279,8 @@ impl DeskError {
             | InvalidEmail
             | InvalidUserId { .. }
             | CountryNotAllowed { .. }
-            | AmbiguousCountry { .. } => Some("identity"),
-            CallInitiatorRequired => Some("call_initiator"),
+            | AmbiguousCountry { .. } => Some(ErrorField::Identity),
+            CallInitiatorRequired => Some(ErrorField::CallInitiator),
             _ => None,
         }
     }
@@ -260,17 +307,280 @@ fn identity_code(e: &IdentityError) -> &'static str {
     }
 }
 
-/// `{code, message, field?}` for the UI and the command line's JSON.
-impl Serialize for DeskError {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let field = self.field();
-        let mut s = serializer.serialize_struct("DeskError", 2 + usize::from(field.is_some()))?;
-        s.serialize_field("code", self.code())?;
-        s.serialize_field("message", &self.to_string())?;
-        if let Some(f) = field {
-            s.serialize_field("field", f)?;
+impl DeskError {
+    /// What the agent's next step depends on, when this error ends a verification.
+    pub fn failure_kind(&self) -> FailureKind {
+        use DeskError::*;
+        match self {
+            Ciba(e) => match e.class() {
+                ErrorClass::Configuration => FailureKind::Configuration,
+                ErrorClass::Rejected => FailureKind::Rejected,
+                _ => FailureKind::Provider,
+            },
+            Audit(_) | QrCode(_) | AuditUnavailable(_) | NoDataDir => FailureKind::Internal,
+            _ => FailureKind::Configuration,
         }
-        s.end()
+    }
+
+    /// The values a translated sentence needs, by name. Countries are codes (`se`), input
+    /// kinds are codes (`national_id`), never English words, so the page can translate them.
+    pub fn params(&self) -> BTreeMap<String, Param> {
+        use DeskError::*;
+        let mut p = Params::default();
+        match self {
+            Identity(e) => return identity_params(e),
+            Placeholder {
+                profile,
+                field,
+                placeholder,
+                ..
+            } => {
+                p.text("profile", profile);
+                p.text("field", field);
+                p.text("placeholder", placeholder);
+            }
+            InvalidProfile { profile, .. } | MissingSecret { profile, .. } => {
+                p.text("profile", profile)
+            }
+            SecretUnavailable { profile, .. } => p.text("profile", profile),
+            UnknownProfile(name) | DuplicateProfile(name) => p.text("profile", name),
+            UnknownPreset(name) => p.text("preset", name),
+            EmptyInput { kind, .. } => p.text("what", kind),
+            InputKindNotAccepted {
+                given_kind,
+                accepted_kinds,
+                ..
+            } => {
+                p.text("given", given_kind);
+                p.text("accepted", accepted_kinds);
+            }
+            NotUuid { what } => p.text("what", what),
+            InvalidUserId { problem_code, .. } => p.text("problem", problem_code),
+            CountryNotAllowed { country, allowed } => {
+                p.text("country", country.code());
+                p.text("allowed", &country_codes(allowed));
+            }
+            AmbiguousCountry { candidates } => {
+                p.text("candidates", &country_codes(candidates));
+                p.text(
+                    "example",
+                    &candidates
+                        .iter()
+                        .map(|c| format!("{}:NUMBER", c.code()))
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                );
+            }
+            SettingsMalformed { location, .. } | ImportMalformed { location, .. } => {
+                p.location(*location)
+            }
+            SecretInImport { key, location, .. } => {
+                p.text("key", key);
+                p.location(*location);
+            }
+            UnknownVerification(id) => p.number("id", *id as i64),
+            NoSecretNeeded(profile) => p.text("profile", profile),
+            _ => {}
+        }
+        p.0
+    }
+
+    /// Everything a screen needs to show this error in the agent's language.
+    pub fn report(&self) -> ErrorReport {
+        ErrorReport {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+            field: self.field(),
+            params: self.params(),
+        }
+    }
+}
+
+fn country_codes(list: &[Country]) -> String {
+    list.iter().map(|c| c.code()).collect::<Vec<_>>().join(",")
+}
+
+fn country_names(list: &[Country], separator: &str) -> String {
+    list.iter()
+        .map(|c| c.id_name())
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+#[derive(Default)]
+struct Params(BTreeMap<String, Param>);
+
+impl Params {
+    fn text(&mut self, name: &str, value: &str) {
+        self.0.insert(name.into(), Param::Text(value.into()));
+    }
+    fn number(&mut self, name: &str, value: i64) {
+        self.0.insert(name.into(), Param::Number(value));
+    }
+    fn location(&mut self, at: Option<Location>) {
+        if let Some(l) = at {
+            self.number("line", l.line as i64);
+            self.number("column", l.column as i64);
+        }
+    }
+}
+
+fn identity_params(e: &IdentityError) -> BTreeMap<String, Param> {
+    use IdentityError::*;
+    let mut p = Params::default();
+    match e {
+        Empty { country } | CheckDigit { country } => p.text("country", country.code()),
+        WrongLength {
+            country,
+            expected,
+            got,
+        } => {
+            p.text("country", country.code());
+            p.text("expected", expected);
+            p.number("got", *got as i64);
+        }
+        NotDigits {
+            country,
+            character,
+            position,
+        }
+        | MisplacedSeparator {
+            country,
+            character,
+            position,
+        } => {
+            p.text("country", country.code());
+            p.text("character", &character.to_string());
+            p.number("position", *position as i64);
+        }
+        ImpossibleDate {
+            country,
+            year,
+            month,
+            day,
+        } => {
+            p.text("country", country.code());
+            p.text("date", &format!("{year:04}-{month:02}-{day:02}"));
+        }
+        BirthDateInFuture { country, date } => {
+            p.text("country", country.code());
+            p.text("date", &date.to_string());
+        }
+        ImpossibleIndividualNumber {
+            country,
+            year_digits,
+        } => {
+            p.text("country", country.code());
+            p.text("year_digits", &format!("{year_digits:02}"));
+        }
+        BindingMessageTooLong { chars, max } => {
+            p.number("chars", *chars as i64);
+            p.number("max", *max as i64);
+        }
+        BindingMessageCharacter { character, charset } => {
+            p.text("character", &character.escape_debug().to_string());
+            p.text(
+                "charset",
+                serde_json::to_value(charset)
+                    .ok()
+                    .as_ref()
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("printable"),
+            );
+        }
+        _ => {}
+    }
+    p.0
+}
+
+/// A warning about accepted input, in the same shape as an error so screens translate both
+/// the same way.
+pub fn warning_report(w: &IdWarning) -> ErrorReport {
+    let code = match w {
+        IdWarning::CprModulus11Failed => "cpr_modulus11_failed",
+        IdWarning::BirthYearUncertain => "birth_year_uncertain",
+        _ => "national_id_warning",
+    };
+    ErrorReport {
+        code: code.into(),
+        message: w.to_string(),
+        field: Some(ErrorField::Identity),
+        params: BTreeMap::new(),
+    }
+}
+
+/// A value that fills a placeholder of a translated sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(untagged)]
+pub enum Param {
+    Number(i64),
+    Text(String),
+}
+
+/// The input field an error is about, so a form can highlight it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorField {
+    Identity,
+    BindingMessage,
+    CallInitiator,
+}
+
+/// An error as every shell shows it: a stable `code` the screen translates, the values its
+/// sentence needs, the field at fault, and the English sentence as a fallback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ErrorReport {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<ErrorField>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[ts(as = "Option<BTreeMap<String, Param>>", optional)]
+    pub params: BTreeMap<String, Param>,
+}
+
+impl ErrorReport {
+    /// An error that no [`DeskError`] describes (the shell's own).
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+            params: BTreeMap::new(),
+        }
+    }
+
+    pub fn param(mut self, name: &str, value: Param) -> Self {
+        self.params.insert(name.into(), value);
+        self
+    }
+}
+
+impl fmt::Display for ErrorReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Why a verification failed, as far as the agent's next step goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The profile, its secret or the input is wrong: nothing useful reached the customer.
+    Configuration,
+    /// The provider or the network failed.
+    Provider,
+    /// An ID token arrived and failed verification.
+    Rejected,
+    /// CIBA Desk itself stopped unexpectedly.
+    Internal,
+}
+
+/// `{code, message, field?, params?}` for the UI, the command line's JSON and the server.
+impl Serialize for DeskError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.report().serialize(serializer)
     }
 }
 
@@ -298,8 +608,59 @@ mod tests {
         assert_eq!(v["code"], "national_id_check_digit");
         assert_eq!(v["field"], "identity");
         assert!(v["message"].as_str().unwrap().contains("check digit"));
+        assert_eq!(v["params"]["country"], "se");
         let v = serde_json::to_value(DeskError::Ciba(CibaError::Expired)).unwrap();
         assert_eq!(v["code"], "expired");
         assert!(v.get("field").is_none());
+        assert!(v.get("params").is_none());
+    }
+
+    #[test]
+    fn parameters_name_codes_not_english_words() {
+        let e = DeskError::from(IdentityError::BindingMessageTooLong { chars: 45, max: 40 });
+        let r = e.report();
+        assert_eq!(r.field, Some(ErrorField::BindingMessage));
+        assert_eq!(r.params["chars"], Param::Number(45));
+        assert_eq!(r.params["max"], Param::Number(40));
+        let e = DeskError::CountryNotAllowed {
+            country: Country::Dk,
+            allowed: vec![Country::Se, Country::No],
+        };
+        assert_eq!(e.params()["allowed"], Param::Text("se,no".into()));
+        assert!(e.to_string().contains("Swedish personnummer, Norwegian"));
+        let e = DeskError::AmbiguousCountry {
+            candidates: vec![Country::Se, Country::Dk],
+        };
+        assert_eq!(e.params()["candidates"], Param::Text("se,dk".into()));
+        assert!(e.to_string().contains("se:NUMBER or dk:NUMBER"));
+        let e = DeskError::from(IdentityError::BindingMessageCharacter {
+            character: '\u{202E}',
+            charset: identity::Charset::Latin,
+        });
+        assert_eq!(e.params()["charset"], Param::Text("latin".into()));
+        assert_eq!(e.params()["character"], Param::Text("\\u{202e}".into()));
+    }
+
+    #[test]
+    fn failures_keep_their_class() {
+        assert_eq!(
+            DeskError::Ciba(CibaError::IdTokenRejected(
+                ciba::ValidationFailure::Unsigned
+            ))
+            .failure_kind(),
+            FailureKind::Rejected
+        );
+        assert_eq!(
+            DeskError::UnknownProfile("x".into()).failure_kind(),
+            FailureKind::Configuration
+        );
+        assert_eq!(
+            DeskError::Ciba(CibaError::Timeout {
+                endpoint: "token".into(),
+                seconds: 5
+            })
+            .failure_kind(),
+            FailureKind::Provider
+        );
     }
 }

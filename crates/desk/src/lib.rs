@@ -8,8 +8,10 @@
 //! Secrets come through a [`SecretSource`]; none is stored in a profile, printed, serialized
 //! or sent in an event. National identity numbers are masked in every output.
 
+pub mod api;
 pub mod audit_trail;
 pub mod error;
+pub mod events;
 pub mod input;
 pub mod keyring;
 pub mod link;
@@ -21,8 +23,9 @@ pub mod session;
 pub mod settings;
 pub mod verified;
 
-pub use audit_trail::{AuditEntry, AuditSettings, AuditTrail, RecordDraft};
-pub use error::{DeskError, Location, Result};
+pub use audit_trail::{AuditSettings, AuditTrail, RecordDraft};
+pub use error::{DeskError, ErrorField, ErrorReport, FailureKind, Location, Param, Result};
+pub use events::{AuditEntry, Outcome, VerificationEvent, VerificationId, VerificationState};
 pub use input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare, prepare_at};
 pub use keyring::KeyringSecrets;
 pub use presets::{Preset, preset, presets};
@@ -32,9 +35,7 @@ pub use profile::{
     SecretRef, SignicatAcr,
 };
 pub use secrets::{EnvSecrets, MemorySecrets, SecretSource, client_auth};
-pub use session::{
-    Desk, DeskOptions, VerificationEvent, VerificationHandle, VerificationId, VerificationState,
-};
+pub use session::{Desk, DeskOptions, VerificationHandle};
 pub use settings::{ImportMode, ImportReport, Preferences, Settings, SettingsStore};
 pub use verified::{
     IdentityMatch, MatchBasis, MethodInfo, ProviderInfo, VerifiedIdentity, identity_match,

@@ -71,6 +71,7 @@ fn base(name: &str, provider: ProviderKind, issuer: &str, auth: AuthMethod) -> P
         is_sandbox: false,
         binding_message: rules(100, false),
         extra_params: BTreeMap::new(),
+        authorization_details: None,
         customer_link: None,
         phone_auth: None,
         signicat: None,

@@ -22,7 +22,7 @@ pub const SANDBOX_PROFILE: &str = "sandbox";
 
 /// Which provider a profile talks to. Decides nothing by itself (the profile's data does), but
 /// the UI shows it and the audit log records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     SignicatMobileid,
@@ -117,6 +117,21 @@ pub enum InputKind {
     UserId,
     Email,
     MobileId,
+    /// A hint in the provider's own format, passed through as given (scripts only).
+    ProviderHint,
+}
+
+impl InputKind {
+    /// The stable word screens translate: `national_id`, `user_id`, `email`, `mobileid`.
+    pub fn code(self) -> &'static str {
+        match self {
+            InputKind::NationalId => "national_id",
+            InputKind::UserId => "user_id",
+            InputKind::Email => "email",
+            InputKind::MobileId => "mobileid",
+            InputKind::ProviderHint => "provider_hint",
+        }
+    }
 }
 
 impl fmt::Display for InputKind {
@@ -126,6 +141,7 @@ impl fmt::Display for InputKind {
             InputKind::UserId => "user id",
             InputKind::Email => "e-mail address",
             InputKind::MobileId => "MobileID user and device",
+            InputKind::ProviderHint => "login hint",
         })
     }
 }
@@ -204,14 +220,26 @@ impl PublicCredential {
 }
 
 /// Who placed the phone call (Idura's Swedish BankID `phoneAuth`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS)]
 pub enum CallInitiator {
     /// The bank (relying party) called the customer.
-    #[serde(rename = "RP", alias = "rp")]
+    #[serde(rename = "rp")]
     Rp,
     /// The customer called the bank.
     #[serde(rename = "user")]
     User,
+}
+
+/// `rp` or `user`; settings files written before accept Idura's spelling `RP` too.
+impl<'de> Deserialize<'de> for CallInitiator {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let word = String::deserialize(d)?;
+        match word.as_str() {
+            "rp" | "RP" => Ok(CallInitiator::Rp),
+            "user" => Ok(CallInitiator::User),
+            other => Err(serde::de::Error::unknown_variant(other, &["rp", "user"])),
+        }
+    }
 }
 
 impl CallInitiator {
@@ -371,6 +399,10 @@ pub struct Profile {
     /// Provider parameters sent with every request.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra_params: BTreeMap<String, String>,
+    /// `authorization_details` (RFC 9396) sent with every request, unless the call initiator
+    /// of [`PhoneAuth`] sets its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_link: Option<CustomerLink>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -550,11 +582,11 @@ impl Profile {
             _ => {}
         }
         if let Some(alg) = &self.signing_alg
-            && !ciba::client_auth::ASSERTION_ALGORITHMS.contains(&alg.as_str())
+            && !ciba::ASSERTION_ALGORITHMS.contains(&alg.as_str())
         {
             return Err(self.invalid(format!(
                 "signing_alg {alg:?} is not supported (use {})",
-                ciba::client_auth::ASSERTION_ALGORITHMS.join(", ")
+                ciba::ASSERTION_ALGORITHMS.join(", ")
             )));
         }
         if self.requested_expiry == Some(0) {
@@ -625,7 +657,7 @@ impl Profile {
                 self.issuer
             ))
         })?;
-        ciba::http::require_secure(&url)?;
+        ciba::require_secure(&url)?;
         Ok(())
     }
 }

@@ -1,13 +1,7 @@
 //! Verification sessions: many at once, each with an id, each a state machine whose
-//! transitions are reported as events
-//! (`Requesting → WaitingForUser → Verified | Denied | Expired | Failed | Cancelled`).
+//! transitions are reported as [events](crate::events).
 //! One discovered [`CibaClient`] is kept per profile. Cancelling a verification stops the
 //! polling and, where the provider has a cancel call (Signaturgruppen's `DELETE`), makes it.
-//!
-//! Events carry no secret and no token. The one provider value they carry is the customer
-//! link of profiles that have one (Authway pickup), which by design contains the
-//! `auth_req_id` so the customer can open it; without the client's credentials it fetches
-//! nothing.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -17,119 +11,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ciba::{
     CancelHandle, CibaClient, CibaError, ClientAuth, ClientConfig, Clock, EndpointOverrides,
-    ErrorClass, ExposeSecret, HttpOptions, Progress, SecretString,
+    ExposeSecret, HttpOptions, Progress, SecretString,
 };
-use serde::{Deserialize, Serialize};
 use tokio::sync::{OnceCell, mpsc, watch};
 use tracing::Instrument;
 use url::Url;
 
-use crate::audit_trail::{AuditEntry, AuditTrail, RecordDraft};
-use crate::error::{DeskError, Result};
-use crate::input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare};
+use crate::audit_trail::{AuditTrail, RecordDraft};
+use crate::error::{DeskError, ErrorReport, FailureKind, Result};
+use crate::events::{AuditEntry, VerificationEvent, VerificationId, VerificationState};
+use crate::input::{AgentInput, PreparedRequest, prepare};
 use crate::link::{qr_svg, render_template};
-use crate::profile::{CallInitiator, Profile, ProviderKind};
+use crate::profile::{Profile, ProviderKind};
 use crate::secrets::{SecretSource, client_auth};
-use crate::verified::{IdentityMatch, VerifiedIdentity, identity_match};
-
-/// A verification's id, unique within one [`Desk`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct VerificationId(pub u64);
-
-impl fmt::Display for VerificationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
-
-/// Where a verification is.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum VerificationState {
-    /// Input accepted; talking to the provider.
-    Requesting {
-        expected: ExpectedIdentity,
-        /// What the customer will see in their app (typed or generated): read it aloud.
-        binding_message: Option<String>,
-        binding_message_generated: bool,
-        call_initiator: Option<CallInitiator>,
-        /// Things to double-check with the customer.
-        warnings: Vec<String>,
-    },
-    /// The provider has the request; the customer is being asked. Sent again when the
-    /// provider asks for slower polling.
-    WaitingForUser {
-        /// Unix milliseconds when the provider stops waiting.
-        expires_at: u64,
-        /// Seconds between polls.
-        interval: u64,
-        /// A word pair to read aloud (Idura's Norwegian BankID).
-        word_pair: Option<String>,
-        /// The link the customer opens (Authway pickup).
-        customer_link: Option<String>,
-        /// `customer_link` as an SVG QR code.
-        qr_svg: Option<String>,
-    },
-    Verified {
-        identity: Box<VerifiedIdentity>,
-        identity_match: IdentityMatch,
-    },
-    /// The customer declined (or the provider refused on their behalf).
-    Denied {
-        message: String,
-    },
-    /// Nobody answered in time.
-    Expired {
-        message: String,
-    },
-    Failed {
-        code: String,
-        message: String,
-    },
-    Cancelled {
-        /// Whether the provider confirmed the cancel call (only profiles with one).
-        provider_notified: bool,
-    },
-}
-
-impl VerificationState {
-    pub fn is_final(&self) -> bool {
-        !matches!(
-            self,
-            VerificationState::Requesting { .. } | VerificationState::WaitingForUser { .. }
-        )
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            VerificationState::Requesting { .. } => "requesting",
-            VerificationState::WaitingForUser { .. } => "waiting_for_user",
-            VerificationState::Verified { .. } => "verified",
-            VerificationState::Denied { .. } => "denied",
-            VerificationState::Expired { .. } => "expired",
-            VerificationState::Failed { .. } => "failed",
-            VerificationState::Cancelled { .. } => "cancelled",
-        }
-    }
-}
-
-/// One transition of one verification.
-#[derive(Debug, Clone, Serialize)]
-pub struct VerificationEvent {
-    pub id: VerificationId,
-    pub profile: String,
-    pub provider: ProviderKind,
-    pub is_sandbox: bool,
-    /// Unix milliseconds.
-    pub at: u64,
-    #[serde(flatten)]
-    pub state: VerificationState,
-    /// On the final event of a desk that keeps an audit trail: the record written (or why
-    /// not). The record is written before this event is sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit: Option<AuditEntry>,
-}
+use crate::verified::{VerifiedIdentity, identity_match};
 
 /// Tuning for tests and special deployments.
 #[derive(Clone)]
@@ -212,8 +107,11 @@ async fn wait_final(mut rx: watch::Receiver<Option<VerificationState>>) -> Verif
     match rx.wait_for(Option::is_some).await {
         Ok(s) => s.clone().expect("waited for Some"),
         Err(_) => VerificationState::Failed {
-            code: "internal".into(),
-            message: "the verification stopped unexpectedly; start it again".into(),
+            kind: FailureKind::Internal,
+            error: ErrorReport::new(
+                "internal",
+                "the verification stopped unexpectedly; start it again",
+            ),
         },
     }
 }
@@ -346,7 +244,7 @@ impl Desk {
                 s.cancel.cancel();
                 Ok(())
             }
-            None => Err(DeskError::UnknownVerification(id)),
+            None => Err(DeskError::UnknownVerification(id.0)),
         }
     }
 
@@ -414,28 +312,6 @@ impl Emitter {
             state,
             audit,
         });
-    }
-}
-
-fn failed(e: &DeskError) -> VerificationState {
-    VerificationState::Failed {
-        code: e.code().into(),
-        message: e.to_string(),
-    }
-}
-
-fn from_ciba(e: CibaError) -> VerificationState {
-    match e.class() {
-        ErrorClass::Denied => VerificationState::Denied {
-            message: e.to_string(),
-        },
-        ErrorClass::Expired => VerificationState::Expired {
-            message: e.to_string(),
-        },
-        ErrorClass::Cancelled => VerificationState::Cancelled {
-            provider_notified: false,
-        },
-        _ => failed(&DeskError::Ciba(e)),
     }
 }
 
@@ -551,13 +427,13 @@ impl Inner {
         };
         let client = match client {
             Ok(c) => c,
-            Err(e) => return failed(&e),
+            Err(e) => return VerificationState::ended_by(&e),
         };
         // Not raced with the cancel: once sent, the request exists at the provider, and
         // withdrawing it there needs the auth_req_id its answer carries.
         let pending = match client.request(&prepared.request).await {
             Ok(p) => p,
-            Err(e) => return from_ciba(e),
+            Err(e) => return VerificationState::ended_by(&e.into()),
         };
         let issuer = client.metadata().issuer.clone();
         let auth_req_id = pending.acknowledgement.auth_req_id().clone();
@@ -570,7 +446,7 @@ impl Inner {
         }
 
         let ack = &pending.acknowledgement;
-        let interval = ack.interval.unwrap_or(ciba::poll::DEFAULT_INTERVAL);
+        let interval = ack.interval.unwrap_or(ciba::DEFAULT_INTERVAL);
         let word_pair = profile
             .ack_word_pair_field
             .as_ref()
@@ -614,7 +490,7 @@ impl Inner {
             Ok(v) => {
                 let identity = VerifiedIdentity::from_token(profile, &issuer, &v.id_token);
                 let identity_match = identity_match(&prepared.expected, &identity);
-                if matches!(identity_match, IdentityMatch::Mismatch { .. }) {
+                if identity_match.is_mismatch() {
                     tracing::warn!("the person who approved is not the one asked for");
                 }
                 VerificationState::Verified {
@@ -627,7 +503,7 @@ impl Inner {
                     .cancel_at_provider(&client, profile, &issuer, &auth_req_id)
                     .await,
             },
-            Err(e) => from_ciba(e),
+            Err(e) => VerificationState::ended_by(&e.into()),
         }
     }
 

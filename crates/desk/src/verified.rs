@@ -12,6 +12,7 @@ use ciba::VerifiedIdToken;
 use identity::{Country, Date, NationalId, mask_generic};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 use crate::input::ExpectedIdentity;
 use crate::profile::{Profile, ProviderKind};
@@ -251,7 +252,7 @@ impl Serialize for VerifiedIdentity {
 }
 
 /// What was compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchBasis {
     NationalId,
@@ -259,7 +260,7 @@ pub enum MatchBasis {
 }
 
 /// Whether the person who approved is the one the agent asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum IdentityMatch {
     /// The provider returned the same identifier the agent entered.
@@ -267,10 +268,33 @@ pub enum IdentityMatch {
     /// The person who approved is not the one asked for.
     Mismatch { on: MatchBasis },
     /// Nothing comparable came back (or nothing comparable was entered).
-    NotComparable { reason: String },
+    NotComparable { reason: NotComparableReason },
+}
+
+/// Why nothing could be compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NotComparableReason {
+    NoNationalIdReturned,
+    NoEmailReturned,
+    /// The request named the customer by something the answer does not carry.
+    NothingToCompare,
 }
 
 impl IdentityMatch {
+    pub fn is_mismatch(&self) -> bool {
+        matches!(self, IdentityMatch::Mismatch { .. })
+    }
+
+    /// The word scripts and screens use: `match`, `mismatch` or `not_comparable`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            IdentityMatch::Match { .. } => "match",
+            IdentityMatch::Mismatch { .. } => "mismatch",
+            IdentityMatch::NotComparable { .. } => "not_comparable",
+        }
+    }
+
     /// A sentence for the agent.
     pub fn summary(&self) -> String {
         match self {
@@ -284,7 +308,15 @@ impl IdentityMatch {
                 "MISMATCH: the person who approved is not the one you asked for. Do not proceed."
                     .into()
             }
-            IdentityMatch::NotComparable { reason } => reason.clone(),
+            IdentityMatch::NotComparable {
+                reason: NotComparableReason::NoNationalIdReturned,
+            } => "The provider returned no identity number to compare; confirm the identity another way.".into(),
+            IdentityMatch::NotComparable {
+                reason: NotComparableReason::NoEmailReturned,
+            } => "The provider returned no e-mail address to compare; check the result against the order.".into(),
+            IdentityMatch::NotComparable {
+                reason: NotComparableReason::NothingToCompare,
+            } => "The provider's answer carries nothing to compare with the entered id; the provider itself addressed that user.".into(),
         }
     }
 }
@@ -300,7 +332,7 @@ pub fn identity_match(expected: &ExpectedIdentity, identity: &VerifiedIdentity) 
                 on: MatchBasis::NationalId,
             },
             None => IdentityMatch::NotComparable {
-                reason: "The provider returned no identity number to compare; confirm the identity another way.".into(),
+                reason: NotComparableReason::NoNationalIdReturned,
             },
         },
         ExpectedIdentity::Email(e) => match &identity.email {
@@ -313,14 +345,14 @@ pub fn identity_match(expected: &ExpectedIdentity, identity: &VerifiedIdentity) 
                 on: MatchBasis::Email,
             },
             None => IdentityMatch::NotComparable {
-                reason: "The provider returned no e-mail address to compare; check the result against the order.".into(),
+                reason: NotComparableReason::NoEmailReturned,
             },
         },
-        ExpectedIdentity::UserId(_) | ExpectedIdentity::MobileId { .. } => {
-            IdentityMatch::NotComparable {
-                reason: "The provider's answer carries nothing to compare with the entered id; the provider itself addressed that user.".into(),
-            }
-        }
+        ExpectedIdentity::UserId(_)
+        | ExpectedIdentity::MobileId { .. }
+        | ExpectedIdentity::ProviderHint { .. } => IdentityMatch::NotComparable {
+            reason: NotComparableReason::NothingToCompare,
+        },
     }
 }
 

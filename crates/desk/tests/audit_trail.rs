@@ -13,7 +13,7 @@ use desk::{
 use secrecy::{ExposeSecret as _, SecretString};
 use secrets::SecretStore;
 use serde_json::json;
-use testkit::fake_op::{self, FakeOp, Reply, TestKey, key};
+use testkit::fake_op::{FakeOp, Reply, TestKey, key};
 
 const FULL_ID: &str = "191212121212";
 
@@ -54,10 +54,11 @@ async fn fixture(settings: AuditSettings) -> Fixture {
 }
 
 impl Fixture {
-    fn token(&self, ssn: &str) -> String {
-        let now = fake_op::now();
-        self.key.sign(&json!({"iss": self.op.issuer, "aud": "ciba-desk", "sub": "sbx-1",
-            "iat": now, "exp": now + 300, "ssn": ssn, "name": "Tolvan Tolvansson", "acr": "sandbox-high"}))
+    /// The customer approves the next verification as the sandbox person with `ssn`.
+    fn approve(&self, ssn: &str) {
+        let claims = json!({"aud": "ciba-desk", "sub": "sbx-1", "auth_time": null, "ssn": ssn,
+                            "name": "Tolvan Tolvansson", "acr": "sandbox-high"});
+        self.op.approve().claims(claims).signed_by(&self.key);
     }
 
     /// Runs one verification; on its final event, reads the newest record back at once.
@@ -101,7 +102,7 @@ fn seq_of(e: &VerificationEvent) -> u64 {
 async fn every_outcome_is_recorded_before_its_final_event() {
     let f = fixture(AuditSettings::default()).await;
 
-    f.op.queue("/token", [FakeOp::tokens(&f.token(FULL_ID))]);
+    f.approve(FULL_ID);
     let (e, newest) = f
         .run(AgentInput::new(FULL_ID).binding_message("Call 4711"))
         .await;
@@ -123,7 +124,7 @@ async fn every_outcome_is_recorded_before_its_final_event() {
     assert_eq!(r.id_hash.len(), 64);
 
     // The customer's phone returns someone else: recorded as a mismatch.
-    f.op.queue("/token", [FakeOp::tokens(&f.token("196802020575"))]);
+    f.approve("196802020575");
     let (e, newest) = f.run(AgentInput::new(FULL_ID)).await;
     let r = newest.unwrap();
     assert_eq!((seq_of(&e), r.outcome), (r.seq, Outcome::Mismatch));
@@ -194,7 +195,7 @@ async fn names_are_recorded_only_when_the_administrator_enables_them() {
         ..AuditSettings::default()
     })
     .await;
-    f.op.queue("/token", [FakeOp::tokens(&f.token(FULL_ID))]);
+    f.approve(FULL_ID);
     let (_, newest) = f.run(AgentInput::new(FULL_ID)).await;
     assert_eq!(
         newest.unwrap().subject_name.as_deref(),

@@ -14,7 +14,9 @@ use desk::{
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use testkit::fake_op::{self, CLIENT_ID, CLIENT_SECRET, FakeOp, Recorded, Reply, TestKey, key};
+use testkit::fake_op::{
+    self, Approval, CLIENT_ID, CLIENT_SECRET, FakeOp, Recorded, Reply, TestKey, key,
+};
 
 const DISCOVERY: &str = "/.well-known/openid-configuration";
 
@@ -66,14 +68,13 @@ fn route(op: &FakeOp, backchannel: &str, token: &str) {
 }
 
 impl Fixture {
-    fn id_token(&self, extra: Value) -> String {
-        let now = fake_op::now();
-        let mut claims = json!({"iss": self.op.issuer, "aud": CLIENT_ID, "sub": "user-1",
-                                "iat": now, "exp": now + 300, "auth_time": now});
-        for (k, v) in extra.as_object().unwrap() {
-            claims[k] = v.clone();
-        }
-        self.key.sign(&claims)
+    /// The customer approves the next verification: an ID token for `CLIENT_ID` with `extra`
+    /// claims, and no name or acr unless given (each provider's own claims say who it is).
+    fn approve(&self, extra: Value) -> Approval<'_> {
+        self.op
+            .approve()
+            .claims(json!({"name": null, "acr": null}))
+            .claims(extra)
     }
 
     /// Runs one verification; returns its final state and every event.
@@ -169,16 +170,10 @@ async fn signicat_mobileid_sends_the_documented_request() {
         auth_method: Some("DEVICE_PIN".into()),
         send_push: Some(true),
     });
-    f.op.queue(
-        "/auth/open/connect/ciba",
-        [Reply::Json(
-            200,
-            json!({"auth_req_id": "5ddc7357-abe0-6940-b4a3-fd6eb3277830", "expires_in": 120, "interval": 1}),
-        )],
-    );
     // The documented ID token: timestamps as strings, MobileID claims.
     let now = fake_op::now();
-    let token = f.id_token(json!({
+    let token = f
+        .approve(json!({
         "sub": "6NZrmEFWVaQij7tQgDSlsG6H6nBpVbZneQKZMrkJbls=",
         "exp": (now + 300).to_string(), "iat": now.to_string(), "auth_time": now.to_string(),
         "mobileid_transaction_id": "daa489e-6b35-46ca-83a4-1bba2ea35f68",
@@ -190,11 +185,12 @@ async fn signicat_mobileid_sends_the_documented_request() {
         "mobileid_auth_level": "TWO_FACTOR",
         "mobileid_auth_method": "DEVICE:PIN",
         "mobileid_binding_message": "Do you want to transfer $300 to Jane?",
-    }));
-    f.op.queue(
-        "/auth/open/connect/token",
-        [Reply::pending(), FakeOp::tokens(&token)],
-    );
+        }))
+        .acknowledged(
+            json!({"auth_req_id": "5ddc7357-abe0-6940-b4a3-fd6eb3277830", "expires_in": 120, "interval": 1}),
+        )
+        .after([Reply::pending()])
+        .signed_by(&f.key);
 
     let (end, events) = f
         .run(
@@ -294,7 +290,8 @@ async fn signaturgruppen_mitid_sends_a_login_hint_token_and_posts_credentials() 
     let p = mitid(&f.op);
     // at_hash over the access token "at-1" the fake hands out: verified by ciba.
     let at_hash = URL_SAFE_NO_PAD.encode(&Sha256::digest(b"at-1")[..16]);
-    let token = f.id_token(json!({
+    let token = f
+        .approve(json!({
         "sub": "7c9484f5-44bf-4e29-a683-84548951d3b8", "nbf": fake_op::now(),
         "at_hash": at_hash, "idp": "mitid", "idtoken_type": "ciba",
         "mitid.uuid": "eee4b272-6a33-40da-ab0b-5ce2abd42e78",
@@ -303,8 +300,9 @@ async fn signaturgruppen_mitid_sends_a_login_hint_token_and_posts_credentials() 
         "mitid.transaction_id": "9581bab6-9f8a-4526-9ddc-dfd3981263b9",
         "idp_transaction_id": "9581bab6-9f8a-4526-9ddc-dfd3981263b9",
         "dk.cpr": "0804361234",
-    }));
-    f.op.queue("/connect/token", [Reply::pending(), FakeOp::tokens(&token)]);
+        }))
+        .after([Reply::pending()])
+        .signed_by(&f.key);
 
     let (end, events) = f
         .run(
@@ -347,7 +345,8 @@ async fn signaturgruppen_mitid_sends_a_login_hint_token_and_posts_credentials() 
     match &events[0].state {
         VerificationState::Requesting { warnings, .. } => {
             assert_eq!(warnings.len(), 1);
-            assert!(warnings[0].contains("modulus-11"));
+            assert_eq!(warnings[0].code, "cpr_modulus11_failed");
+            assert!(warnings[0].message.contains("modulus-11"));
         }
         s => panic!("{s:?}"),
     }
@@ -454,21 +453,17 @@ async fn idura_swedish_bankid_uses_sub_ssn_phone_auth_and_private_key_jwt() {
     let f = fixture(idura_secrets("Idura Swedish BankID")).await;
     let p = idura(&f.op, "idura_se_bankid");
     // Idura's acknowledgement has no interval: 5 s is the default.
-    f.op.queue(
-        "/ciba/bc-authorize",
-        [Reply::Json(
-            200,
+    let token = f
+        .approve(idura_claims("196802020575"))
+        .acknowledged(
             json!({"auth_req_id": "3857f8ff-21b9-48ae-a732-a3bd8128a7ae", "expires_in": 120}),
-        )],
-    );
-    let token = f.id_token(idura_claims("196802020575"));
-    f.op.queue(
-        "/oauth2/token",
-        [
-            Reply::error(400, "authorization_pending", "outstandingTransaction"),
-            FakeOp::tokens(&token),
-        ],
-    );
+        )
+        .after([Reply::error(
+            400,
+            "authorization_pending",
+            "outstandingTransaction",
+        )])
+        .signed_by(&f.key);
 
     let (end, events) = f
         .run(
@@ -549,8 +544,7 @@ async fn idura_swedish_bankid_uses_sub_ssn_phone_auth_and_private_key_jwt() {
 async fn a_different_returned_ssn_is_a_mismatch() {
     let f = fixture(idura_secrets("Idura Swedish BankID")).await;
     let p = idura(&f.op, "idura_se_bankid");
-    let token = f.id_token(idura_claims("191212121212"));
-    f.op.queue("/oauth2/token", [FakeOp::tokens(&token)]);
+    f.approve(idura_claims("191212121212")).signed_by(&f.key);
     let (end, events) = f
         .run(
             &p,
@@ -582,18 +576,12 @@ async fn a_different_returned_ssn_is_a_mismatch() {
 async fn idura_norwegian_bankid_sends_no_binding_message_and_shows_the_word_pair() {
     let f = fixture(idura_secrets("Idura Norwegian BankID")).await;
     let p = idura(&f.op, "idura_no_bankid");
-    f.op.queue(
-        "/ciba/bc-authorize",
-        [Reply::Json(
-            200,
+    f.approve(json!({"sub": "s", "ssn": "29100207042", "name": "Kari Nordmann",
+                     "country": "NO", "identityscheme": "nobankid-oidc"}))
+        .acknowledged(
             json!({"auth_req_id": "no-1", "expires_in": 900, "interval": 3, "bindingMessage": "blue house"}),
-        )],
-    );
-    let token = f.id_token(
-        json!({"sub": "s", "ssn": "29100207042", "name": "Kari Nordmann",
-                                  "country": "NO", "identityscheme": "nobankid-oidc"}),
-    );
-    f.op.queue("/oauth2/token", [FakeOp::tokens(&token)]);
+        )
+        .signed_by(&f.key);
 
     let (end, events) = f.run(&p, AgentInput::new("291002 07042")).await;
     let bc = &f.op.recorded("/ciba/bc-authorize")[0];
@@ -626,11 +614,9 @@ async fn idura_norwegian_bankid_sends_no_binding_message_and_shows_the_word_pair
 async fn idura_frejaid_sends_its_acr() {
     let f = fixture(idura_secrets("Idura FrejaID")).await;
     let p = idura(&f.op, "idura_frejaid");
-    let token = f.id_token(
-        json!({"sub": "s", "ssn": "191212121212", "name": "Tolvan Tolvansson",
-                                  "identityscheme": "frejaid"}),
-    );
-    f.op.queue("/oauth2/token", [FakeOp::tokens(&token)]);
+    let claims = json!({"sub": "s", "ssn": "191212121212", "name": "Tolvan Tolvansson",
+                        "identityscheme": "frejaid"});
+    f.approve(claims).signed_by(&f.key);
     let (end, _) = f
         .run(
             &p,
@@ -661,7 +647,7 @@ async fn a_wrong_check_digit_sends_nothing() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), "national_id_check_digit");
-    assert_eq!(e.field(), Some("identity"));
+    assert_eq!(e.field(), Some(desk::ErrorField::Identity));
     assert!(f.op.recorded("/ciba/bc-authorize").is_empty());
     assert!(f.op.recorded(DISCOVERY).is_empty(), "not even discovery");
     assert!(f.desk.running().is_empty());
@@ -697,14 +683,9 @@ async fn authway_call_centre_sends_the_personal_number_and_slows_down() {
             json!({"auth_req_id": "aw-1", "expires_in": 180, "interval": 5}),
         ),
     );
-    let token = f.id_token(json!({"sub": "s", "ssn": "191212121212", "name": "Tolvan Tolvansson"}));
-    f.op.queue(
-        "/connect/token",
-        [
-            Reply::error(400, "slow_down", "too fast"),
-            FakeOp::tokens(&token),
-        ],
-    );
+    f.approve(json!({"sub": "s", "ssn": "191212121212", "name": "Tolvan Tolvansson"}))
+        .after([Reply::error(400, "slow_down", "too fast")])
+        .signed_by(&f.key);
     let msg = "Please identify yourself for better help in our customer service.";
     let (end, events) = f
         .run(&p, AgentInput::new("19121212-1212").binding_message(msg))
@@ -750,9 +731,9 @@ fn pickup(f: &Fixture) -> Profile {
 async fn authway_pickup_shows_the_customer_link_as_a_qr_code() {
     let f = fixture(MemorySecrets::new().with("Authway in-store pickup", CLIENT_SECRET)).await;
     let p = pickup(&f);
-    let token =
-        f.id_token(json!({"sub": "s", "email": "Customer@Example.com", "name": "Cus Tomer"}));
-    f.op.queue("/connect/token", [Reply::pending(), FakeOp::tokens(&token)]);
+    f.approve(json!({"sub": "s", "email": "Customer@Example.com", "name": "Cus Tomer"}))
+        .after([Reply::pending()])
+        .signed_by(&f.key);
     let msg = "Please identify yourself to pick up your order at the Store.";
     let (end, events) = f
         .run(
@@ -802,8 +783,9 @@ async fn authway_pickup_refused_by_the_customer_is_denied() {
     );
     let (end, _) = f.run(&p, AgentInput::new("customer42")).await;
     match end {
-        VerificationState::Denied { message } => {
-            assert!(message.contains("declined"), "{message}")
+        VerificationState::Denied { error } => {
+            assert_eq!(error.code, "access_denied");
+            assert!(error.message.contains("declined"), "{error}")
         }
         other => panic!("{other:?}"),
     }
@@ -826,8 +808,8 @@ async fn generic_follows_discovery() {
         Reply::Json(200, json!({"auth_req_id": "g-1", "expires_in": 60})),
     );
     let p = at(&f.op, "generic");
-    let token = f.id_token(json!({"sub": "s", "email": "a@b.se"}));
-    f.op.queue("/elsewhere/token", [FakeOp::tokens(&token)]);
+    f.approve(json!({"sub": "s", "email": "a@b.se"}))
+        .signed_by(&f.key);
     let (end, _) = f.run(&p, AgentInput::new("a@b.se")).await;
     assert_eq!(f.op.recorded("/somewhere/backchannel").len(), 1);
     assert!(f.op.recorded("/bc").is_empty());
@@ -841,13 +823,9 @@ async fn sandbox_uses_its_public_training_client_and_is_labelled() {
     let f = fixture(MemorySecrets::new()).await;
     let mut p = desk::presets::sandbox();
     p.issuer = f.op.issuer.clone();
-    let now = fake_op::now();
-    let token = f.key.sign(
-        &json!({"iss": f.op.issuer, "aud": "ciba-desk", "sub": "sbx-1",
-        "iat": now, "exp": now + 300, "ssn": "191212121212", "name": "Tolvan Tolvansson",
-        "birthdate": "1912-12-12"}),
-    );
-    f.op.queue("/token", [FakeOp::tokens(&token)]);
+    let claims = json!({"aud": "ciba-desk", "sub": "sbx-1", "auth_time": null, "acr": null,
+                        "ssn": "191212121212", "name": "Tolvan Tolvansson", "birthdate": "1912-12-12"});
+    f.op.approve().claims(claims).signed_by(&f.key);
     let (end, events) = f.run(&p, AgentInput::new("se:191212121212")).await;
     let bc = &f.op.recorded("/bc")[0];
     assert_eq!(
@@ -927,9 +905,10 @@ async fn provider_failures_become_failed_events_with_codes() {
     f.op.queue("/bc", [Reply::error(401, "invalid_client", "bad secret")]);
     let (end, _) = f.run(&p, AgentInput::new("191212121212")).await;
     match end {
-        VerificationState::Failed { code, message } => {
-            assert_eq!(code, "invalid_client");
-            assert!(message.contains("credentials"), "{message}");
+        VerificationState::Failed { kind, error } => {
+            assert_eq!(error.code, "invalid_client");
+            assert_eq!(kind, desk::FailureKind::Provider);
+            assert!(error.message.contains("credentials"), "{error}");
         }
         other => panic!("{other:?}"),
     }

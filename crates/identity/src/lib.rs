@@ -6,6 +6,7 @@
 //!   identity provider's claim ([`NationalId::matches_claim`]).
 //! - [`BindingMessageRules`]: what a provider accepts as a binding message, and
 //!   a short code the agent can read aloud when none is typed.
+//! - [`parse_email`], [`parse_uuid`], [`check_user_name`]: the other identifiers.
 //! - [`mask_email`] / [`mask_generic`]: redaction for screens and logs.
 //!
 //! National identity numbers are sensitive personal data. [`NationalId`]'s
@@ -22,6 +23,7 @@ mod date;
 mod error;
 mod mask;
 mod national_id;
+mod user_id;
 
 pub use binding_message::{
     BindingMessageRules, Charset, MessageRequirement, generate_code, generate_code_with,
@@ -30,3 +32,4 @@ pub use date::{Date, InvalidDate};
 pub use error::IdentityError;
 pub use mask::{mask_email, mask_generic};
 pub use national_id::{Country, IdKind, IdWarning, NationalId};
+pub use user_id::{MAX_USER_NAME, UserNameProblem, check_user_name, parse_email, parse_uuid};

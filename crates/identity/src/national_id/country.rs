@@ -7,6 +7,7 @@ use crate::error::IdentityError;
 
 /// The country that issued a national identity number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Country {
     Se,

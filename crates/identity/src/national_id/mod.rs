@@ -41,6 +41,7 @@ use crate::error::IdentityError;
 
 /// Which kind of number, within its country.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum IdKind {
     /// Swedish personal identity number.

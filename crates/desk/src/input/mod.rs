@@ -2,16 +2,21 @@
 //! is parsed (national ID check digits, UUIDs, e-mail), the binding message checked against
 //! the provider's rules (or a short code generated), and the hint built the provider's way.
 
+mod expected;
+mod hint;
+mod identifier;
+
 use std::fmt;
 
-use ciba::{AuthRequest, Hint};
-use identity::{Country, Date, IdWarning, NationalId, mask_email, mask_generic};
-use serde::ser::SerializeStruct;
-use serde::{Deserialize, Serialize, Serializer};
+use ciba::{AuthRequest, Hint, SecretString};
+use identity::{Country, Date, mask_generic};
+use serde::Deserialize;
 use serde_json::json;
 
-use crate::error::{DeskError, Result};
-use crate::profile::{CallInitiator, HintFormat, IdentityInput, InputKind, Profile};
+use crate::error::{DeskError, ErrorReport, Result, warning_report};
+use crate::profile::{CallInitiator, HintFormat, InputKind, Profile};
+
+pub use expected::ExpectedIdentity;
 
 /// What the agent typed.
 #[derive(Clone, Default, Deserialize)]
@@ -32,6 +37,50 @@ pub struct AgentInput {
     /// Who placed the call, for profiles with phone authentication.
     #[serde(default)]
     pub call_initiator: Option<CallInitiator>,
+    /// A hint in the provider's own format instead of `identity` (scripts only).
+    #[serde(skip)]
+    pub provider_hint: Option<ProviderHint>,
+    /// The `user_code` some providers ask for.
+    #[serde(skip)]
+    pub user_code: Option<SecretString>,
+}
+
+/// A hint passed to the provider as given.
+#[derive(Clone)]
+pub enum ProviderHint {
+    LoginHint(String),
+    LoginHintToken(String),
+    IdTokenHint(SecretString),
+}
+
+impl ProviderHint {
+    fn expected(&self) -> ExpectedIdentity {
+        match self {
+            ProviderHint::LoginHint(h) => ExpectedIdentity::ProviderHint {
+                kind: "login_hint",
+                masked: mask_generic(h.trim(), 4),
+                normalised: h.trim().to_owned(),
+            },
+            ProviderHint::LoginHintToken(_) => ExpectedIdentity::ProviderHint {
+                kind: "login_hint_token",
+                masked: "[login_hint_token]".into(),
+                normalised: String::new(),
+            },
+            ProviderHint::IdTokenHint(_) => ExpectedIdentity::ProviderHint {
+                kind: "id_token_hint",
+                masked: "[id_token_hint]".into(),
+                normalised: String::new(),
+            },
+        }
+    }
+
+    fn hint(&self) -> Hint {
+        match self {
+            ProviderHint::LoginHint(h) => Hint::LoginHint(h.clone()),
+            ProviderHint::LoginHintToken(t) => Hint::LoginHintToken(t.clone()),
+            ProviderHint::IdTokenHint(t) => Hint::IdTokenHint(t.clone()),
+        }
+    }
 }
 
 impl AgentInput {
@@ -72,68 +121,11 @@ impl fmt::Debug for AgentInput {
             .field("country", &self.country)
             .field("binding_message", &self.binding_message)
             .field("call_initiator", &self.call_initiator)
-            .finish()
-    }
-}
-
-/// Whom the agent asked for, validated and normalised.
-#[derive(Clone, PartialEq, Eq)]
-pub enum ExpectedIdentity {
-    NationalId(NationalId),
-    Email(String),
-    UserId(String),
-    MobileId { user_id: String, device_id: String },
-}
-
-impl ExpectedIdentity {
-    pub fn kind(&self) -> InputKind {
-        match self {
-            ExpectedIdentity::NationalId(_) => InputKind::NationalId,
-            ExpectedIdentity::Email(_) => InputKind::Email,
-            ExpectedIdentity::UserId(_) => InputKind::UserId,
-            ExpectedIdentity::MobileId { .. } => InputKind::MobileId,
-        }
-    }
-
-    /// For screens and logs.
-    pub fn masked(&self) -> String {
-        match self {
-            ExpectedIdentity::NationalId(id) => id.masked(),
-            ExpectedIdentity::Email(e) => mask_email(e),
-            ExpectedIdentity::UserId(u) => mask_generic(u, 4),
-            ExpectedIdentity::MobileId { user_id, .. } => {
-                format!("MobileID user {}", mask_generic(user_id, 8))
-            }
-        }
-    }
-
-    pub fn national_id(&self) -> Option<&NationalId> {
-        match self {
-            ExpectedIdentity::NationalId(id) => Some(id),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Debug for ExpectedIdentity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ExpectedIdentity({:?}, {})", self.kind(), self.masked())
-    }
-}
-
-/// `{kind, masked, country?}`: never the full identifier.
-impl Serialize for ExpectedIdentity {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let country = self.national_id().map(NationalId::country);
-        let mut s = serializer.serialize_struct("ExpectedIdentity", 3)?;
-        s.serialize_field("kind", &self.kind())?;
-        s.serialize_field("masked", &self.masked())?;
-        if let Some(c) = country {
-            s.serialize_field("country", &c)?;
-        } else {
-            s.skip_field("country")?;
-        }
-        s.end()
+            .field(
+                "provider_hint",
+                &self.provider_hint.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
     }
 }
 
@@ -148,8 +140,8 @@ pub struct PreparedRequest {
     pub binding_message_generated: bool,
     pub call_initiator: Option<CallInitiator>,
     /// Things the agent should double-check (e.g. a CPR number failing the old modulus-11
-    /// check), as sentences.
-    pub warnings: Vec<String>,
+    /// check).
+    pub warnings: Vec<ErrorReport>,
 }
 
 /// Validates `input` for `profile` and builds the request. Nothing is sent.
@@ -160,10 +152,13 @@ pub fn prepare(profile: &Profile, input: &AgentInput) -> Result<PreparedRequest>
 /// As [`prepare`], with `today` for national ID date checks (reproducible tests).
 pub fn prepare_at(profile: &Profile, input: &AgentInput, today: Date) -> Result<PreparedRequest> {
     profile.check_usable()?;
-    let expected = parse_identity(profile, input, today)?;
+    let expected = match &input.provider_hint {
+        Some(h) => h.expected(),
+        None => identifier::parse_identity(profile, input, today)?,
+    };
     let warnings = expected
         .national_id()
-        .map(|id| id.warnings().iter().map(IdWarning::to_string).collect())
+        .map(|id| id.warnings().iter().map(warning_report).collect())
         .unwrap_or_default();
 
     let binding_message = profile.binding_message.validate(&input.binding_message)?;
@@ -180,7 +175,10 @@ pub fn prepare_at(profile: &Profile, input: &AgentInput, today: Date) -> Result<
         None => None,
     };
 
-    let hint = build_hint(profile, &expected, binding_message.as_deref())?;
+    let hint = match &input.provider_hint {
+        Some(h) => h.hint(),
+        None => hint::build_hint(profile, &expected, binding_message.as_deref())?,
+    };
     let mut request = AuthRequest::new(hint).scopes(profile.scopes.iter().cloned());
     if let Some(m) = &binding_message
         && profile.hint != HintFormat::SignaturgruppenLoginHintToken
@@ -196,6 +194,11 @@ pub fn prepare_at(profile: &Profile, input: &AgentInput, today: Date) -> Result<
     if let Some(ci) = call_initiator {
         request = request
             .authorization_details(json!([{"type": "phoneAuth", "callInitiator": ci.as_str()}]));
+    } else if let Some(d) = &profile.authorization_details {
+        request = request.authorization_details(d.clone());
+    }
+    if let Some(c) = &input.user_code {
+        request = request.user_code(c.clone());
     }
     for (k, v) in &profile.extra_params {
         request = request.extra(k.clone(), v.clone())?;
@@ -208,279 +211,6 @@ pub fn prepare_at(profile: &Profile, input: &AgentInput, today: Date) -> Result<
         binding_message_generated,
         call_initiator,
         warnings,
-    })
-}
-
-/// Signaturgruppen's `login_hint_token`. A struct, so the serializer does the quoting and
-/// escaping and the field order is fixed.
-#[derive(Serialize)]
-struct MitIdHintToken<'a> {
-    idp: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    uuid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cpr: Option<&'a str>,
-    #[serde(rename = "referenceTextBody", skip_serializing_if = "Option::is_none")]
-    reference_text_body: Option<&'a str>,
-}
-
-fn build_hint(
-    profile: &Profile,
-    expected: &ExpectedIdentity,
-    binding_message: Option<&str>,
-) -> Result<Hint> {
-    let mismatch = || DeskError::InvalidProfile {
-        profile: profile.name.clone(),
-        reason: format!(
-            "hint {} cannot carry a {}",
-            profile.hint.as_str(),
-            expected.kind()
-        ),
-    };
-    Ok(match (profile.hint, expected) {
-        (HintFormat::LoginHint, ExpectedIdentity::NationalId(id)) => {
-            Hint::LoginHint(id.expose().to_owned())
-        }
-        (HintFormat::LoginHint, ExpectedIdentity::Email(v) | ExpectedIdentity::UserId(v)) => {
-            Hint::LoginHint(v.clone())
-        }
-        (HintFormat::SubSsn, ExpectedIdentity::NationalId(id)) => {
-            Hint::LoginHint(format!("sub:ssn:{}", id.expose()))
-        }
-        (HintFormat::SignaturgruppenLoginHintToken, e) => {
-            let (uuid, cpr) = match e {
-                ExpectedIdentity::NationalId(id) if id.country() == Country::Dk => {
-                    (None, Some(id.expose()))
-                }
-                ExpectedIdentity::UserId(u) => (Some(u.as_str()), None),
-                _ => return Err(mismatch()),
-            };
-            let token = MitIdHintToken {
-                idp: "mitid",
-                uuid,
-                cpr,
-                reference_text_body: binding_message,
-            };
-            Hint::LoginHintToken(
-                serde_json::to_string(&token).expect("a struct of strings serializes"),
-            )
-        }
-        (HintFormat::SignicatMobileid, ExpectedIdentity::MobileId { user_id, device_id }) => {
-            Hint::LoginHint(format!("userId:{user_id} deviceId:{device_id}"))
-        }
-        _ => return Err(mismatch()),
-    })
-}
-
-fn parse_identity(profile: &Profile, input: &AgentInput, today: Date) -> Result<ExpectedIdentity> {
-    let raw = input.identity.trim();
-    let kind = match input.kind {
-        Some(k) => k,
-        None => recognise(profile, raw, input.country.is_some()),
-    };
-    let Some(spec) = profile.accepts(kind) else {
-        return Err(DeskError::InputKindNotAccepted {
-            given: kind.to_string(),
-            accepted: profile
-                .inputs
-                .iter()
-                .map(IdentityInput::describe)
-                .collect::<Vec<_>>()
-                .join(" or "),
-        });
-    };
-    if raw.is_empty() {
-        return Err(DeskError::EmptyInput {
-            what: spec.describe(),
-        });
-    }
-    match spec {
-        IdentityInput::NationalId { countries } => {
-            parse_national_id(raw, input.country, countries, today)
-                .map(ExpectedIdentity::NationalId)
-        }
-        IdentityInput::Email => parse_email(raw).map(ExpectedIdentity::Email),
-        IdentityInput::UserId { uuid: true } => {
-            parse_uuid(raw, "user id").map(ExpectedIdentity::UserId)
-        }
-        IdentityInput::UserId { uuid: false } => {
-            let problem = if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                Some("contains spaces or control characters")
-            } else if raw.len() > 256 {
-                Some("is longer than 256 characters")
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                return Err(DeskError::InvalidUserId {
-                    what: "user name",
-                    problem,
-                });
-            }
-            Ok(ExpectedIdentity::UserId(raw.to_owned()))
-        }
-        IdentityInput::MobileId => parse_mobileid(raw),
-    }
-}
-
-/// Which of the profile's inputs `raw` looks like.
-fn recognise(profile: &Profile, raw: &str, country_given: bool) -> InputKind {
-    let accepted: Vec<InputKind> = profile.inputs.iter().map(IdentityInput::kind).collect();
-    if accepted.len() == 1 {
-        return accepted[0];
-    }
-    let has = |k| accepted.contains(&k);
-    let tagged = raw
-        .split_once(':')
-        .is_some_and(|(c, _)| c.trim().parse::<Country>().is_ok());
-    let numeric = raw.chars().any(|c| c.is_ascii_digit())
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' '));
-    if has(InputKind::MobileId) && raw.split_whitespace().count() >= 2 {
-        InputKind::MobileId
-    } else if has(InputKind::Email) && raw.contains('@') {
-        InputKind::Email
-    } else if has(InputKind::NationalId) && (tagged || numeric || country_given) {
-        InputKind::NationalId
-    } else if has(InputKind::UserId) {
-        InputKind::UserId
-    } else {
-        accepted[0]
-    }
-}
-
-fn parse_national_id(
-    raw: &str,
-    country: Option<Country>,
-    allowed: &[Country],
-    today: Date,
-) -> Result<NationalId> {
-    let allowed_text = || {
-        allowed
-            .iter()
-            .map(|c| c.id_name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let check = |c: Country| {
-        if allowed.contains(&c) {
-            Ok(c)
-        } else {
-            Err(DeskError::CountryNotAllowed {
-                country: c,
-                allowed: allowed_text(),
-            })
-        }
-    };
-    // The tagged form `se:…` names the country itself.
-    if let Some((code, number)) = raw.split_once(':') {
-        let c = check(code.trim().parse::<Country>()?)?;
-        return Ok(NationalId::parse_at(c, number, today)?);
-    }
-    if let Some(c) = country {
-        return Ok(NationalId::parse_at(check(c)?, raw, today)?);
-    }
-    if let [only] = allowed {
-        return Ok(NationalId::parse_at(*only, raw, today)?);
-    }
-    let results: Vec<(
-        Country,
-        std::result::Result<NationalId, identity::IdentityError>,
-    )> = allowed
-        .iter()
-        .map(|c| (*c, NationalId::parse_at(*c, raw, today)))
-        .collect();
-    let ok: Vec<&NationalId> = results
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .collect();
-    match ok.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
-            // Report the country whose rules the input fits best: the first error that is
-            // not about the number of digits.
-            let err = results
-                .iter()
-                .filter_map(|(_, r)| r.as_ref().err())
-                .find(|e| !matches!(e, identity::IdentityError::WrongLength { .. }))
-                .or_else(|| results.iter().find_map(|(_, r)| r.as_ref().err()))
-                .cloned()
-                .expect("at least one country");
-            Err(err.into())
-        }
-        many => Err(DeskError::AmbiguousCountry {
-            candidates: many
-                .iter()
-                .map(|id| id.country().id_name())
-                .collect::<Vec<_>>()
-                .join(" or "),
-            example: many
-                .iter()
-                .map(|id| format!("{}:NUMBER", id.country().code()))
-                .collect::<Vec<_>>()
-                .join(" or "),
-        }),
-    }
-}
-
-fn parse_email(raw: &str) -> Result<String> {
-    let ok = raw.len() <= 254
-        && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
-        && matches!(raw.rsplit_once('@'), Some((local, domain))
-            if !local.is_empty()
-                && !local.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.'));
-    if ok {
-        Ok(raw.to_owned())
-    } else {
-        Err(DeskError::InvalidEmail)
-    }
-}
-
-/// A UUID in its canonical 8-4-4-4-12 form, lowercased.
-pub(crate) fn parse_uuid(raw: &str, what: &'static str) -> Result<String> {
-    let s = raw.trim();
-    let groups: Vec<&str> = s.split('-').collect();
-    let ok = groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
-    if ok {
-        Ok(s.to_ascii_lowercase())
-    } else {
-        Err(DeskError::NotUuid { what })
-    }
-}
-
-/// `userId:<uuid> deviceId:<uuid>` (either order), or two bare UUIDs: user, then device.
-fn parse_mobileid(raw: &str) -> Result<ExpectedIdentity> {
-    let parts: Vec<&str> = raw
-        .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.len() != 2 {
-        return Err(DeskError::MobileIdInput);
-    }
-    let label = |p: &str| -> (Option<String>, String) {
-        match p.split_once(':') {
-            Some((k, v)) => (Some(k.trim().to_ascii_lowercase()), v.to_owned()),
-            None => (None, p.to_owned()),
-        }
-    };
-    let (k0, v0) = label(parts[0]);
-    let (k1, v1) = label(parts[1]);
-    let (user, device) = match (k0.as_deref(), k1.as_deref()) {
-        (None, None) | (Some("userid"), Some("deviceid")) => (v0, v1),
-        (Some("deviceid"), Some("userid")) => (v1, v0),
-        _ => return Err(DeskError::MobileIdInput),
-    };
-    Ok(ExpectedIdentity::MobileId {
-        user_id: parse_uuid(&user, "MobileID user id")?,
-        device_id: parse_uuid(&device, "MobileID device id")?,
     })
 }
 
@@ -540,7 +270,7 @@ mod tests {
             e,
             DeskError::Identity(IdentityError::CheckDigit { .. })
         ));
-        assert_eq!(e.field(), Some("identity"));
+        assert_eq!(e.field(), Some(crate::ErrorField::Identity));
     }
 
     #[test]
@@ -570,7 +300,8 @@ mod tests {
         let p = ready("signaturgruppen_mitid");
         let r = prepare_at(&p, &AgentInput::new("010115-4001"), today()).unwrap();
         assert_eq!(r.warnings.len(), 1);
-        assert!(r.warnings[0].contains("modulus-11"));
+        assert_eq!(r.warnings[0].code, "cpr_modulus11_failed");
+        assert!(r.warnings[0].message.contains("modulus-11"));
         match r.request.hint() {
             Hint::LoginHintToken(t) => {
                 let v: serde_json::Value = serde_json::from_str(t).unwrap();
@@ -692,14 +423,6 @@ mod tests {
         assert_eq!(e.code(), "input_kind_not_accepted");
         let e = prepare_at(&presets::sandbox(), &AgentInput::new("  "), today()).unwrap_err();
         assert_eq!(e.code(), "empty_input");
-    }
-
-    #[test]
-    fn emails_are_checked() {
-        for bad in ["a@b", "@b.se", "a b@c.se", "a@.se", "a@b.se."] {
-            assert!(parse_email(bad).is_err(), "{bad}");
-        }
-        assert!(parse_email("first.last+tag@shop.example.com").is_ok());
     }
 
     #[test]

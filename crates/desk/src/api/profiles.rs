@@ -1,0 +1,128 @@
+//! Profiles and presets: what an agent may pick, add, remove, hand on, and the secret each one
+//! needs.
+
+use secrets::{EntryStatus, SecretStore};
+
+use super::App;
+use super::views::{PresetSummary, ProfileSummary, SecretStatus};
+use crate::error::{DeskError, Result};
+use crate::keyring::entry_for;
+use crate::presets;
+use crate::profile::Profile;
+use crate::settings::{ImportMode, ImportReport};
+
+/// A profile to create from a preset; empty fields keep the preset's value.
+#[derive(Debug, Clone, Default)]
+pub struct NewProfile {
+    pub preset: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+}
+
+/// Whether `profile`'s secret is in `keyring`.
+pub async fn secret_status(keyring: Option<&SecretStore>, profile: &Profile) -> SecretStatus {
+    let Some(entry) = entry_for(profile) else {
+        return SecretStatus::NotNeeded;
+    };
+    let (Some(k), Ok(entry)) = (keyring, entry) else {
+        return if keyring.is_none() {
+            SecretStatus::NoKeyring
+        } else {
+            SecretStatus::Missing
+        };
+    };
+    match k.status(&entry).await {
+        Ok(EntryStatus::Stored) => SecretStatus::Stored,
+        Ok(_) => SecretStatus::Missing,
+        Err(_) => SecretStatus::NoKeyring,
+    }
+}
+
+impl NewProfile {
+    /// The preset's profile with the agent's name, issuer and client id, ready to save.
+    pub fn build(&self) -> Result<Profile> {
+        let mut p = presets::preset(&self.preset)
+            .ok_or_else(|| DeskError::UnknownPreset(self.preset.clone()))?;
+        p.name = self.name.trim().to_owned();
+        if !self.issuer.trim().is_empty() {
+            p.issuer = normalise_issuer(&self.issuer);
+        }
+        if !self.client_id.trim().is_empty() {
+            p.client_id = self.client_id.trim().to_owned();
+        }
+        p.check_usable()?;
+        Ok(p)
+    }
+}
+
+/// Issuers are compared exactly with discovery; a trailing `/` typed by hand is not part of
+/// the issuer.
+pub(crate) fn normalise_issuer(issuer: &str) -> String {
+    issuer.trim().trim_end_matches('/').to_owned()
+}
+
+impl App {
+    pub async fn list_profiles(&self) -> Vec<ProfileSummary> {
+        let profiles = self.settings().profiles();
+        let mut out = Vec::with_capacity(profiles.len());
+        for p in &profiles {
+            out.push(ProfileSummary::new(
+                p,
+                secret_status(self.keyring(), p).await,
+            ));
+        }
+        out
+    }
+
+    /// The presets a new profile can start from (the sandbox is always there already).
+    pub fn list_presets(&self) -> Vec<PresetSummary> {
+        presets::presets()
+            .iter()
+            .filter(|p| !p.profile.is_sandbox)
+            .map(PresetSummary::from)
+            .collect()
+    }
+
+    pub fn add_profile(&self, new: &NewProfile) -> Result<()> {
+        let p = new.build()?;
+        self.update_settings(|s| s.add_profile(p))
+    }
+
+    pub fn remove_profile(&self, name: &str) -> Result<()> {
+        self.update_settings(|s| s.remove_profile(name).map(|_| ()))?;
+        self.desk.forget_profile(name);
+        Ok(())
+    }
+
+    pub fn export_profiles(&self, names: &[&str]) -> Result<String> {
+        self.settings().export_profiles(names)
+    }
+
+    pub fn import_profiles(&self, toml: &str, mode: ImportMode) -> Result<ImportReport> {
+        let report = self.update_settings(|s| s.import_profiles(toml, mode))?;
+        for name in report.added.iter().chain(&report.replaced) {
+            self.desk.forget_profile(name);
+        }
+        Ok(report)
+    }
+
+    /// Write-only: the secret goes into the keyring and never comes back out of this layer.
+    pub async fn set_secret(&self, profile: &str, secret: secrecy::SecretString) -> Result<()> {
+        use secrecy::ExposeSecret as _;
+        let p = self.profile(profile)?;
+        let entry = entry_for(&p)
+            .ok_or_else(|| DeskError::NoSecretNeeded(p.name.clone()))?
+            .map_err(DeskError::Keyring)?;
+        let keyring = self.keyring().ok_or(DeskError::NoKeyring)?;
+        if secret.expose_secret().trim().is_empty() {
+            return Err(DeskError::EmptySecret);
+        }
+        keyring
+            .set(&entry, secret)
+            .await
+            .map_err(DeskError::Keyring)?;
+        self.desk.forget_profile(&p.name);
+        Ok(())
+    }
+}

@@ -1,0 +1,665 @@
+//! What a screen receives: summaries of profiles, checks of the agent's input, one update per
+//! verification state, History rows. Built from the desk's types; never a secret, a token or
+//! a full national ID. The page's TypeScript types are generated from these
+//! (`tests/bindings.rs`), so the two cannot drift apart.
+
+use identity::{Country, IdKind, MessageRequirement};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::ErrorReport;
+use crate::events::{VerificationEvent, VerificationState};
+use crate::presets::Preset;
+use crate::profile::{CallInitiator, IdentityInput, InputKind, Profile, ProviderKind, SecretRef};
+use crate::verified::{IdentityMatch, VerifiedIdentity};
+
+/// Whether a profile's secret is where the desk will look for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretStatus {
+    Stored,
+    Missing,
+    /// A public credential, or a profile that needs none.
+    NotNeeded,
+    /// No OS keyring answered, so nobody can tell.
+    NoKeyring,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    Required,
+    Optional,
+    Forbidden,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct BindingMessageSummary {
+    pub max_chars: usize,
+    pub requirement: Requirement,
+    /// What to do instead, when forbidden (English; see `forbidden_code`).
+    pub forbidden_reason: Option<String>,
+    /// The reason's code, when it is one CIBA Desk knows (`word_pair`: the provider shows a
+    /// word pair to read aloud instead).
+    pub forbidden_code: Option<String>,
+    pub generate_when_empty: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ProfileSummary {
+    /// An identifier (the command line names profiles by it): never translated.
+    pub name: String,
+    pub provider: ProviderKind,
+    /// The profile's description, or its name.
+    pub display_name: String,
+    /// The preset whose description the profile still carries, so a screen can show that
+    /// description in the agent's language.
+    pub preset: Option<String>,
+    pub issuer: String,
+    pub is_sandbox: bool,
+    pub identity_kind: IdentityKind,
+    pub countries: Vec<Country>,
+    pub binding_message: BindingMessageSummary,
+    pub call_initiator: bool,
+    pub pickup: bool,
+    pub secret_status: SecretStatus,
+}
+
+/// How a profile's form names the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    NationalId,
+    UserId,
+    Email,
+    Mobileid,
+}
+
+impl From<InputKind> for IdentityKind {
+    fn from(k: InputKind) -> Self {
+        match k {
+            InputKind::NationalId => IdentityKind::NationalId,
+            InputKind::UserId | InputKind::ProviderHint => IdentityKind::UserId,
+            InputKind::Email => IdentityKind::Email,
+            InputKind::MobileId => IdentityKind::Mobileid,
+        }
+    }
+}
+
+impl ProfileSummary {
+    pub fn new(p: &Profile, secret_status: SecretStatus) -> Self {
+        let identity_kind = p
+            .inputs
+            .first()
+            .map_or(IdentityKind::UserId, |i| i.kind().into());
+        let countries = p
+            .inputs
+            .iter()
+            .filter_map(|i| match i {
+                IdentityInput::NationalId { countries } => Some(countries.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let rules = &p.binding_message;
+        let (requirement, forbidden_reason) = match &rules.requirement {
+            MessageRequirement::Required => (Requirement::Required, None),
+            MessageRequirement::Optional => (Requirement::Optional, None),
+            MessageRequirement::Forbidden { reason } => {
+                (Requirement::Forbidden, Some(reason.clone()))
+            }
+        };
+        let forbidden_code = forbidden_reason
+            .as_ref()
+            .filter(|_| p.ack_word_pair_field.is_some())
+            .map(|_| "word_pair".to_owned());
+        ProfileSummary {
+            name: p.name.clone(),
+            provider: p.provider,
+            display_name: if p.description.is_empty() {
+                p.name.clone()
+            } else {
+                p.description.clone()
+            },
+            preset: crate::presets::presets()
+                .into_iter()
+                .find(|preset| {
+                    !p.description.is_empty() && preset.profile.description == p.description
+                })
+                .map(|preset| preset.id.to_owned()),
+            issuer: p.issuer.clone(),
+            is_sandbox: p.is_sandbox,
+            identity_kind,
+            countries,
+            binding_message: BindingMessageSummary {
+                max_chars: rules.max_chars,
+                requirement,
+                forbidden_reason,
+                forbidden_code,
+                generate_when_empty: rules.generate_when_empty,
+            },
+            call_initiator: p.phone_auth.is_some(),
+            pickup: p.customer_link.is_some(),
+            secret_status,
+        }
+    }
+}
+
+/// What a new profile from a preset still needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PresetNeed {
+    Issuer,
+    ClientId,
+    Secret,
+    PrivateKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PresetSummary {
+    pub id: String,
+    /// English; screens translate by `id`.
+    pub display_name: String,
+    pub provider: ProviderKind,
+    pub needs: Vec<PresetNeed>,
+}
+
+impl From<&Preset> for PresetSummary {
+    fn from(p: &Preset) -> Self {
+        Self {
+            id: p.id.into(),
+            display_name: p.title.into(),
+            provider: p.profile.provider,
+            needs: needs(&p.profile),
+        }
+    }
+}
+
+/// What a profile made from a preset still needs from the administrator.
+fn needs(p: &Profile) -> Vec<PresetNeed> {
+    let holes: Vec<&str> = p.placeholders().iter().map(|h| h.field).collect();
+    let mut needs = vec![];
+    if holes.contains(&"issuer") {
+        needs.push(PresetNeed::Issuer);
+    }
+    if holes.contains(&"client id") {
+        needs.push(PresetNeed::ClientId);
+    }
+    match (p.auth_method, &p.secret) {
+        (_, Some(SecretRef::Public(_))) => {}
+        (ciba::AuthMethod::PrivateKeyJwt, _) => needs.push(PresetNeed::PrivateKey),
+        _ => needs.push(PresetNeed::Secret),
+    }
+    needs
+}
+
+/// The live check of the identity field.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct IdentityCheck {
+    pub ok: bool,
+    /// Which kind of national ID number, when it is one.
+    pub kind: Option<IdKind>,
+    pub masked: Option<String>,
+    pub warnings: Vec<ErrorReport>,
+    pub error: Option<ErrorReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct BindingMessageCheck {
+    pub ok: bool,
+    pub error: Option<ErrorReport>,
+    pub chars: usize,
+}
+
+/// What the page sends to start a verification.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationRequest {
+    pub profile: String,
+    /// For national ID profiles tagged: `se:…`, `no:…` or `dk:…`.
+    pub identity: String,
+    pub binding_message: Option<String>,
+    pub call_initiator: Option<CallInitiator>,
+}
+
+/// The verified person, as a screen shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct IdentityView {
+    pub display_name: Option<String>,
+    pub national_id_masked: Option<String>,
+    /// `YYYY-MM-DD`
+    pub date_of_birth: Option<String>,
+    pub age: Option<u32>,
+    pub provider: ProviderKind,
+    pub profile: String,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    pub idp: Option<String>,
+    pub auth_time_ms: Option<u64>,
+    pub transaction_id: Option<String>,
+    pub is_sandbox: bool,
+}
+
+impl IdentityView {
+    pub fn new(v: &VerifiedIdentity, today: identity::Date) -> Self {
+        let age = v
+            .date_of_birth
+            .as_deref()
+            .and_then(|d| d.parse::<identity::Date>().ok())
+            .and_then(|born| born.whole_years_until(today));
+        Self {
+            display_name: v.display_name.clone(),
+            national_id_masked: v.national_id_masked(),
+            date_of_birth: v.date_of_birth.clone(),
+            age,
+            provider: v.provider.kind,
+            profile: v.provider.profile.clone(),
+            acr: v.method.acr.clone(),
+            amr: v.method.amr.clone(),
+            idp: v.method.idp.clone(),
+            auth_time_ms: v.auth_time.map(|t| t.saturating_mul(1000)),
+            transaction_id: v.transaction_id.clone(),
+            is_sandbox: v.is_sandbox,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchWord {
+    Match,
+    Mismatch,
+    NotComparable,
+}
+
+impl From<&IdentityMatch> for MatchWord {
+    fn from(m: &IdentityMatch) -> Self {
+        match m {
+            IdentityMatch::Match { .. } => MatchWord::Match,
+            IdentityMatch::Mismatch { .. } => MatchWord::Mismatch,
+            IdentityMatch::NotComparable { .. } => MatchWord::NotComparable,
+        }
+    }
+}
+
+/// One verification state for a screen.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum VerificationUpdate {
+    Requesting {
+        id: String,
+    },
+    Waiting {
+        id: String,
+        expires_at_ms: u64,
+        interval_s: u64,
+        word_pair: Option<String>,
+        customer_link: Option<String>,
+        qr_svg: Option<String>,
+    },
+    Verified {
+        id: String,
+        identity: IdentityView,
+        #[serde(rename = "match")]
+        identity_match: MatchWord,
+        match_detail: IdentityMatch,
+    },
+    Denied {
+        id: String,
+        error: ErrorReport,
+    },
+    Expired {
+        id: String,
+        error: ErrorReport,
+    },
+    Failed {
+        id: String,
+        error: ErrorReport,
+    },
+    Cancelled {
+        id: String,
+        provider_notified: bool,
+    },
+    /// Not a state: sent just before the final update when its audit record could not be
+    /// written, so the agent knows and can tell the administrator.
+    AuditFailed {
+        id: String,
+        error: ErrorReport,
+    },
+}
+
+impl VerificationUpdate {
+    pub fn new(e: &VerificationEvent, today: identity::Date) -> Self {
+        let id = e.id.0.to_string();
+        match &e.state {
+            VerificationState::Requesting { .. } => VerificationUpdate::Requesting { id },
+            VerificationState::WaitingForUser {
+                expires_at,
+                interval,
+                word_pair,
+                customer_link,
+                qr_svg,
+            } => VerificationUpdate::Waiting {
+                id,
+                expires_at_ms: *expires_at,
+                interval_s: *interval,
+                word_pair: word_pair.clone(),
+                customer_link: customer_link.clone(),
+                qr_svg: qr_svg.clone(),
+            },
+            VerificationState::Verified {
+                identity,
+                identity_match,
+            } => VerificationUpdate::Verified {
+                id,
+                identity: IdentityView::new(identity, today),
+                identity_match: identity_match.into(),
+                match_detail: identity_match.clone(),
+            },
+            VerificationState::Denied { error } => VerificationUpdate::Denied {
+                id,
+                error: error.clone(),
+            },
+            VerificationState::Expired { error } => VerificationUpdate::Expired {
+                id,
+                error: error.clone(),
+            },
+            VerificationState::Failed { error, .. } => VerificationUpdate::Failed {
+                id,
+                error: error.clone(),
+            },
+            VerificationState::Cancelled { provider_notified } => VerificationUpdate::Cancelled {
+                id,
+                provider_notified: *provider_notified,
+            },
+        }
+    }
+}
+
+/// What this run remembers of a finished verification beyond its audit record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionResult {
+    pub verification_id: String,
+    pub result: Option<IdentityView>,
+    pub identity_match: Option<MatchWord>,
+    pub error: Option<ErrorReport>,
+}
+
+impl SessionResult {
+    pub fn from_final(e: &VerificationEvent, today: identity::Date) -> Self {
+        let (result, identity_match) = match &e.state {
+            VerificationState::Verified {
+                identity,
+                identity_match,
+            } => (
+                Some(IdentityView::new(identity, today)),
+                Some(identity_match.into()),
+            ),
+            _ => (None, None),
+        };
+        Self {
+            verification_id: e.id.0.to_string(),
+            result,
+            identity_match,
+            error: e.state.error().cloned(),
+        }
+    }
+}
+
+/// The audit log's outcome words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryOutcome {
+    Verified,
+    Mismatch,
+    Denied,
+    Expired,
+    Failed,
+    Cancelled,
+}
+
+/// One line of History: an audit record (newest first), with this run's result card when the
+/// verification ran in this process.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct HistoryEntry {
+    pub id: String,
+    pub seq: u64,
+    pub started_at_ms: u64,
+    pub recorded_at_ms: u64,
+    pub duration_ms: Option<u64>,
+    pub profile: String,
+    pub issuer: String,
+    pub identifier_kind: String,
+    pub masked_identity: String,
+    pub subject_name: Option<String>,
+    pub binding_message: String,
+    pub outcome: HistoryOutcome,
+    pub acr: Option<String>,
+    pub transaction_id: Option<String>,
+    pub error_code: Option<String>,
+    pub os_user: String,
+    pub workstation: String,
+    pub verification_id: Option<String>,
+    pub result: Option<IdentityView>,
+    #[serde(rename = "match")]
+    pub identity_match: Option<MatchWord>,
+    pub error: Option<ErrorReport>,
+}
+
+impl HistoryEntry {
+    /// `None` for the log's own retention records, which are not verifications.
+    pub fn from_record(r: &audit::Record, session: Option<SessionResult>) -> Option<Self> {
+        use audit::Outcome as O;
+        let outcome = match r.outcome {
+            O::RetentionPurge => return None,
+            O::Verified => HistoryOutcome::Verified,
+            O::Mismatch => HistoryOutcome::Mismatch,
+            O::Denied => HistoryOutcome::Denied,
+            O::Expired => HistoryOutcome::Expired,
+            O::Failed => HistoryOutcome::Failed,
+            O::Cancelled => HistoryOutcome::Cancelled,
+        };
+        let recorded_at_ms = r.unix_ms().unwrap_or(0);
+        let session = session.unwrap_or(SessionResult {
+            verification_id: String::new(),
+            result: None,
+            identity_match: None,
+            error: None,
+        });
+        let identity_match = session
+            .identity_match
+            .or((outcome == HistoryOutcome::Mismatch).then_some(MatchWord::Mismatch));
+        Some(Self {
+            id: r.seq.to_string(),
+            seq: r.seq,
+            started_at_ms: recorded_at_ms.saturating_sub(r.duration_ms.unwrap_or(0)),
+            recorded_at_ms,
+            duration_ms: r.duration_ms,
+            profile: r.profile.clone(),
+            issuer: r.issuer.clone(),
+            identifier_kind: r.identifier_kind.clone(),
+            masked_identity: r.identifier_masked.clone(),
+            subject_name: r.subject_name.clone(),
+            binding_message: r.binding_message.clone(),
+            outcome,
+            acr: r.acr.clone(),
+            transaction_id: r.transaction_id.clone(),
+            error_code: r.error_code.clone(),
+            os_user: r.os_user.clone(),
+            workstation: r.workstation.clone(),
+            verification_id: Some(session.verification_id).filter(|v| !v.is_empty()),
+            result: session.result,
+            identity_match,
+            error: session.error,
+        })
+    }
+}
+
+/// The audit log's health, for History's header.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AuditStatus {
+    pub path: String,
+    pub records: u64,
+    pub intact: bool,
+    /// English; `problem_code` and `problem_seq` let a screen say it in the agent's language.
+    pub problem: Option<String>,
+    /// `content_altered`, `link_broken`, `record_missing` or `head_mismatch`.
+    pub problem_code: Option<String>,
+    pub problem_seq: Option<u64>,
+    pub keyed: bool,
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    En,
+    Sv,
+    Nb,
+    Da,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    Light,
+    Dark,
+    System,
+}
+
+impl Language {
+    /// The language of a POSIX locale name such as `sv_SE.UTF-8` or `nb_NO`; Norwegian
+    /// Nynorsk and plain `no` read as Bokmål, the written Norwegian CIBA Desk speaks.
+    pub fn of_locale(locale: &str) -> Option<Self> {
+        let lang = locale
+            .split(['_', '.', '@', '-'])
+            .next()?
+            .to_ascii_lowercase();
+        match lang.as_str() {
+            "en" => Some(Language::En),
+            "sv" => Some(Language::Sv),
+            "nb" | "nn" | "no" => Some(Language::Nb),
+            "da" => Some(Language::Da),
+            _ => None,
+        }
+    }
+
+    /// The operating system's language for this user, from `LC_ALL`, `LC_MESSAGES` or `LANG`
+    /// (the first that is set), when it is one of CIBA Desk's.
+    pub fn of_environment() -> Option<Self> {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .and_then(|v| Self::of_locale(&v))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Preferences {
+    pub last_profile: Option<String>,
+    /// The agent's choice; `None` follows the system.
+    pub language: Option<Language>,
+    pub theme: Theme,
+    /// The operating system's language, when it is one of CIBA Desk's: what the page
+    /// speaks while the agent has chosen none. Read-only.
+    #[serde(default)]
+    pub system_language: Option<Language>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(seq: u64, outcome: audit::Outcome) -> audit::Record {
+        audit::Record {
+            seq,
+            time: "2026-11-21T10:00:05.000Z".into(),
+            os_user: "agent".into(),
+            workstation: "desk-01".into(),
+            profile: "sandbox".into(),
+            issuer: "http://127.0.0.1:7878".into(),
+            identifier_kind: "national_id".into(),
+            identifier_masked: "19121212-XXXX".into(),
+            id_hash: "ab".repeat(32),
+            subject_name: None,
+            binding_message: "Counter 3".into(),
+            outcome,
+            acr: None,
+            transaction_id: None,
+            error_code: None,
+            duration_ms: Some(5_000),
+            purge: None,
+            prev_hash: audit::GENESIS_HASH.into(),
+            hash: "cd".repeat(32),
+        }
+    }
+
+    #[test]
+    fn retention_records_are_not_history() {
+        assert!(
+            HistoryEntry::from_record(&record(1, audit::Outcome::RetentionPurge), None).is_none()
+        );
+    }
+
+    #[test]
+    fn times_come_from_the_record_and_its_duration() {
+        let e = HistoryEntry::from_record(&record(3, audit::Outcome::Denied), None).unwrap();
+        assert_eq!(e.recorded_at_ms, 1_795_255_205_000);
+        assert_eq!(e.started_at_ms, 1_795_255_200_000);
+        assert_eq!((e.id.as_str(), e.outcome), ("3", HistoryOutcome::Denied));
+        assert_eq!(e.verification_id, None);
+    }
+
+    #[test]
+    fn this_runs_result_card_joins_its_record() {
+        let session = SessionResult {
+            verification_id: "7".into(),
+            result: None,
+            identity_match: Some(MatchWord::NotComparable),
+            error: Some(ErrorReport::new("access_denied", "The customer declined.")),
+        };
+        let e =
+            HistoryEntry::from_record(&record(4, audit::Outcome::Verified), Some(session)).unwrap();
+        assert_eq!(e.verification_id.as_deref(), Some("7"));
+        assert_eq!(e.identity_match, Some(MatchWord::NotComparable));
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["match"], "not_comparable");
+        assert_eq!(json["error"]["code"], "access_denied");
+        // A mismatch is known from the log alone.
+        let e = HistoryEntry::from_record(&record(5, audit::Outcome::Mismatch), None).unwrap();
+        assert_eq!(e.identity_match, Some(MatchWord::Mismatch));
+    }
+
+    #[test]
+    fn locales_name_languages() {
+        assert_eq!(Language::of_locale("sv_SE.UTF-8"), Some(Language::Sv));
+        assert_eq!(Language::of_locale("nn_NO"), Some(Language::Nb));
+        assert_eq!(Language::of_locale("da"), Some(Language::Da));
+        assert_eq!(Language::of_locale("en_GB.UTF-8"), Some(Language::En));
+        assert_eq!(Language::of_locale("C.UTF-8"), None);
+        assert_eq!(Language::of_locale("de_DE"), None);
+    }
+
+    #[test]
+    fn profiles_name_their_preset_while_they_keep_its_description() {
+        let p = crate::presets::preset("idura_no_bankid").unwrap();
+        let s = ProfileSummary::new(&p, SecretStatus::Missing);
+        assert_eq!(s.preset.as_deref(), Some("idura_no_bankid"));
+        assert_eq!(s.binding_message.requirement, Requirement::Forbidden);
+        assert_eq!(
+            s.binding_message.forbidden_code.as_deref(),
+            Some("word_pair")
+        );
+        let mut edited = p.clone();
+        edited.description = "Our own words".into();
+        assert_eq!(
+            ProfileSummary::new(&edited, SecretStatus::Missing).preset,
+            None
+        );
+        let sandbox = crate::presets::sandbox();
+        let s = ProfileSummary::new(&sandbox, SecretStatus::NotNeeded);
+        assert_eq!(s.name, "sandbox");
+        assert_eq!(s.countries, vec![Country::Se, Country::No, Country::Dk]);
+    }
+}

@@ -1,0 +1,116 @@
+// Generated from the Rust types of the desk's application layer (crates/desk/src/api/views.rs
+// and the types they use) by crates/desk/tests/bindings.rs. Do not edit: change the Rust
+// types and run `UPDATE_BINDINGS=1 cargo test -p desk --test bindings`.
+
+export type Param = number | string;
+
+export type ErrorField = "identity" | "binding_message" | "call_initiator";
+
+export type ErrorReport = { code: string, message: string, field?: ErrorField, params?: { [key in string]: Param }, };
+
+export type Country = "se" | "no" | "dk";
+
+export type IdKind = "personnummer" | "samordningsnummer" | "fodselsnummer" | "d_number" | "h_number" | "cpr";
+
+export type ProviderKind = "signicat_mobileid" | "signaturgruppen_mitid" | "idura_verify" | "authway" | "generic" | "sandbox";
+
+export type CallInitiator = "rp" | "user";
+
+export type SecretStatus = "stored" | "missing" | "not_needed" | "no_keyring";
+
+export type Requirement = "required" | "optional" | "forbidden";
+
+export type BindingMessageSummary = { max_chars: number, requirement: Requirement, 
+/**
+ * What to do instead, when forbidden (English; see `forbidden_code`).
+ */
+forbidden_reason: string | null, 
+/**
+ * The reason's code, when it is one CIBA Desk knows (`word_pair`: the provider shows a
+ * word pair to read aloud instead).
+ */
+forbidden_code: string | null, generate_when_empty: boolean, };
+
+export type IdentityKind = "national_id" | "user_id" | "email" | "mobileid";
+
+export type ProfileSummary = { 
+/**
+ * An identifier (the command line names profiles by it): never translated.
+ */
+name: string, provider: ProviderKind, 
+/**
+ * The profile's description, or its name.
+ */
+display_name: string, 
+/**
+ * The preset whose description the profile still carries, so a screen can show that
+ * description in the agent's language.
+ */
+preset: string | null, issuer: string, is_sandbox: boolean, identity_kind: IdentityKind, countries: Array<Country>, binding_message: BindingMessageSummary, call_initiator: boolean, pickup: boolean, secret_status: SecretStatus, };
+
+export type PresetNeed = "issuer" | "client_id" | "secret" | "private_key";
+
+export type PresetSummary = { id: string, 
+/**
+ * English; screens translate by `id`.
+ */
+display_name: string, provider: ProviderKind, needs: Array<PresetNeed>, };
+
+export type IdentityCheck = { ok: boolean, 
+/**
+ * Which kind of national ID number, when it is one.
+ */
+kind: IdKind | null, masked: string | null, warnings: Array<ErrorReport>, error: ErrorReport | null, };
+
+export type BindingMessageCheck = { ok: boolean, error: ErrorReport | null, chars: number, };
+
+export type VerificationRequest = { profile: string, 
+/**
+ * For national ID profiles tagged: `se:…`, `no:…` or `dk:…`.
+ */
+identity: string, binding_message: string | null, call_initiator: CallInitiator | null, };
+
+export type IdentityView = { display_name: string | null, national_id_masked: string | null, 
+/**
+ * `YYYY-MM-DD`
+ */
+date_of_birth: string | null, age: number | null, provider: ProviderKind, profile: string, acr: string | null, amr: Array<string>, idp: string | null, auth_time_ms: number | null, transaction_id: string | null, is_sandbox: boolean, };
+
+export type MatchBasis = "national_id" | "email";
+
+export type NotComparableReason = "no_national_id_returned" | "no_email_returned" | "nothing_to_compare";
+
+export type IdentityMatch = { "result": "match", on: MatchBasis, } | { "result": "mismatch", on: MatchBasis, } | { "result": "not_comparable", reason: NotComparableReason, };
+
+export type MatchWord = "match" | "mismatch" | "not_comparable";
+
+export type VerificationUpdate = { "state": "requesting", id: string, } | { "state": "waiting", id: string, expires_at_ms: number, interval_s: number, word_pair: string | null, customer_link: string | null, qr_svg: string | null, } | { "state": "verified", id: string, identity: IdentityView, match: MatchWord, match_detail: IdentityMatch, } | { "state": "denied", id: string, error: ErrorReport, } | { "state": "expired", id: string, error: ErrorReport, } | { "state": "failed", id: string, error: ErrorReport, } | { "state": "cancelled", id: string, provider_notified: boolean, } | { "state": "audit_failed", id: string, error: ErrorReport, };
+
+export type HistoryOutcome = "verified" | "mismatch" | "denied" | "expired" | "failed" | "cancelled";
+
+export type HistoryEntry = { id: string, seq: number, started_at_ms: number, recorded_at_ms: number, duration_ms: number | null, profile: string, issuer: string, identifier_kind: string, masked_identity: string, subject_name: string | null, binding_message: string, outcome: HistoryOutcome, acr: string | null, transaction_id: string | null, error_code: string | null, os_user: string, workstation: string, verification_id: string | null, result: IdentityView | null, match: MatchWord | null, error: ErrorReport | null, };
+
+export type AuditStatus = { path: string, records: number, intact: boolean, 
+/**
+ * English; `problem_code` and `problem_seq` let a screen say it in the agent's language.
+ */
+problem: string | null, 
+/**
+ * `content_altered`, `link_broken`, `record_missing` or `head_mismatch`.
+ */
+problem_code: string | null, problem_seq: number | null, keyed: boolean, retention_days: number | null, };
+
+export type Language = "en" | "sv" | "nb" | "da";
+
+export type Theme = "light" | "dark" | "system";
+
+export type Preferences = { last_profile: string | null, 
+/**
+ * The agent's choice; `None` follows the system.
+ */
+language: Language | null, theme: Theme, 
+/**
+ * The operating system's language, when it is one of CIBA Desk's: what the page
+ * speaks while the agent has chosen none. Read-only.
+ */
+system_language: Language | null, };
