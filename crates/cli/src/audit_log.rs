@@ -1,12 +1,9 @@
-//! Recording verifications in the audit log: the desk's [`AuditTrail`], opened with the HMAC
-//! key from the OS keyring and the administrator's `[audit]` settings, its notices on stderr.
+//! The audit log for the command line: where it is, the administrator's `[audit]` settings,
+//! and what became of a verification's record, on stderr.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use audit::NewRecord;
-use desk::{AuditEntry, AuditSettings, AuditTrail, SettingsStore, paths};
-use secrets::SecretStore;
+use desk::{AuditEntry, AuditSettings, SettingsStore, paths};
 
 use crate::output::{self, Failure};
 
@@ -38,19 +35,6 @@ pub fn settings() -> AuditSettings {
     }
 }
 
-/// Opens the trail before anything is sent: a verification that cannot be recorded is not
-/// started.
-pub async fn open_trail(keyring: Result<&SecretStore, &str>) -> Result<Arc<AuditTrail>, Failure> {
-    let path = db_path()?;
-    let trail = AuditTrail::open(path, keyring, &settings())
-        .await
-        .map_err(|e| Failure::usage(e.code(), format!("cannot record verifications: {e}")))?;
-    for notice in trail.notices() {
-        output::warn(notice);
-    }
-    Ok(Arc::new(trail))
-}
-
 /// Says on stderr when a verification's record could not be written (it already ended).
 pub fn report(entry: &AuditEntry) {
     match entry {
@@ -59,9 +43,4 @@ pub fn report(entry: &AuditEntry) {
             "the verification could not be recorded in the audit log: {message}"
         )),
     }
-}
-
-/// For verifications that do not run through the desk (`verify` without a profile).
-pub async fn append(trail: &AuditTrail, record: NewRecord) {
-    report(&trail.record(record).await);
 }

@@ -65,10 +65,10 @@ impl StartedSandbox {
 /// The port of a loopback `http` issuer, where a sandbox could be started.
 fn local_port(issuer: &str) -> Option<u16> {
     let url = Url::parse(issuer).ok()?;
-    let loopback = ciba::http::is_loopback(&url);
-    (url.scheme() == "http" && loopback)
-        .then(|| url.port_or_known_default())
-        .flatten()
+    if url.scheme() != "http" {
+        return None;
+    }
+    ciba::loopback_addr(&url).map(|addr| addr.port())
 }
 
 /// Whether something accepts connections at the issuer's address.
@@ -225,5 +225,6 @@ mod tests {
         assert_eq!(local_port("http://localhost:9000/"), Some(9000));
         assert_eq!(local_port("https://idp.example.com"), None);
         assert_eq!(local_port("http://10.0.0.1:7878"), None);
+        assert_eq!(local_port("https://127.0.0.1:7878"), None);
     }
 }

@@ -1,6 +1,7 @@
-//! Exit codes: a stable interface for scripts (listed in `--help`, see `args::EXIT_CODES`).
+//! Exit codes: a stable interface for scripts (listed in `--help`, see `args::EXIT_CODES`),
+//! derived from the desk's typed [`Outcome`] in one place.
 
-use ciba::{CibaError, ErrorClass};
+use desk::{DeskError, FailureKind, Outcome, VerificationState};
 
 pub const VERIFIED: u8 = 0;
 /// Usage or configuration: nothing was sent.
@@ -15,72 +16,54 @@ pub const MISMATCH: u8 = 6;
 pub const AUDIT_BROKEN: u8 = 7;
 pub const CANCELLED: u8 = 130;
 
-pub fn for_error(e: &CibaError) -> u8 {
-    for_class(e.class())
-}
-
-fn for_class(c: ErrorClass) -> u8 {
-    match c {
-        ErrorClass::Configuration => USAGE,
-        ErrorClass::Denied => DENIED,
-        ErrorClass::Expired => EXPIRED,
-        ErrorClass::Provider => PROVIDER,
-        ErrorClass::Rejected => REJECTED,
-        ErrorClass::Cancelled => CANCELLED,
+pub fn for_outcome(o: Outcome) -> u8 {
+    match o {
+        Outcome::Verified => VERIFIED,
+        Outcome::Mismatch => MISMATCH,
+        Outcome::Denied => DENIED,
+        Outcome::Expired => EXPIRED,
+        Outcome::Cancelled => CANCELLED,
+        Outcome::Failed(FailureKind::Configuration) => USAGE,
+        Outcome::Failed(FailureKind::Rejected) => REJECTED,
+        Outcome::Failed(FailureKind::Provider | FailureKind::Internal) => PROVIDER,
     }
 }
 
-/// The `status` word of the JSON result for a failure.
-pub fn status_word(e: &CibaError) -> &'static str {
-    match e.class() {
-        ErrorClass::Denied => "denied",
-        ErrorClass::Expired => "expired",
-        ErrorClass::Rejected => "rejected",
-        ErrorClass::Cancelled => "cancelled",
-        ErrorClass::Configuration | ErrorClass::Provider => "failed",
-    }
-}
-
-/// Error codes (from `ciba` and `desk`) that mean "fix the configuration or the input":
-/// nothing reached the customer.
-const CONFIGURATION_CODES: &[&str] = &[
-    "insecure_url",
-    "invalid_configuration",
-    "invalid_private_key",
-    "profile_placeholder",
-    "invalid_profile",
-    "unknown_profile",
-    "missing_secret",
-    "secret_unavailable",
-    "settings_malformed",
-    "settings_too_new",
-    "no_config_dir",
-    "io_error",
-];
-
-/// The exit code and status word for a desk error code (a `Failed` verification, or an
-/// error returned before anything was sent).
-pub fn for_code(code: &str) -> (u8, &'static str) {
-    match code {
-        "access_denied" => (DENIED, "denied"),
-        "expired" => (EXPIRED, "expired"),
-        "id_token_rejected" => (REJECTED, "rejected"),
-        "cancelled" => (CANCELLED, "cancelled"),
-        c if CONFIGURATION_CODES.contains(&c) => (USAGE, "failed"),
-        _ => (PROVIDER, "failed"),
-    }
+/// The outcome an error ends a verification with.
+pub fn outcome_of(e: &DeskError) -> Outcome {
+    VerificationState::ended_by(e)
+        .outcome()
+        .expect("an error ends a verification")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ciba::CibaError;
 
     #[test]
-    fn codes_map_to_their_class() {
-        assert_eq!(for_code("missing_secret").0, USAGE);
-        assert_eq!(for_code("id_token_rejected").0, REJECTED);
-        assert_eq!(for_code("unreachable").0, PROVIDER);
-        assert_eq!(for_code("access_denied"), (DENIED, "denied"));
-        assert_eq!(for_error(&CibaError::Expired), EXPIRED);
+    fn errors_map_through_their_class() {
+        let exit = |e: DeskError| for_outcome(outcome_of(&e));
+        assert_eq!(exit(DeskError::UnknownProfile("x".into())), USAGE);
+        assert_eq!(
+            exit(CibaError::IdTokenRejected(ciba::ValidationFailure::Unsigned).into()),
+            REJECTED
+        );
+        assert_eq!(
+            exit(
+                CibaError::Unreachable {
+                    endpoint: "token".into(),
+                    reason: "refused".into()
+                }
+                .into()
+            ),
+            PROVIDER
+        );
+        assert_eq!(exit(CibaError::Expired.into()), EXPIRED);
+        assert_eq!(exit(CibaError::Cancelled.into()), CANCELLED);
+        assert_eq!(
+            outcome_of(&CibaError::Expired.into()).status_word(),
+            "expired"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The OS keyring for the command line: opening it, or not, with `CIBA_DESK_KEYRING=none`.
-//! Reading profiles' secrets from it is the desk's [`KeyringSecrets`].
+//! Reading profiles' secrets from it is the desk's `KeyringSecrets`.
 
-pub use desk::keyring::{KeyringSecrets, entry_for, shell_word};
+pub use desk::keyring::{entry_for, shell_word};
 use secrets::{SecretError, SecretStore};
 
 /// `none` makes the command line behave as if no keyring were available (headless servers,

@@ -37,8 +37,8 @@ pub struct Failure {
     pub message: String,
     /// The provider's own description, when it gave one (else the message).
     pub description: Option<String>,
-    /// The input field at fault (`identity`, `binding_message`, `call_initiator`).
-    pub field: Option<&'static str>,
+    /// The input field at fault.
+    pub field: Option<desk::ErrorField>,
 }
 
 impl Failure {
@@ -63,25 +63,52 @@ impl Failure {
         Self::new(crate::exit::USAGE, "failed", code, message)
     }
 
-    pub fn from_ciba(e: &ciba::CibaError) -> Self {
+    /// How a verification, or the command before it, ended with `e`.
+    pub fn from_desk(e: &desk::DeskError) -> Self {
+        let outcome = crate::exit::outcome_of(e);
+        let report = e.report();
         let mut f = Self::new(
-            crate::exit::for_error(e),
-            crate::exit::status_word(e),
-            e.code(),
-            e.to_string(),
+            crate::exit::for_outcome(outcome),
+            outcome.status_word(),
+            report.code,
+            report.message,
         );
-        f.description = e.provider_error().and_then(|p| p.description.clone());
+        f.description = match e {
+            desk::DeskError::Ciba(c) => c.provider_error().and_then(|p| p.description.clone()),
+            _ => None,
+        };
+        f.field = report.field;
         f
     }
 
-    pub fn from_desk(e: &desk::DeskError) -> Self {
-        if let desk::DeskError::Ciba(c) = e {
-            return Self::from_ciba(c);
-        }
-        let (exit, status) = crate::exit::for_code(e.code());
-        let mut f = Self::new(exit, status, e.code(), e.to_string());
-        f.field = e.field();
-        f
+    pub fn from_ciba(e: ciba::CibaError) -> Self {
+        Self::from_desk(&e.into())
+    }
+
+    /// A final state that is not a verified one.
+    pub fn from_state(state: &desk::VerificationState) -> Option<Self> {
+        let outcome = state.outcome()?;
+        let (code, message) = match (state, state.error()) {
+            (_, Some(e)) => (e.code.clone(), e.message.clone()),
+            (desk::VerificationState::Cancelled { provider_notified }, None) => (
+                "cancelled".to_owned(),
+                if *provider_notified {
+                    "the verification was cancelled, and withdrawn at the provider"
+                } else {
+                    "the verification was cancelled"
+                }
+                .to_owned(),
+            ),
+            _ => return None,
+        };
+        let mut f = Self::new(
+            crate::exit::for_outcome(outcome),
+            outcome.status_word(),
+            code,
+            message,
+        );
+        f.field = state.error().and_then(|e| e.field);
+        Some(f)
     }
 
     /// `<status>: <message>` on stderr, the JSON object on stdout when asked; the exit code.

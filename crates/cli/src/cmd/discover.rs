@@ -1,13 +1,13 @@
 //! `ciba-desk discover`: what a provider offers, as JSON.
 
-use ciba::{EndpointOverrides, Http, HttpOptions, discovery};
+use ciba::{EndpointOverrides, Http, HttpOptions, discover};
 
 use crate::exit;
 
 pub async fn run(issuer: &str) -> u8 {
     let result = async {
         let http = Http::new(HttpOptions::default())?;
-        discovery::discover(&http, issuer, &EndpointOverrides::default()).await
+        discover(&http, issuer, &EndpointOverrides::default()).await
     }
     .await;
     match result {
@@ -20,7 +20,7 @@ pub async fn run(issuer: &str) -> u8 {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            exit::for_error(&e)
+            exit::for_outcome(exit::outcome_of(&e.into()))
         }
     }
 }

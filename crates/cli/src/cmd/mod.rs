@@ -4,4 +4,3 @@ pub mod profiles;
 pub mod sandbox;
 pub mod secret;
 pub mod verify;
-pub mod verify_profile;

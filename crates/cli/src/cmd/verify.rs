@@ -1,34 +1,34 @@
-//! `ciba-desk verify`: one CIBA round-trip. Progress goes to stderr, a line per state change;
-//! with `--json` the final result is one object on stdout.
+//! `ciba-desk verify`: one CIBA round-trip through the desk's application layer. Progress goes
+//! to stderr, a line per state change; with `--json` the final result is one object on stdout.
 //!
-//! Two forms: `--profile NAME` (through the desk, see `verify_profile.rs`) and the form
-//! without a profile (`--issuer … --client-id …`, here), which talks to `ciba` directly and
-//! offers every low-level option. `--national-id`, `--user-id` and `--email` work in both; in
-//! the form without a profile they are sent as `login_hint` (a national ID normalised) and
-//! the returned identity is compared with a generic claim mapping.
+//! The provider is a saved profile (`--profile NAME`) or one made up of flags (`--issuer …
+//! --client-id …`, with every low-level option); either way the verification takes the same
+//! path: the same progress lines, JSON shape, exit codes, identity match and audit record.
 
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use audit::{NewRecord, Outcome};
-use ciba::{
-    AuthMethod, AuthRequest, CancelHandle, CibaClient, CibaError, ClientAuth, ClientConfig,
-    EndpointOverrides, Hint, HttpOptions, Progress, SecretString, SigningKey, Verified,
+use ciba::{AuthMethod, CancelHandle, HttpOptions, SecretString};
+use desk::api::{AdhocProfile, App, AppOptions, ProfileChoice, StartParams};
+use desk::input::ProviderHint;
+use desk::{
+    AgentInput, CallInitiator, DeskError, DeskOptions, Endpoints, ExpectedIdentity, IdentityMatch,
+    InputKind, MemorySecrets, Profile, SecretSource, Settings, SettingsStore, VerificationEvent,
+    VerificationState, VerifiedIdentity,
 };
-use desk::{ExpectedIdentity, IdentityMatch, NationalId, VerifiedIdentity};
 use serde_json::{Value, json};
-use url::Url;
 
-use crate::args::VerifyArgs;
+use crate::args::{CallInitiatorArg, VerifyArgs};
 use crate::audit_log;
+use crate::autostart::{self, AutoDecision, StartedSandbox};
 use crate::exit;
 use crate::keyring;
 use crate::output::{self, Failure};
 
-/// The environment variable that carries the client secret (argv is visible to other users).
-pub const SECRET_ENV: &str = "CIBA_CLIENT_SECRET";
-
-/// The profile name audit records of the form without a profile carry.
-const NO_PROFILE: &str = "(command line)";
+/// The environment variable that carries the client secret of a profile made of flags (argv
+/// is visible to other users).
+pub use desk::secrets::CLIENT_SECRET_ENV as SECRET_ENV;
 
 pub async fn run(a: VerifyArgs) -> u8 {
     // Ctrl-C from here on cancels (and exits 130) instead of killing the process.
@@ -40,390 +40,512 @@ pub async fn run(a: VerifyArgs) -> u8 {
             on_ctrl_c.cancel();
         }
     });
-    match a.profile.clone() {
-        Some(name) => super::verify_profile::run(a, name, interrupt).await,
-        None => run_generic(a, interrupt).await,
+    let json_out = a.json;
+    let mut sandbox: Option<StartedSandbox> = None;
+    let code = match run_inner(&a, &interrupt, &mut sandbox).await {
+        Ok(code) => code,
+        Err(f) => f.report(json_out),
+    };
+    if let Some(sb) = sandbox {
+        sb.stop().await;
     }
+    code
 }
 
 /// The failure of a verification cancelled before it was sent.
-pub fn cancelled() -> Failure {
-    Failure::from_ciba(&CibaError::Cancelled)
+fn cancelled() -> Failure {
+    Failure::from_ciba(ciba::CibaError::Cancelled)
 }
 
-/// Whom the request names, for the result and the audit log.
-struct Subject {
-    expected: Option<ExpectedIdentity>,
-    kind: &'static str,
-    /// The normalised identifier (HMAC'd in the audit log, never stored); empty for tokens.
-    identifier: String,
-    masked: String,
+/// An error found before anything was sent: exit 1, whatever its kind.
+fn before_sending(e: &DeskError) -> Failure {
+    let mut f = Failure::from_desk(e);
+    f.exit = exit::USAGE;
+    f.status = "failed";
+    f
 }
 
-async fn run_generic(a: VerifyArgs, interrupt: CancelHandle) -> u8 {
-    let json_out = a.json;
-    let started = Instant::now();
-    let (config, request, subject) = match prepare(&a) {
-        Ok(x) => x,
-        Err(f) => return f.report(json_out),
-    };
-    let issuer_arg = config.issuer.clone();
-    let binding_message = a.binding_message.clone().unwrap_or_default();
+fn usage(message: impl Into<String>) -> Failure {
+    before_sending(&DeskError::Ciba(ciba::CibaError::InvalidConfiguration(
+        message.into(),
+    )))
+}
 
-    let store = tokio::select! {
-        s = keyring::open() => s.map_err(|e| e.to_string()),
-        _ = interrupt.cancelled() => return cancelled().report(json_out),
-    };
-    let trail = tokio::select! {
-        r = audit_log::open_trail(store.as_ref().map_err(String::as_str)) => r,
-        _ = interrupt.cancelled() => return cancelled().report(json_out),
-    };
-    let trail = match trail {
-        Ok(r) => r,
-        Err(f) => return f.report(json_out),
-    };
-
-    let outcome = tokio::select! {
-        r = round_trip(config, request, &interrupt) => r,
-        _ = interrupt.cancelled() => Err(CibaError::Cancelled),
-    };
-
-    let mut record = NewRecord::new(
-        NO_PROFILE,
-        issuer_arg,
-        subject.kind,
-        SecretString::from(subject.identifier.clone()),
-        subject.masked.clone(),
-        binding_message,
-        Outcome::Failed,
-    );
-    record.duration_ms = Some(started.elapsed().as_millis() as u64);
-    match outcome {
-        Ok((issuer, v)) => {
-            record.issuer = issuer.clone();
-            record.acr = v.id_token.standard.acr.clone();
-            let shown =
-                VerifiedIdentity::from_token(&adhoc_profile(&issuer, &v), &issuer, &v.id_token)
-                    .subject_shown();
-            eprintln!("verified: subject {shown}");
-            let Some(expected) = &subject.expected else {
-                record.outcome = Outcome::Verified;
-                audit_log::append(&trail, record).await;
-                if json_out {
-                    println!("{}", verified_json(&issuer, &v, started));
-                }
-                return exit::VERIFIED;
-            };
-            let profile = adhoc_profile(&issuer, &v);
-            let identity = VerifiedIdentity::from_token(&profile, &issuer, &v.id_token);
-            let matched = desk::identity_match(expected, &identity);
-            record.transaction_id = identity.transaction_id.clone();
-            record.subject_name = identity.display_name.clone();
-            let mismatch = matches!(matched, IdentityMatch::Mismatch { .. });
-            if mismatch {
-                record.outcome = Outcome::Mismatch;
-                record.error_code = Some("identity_mismatch".into());
-            } else {
-                record.outcome = Outcome::Verified;
-            }
-            super::verify_profile::print_match(&matched, expected, &identity);
-            audit_log::append(&trail, record).await;
-            if json_out {
-                let mut out = verified_json(&issuer, &v, started);
-                out["status"] = json!(if mismatch { "mismatch" } else { "verified" });
-                out["claims"] = Value::Object(identity.claims_redacted());
-                out["identity"] = serde_json::to_value(&identity).expect("serialises");
-                out["match"] = json!(super::verify_profile::match_word(&matched));
-                out["match_detail"] = serde_json::to_value(&matched).expect("serialises");
-                out["expected"] = serde_json::to_value(expected).expect("serialises");
-                output::json_line(&out);
-            }
-            if mismatch {
-                exit::MISMATCH
-            } else {
-                exit::VERIFIED
-            }
+/// The profile to run with, and where a profile made of flags gets its secret.
+fn profile_choice(
+    a: &VerifyArgs,
+    settings: &Settings,
+) -> Result<(Profile, Option<Arc<dyn SecretSource>>), Failure> {
+    if let Some(name) = &a.profile {
+        let mut p = settings
+            .profile(name)
+            .ok_or_else(|| before_sending(&DeskError::UnknownProfile(name.clone())))?;
+        if let Some(e) = a.requested_expiry {
+            p.requested_expiry = Some(e);
         }
-        Err(e) => {
-            let (o, code) = outcome_of(&e);
-            record.outcome = o;
-            record.error_code = Some(code.into());
-            audit_log::append(&trail, record).await;
-            Failure::from_ciba(&e).report(json_out)
-        }
+        return Ok((p, None));
     }
-}
-
-fn outcome_of(e: &CibaError) -> (Outcome, &'static str) {
-    let o = match e.class() {
-        ciba::ErrorClass::Denied => Outcome::Denied,
-        ciba::ErrorClass::Expired => Outcome::Expired,
-        ciba::ErrorClass::Cancelled => Outcome::Cancelled,
-        _ => Outcome::Failed,
-    };
-    (o, e.code())
-}
-
-/// The generic preset's claim mapping, for the identity of the form without a profile.
-fn adhoc_profile(issuer: &str, v: &Verified) -> desk::Profile {
-    let mut p = desk::preset("generic").expect("the generic preset exists");
-    p.name = NO_PROFILE.into();
-    p.issuer = issuer.into();
-    p.client_id = v.id_token.standard.aud.first().cloned().unwrap_or_default();
-    p
-}
-
-async fn round_trip(
-    config: ClientConfig,
-    request: AuthRequest,
-    cancel: &CancelHandle,
-) -> Result<(String, Verified), CibaError> {
-    let client = CibaClient::discover(config).await?;
-    let pending = client.request(&request).await?;
-    let ack = &pending.acknowledgement;
-    eprintln!(
-        "requested: waiting up to {} s for the customer (polling every {} s)",
-        ack.expires_in.as_secs(),
-        ack.interval
-            .unwrap_or(ciba::poll::DEFAULT_INTERVAL)
-            .as_secs()
-    );
-    if let Some(words) = ack.extra.get("bindingMessage").and_then(Value::as_str) {
-        eprintln!("read aloud to the customer: {words}");
-    }
-    let verified = client.wait(pending, cancel, &print_progress).await?;
-    Ok((client.metadata().issuer.clone(), verified))
-}
-
-fn print_progress(p: Progress) {
-    match p {
-        Progress::Waiting { remaining, .. } => eprintln!("waiting: {} s left", remaining.as_secs()),
-        Progress::SlowDown { interval } => {
-            eprintln!(
-                "slow_down: the provider asked for fewer polls; now every {} s",
-                interval.as_secs()
-            )
-        }
-        Progress::Retrying {
-            message,
-            next_poll_in,
-            ..
-        } => {
-            eprintln!("retrying in {} s: {message}", next_poll_in.as_secs())
-        }
-        Progress::Pinged => eprintln!("notified: fetching the result"),
-        Progress::Verifying => eprintln!("verifying the ID token"),
-    }
-}
-
-/// The verified result for stdout. Claims carrying a national ID number are masked: stdout
-/// ends up in scripts' logs.
-fn verified_json(issuer: &str, v: &Verified, started: Instant) -> Value {
-    let s = &v.id_token.standard;
-    let identity = VerifiedIdentity::from_token(&adhoc_profile(issuer, v), issuer, &v.id_token);
-    json!({
-        "status": "verified",
-        "issuer": issuer,
-        "subject": identity.subject_shown(),
-        "claims": identity.claims_redacted(),
-        "acr": s.acr,
-        "amr": s.amr,
-        "auth_time": s.auth_time,
-        "algorithm": v.id_token.algorithm,
-        "elapsed_ms": started.elapsed().as_millis() as u64,
-    })
-}
-
-/// The customer named by `--national-id`, `--user-id`, `--email` or a raw hint.
-fn subject(a: &VerifyArgs) -> Result<(Hint, Subject), Failure> {
-    let input = |code: &str, m: String| {
-        let mut f = Failure::usage(code, m);
-        f.field = Some("identity");
-        f
-    };
-    if let Some(n) = &a.national_id {
-        let id = NationalId::parse_tagged(n).map_err(|e| {
-            let d = desk::DeskError::from(e);
-            input(d.code(), d.to_string())
-        })?;
-        for w in id.warnings() {
-            output::warn(w.to_string());
-        }
-        let s = Subject {
-            kind: "national_id",
-            identifier: id.expose().to_owned(),
-            masked: id.masked(),
-            expected: Some(ExpectedIdentity::NationalId(id.clone())),
-        };
-        return Ok((Hint::LoginHint(id.expose().to_owned()), s));
-    }
-    if let Some(e) = &a.email {
-        let e = e.trim();
-        let ok = matches!(e.rsplit_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.'))
-            && !e.chars().any(char::is_whitespace);
-        if !ok {
-            return Err(input(
-                "invalid_email",
-                "that is not an e-mail address; write it as name@example.com".into(),
-            ));
-        }
-        let s = Subject {
-            kind: "email",
-            // As the desk's audit trail hashes it, so one customer has one hash.
-            identifier: e.to_ascii_lowercase(),
-            masked: identity::mask_email(e),
-            expected: Some(ExpectedIdentity::Email(e.to_owned())),
-        };
-        return Ok((Hint::LoginHint(e.to_owned()), s));
-    }
-    if let Some(u) = &a.user_id {
-        let u = u.trim();
-        if u.is_empty() {
-            return Err(input("empty_input", "the user id is empty".into()));
-        }
-        let s = Subject {
-            kind: "user_id",
-            identifier: u.to_owned(),
-            masked: identity::mask_generic(u, 4),
-            expected: Some(ExpectedIdentity::UserId(u.to_owned())),
-        };
-        return Ok((Hint::LoginHint(u.to_owned()), s));
-    }
-    match (&a.login_hint, &a.login_hint_token, &a.id_token_hint) {
-        (Some(h), None, None) => Ok((
-            Hint::LoginHint(h.clone()),
-            Subject {
-                kind: "login_hint",
-                identifier: h.trim().to_owned(),
-                masked: identity::mask_generic(h.trim(), 4),
-                expected: None,
-            },
-        )),
-        (None, Some(t), None) => Ok((
-            Hint::LoginHintToken(t.clone()),
-            Subject {
-                kind: "login_hint_token",
-                identifier: String::new(),
-                masked: "[login_hint_token]".into(),
-                expected: None,
-            },
-        )),
-        (None, None, Some(t)) => Ok((
-            Hint::IdTokenHint(SecretString::from(t.clone())),
-            Subject {
-                kind: "id_token_hint",
-                identifier: String::new(),
-                masked: "[id_token_hint]".into(),
-                expected: None,
-            },
-        )),
-        _ => Err(Failure::from_ciba(&CibaError::InvalidConfiguration(
-            "give exactly one of --login-hint, --login-hint-token, --id-token-hint, --national-id, --user-id, --email".into(),
-        ))),
-    }
-}
-
-/// Everything that can be checked before the network is touched.
-fn prepare(a: &VerifyArgs) -> Result<(ClientConfig, AuthRequest, Subject), Failure> {
-    let (hint, subject) = subject(a)?;
-    let (config, request) = prepare_request(a, hint).map_err(|e| Failure::from_ciba(&e))?;
-    Ok((config, request, subject))
-}
-
-fn prepare_request(a: &VerifyArgs, hint: Hint) -> Result<(ClientConfig, AuthRequest), CibaError> {
-    let usage = |m: String| CibaError::InvalidConfiguration(m);
     let (Some(issuer), Some(client_id)) = (&a.issuer, &a.client_id) else {
         return Err(usage(
-            "give --profile NAME, or --issuer URL and --client-id ID".into(),
+            "give --profile NAME, or --issuer URL and --client-id ID",
         ));
     };
-    let method: AuthMethod = a.auth_method.parse()?;
-    let secret = || {
-        std::env::var(SECRET_ENV)
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(SecretString::from)
-            .ok_or_else(|| {
-                usage(format!(
-                    "{method} needs the client secret in the environment variable {SECRET_ENV}"
-                ))
-            })
-    };
-    let client_id = client_id.clone();
-    let auth = match method {
-        AuthMethod::ClientSecretBasic => ClientAuth::SecretBasic {
-            client_id,
-            secret: secret()?,
-        },
-        AuthMethod::ClientSecretPost => ClientAuth::SecretPost {
-            client_id,
-            secret: secret()?,
-        },
-        AuthMethod::PrivateKeyJwt => {
-            let path = a
-                .private_key
-                .as_ref()
-                .ok_or_else(|| usage("private_key_jwt needs --private-key PEM_FILE".into()))?;
-            let pem = std::fs::read_to_string(path).map_err(|e| {
-                usage(format!(
-                    "cannot read the private key {}: {e}",
-                    path.display()
-                ))
-            })?;
-            let key = SigningKey::from_pem(
-                &SecretString::from(pem),
-                a.assertion_alg.as_deref(),
-                a.key_id.clone(),
-            )?;
-            ClientAuth::PrivateKeyJwt { client_id, key }
-        }
-    };
-    let parse_url = |name: &str, v: &Option<String>| -> Result<Option<Url>, CibaError> {
-        v.as_deref()
-            .map(|s| Url::parse(s).map_err(|e| usage(format!("--{name} is not a URL: {e}"))))
-            .transpose()
-    };
-    let mut config = ClientConfig::new(issuer.clone(), auth);
-    config.overrides = EndpointOverrides {
-        backchannel_authentication_endpoint: parse_url(
-            "backchannel-endpoint",
-            &a.backchannel_endpoint,
-        )?,
-        token_endpoint: parse_url("token-endpoint", &a.token_endpoint)?,
-        jwks_uri: parse_url("jwks-uri", &a.jwks_uri)?,
-    };
-    config.http = HttpOptions {
-        request_timeout: std::time::Duration::from_secs(a.http_timeout.max(1)),
-        ..Default::default()
-    };
-
-    let mut req = AuthRequest::new(hint).scopes(a.scope.split_whitespace());
-    if let Some(m) = &a.binding_message {
-        req = req.binding_message(m.clone());
-    }
-    if let Some(v) = &a.acr_values {
-        req = req.acr_values(v.clone());
-    }
-    if let Some(s) = a.requested_expiry {
-        req = req.requested_expiry(s);
-    }
-    if let Some(c) = &a.user_code {
-        req = req.user_code(SecretString::from(c.clone()));
-    }
-    if let Some(d) = &a.authorization_details {
-        let v: Value = serde_json::from_str(d)
-            .map_err(|e| usage(format!("--authorization-details is not JSON: {e}")))?;
-        req = req.authorization_details(v);
-    }
+    let method: AuthMethod = a
+        .auth_method
+        .parse()
+        .map_err(|e: ciba::CibaError| before_sending(&e.into()))?;
+    let mut extra_params = BTreeMap::new();
     for p in &a.params {
         let (k, v) = p
             .split_once('=')
             .ok_or_else(|| usage(format!("--param {p:?} must be NAME=VALUE")))?;
-        req = req.extra(k, v)?;
+        extra_params.insert(k.to_owned(), v.to_owned());
     }
-    req.validate()?;
-    // The issuer must be usable before anything is sent (HTTPS, or loopback http).
-    let url = Url::parse(issuer).map_err(|e| usage(format!("--issuer is not a URL: {e}")))?;
-    ciba::http::require_secure(&url)?;
-    Ok((config, req))
+    let authorization_details = a
+        .authorization_details
+        .as_deref()
+        .map(|d| {
+            serde_json::from_str::<Value>(d)
+                .map_err(|e| usage(format!("--authorization-details is not JSON: {e}")))
+        })
+        .transpose()?;
+    let profile = AdhocProfile {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        auth_method: Some(method),
+        signing_alg: a.assertion_alg.clone(),
+        key_id: a.key_id.clone(),
+        scope: Some(a.scope.clone()),
+        acr_values: a.acr_values.clone(),
+        requested_expiry: a.requested_expiry,
+        authorization_details,
+        extra_params,
+        endpoints: Endpoints {
+            backchannel_authentication: a.backchannel_endpoint.clone(),
+            token: a.token_endpoint.clone(),
+            jwks_uri: a.jwks_uri.clone(),
+        },
+    }
+    .into_profile()
+    .map_err(|e| before_sending(&e))?;
+    let entry = profile.secret_entry().unwrap_or(&profile.name).to_owned();
+    let secret = match method {
+        AuthMethod::PrivateKeyJwt => {
+            let path = a
+                .private_key
+                .as_ref()
+                .ok_or_else(|| usage("private_key_jwt needs --private-key PEM_FILE"))?;
+            std::fs::read_to_string(path).map_err(|e| {
+                usage(format!(
+                    "cannot read the private key {}: {e}",
+                    path.display()
+                ))
+            })?
+        }
+        _ => std::env::var(SECRET_ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                usage(format!(
+                    "{method} needs the client secret in the environment variable {SECRET_ENV}"
+                ))
+            })?,
+    };
+    Ok((
+        profile,
+        Some(Arc::new(MemorySecrets::new().with(entry, secret))),
+    ))
+}
+
+/// What the agent typed, as the desk takes it.
+fn agent_input(a: &VerifyArgs) -> Result<AgentInput, Failure> {
+    let given = |v: &Option<String>| v.as_deref().map(str::to_owned);
+    let mut input = match (
+        given(&a.national_id),
+        given(&a.user_id),
+        given(&a.email),
+        given(&a.login_hint),
+        given(&a.login_hint_token),
+        given(&a.id_token_hint),
+    ) {
+        (Some(n), ..) => AgentInput::new(n).kind(InputKind::NationalId),
+        (_, Some(u), ..) => AgentInput::new(u).kind(InputKind::UserId),
+        (_, _, Some(e), ..) => AgentInput::new(e).kind(InputKind::Email),
+        // A saved profile reads a raw hint as the customer's identifier; a profile made of
+        // flags passes it to the provider as given.
+        (_, _, _, Some(h), ..) if a.profile.is_some() => AgentInput::new(h),
+        (_, _, _, Some(h), ..) => hinted(ProviderHint::LoginHint(h)),
+        (.., Some(t), None) => hinted(ProviderHint::LoginHintToken(t)),
+        (.., Some(t)) => hinted(ProviderHint::IdTokenHint(SecretString::from(t))),
+        _ => {
+            return Err(Failure::usage(
+                "empty_input",
+                "name the customer with --national-id, --user-id, --email, --login-hint, --login-hint-token or --id-token-hint",
+            ));
+        }
+    };
+    if let Some(m) = &a.binding_message {
+        input.binding_message = m.clone();
+    }
+    input.call_initiator = a.call_initiator.map(|c| match c {
+        CallInitiatorArg::Rp => CallInitiator::Rp,
+        CallInitiatorArg::User => CallInitiator::User,
+    });
+    input.user_code = a.user_code.clone().map(SecretString::from);
+    Ok(input)
+}
+
+fn hinted(h: ProviderHint) -> AgentInput {
+    let mut input = AgentInput::default();
+    input.provider_hint = Some(h);
+    input
+}
+
+async fn run_inner(
+    a: &VerifyArgs,
+    interrupt: &CancelHandle,
+    sandbox: &mut Option<StartedSandbox>,
+) -> Result<u8, Failure> {
+    let json_out = a.json;
+    let started = Instant::now();
+    let store = SettingsStore::open_default().map_err(|e| before_sending(&e))?;
+    let settings = match store.load() {
+        Ok(s) => s,
+        Err(e) if a.profile.is_some() => return Err(before_sending(&e)),
+        // Without a profile only the audit settings are read: the safe defaults stand in.
+        Err(e) => {
+            output::warn(format!(
+                "the audit settings could not be read, so names are left out and no records are deleted: {e}"
+            ));
+            Settings::default()
+        }
+    };
+    let (mut profile, secrets) = profile_choice(a, &settings)?;
+    let input = agent_input(a)?;
+    // Validate everything before the keyring, the audit log or the network is touched.
+    desk::prepare(&profile, &input).map_err(|e| before_sending(&e))?;
+    let auto = match (&a.sandbox_auto, profile.is_sandbox) {
+        (Some(s), true) => Some(AutoDecision::parse(s)?),
+        _ => None,
+    };
+    if a.qr && profile.customer_link.is_none() {
+        output::warn(format!(
+            "profile {:?} has no customer link; --qr shows nothing",
+            profile.name
+        ));
+    }
+
+    let keyring = tokio::select! {
+        s = keyring::open() => s.ok(),
+        _ = interrupt.cancelled() => return Err(cancelled()),
+    };
+    let mut options = AppOptions::new(store, settings);
+    options.keyring = keyring;
+    options.audit_path = Some(audit_log::db_path()?);
+    options.secrets = secrets;
+    options.desk = DeskOptions {
+        http: HttpOptions {
+            request_timeout: Duration::from_secs(a.http_timeout.max(1)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    options.on_notice = Some(Arc::new(|m: &str| output::warn(m)));
+    let app = App::new(options);
+    tokio::select! {
+        r = app.audit_trail() => r.map_err(|e| before_sending(&e))?,
+        _ = interrupt.cancelled() => return Err(cancelled()),
+    };
+
+    if profile.is_sandbox {
+        let got = tokio::select! {
+            s = autostart::ensure(&profile.issuer, auto.as_ref()) => s?,
+            _ = interrupt.cancelled() => return Err(cancelled()),
+        };
+        let issuer = profile.issuer.trim_end_matches('/').to_owned();
+        match got {
+            Some(sb) => {
+                profile.issuer = sb.issuer.clone();
+                output::progress(format!(
+                    "sandbox: nothing was listening at {issuer}; started the sandbox provider there for this verification (it stops afterwards)"
+                ));
+                *sandbox = Some(sb);
+            }
+            None if auto.is_some() => output::warn(format!(
+                "a sandbox is already running at {issuer}; --sandbox-auto applies only to a sandbox this command starts"
+            )),
+            None => {}
+        }
+        let issuer = profile.issuer.trim_end_matches('/');
+        output::progress(format!(
+            "sandbox: approve or deny as the customer at {issuer}/device"
+        ));
+        if let (Some(d), true) = (&auto, sandbox.is_some()) {
+            output::progress(format!(
+                "sandbox: it will {} by itself after {} s (--sandbox-auto)",
+                d.decision, d.after_secs
+            ));
+        }
+    }
+
+    let params = StartParams {
+        profile: ProfileChoice::Given(Box::new(profile.clone())),
+        input,
+    };
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let handle = tokio::select! {
+        r = app.start_verification(&params, move |e| drop(tx.send(e.clone()))) => {
+            r.map_err(|e| before_sending(&e))?
+        }
+        _ = interrupt.cancelled() => return Err(cancelled()),
+    };
+
+    let mut view = View {
+        qr: a.qr,
+        ..View::default()
+    };
+    let mut ticker = tokio::time::interval(Duration::from_secs(10));
+    ticker.tick().await;
+    let mut cancel_sent = false;
+    let mut final_event = None;
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(ev) => {
+                    view.show(&profile, &ev);
+                    if ev.state.is_final() {
+                        final_event = Some(ev);
+                        break;
+                    }
+                }
+                None => break,
+            },
+            _ = interrupt.cancelled(), if !cancel_sent => {
+                cancel_sent = true;
+                let _ = app.desk.cancel(handle.id);
+            }
+            _ = ticker.tick(), if view.expires_at.is_some() => view.tick(),
+        }
+    }
+    let state = match final_event {
+        Some(ev) => {
+            if let Some(entry) = &ev.audit {
+                audit_log::report(entry);
+            }
+            ev.state
+        }
+        None => handle.finished().await,
+    };
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+
+    if let VerificationState::Verified {
+        identity,
+        identity_match,
+    } = &state
+    {
+        if let Some(e) = &view.expected {
+            print_match(identity_match, e, identity);
+        }
+        if json_out {
+            output::json_line(&verified_json(
+                &profile,
+                identity,
+                identity_match,
+                &view,
+                elapsed_ms,
+            ));
+        }
+        return Ok(exit::for_outcome(state.outcome().expect("final")));
+    }
+    let failure = Failure::from_state(&state).unwrap_or_else(|| {
+        Failure::new(
+            exit::PROVIDER,
+            "failed",
+            "internal",
+            "the verification stopped without a result",
+        )
+    });
+    Ok(failure.report(json_out))
+}
+
+/// The identity match on stderr; a mismatch loudly.
+fn print_match(m: &IdentityMatch, expected: &ExpectedIdentity, identity: &VerifiedIdentity) {
+    match m {
+        IdentityMatch::Match { .. } => output::progress(format!("match: {}", m.summary())),
+        IdentityMatch::Mismatch { .. } => {
+            let returned = identity
+                .national_id_masked()
+                .or_else(|| identity.email.as_deref().map(identity::mask_email))
+                .unwrap_or_else(|| "something else".into());
+            let bar = "!".repeat(72);
+            eprintln!("{bar}");
+            eprintln!("!!! MISMATCH: the person who approved is NOT the person you asked for.");
+            eprintln!(
+                "!!! You asked for {}, the provider vouched for {returned}.",
+                expected.masked()
+            );
+            eprintln!("!!! Do not proceed. (exit code {})", exit::MISMATCH);
+            eprintln!("{bar}");
+        }
+        IdentityMatch::NotComparable { .. } => {
+            output::progress(format!("match: not comparable: {}", m.summary()))
+        }
+    }
+}
+
+/// The verified result for stdout. National ID numbers are masked: stdout ends up in
+/// scripts' logs.
+fn verified_json(
+    profile: &Profile,
+    identity: &VerifiedIdentity,
+    m: &IdentityMatch,
+    view: &View,
+    elapsed_ms: u64,
+) -> Value {
+    json!({
+        "status": if m.is_mismatch() { "mismatch" } else { "verified" },
+        "profile": profile.name,
+        "provider": profile.provider,
+        "is_sandbox": profile.is_sandbox,
+        "issuer": identity.provider.issuer,
+        "subject": identity.subject_shown(),
+        "acr": identity.method.acr,
+        "amr": identity.method.amr,
+        "auth_time": identity.auth_time,
+        "claims": identity.claims_redacted(),
+        "identity": identity,
+        "match": m.word(),
+        "match_detail": m,
+        "expected": view.expected,
+        "binding_message": view.binding_message,
+        "warnings": view.warnings,
+        "elapsed_ms": elapsed_ms,
+    })
+}
+
+/// Turns events into progress lines on stderr.
+#[derive(Default)]
+struct View {
+    qr: bool,
+    expected: Option<ExpectedIdentity>,
+    binding_message: Option<String>,
+    warnings: Vec<String>,
+    /// Unix ms when the provider stops waiting, while waiting.
+    expires_at: Option<u64>,
+    interval: Option<u64>,
+    link_shown: bool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl View {
+    fn tick(&self) {
+        if let Some(at) = self.expires_at {
+            output::progress(format!(
+                "waiting: {} s left",
+                at.saturating_sub(now_ms()) / 1000
+            ));
+        }
+    }
+
+    fn show(&mut self, profile: &Profile, ev: &VerificationEvent) {
+        match &ev.state {
+            VerificationState::Requesting {
+                expected,
+                binding_message,
+                binding_message_generated,
+                call_initiator,
+                warnings,
+            } => {
+                self.expected = Some(expected.clone());
+                self.binding_message = binding_message.clone();
+                self.warnings = warnings.iter().map(|w| w.message.clone()).collect();
+                for w in &self.warnings {
+                    output::warn(w);
+                }
+                output::progress(format!(
+                    "requesting: {} through profile {:?} ({}){}",
+                    expected.masked(),
+                    profile.name,
+                    profile.provider.title(),
+                    if profile.is_sandbox {
+                        ", a training provider: not a real identity"
+                    } else {
+                        ""
+                    }
+                ));
+                if let Some(m) = binding_message {
+                    output::progress(format!(
+                        "binding message on the customer's device{}: {m}",
+                        if *binding_message_generated {
+                            " (generated; read it aloud)"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+                if let Some(c) = call_initiator {
+                    output::progress(match c {
+                        CallInitiator::Rp => "call placed by: you (the bank called the customer)",
+                        CallInitiator::User => "call placed by: the customer",
+                    });
+                }
+            }
+            VerificationState::WaitingForUser {
+                expires_at,
+                interval,
+                word_pair,
+                customer_link,
+                ..
+            } => {
+                let first = self.expires_at.is_none();
+                self.expires_at = Some(*expires_at);
+                if first {
+                    output::progress(format!(
+                        "requested: waiting up to {} s for the customer (polling every {interval} s)",
+                        expires_at.saturating_sub(now_ms()).div_ceil(1000)
+                    ));
+                } else if self.interval != Some(*interval) {
+                    output::progress(format!(
+                        "slow_down: the provider asked for fewer polls; now every {interval} s"
+                    ));
+                }
+                self.interval = Some(*interval);
+                if first && let Some(w) = word_pair {
+                    output::progress(format!("read aloud to the customer: {w}"));
+                }
+                if let (false, Some(link)) = (self.link_shown, customer_link) {
+                    self.link_shown = true;
+                    output::progress(format!(
+                        "customer link (the customer opens it to accept or deny): {link}"
+                    ));
+                    if self.qr {
+                        match output::terminal_qr(link) {
+                            Some(qr) => eprintln!("{qr}"),
+                            None => output::warn("the customer link is too long for a QR code"),
+                        }
+                    }
+                }
+            }
+            VerificationState::Verified { identity, .. } => {
+                self.expires_at = None;
+                let who = identity.display_name.as_deref().unwrap_or("(no name)");
+                let id = identity
+                    .national_id_masked()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_else(|| format!(" (subject {})", identity.subject_shown()));
+                let label = identity
+                    .label()
+                    .map(|l| format!(" [{l}]"))
+                    .unwrap_or_default();
+                output::progress(format!("verified: {who}{id}{label}"));
+            }
+            _ => self.expires_at = None,
+        }
+    }
 }
