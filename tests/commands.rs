@@ -115,9 +115,15 @@ fn identity_checks_explain_and_mask() {
         )
         .unwrap();
     assert_eq!(bad["ok"], false);
+    assert_eq!(bad["error"]["code"], "national_id_check_digit", "{bad}");
+    assert_eq!(bad["error"]["field"], "identity", "{bad}");
+    assert_eq!(bad["error"]["params"]["country"], "se", "{bad}");
     assert!(
-        bad["error"].as_str().unwrap().contains("check digit"),
-        "{bad}"
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("check digit"),
+        "the English sentence stays as a fallback: {bad}"
     );
     assert!(
         !bad.to_string().contains("1212-1213"),
@@ -149,6 +155,9 @@ fn binding_messages_are_counted_and_checked() {
         )
         .unwrap();
     assert_eq!(long["ok"], false);
+    assert_eq!(long["error"]["code"], "binding_message_too_long", "{long}");
+    assert_eq!(long["error"]["params"]["max"], 100, "{long}");
+    assert_eq!(long["error"]["params"]["chars"], 300, "{long}");
     let code = h.call("generate_code", json!({})).unwrap();
     assert!(
         code.as_str().unwrap().chars().all(|c| c.is_ascii_digit())

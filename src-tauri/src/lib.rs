@@ -2,8 +2,6 @@
 //! is a command in [`commands`]; verification progress reaches it as events on a channel.
 
 mod commands;
-mod dto;
-mod error;
 mod sandbox_host;
 mod state;
 
@@ -11,8 +9,6 @@ use std::time::Duration;
 
 use tauri::{Manager, RunEvent};
 
-pub use dto::UiEvent;
-pub use error::UiError;
 pub use state::AppState;
 
 /// Adds the app's state and commands to `builder`; the test suite passes a mock builder.

@@ -32,16 +32,14 @@ pub async fn ensure_running<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// Where the sandbox profile's issuer would be served on this computer: a loopback `http` URL
+/// (the sandbox speaks plain HTTP only).
 fn loopback_addr(issuer: &str) -> Option<SocketAddr> {
     let url = url::Url::parse(issuer).ok()?;
-    let host = url.host_str()?;
-    let ip = if host == "localhost" {
-        "127.0.0.1".parse().ok()?
-    } else {
-        host.trim_matches(['[', ']']).parse().ok()?
-    };
-    let addr = SocketAddr::new(ip, url.port_or_known_default()?);
-    addr.ip().is_loopback().then_some(addr)
+    if url.scheme() != "http" {
+        return None;
+    }
+    ciba::loopback_addr(&url)
 }
 
 #[cfg(test)]
@@ -59,5 +57,11 @@ mod tests {
             Some("127.0.0.1:9000".parse().unwrap())
         );
         assert_eq!(loopback_addr("https://idp.example.com"), None);
+        assert_eq!(loopback_addr("http://10.0.0.1:7878"), None);
+        assert_eq!(
+            loopback_addr("https://127.0.0.1:7878"),
+            None,
+            "the sandbox cannot serve https"
+        );
     }
 }
