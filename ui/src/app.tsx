@@ -2,17 +2,18 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import type { Backend } from './api/backend';
 import {
   toBackendError,
+  type BackendError,
   type Language,
   type Preferences,
   type PresetSummary,
   type ProfileSummary,
 } from './api/types';
 import { detectLanguage, LOCALES, navigatorLanguages, translator, type Translate } from './i18n';
+import { errorText } from './i18n/texts';
 import { Controller } from './state/controller';
-import { initialState, isActive } from './state/sessions';
+import { emptyDraft, initialState, isActive } from './state/sessions';
 import { SessionStore } from './state/store';
 import { UiContext, type Politeness, type Ui } from './ui/context';
-import { sentence } from './ui/format';
 import { HistoryScreen } from './ui/history-screen';
 import { ShieldIcon } from './ui/icons';
 import { QrOverlay } from './ui/qr';
@@ -51,22 +52,24 @@ interface Loaded {
 
 export function App({ backend, config = {} }: { backend: Backend; config?: AppConfig }) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<BackendError | null>(null);
   const [attempt, setAttempt] = useState(0);
-  const autoLanguage = useMemo(() => detectLanguage(config.languages ?? navigatorLanguages()), []);
+  const browserLanguage = useMemo(() => detectLanguage(config.languages ?? navigatorLanguages()), []);
+  // Until the agent chooses one: the operating system's language, as the backend reports it.
+  const autoLanguage: Language = loaded?.prefs.system_language ?? browserLanguage;
 
   useEffect(() => {
     let live = true;
     setLoadError(null);
     // Profiles are essential; presets and preferences have safe fallbacks.
-    const defaults: Preferences = { last_profile: null, language: null, theme: 'system' };
+    const defaults: Preferences = { last_profile: null, language: null, theme: 'system', system_language: null };
     Promise.all([
       backend.listProfiles(),
       backend.listPresets().catch((): PresetSummary[] => []),
       backend.getPreferences().catch(() => defaults),
     ])
       .then(([profiles, presets, prefs]) => live && setLoaded({ profiles, presets, prefs }))
-      .catch((error) => live && setLoadError(sentence(toBackendError(error).message)));
+      .catch((error) => live && setLoadError(toBackendError(error)));
     return () => {
       live = false;
     };
@@ -90,7 +93,7 @@ export function App({ backend, config = {} }: { backend: Backend; config?: AppCo
         </div>
         {loadError ? (
           <div class="boot-error" role="alert">
-            <p>{t('app.loadFailed', { message: loadError })}</p>
+            <p>{t('app.loadFailed', { message: errorText(t, loadError) })}</p>
             <button type="button" class="button button--primary" onClick={() => setAttempt((n) => n + 1)}>
               {t('app.retry')}
             </button>
@@ -165,21 +168,10 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
     if (JSON.stringify(next) === JSON.stringify(live.current.prefs)) return;
     live.current.prefs = next;
     setLoaded((l) => (l ? { ...l, prefs: next } : l));
-    backend.setPreferences(next).catch((error) => announce(sentence(toBackendError(error).message)));
+    backend.setPreferences(next).catch((error) => announce(errorText(live.current.t, toBackendError(error))));
   }, []);
 
-  const [store] = useState(() => {
-    const first = loaded.profiles.find((p) => p.name === loaded.prefs.last_profile) ?? loaded.profiles[0];
-    return new SessionStore(
-      initialState(1, {
-        profile: first?.name ?? '',
-        country: first?.countries[0] ?? 'se',
-        identity: '',
-        bindingMessage: '',
-        callInitiator: 'user',
-      }),
-    );
-  });
+  const [store] = useState(() => new SessionStore(initialState(1, emptyDraft(loaded.profiles, loaded.prefs.last_profile))));
   const [controller] = useState(
     () =>
       new Controller({

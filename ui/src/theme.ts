@@ -1,6 +1,6 @@
 import type { Theme } from './api/types';
 
-/** Sets <html data-theme>; "system" leaves the choice to prefers-color-scheme (see styles/theme.css). */
+/** Sets <html data-theme>, which sets the color-scheme the colour tokens follow; "system" leaves it to the OS (see styles/theme.css). */
 export function applyTheme(theme: Theme) {
   document.documentElement.dataset.theme = theme;
 }

@@ -8,9 +8,9 @@ afterEach(() => m?.unmount());
 
 const verified: VerifiedIdentity = {
   display_name: 'Kari Nordmann',
-  national_id_masked: '010101-XXXXX',
-  date_of_birth: '2001-01-01',
-  age: 24,
+  national_id_masked: '150585-XXXXX',
+  date_of_birth: '1985-05-15',
+  age: 40,
   provider: 'idura_verify',
   profile: 'bankid-no',
   acr: 'urn:grn:authn:no:bankid',
@@ -32,12 +32,12 @@ describe('several verifications at once', () => {
 
     await m.emit(waitingEvent(first, { expires_at_ms: Date.now() + 45_000 }));
     await m.emit(waitingEvent(second, { word_pair: 'blå fjord' }));
-    await m.emit({ state: 'verified', id: second, identity: verified, match: 'match' });
+    await m.emit({ state: 'verified', id: second, identity: verified, match: 'match', match_detail: { result: 'match', on: 'national_id' } });
 
     expect(m.get('tab-1').dataset.state).toBe('waiting');
     expect(m.get('tab-2').dataset.state).toBe('verified');
     expect(m.get('tab-1').textContent).toContain('19121212-XXXX');
-    expect(m.get('tab-2').textContent).toContain('010101-XXXXX');
+    expect(m.get('tab-2').textContent).toContain('150585-XXXXX');
     expect(m.get('active-count').textContent).toBe('1 active');
 
     // Tab 2 is on screen: its result.
@@ -60,8 +60,10 @@ describe('several verifications at once', () => {
     m = await mount();
     const first = await startVerification(m);
     await m.click('new-verification');
-    await m.emit({ state: 'denied', id: first, message: 'Declined in the app.' });
-    expect(m.get('announcer-polite').textContent).toContain('19121212-XXXX: The customer declined');
+    await m.emit({ state: 'denied', id: first, error: { code: 'access_denied', message: 'declined in the app' } });
+    expect(m.get('announcer-polite').textContent).toBe(
+      '19121212-XXXX: The customer declined. The customer declined the request, or the provider refused it.',
+    );
     // The new tab keeps the focus.
     expect(document.activeElement).toBe(m.get('identity-input'));
   });
@@ -86,9 +88,10 @@ describe('several verifications at once', () => {
     state = reduce(state, { type: 'start', key: 2, sent });
     state = reduce(state, { type: 'started', key: 1, id: 'a' });
     state = reduce(state, { type: 'started', key: 2, id: 'b' });
-    state = reduce(state, { type: 'event', key: 1, event: { state: 'cancelled', id: 'a' }, nowMs: 0 });
+    state = reduce(state, { type: 'event', key: 1, event: { state: 'cancelled', id: 'a', provider_notified: true }, nowMs: 0 });
     // An event carrying another id is ignored even if misaddressed.
-    state = reduce(state, { type: 'event', key: 2, event: { state: 'denied', id: 'a', message: '' }, nowMs: 0 });
+    const denied = { code: 'access_denied', message: '' };
+    state = reduce(state, { type: 'event', key: 2, event: { state: 'denied', id: 'a', error: denied }, nowMs: 0 });
     expect(state.sessions.map((s) => s.phase)).toEqual(['cancelled', 'requesting']);
   });
 });

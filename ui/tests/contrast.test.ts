@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import themeCss from '../src/styles/theme.css?raw';
 
-/** The custom properties of one theme block. */
-function tokens(selector: string): Record<string, string> {
-  const start = themeCss.indexOf(selector);
-  const block = themeCss.slice(themeCss.indexOf('{', start) + 1, themeCss.indexOf('}', start));
-  return Object.fromEntries([...block.matchAll(/--([\w-]+):\s*(#[0-9a-fA-F]{6})/g)].map((m) => [m[1]!, m[2]!]));
+const css = themeCss.replace(/\/\*[\s\S]*?\*\//g, '');
+
+/** Every custom property definition in theme.css, in order: [name, value]. */
+const definitions = [...css.matchAll(/--([\w-]+):\s*([^;]+);/g)].map((m) => [m[1]!, m[2]!.trim()] as const);
+
+/** The colour of each token in one theme: `light-dark(light, dark)` gives both, a plain colour is the same in both. */
+function tokens(theme: 'light' | 'dark'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of definitions) {
+    const pair = /^light-dark\(\s*(#[0-9a-fA-F]{6})\s*,\s*(#[0-9a-fA-F]{6})\s*\)$/.exec(value);
+    if (pair) out[name] = theme === 'light' ? pair[1]! : pair[2]!;
+    else if (/^#[0-9a-fA-F]{6}$/.test(value)) out[name] = value;
+  }
+  return out;
 }
 
 function luminance(hex: string): number {
@@ -48,11 +57,8 @@ const PAIRS: [string, string][] = [
   ['sandbox-text', 'sandbox-b'],
 ];
 
-describe.each([
-  ['light', ":root[data-theme='light']"],
-  ['dark', ":root[data-theme='dark']"],
-])('%s theme contrast (WCAG AA)', (_, selector) => {
-  const t = tokens(selector);
+describe.each(['light', 'dark'] as const)('%s theme contrast (WCAG AA)', (theme) => {
+  const t = tokens(theme);
   it.each(PAIRS)('%s on %s is at least 4.5:1', (fg, bg) => {
     expect(t[fg], fg).toBeDefined();
     expect(t[bg], bg).toBeDefined();
@@ -60,8 +66,26 @@ describe.each([
   });
 });
 
-it('the system-dark block repeats the dark theme exactly', () => {
-  const dark = tokens(":root[data-theme='dark']");
-  const system = tokens(":root[data-theme='system']");
-  expect(system).toEqual(dark);
+describe('the colour tokens', () => {
+  it('are each defined once, for both themes', () => {
+    const names = definitions.map(([name]) => name);
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
+    expect(css).not.toMatch(/prefers-color-scheme/);
+  });
+
+  it('really differ between the themes (the dark theme is not the light one)', () => {
+    const light = tokens('light');
+    const dark = tokens('dark');
+    expect(light.bg).not.toBe(dark.bg);
+    expect(luminance(light.bg!)).toBeGreaterThan(luminance(dark.bg!));
+    expect(luminance(light.text!)).toBeLessThan(luminance(dark.text!));
+  });
+
+  it('follow <html data-theme>: light, dark, or the system’s preference', () => {
+    const scheme = (selector: string) =>
+      new RegExp(`${selector.replace(/[[\]()]/g, '\\$&')}\\s*\\{[^}]*color-scheme:\\s*([a-z ]+);`).exec(css)?.[1];
+    expect(scheme(':root')).toBe('light dark');
+    expect(scheme(":root[data-theme='light']")).toBe('light');
+    expect(scheme(":root[data-theme='dark']")).toBe('dark');
+  });
 });

@@ -1,12 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { act } from 'preact/test-utils';
-import { mockQrSvg } from '../src/api/mock';
-import type { VerifiedIdentity } from '../src/api/types';
+import type { BackendError, MatchDetail, VerifiedIdentity } from '../src/api/types';
+import { mockQrSvg } from '../dev/mock-backend';
 import { applyEvent, newSession } from '../src/state/sessions';
-import { flush, mount, NO_VALID, SE_VALID, startVerification, waitingEvent, type Mounted } from './helpers';
+import { DK_MOD11_FAILS, flush, mount, NO_VALID, SE_VALID, startVerification, waitingEvent, type Mounted } from './helpers';
 
 let m: Mounted;
 afterEach(() => m?.unmount());
+
+const ON_NATIONAL_ID: MatchDetail = { result: 'match', on: 'national_id' };
+const err = (code: string, message: string, params?: BackendError['params']): BackendError => ({ code, message, params });
+const DENIED = err('access_denied', 'the customer declined the request, or the provider refused it: access_denied');
+const EXPIRED = err('expired', 'the request expired before the customer answered');
 
 const identity = (overrides: Partial<VerifiedIdentity> = {}): VerifiedIdentity => ({
   display_name: 'Tolvan Tolvansson',
@@ -64,7 +69,7 @@ describe('verification events', () => {
     m = await mount();
     const id = await startVerification(m);
     await m.emit(waitingEvent(id));
-    await m.emit({ state: 'verified', id, identity: identity(), match: 'match' });
+    await m.emit({ state: 'verified', id, identity: identity(), match: 'match', match_detail: ON_NATIONAL_ID });
     const result = m.get('result');
     expect(result.dataset.outcome).toBe('verified');
     expect(result.classList.contains('result--verified')).toBe(true);
@@ -76,6 +81,7 @@ describe('verification events', () => {
     const match = m.get('match');
     expect(match.dataset.match).toBe('match');
     expect(match.textContent).toContain('Match');
+    expect(m.get('match-body').textContent).toBe('The identity number the provider returned is the one you entered.');
     expect(m.get('sandbox-banner').textContent).toBe('Sandbox: not a real identity');
     expect(m.get('status').dataset.state).toBe('verified');
     expect(m.get('tab-1').dataset.state).toBe('verified');
@@ -88,11 +94,19 @@ describe('verification events', () => {
   it('mismatch: red, loud, assertive, and says not to proceed', async () => {
     m = await mount();
     const id = await startVerification(m);
-    await m.emit({ state: 'verified', id, identity: identity({ display_name: 'Sven Svensson' }), match: 'mismatch' });
+    await m.emit({
+      state: 'verified',
+      id,
+      identity: identity({ display_name: 'Sven Svensson' }),
+      match: 'mismatch',
+      match_detail: { result: 'mismatch', on: 'national_id' },
+    });
     const match = m.get('match');
     expect(match.dataset.match).toBe('mismatch');
     expect(match.classList.contains('match--mismatch')).toBe(true);
-    expect(match.textContent).toContain('The person who approved is not the one you asked for. Do not proceed.');
+    expect(m.get('match-body').textContent).toBe(
+      'The provider returned a different identity number from the one you entered. Do not proceed.',
+    );
     expect(m.get('result').classList.contains('result--mismatch')).toBe(true);
     expect(m.get('result').dataset.outcome).toBe('mismatch');
     expect(m.get('announcer-assertive').textContent).toContain('Do not proceed');
@@ -103,28 +117,56 @@ describe('verification events', () => {
   it('not comparable: neutral badge that explains', async () => {
     m = await mount();
     const id = await startVerification(m);
-    await m.emit({ state: 'verified', id, identity: identity({ national_id_masked: null }), match: 'not_comparable' });
+    await m.emit({
+      state: 'verified',
+      id,
+      identity: identity({ national_id_masked: null }),
+      match: 'not_comparable',
+      match_detail: { result: 'not_comparable', reason: 'no_national_id_returned' },
+    });
     const match = m.get('match');
     expect(match.dataset.match).toBe('not_comparable');
-    expect(match.textContent).toContain('Confirm the identity another way');
+    expect(m.get('match-body').textContent).toBe(
+      'The provider returned no identity number to compare with what you entered. Confirm the identity another way before you proceed.',
+    );
     expect(m.get('result').textContent).toContain('Not provided');
+  });
+
+  it('the match sentence follows what was compared, in the agent’s language', async () => {
+    m = await mount({}, { languages: ['da-DK'] });
+    const id = await startVerification(m, { profile: 'pickup', identity: 'anna@example.com', binding: '' });
+    await m.emit({ state: 'verified', id, identity: identity(), match: 'match', match_detail: { result: 'match', on: 'email' } });
+    expect(m.get('match').querySelector('.match-title')!.textContent).toBe('Passer');
+    expect(m.get('match-body').textContent).toBe('Den e-mailadresse, udbyderen returnerede, er den, du indtastede.');
+    expect(m.get('announcer-polite').textContent).toContain('Identiteten er bekræftet: Tolvan Tolvansson. Passer.');
+  });
+
+  it('a match detail the page does not know gets the general sentence for its result', async () => {
+    m = await mount();
+    const id = await startVerification(m);
+    const detail = { result: 'not_comparable', reason: 'provider_said_nothing' } as unknown as MatchDetail;
+    await m.emit({ state: 'verified', id, identity: identity(), match: 'not_comparable', match_detail: detail });
+    expect(m.get('match-body').textContent).toBe(
+      'The provider returned nothing to compare with what you entered. Confirm the identity another way before you proceed.',
+    );
   });
 
   it('no sandbox banner on a real identity', async () => {
     m = await mount();
     const id = await startVerification(m, { profile: 'bankid-se' });
-    await m.emit({ state: 'verified', id, identity: identity({ is_sandbox: false }), match: 'match' });
+    await m.emit({ state: 'verified', id, identity: identity({ is_sandbox: false }), match: 'match', match_detail: ON_NATIONAL_ID });
     expect(m.q('sandbox-banner')).toBeNull();
   });
 
-  it('denied: a sentence to act on, and Try again keeps the inputs', async () => {
+  it('denied: a sentence to act on, from the error code, and Try again keeps the inputs', async () => {
     m = await mount();
     await m.click('call-initiator-rp');
     const id = await startVerification(m, { binding: 'Kasse 3' });
-    await m.emit({ state: 'denied', id, message: 'the customer declined the request in their app' });
+    await m.emit({ state: 'denied', id, error: DENIED });
     const result = m.get('result');
     expect(result.dataset.outcome).toBe('denied');
-    expect(m.get('result-message').textContent).toBe('The customer declined the request in their app.');
+    expect(m.get('result-message').textContent).toBe('The customer declined the request, or the provider refused it.');
+    expect(m.q('error-code')).toBeNull();
     expect(result.textContent).toContain('Ask the customer whether they meant to decline');
     expect(document.activeElement).toBe(m.get('try-again'));
 
@@ -140,43 +182,78 @@ describe('verification events', () => {
     expect(m.get('summary').textContent).toContain('Attempt 2');
   });
 
+  it('in Swedish, the denial is Swedish too', async () => {
+    m = await mount({}, { languages: ['sv-SE'] });
+    const id = await startVerification(m);
+    await m.emit({ state: 'denied', id, error: DENIED });
+    expect(m.get('result-message').textContent).toBe('Kunden nekade begäran, eller så avvisade leverantören den.');
+    expect(m.get('announcer-polite').textContent).toBe(
+      'Kunden nekade. Kunden nekade begäran, eller så avvisade leverantören den.',
+    );
+  });
+
   it('expired, failed and cancelled each get their own card', async () => {
     m = await mount();
     let id = await startVerification(m);
-    await m.emit({ state: 'expired', id, message: 'The request has expired.' });
+    await m.emit({ state: 'expired', id, error: EXPIRED });
     expect(m.get('result').dataset.outcome).toBe('expired');
+    expect(m.get('result-message').textContent).toBe('The request expired before the customer answered.');
     expect(m.get('result').textContent).toContain('phone at hand');
 
     await m.click('try-again');
     id = await startVerification(m);
-    await m.emit({ state: 'failed', id, code: 'provider_unavailable', message: 'The identity provider did not answer.' });
+    await m.emit({ state: 'failed', id, error: err('timeout', 'the provider at https://x/token did not answer within 10 s') });
     expect(m.get('result').dataset.outcome).toBe('failed');
-    expect(m.get('error-code').textContent).toBe('Error code: provider_unavailable');
-    expect(m.get('announcer-polite').textContent).toContain('The identity provider did not answer.');
+    expect(m.get('result-message').textContent).toBe('The provider did not answer in time. Try again in a minute, or use another provider.');
+    expect(m.get('error-code').textContent).toBe('Error code: timeout');
+    expect(m.get('announcer-polite').textContent).toContain('The provider did not answer in time.');
+    expect(m.container.textContent).not.toContain('https://x/token');
 
     await m.click('try-again');
     id = await startVerification(m);
-    await m.emit({ state: 'cancelled', id });
+    await m.emit({ state: 'cancelled', id, provider_notified: true });
     expect(m.get('result').dataset.outcome).toBe('cancelled');
     expect(m.get('status').dataset.state).toBe('cancelled');
+    expect(m.q('not-notified')).toBeNull();
+  });
+
+  it('a failure with an unknown code shows the backend’s English sentence and the code', async () => {
+    m = await mount({}, { languages: ['nb-NO'] });
+    const id = await startVerification(m);
+    await m.emit({ state: 'failed', id, error: err('provider_unavailable', 'the identity provider did not answer') });
+    expect(m.get('result-message').textContent).toBe('The identity provider did not answer.');
+    expect(m.get('error-code').textContent).toBe('Feilkode: provider_unavailable');
+  });
+
+  it('a cancel the provider was not told about says the request may still show in the customer’s app', async () => {
+    m = await mount();
+    const id = await startVerification(m);
+    await m.emit({ state: 'cancelled', id, provider_notified: false });
+    expect(m.get('result').dataset.outcome).toBe('cancelled');
+    expect(m.get('not-notified').textContent).toBe(
+      "The provider could not be told, so the request may still show in the customer's app. Ask the customer to ignore it.",
+    );
+    expect(m.get('announcer-polite').textContent).toContain('Ask the customer to ignore it.');
   });
 
   it('a start the backend rejects becomes a failed card with its message', async () => {
     m = await mount();
     await m.select('profile', 'mitid');
     expect(m.q('secret-missing')).not.toBeNull();
-    await m.type('identity-input', '010190-2000');
+    await m.type('identity-input', DK_MOD11_FAILS);
     await m.press('Enter', m.get('identity-input'));
     expect(m.get('result').dataset.outcome).toBe('failed');
-    expect(m.get('result-message').textContent).toContain('client secret');
-    expect(m.get('error-code').textContent).toContain('secret_missing');
+    expect(m.get('result-message').textContent).toBe(
+      'No client secret or key is stored for profile mitid. An administrator can save it under Settings.',
+    );
+    expect(m.get('error-code').textContent).toBe('Error code: missing_secret');
   });
 
   it('ignores events after the final state', async () => {
     m = await mount();
     const id = await startVerification(m);
-    await m.emit({ state: 'denied', id, message: 'Declined.' });
-    await m.emit({ state: 'verified', id, identity: identity(), match: 'match' });
+    await m.emit({ state: 'denied', id, error: DENIED });
+    await m.emit({ state: 'verified', id, identity: identity(), match: 'match', match_detail: ON_NATIONAL_ID });
     expect(m.get('result').dataset.outcome).toBe('denied');
   });
 
@@ -226,13 +303,15 @@ describe('audit_failed: a verification not recorded in the audit log', () => {
     m = await mount();
     const id = await startVerification(m);
     await m.emit(waitingEvent(id));
-    m.backend.failAudit(id, 'the audit log could not be written: disk full');
-    await m.emit({ state: 'verified', id, identity: identity(), match: 'match' });
+    m.backend.failAudit(id, err('audit_disk_full', 'the disk holding the audit log is full'));
+    await m.emit({ state: 'verified', id, identity: identity(), match: 'match', match_detail: ON_NATIONAL_ID });
 
     const alert = m.get('audit-error');
     expect(alert.getAttribute('role')).toBe('alert');
     expect(alert.textContent).toContain('This verification was not recorded in the audit log');
-    expect(m.get('audit-error-message').textContent).toBe('The audit log could not be written: disk full.');
+    expect(m.get('audit-error-message').textContent).toBe(
+      'The disk holding the audit log is full. Verifications cannot be recorded until some space is freed.',
+    );
     expect(alert.textContent).toContain('tell your administrator');
     expect(m.get('announcer-assertive').textContent).toContain('not recorded in the audit log');
 
@@ -249,14 +328,14 @@ describe('audit_failed: a verification not recorded in the audit log', () => {
     await m.click('nav-history');
     expect(m.q('history-row-1')).toBeNull();
     await m.click('nav-verify');
-    expect(m.get('audit-error').textContent).toContain('disk full');
+    expect(m.get('audit-error').textContent).toContain('The disk holding the audit log is full.');
   });
 
   it('is not a state change: the verification keeps running and ends with its own final event', async () => {
     m = await mount();
     const id = await startVerification(m);
     await m.emit(waitingEvent(id));
-    await m.emit({ state: 'audit_failed', id, message: 'the audit log is read-only' });
+    await m.emit({ state: 'audit_failed', id, error: err('audit_read_only', 'the audit log is read-only') });
     expect(m.get('status').dataset.state).toBe('waiting');
     expect(m.get('tab-1').dataset.state).toBe('waiting');
     expect(m.get('active-count').textContent).toBe('1 active');
@@ -264,7 +343,7 @@ describe('audit_failed: a verification not recorded in the audit log', () => {
     expect(m.q('result')).toBeNull();
     expect(m.get('audit-error').textContent).toContain('The audit log is read-only.');
 
-    await m.emit({ state: 'denied', id, message: 'Declined.' });
+    await m.emit({ state: 'denied', id, error: DENIED });
     expect(m.get('result').dataset.outcome).toBe('denied');
     expect(m.q('active-count')).toBeNull();
     expect(document.activeElement).toBe(m.get('try-again'));
@@ -280,19 +359,19 @@ describe('audit_failed: a verification not recorded in the audit log', () => {
   it('is kept even when it arrives after the final event, but not after Try again', async () => {
     m = await mount();
     const id = await startVerification(m);
-    await m.emit({ state: 'verified', id, identity: identity(), match: 'match' });
+    await m.emit({ state: 'verified', id, identity: identity(), match: 'match', match_detail: ON_NATIONAL_ID });
     const send = m.backend.sessions.get(id)!.onEvent;
-    await act(() => send({ state: 'audit_failed', id, message: 'late' }));
+    await act(() => send({ state: 'audit_failed', id, error: err('audit_late', 'late') }));
     await flush();
     expect(m.get('audit-error').textContent).toContain('Late.');
     expect(m.get('result').dataset.outcome).toBe('verified');
 
     await m.click('new-verification');
     const second = await startVerification(m);
-    await m.emit({ state: 'denied', id: second, message: 'Declined.' });
+    await m.emit({ state: 'denied', id: second, error: DENIED });
     await m.click('try-again');
     const late = m.backend.sessions.get(second)!.onEvent;
-    await act(() => late({ state: 'audit_failed', id: second, message: 'too late' }));
+    await act(() => late({ state: 'audit_failed', id: second, error: err('audit_late', 'too late') }));
     await flush();
     expect(m.get('session-panel').querySelector('[data-testid="identity-input"]')).not.toBeNull();
     expect(m.q('audit-error')).toBeNull();
@@ -301,15 +380,16 @@ describe('audit_failed: a verification not recorded in the audit log', () => {
   it('the reducer: no phase change, and only for its own verification', () => {
     const draft = { profile: 'sandbox', country: 'se' as const, identity: '', bindingMessage: '', callInitiator: 'user' as const };
     const waiting = { ...newSession(1, draft), phase: 'waiting' as const, id: 'v1', attempts: 1 };
-    const failed = applyEvent(waiting, { state: 'audit_failed', id: 'v1', message: 'disk full' }, 0);
+    const full = err('audit_disk_full', 'disk full');
+    const failed = applyEvent(waiting, { state: 'audit_failed', id: 'v1', error: full }, 0);
     expect(failed.phase).toBe('waiting');
-    expect(failed.auditError).toBe('disk full');
-    expect(applyEvent(waiting, { state: 'audit_failed', id: 'v2', message: 'disk full' }, 0)).toBe(waiting);
+    expect(failed.auditError).toEqual(full);
+    expect(applyEvent(waiting, { state: 'audit_failed', id: 'v2', error: full }, 0)).toBe(waiting);
     const editing = newSession(2, draft);
-    expect(applyEvent(editing, { state: 'audit_failed', id: 'v1', message: 'disk full' }, 0)).toBe(editing);
-    const done = applyEvent(failed, { state: 'cancelled', id: 'v1' }, 0);
+    expect(applyEvent(editing, { state: 'audit_failed', id: 'v1', error: full }, 0)).toBe(editing);
+    const done = applyEvent(failed, { state: 'cancelled', id: 'v1', provider_notified: true }, 0);
     expect(done.phase).toBe('cancelled');
-    expect(done.auditError).toBe('disk full');
+    expect(done.auditError).toEqual(full);
   });
 
   it('stays in its own tab', async () => {
@@ -317,16 +397,22 @@ describe('audit_failed: a verification not recorded in the audit log', () => {
     const first = await startVerification(m);
     await m.click('new-verification');
     const second = await startVerification(m, { profile: 'bankid-no', identity: NO_VALID });
-    m.backend.failAudit(first, 'disk full');
-    await m.emit({ state: 'expired', id: first, message: 'The request has expired.' });
+    m.backend.failAudit(first);
+    await m.emit({ state: 'expired', id: first, error: EXPIRED });
     expect(m.get('session-panel').dataset.key).toBe('2');
     expect(m.q('audit-error')).toBeNull();
     expect(m.get('announcer-assertive').textContent).toBe('19121212-XXXX: Warning: this verification was not recorded in the audit log. Tell your administrator.');
-    await m.emit({ state: 'verified', id: second, identity: identity({ display_name: 'Kari Nordmann' }), match: 'match' });
+    await m.emit({
+      state: 'verified',
+      id: second,
+      identity: identity({ display_name: 'Kari Nordmann' }),
+      match: 'match',
+      match_detail: ON_NATIONAL_ID,
+    });
     expect(m.q('audit-error')).toBeNull();
 
     await m.click('tab-1');
     expect(m.get('result').dataset.outcome).toBe('expired');
-    expect(m.get('audit-error').textContent).toContain('Disk full.');
+    expect(m.get('audit-error').textContent).toContain('The disk holding the audit log is full.');
   });
 });

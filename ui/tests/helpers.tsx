@@ -1,13 +1,11 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { App, type AppApi, type AppConfig } from '../src/app';
-import { MockBackend, type MockOptions } from '../src/api/mock';
 import type { VerificationEvent } from '../src/api/types';
+import { SE_VALID } from '../dev/fixtures';
+import { MockBackend, type MockOptions } from '../dev/mock-backend';
 
-export const SE_VALID = '19121212-1212';
-export const SE_BAD_CHECK = '19121212-1213';
-export const NO_VALID = '01010100050';
-export const DK_MOD11_FAILS = '010190-2000';
+export { DK_MOD11_FAILS, NO_VALID, SE_BAD_CHECK, SE_OTHER, SE_VALID } from '../dev/fixtures';
 
 /** Lets pending timers (debounce 0), promises and Preact renders run. */
 export async function flush(rounds = 6) {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MOCK_AUDIT_PATH, mockHistoryEntry } from '../src/api/mock';
 import { formatDateTime } from '../src/ui/format';
-import { flush, mount, startVerification, type Mounted } from './helpers';
+import { MOCK_AUDIT_PATH, SANDBOX_ISSUER } from '../dev/fixtures';
+import { mockHistoryEntry } from '../dev/mock-backend';
+import { flush, mount, SE_OTHER, startVerification, type Mounted } from './helpers';
 
 let m: Mounted;
 afterEach(() => m?.unmount());
@@ -18,7 +19,7 @@ describe('history: the audit log', () => {
     const first = await startVerification(m);
     m.backend.finish(first, 'verified');
     await m.click('new-verification');
-    const second = await startVerification(m, { identity: '19850709-9805' });
+    const second = await startVerification(m, { identity: SE_OTHER });
     m.backend.finish(second, 'denied');
     await m.click('nav-history');
 
@@ -41,7 +42,8 @@ describe('history: the audit log', () => {
     expect(m.get('match').dataset.match).toBe('match');
     expect(field(m, 'seq')).toBe('#1');
     expect(field(m, 'agent')).toBe('agent on desk-01');
-    expect(field(m, 'provider')).toBe('Sandbox (training)http://127.0.0.1:8787');
+    // The profile by its name, never translated.
+    expect(field(m, 'provider')).toBe(`sandbox${SANDBOX_ISSUER}`);
     expect(field(m, 'identifier-kind')).toBe('National identity number');
     expect(field(m, 'binding')).toBe('4821');
     expect(field(m, 'acr')).toBe('urn:ciba-desk:sandbox');
@@ -50,7 +52,7 @@ describe('history: the audit log', () => {
 
     await m.click('history-row-1');
     expect(m.get('result').dataset.outcome).toBe('denied');
-    expect(m.get('result-message').textContent).toBe('The customer declined the request in their app.');
+    expect(m.get('result-message').textContent).toBe('The customer declined the request, or the provider refused it.');
     expect(m.q('error-code')).toBeNull();
     expect(m.q('try-again')).toBeNull();
     expect(field(m, 'seq')).toBe('#2');
@@ -143,6 +145,8 @@ describe('history: the audit log', () => {
           profile: 'bankid-se',
           issuer: 'https://desk.idura.broker',
         }),
+        // Its sentence needs the profile's name, which the record does not keep.
+        mockHistoryEntry({ seq: 6, outcome: 'failed', error_code: 'missing_secret', profile: 'mitid' }),
       ],
     });
     const id = await startVerification(m);
@@ -152,16 +156,47 @@ describe('history: the audit log', () => {
     await m.click('history-row-1');
     expect(m.get('history-row-1').dataset.id).toBe('8');
     expect(m.get('result').dataset.outcome).toBe('failed');
-    expect(m.get('result-message').textContent).toContain('The identity provider did not answer');
-    expect(m.get('error-code').textContent).toBe('Error code: provider_unavailable');
-    expect(field(m, 'error-code')).toBe('provider_unavailable');
+    expect(m.get('result-message').textContent).toBe(
+      'The provider did not answer in time. Try again in a minute, or use another provider.',
+    );
+    expect(m.get('error-code').textContent).toBe('Error code: timeout');
+    expect(field(m, 'error-code')).toBe('timeout');
 
+    // An earlier run's record: the sentence for its code, when the code needs nothing more.
     await m.click('history-row-2');
     expect(m.get('result').dataset.outcome).toBe('failed');
-    expect(m.q('result-message')).toBeNull();
+    expect(m.get('result-message').textContent).toBe(
+      "The provider did not accept this client's credentials. Ask your administrator to check the client ID and the secret or key.",
+    );
     expect(m.get('error-code').textContent).toBe('Error code: invalid_client');
     expect(field(m, 'error-code')).toBe('invalid_client');
-    expect(field(m, 'provider')).toBe('Swedish BankID (Idura)https://desk.idura.broker');
+    expect(field(m, 'provider')).toBe('bankid-sehttps://desk.idura.broker');
+
+    await m.click('history-row-3');
+    expect(m.q('result-message')).toBeNull();
+    expect(m.get('error-code').textContent).toBe('Error code: missing_secret');
+  });
+
+  it('an earlier run’s declined record says so in the agent’s language', async () => {
+    m = await mount(
+      { history: [mockHistoryEntry({ seq: 3, outcome: 'denied', error_code: 'access_denied', identifier_kind: 'mobile_id' })] },
+      { languages: ['nb-NO'] },
+    );
+    await m.click('nav-history');
+    await m.click('history-row-1');
+    expect(m.get('result-message').textContent).toBe('Kunden avviste forespørselen, eller leverandøren avslo den.');
+    expect(field(m, 'identifier-kind')).toBe('MobileID-bruker og -enhet');
+  });
+
+  it('a history that cannot be read is shown as a translated error', async () => {
+    m = await mount();
+    m.backend.history = async () => {
+      throw { code: 'audit_locked', message: 'the audit log /x is locked by another process' };
+    };
+    await m.click('nav-history');
+    expect(m.get('history-error').textContent).toBe(
+      'The history could not be loaded: The audit log is locked by another program. Close other CIBA Desk windows or tools reading the log, then try again.',
+    );
   });
 });
 
@@ -205,7 +240,13 @@ describe('history: the audit log status', () => {
   it('a broken chain is a clear alert naming the first broken record', async () => {
     m = await mount({
       history: [mockHistoryEntry({ seq: 3 }), mockHistoryEntry({ seq: 2 })],
-      audit: { intact: false, records: 9, problem: 'record 7 does not match the hash stored in record 8' },
+      audit: {
+        intact: false,
+        records: 9,
+        problem: 'record 7 does not link to the record before it: a record was replaced or inserted',
+        problem_code: 'link_broken',
+        problem_seq: 7,
+      },
     });
     await m.click('nav-history');
     const status = m.get('audit-status');
@@ -214,11 +255,28 @@ describe('history: the audit log status', () => {
     const alert = m.get('audit-broken');
     expect(alert.getAttribute('role')).toBe('alert');
     expect(alert.textContent).toContain('The audit log has been changed or damaged');
-    expect(m.get('audit-problem').textContent).toBe('Record 7 does not match the hash stored in record 8.');
+    expect(m.get('audit-problem').textContent).toBe(
+      'Record 7 does not link to the record before it: a record was replaced or inserted.',
+    );
     expect(alert.textContent).toContain(`Keep the file exactly as it is (${MOCK_AUDIT_PATH})`);
     expect(alert.textContent).toContain('Call your administrator.');
     // The records are still listed.
     expect(m.all('history-row-1').concat(m.all('history-row-2'))).toHaveLength(2);
+  });
+
+  it('names the broken record in the agent’s language, or in English for a problem the page does not know', async () => {
+    const broken = (problem_code: string) =>
+      mount(
+        { audit: { intact: false, records: 4, problem: 'record 3 was altered in a new way', problem_code, problem_seq: 3 } },
+        { languages: ['sv-SE'] },
+      );
+    m = await broken('content_altered');
+    await m.click('nav-history');
+    expect(m.get('audit-problem').textContent).toBe('Post 3 har ändrats: dess fält stämmer inte med dess hash.');
+    m.unmount();
+    m = await broken('something_new');
+    await m.click('nav-history');
+    expect(m.get('audit-problem').textContent).toBe('Record 3 was altered in a new way.');
   });
 
   it('says when records cannot be looked up by identity number (no keyring)', async () => {
@@ -233,13 +291,15 @@ describe('history: the audit log status', () => {
   it('a status that cannot be read is shown as an error, and the list stays', async () => {
     m = await mount({
       history: [mockHistoryEntry({ seq: 12, masked_identity: '19121212-XXXX' })],
-      auditStatusError: { code: 'audit_unavailable', message: 'the audit log is locked by another program' },
+      auditStatusError: { code: 'audit_locked', message: 'the audit log /x is locked by another process' },
     });
     await m.click('nav-history');
     expect(m.q('audit-status')).toBeNull();
     const error = m.get('audit-status-error');
     expect(error.getAttribute('role')).toBe('alert');
-    expect(error.textContent).toBe('The audit log could not be checked: The audit log is locked by another program.');
+    expect(error.textContent).toBe(
+      'The audit log could not be checked: The audit log is locked by another program. Close other CIBA Desk windows or tools reading the log, then try again.',
+    );
     expect(m.get('history-row-1').dataset.id).toBe('12');
     expect(m.q('history-error')).toBeNull();
 

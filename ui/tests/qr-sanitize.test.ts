@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mockQrSvg } from '../src/api/mock';
+import { mockQrSvg } from '../dev/mock-backend';
 import { isSafeSvg, svgDataUrl } from '../src/ui/qr-sanitize';
 
 const PLAIN = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#fff"/><path d="M1 1h1v1h-1z"/></svg>';

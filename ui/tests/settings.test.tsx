@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { act } from 'preact/test-utils';
+import { defaultMockProfiles } from '../dev/fixtures';
 import { flush, mount, SE_VALID, startVerification, type Mounted } from './helpers';
 
 let m: Mounted;
@@ -8,8 +9,8 @@ afterEach(() => {
   document.documentElement.removeAttribute('data-theme');
 });
 
-async function openSettings() {
-  m = await mount();
+async function openSettings(...args: Parameters<typeof mount>) {
+  m = await mount(...args);
   await m.click('nav-settings');
   expect(m.q('settings')).not.toBeNull();
 }
@@ -25,8 +26,45 @@ describe('settings', () => {
     expect(m.backend.callsTo('set_secret')).toHaveLength(1);
     expect(m.get<HTMLInputElement>('secret-input-mitid').value).toBe('');
     expect(m.get('secret-status-mitid').textContent).toBe('Secret stored');
-    expect(m.get('profiles-status').textContent).toContain('Secret saved');
+    expect(m.get('profiles-status').textContent).toBe('Secret saved for mitid.');
     expect(m.container.innerHTML).not.toContain('s3cr3t-value');
+  });
+
+  it('shows why a secret was not saved, in the agent’s language', async () => {
+    await openSettings({}, { languages: ['da'] });
+    await m.type('secret-input-mitid', '   ');
+    await m.click('secret-save-mitid');
+    expect(m.get('profiles-status').textContent).toBe('Hemmeligheden er tom. Indsæt klienthemmeligheden fra udbyderen.');
+    expect(m.get('profiles-status').getAttribute('role')).toBe('alert');
+  });
+
+  it('lists each profile by its name, never translated, with its description in the agent’s language', async () => {
+    await openSettings({}, { languages: ['sv-SE'] });
+    const sandbox = m.get('profile-item-sandbox');
+    expect(sandbox.querySelector('.profile-meta')!.textContent).toBe('sandbox · Sandlåda · http://127.0.0.1:7878');
+    expect(m.get('profile-description-sandbox').textContent).toContain(
+      'Övningsleverantör på den här datorn. Resultaten är inga verkliga identiteter.',
+    );
+    expect(m.get('profile-item-bankid-se').querySelector('.profile-meta')!.textContent).toBe(
+      'bankid-se · Idura Verify · https://desk.idura.broker',
+    );
+    // Written by the administrator (no preset): as it is.
+    expect(m.get('profile-description-mitid').textContent).toBe('MitID (Signaturgruppen, pre-production)');
+    expect(m.get('remove-mitid').getAttribute('aria-label')).toBe('Ta bort mitid');
+  });
+
+  it('without a keyring, says so and offers no secret field', async () => {
+    const profiles = defaultMockProfiles().map((p) => (p.name === 'mitid' ? { ...p, secret_status: 'no_keyring' as const } : p));
+    await openSettings({ profiles });
+    expect(m.get('secret-status-mitid').textContent).toBe('No keyring');
+    expect(m.get('no-keyring-mitid').textContent).toBe(
+      'No system keyring is available, so secrets cannot be stored on this computer.',
+    );
+    expect(m.q('secret-input-mitid')).toBeNull();
+    await m.click('nav-verify');
+    await m.select('profile', 'mitid');
+    expect(m.get('no-keyring').textContent).toBe('No system keyring is available, so secrets cannot be stored on this computer.');
+    expect(m.q('secret-missing')).toBeNull();
   });
 
   it('has no secret field for profiles that need none', async () => {
@@ -35,10 +73,32 @@ describe('settings', () => {
     expect(m.get('secret-status-sandbox').textContent).toBe('No secret needed');
   });
 
+  it('lists presets by their translated title, with a description', async () => {
+    await openSettings({}, { languages: ['sv-SE'] });
+    const titles = [...m.get<HTMLSelectElement>('add-preset').options].map((o) => o.textContent);
+    expect(titles).toContain('Idura Verify: svenskt BankID');
+    expect(titles).toContain('Authway: upphämtning i butik');
+    expect(titles).toContain('Signicat MobileID');
+    await m.select('add-preset', 'authway_pickup');
+    expect(m.get('add-preset-description').textContent).toBe(
+      'Visa QR-koden för kunden (eller skicka länken); kunden godkänner eller nekar i telefonen. Stäm av resultatet mot ordern.',
+    );
+  });
+
+  it('shows a preset the page does not know by the English title from the backend', async () => {
+    await openSettings(
+      { presets: [{ id: 'freja_org', display_name: 'Freja eID Org', provider: 'generic', needs: ['issuer'] }] },
+      { languages: ['nb-NO'] },
+    );
+    expect([...m.get<HTMLSelectElement>('add-preset').options].map((o) => o.textContent)).toEqual(['Freja eID Org']);
+    expect(m.q('add-preset-description')).toBeNull();
+  });
+
   it('adds a profile from a preset, asking only for what it needs', async () => {
     await openSettings();
-    await m.select('add-preset', 'sandbox');
+    await m.select('add-preset', 'signaturgruppen_mitid_pp_demo');
     expect(m.q('add-issuer')).toBeNull();
+    expect(m.q('add-client-id')).toBeNull();
     await m.select('add-preset', 'signaturgruppen_mitid');
     await m.type('add-name', 'mitid-pp');
     await m.type('add-issuer', 'https://pp.netseidbroker.dk/op');
@@ -54,11 +114,32 @@ describe('settings', () => {
     expect(m.q('profile-item-mitid-pp')).not.toBeNull();
   });
 
-  it('shows the backend sentence when adding fails', async () => {
+  it('says why adding failed, from the error code', async () => {
     await openSettings();
+    await m.type('add-name', 'bankid-se');
+    await m.click('add-submit');
+    expect(m.get('add-status').textContent).toBe('A profile named bankid-se already exists. Choose another name.');
     await m.type('add-name', 'sandbox');
     await m.click('add-submit');
-    expect(m.get('add-status').textContent).toContain('already exists');
+    expect(m.get('add-status').textContent).toContain('The built-in profile “sandbox” cannot be changed or removed');
+  });
+
+  it('the reason follows a change of language', async () => {
+    await openSettings();
+    await m.type('add-name', 'bankid-se');
+    await m.click('add-submit');
+    await m.select('language', 'sv');
+    expect(m.get('add-status').textContent).toBe('Det finns redan en profil som heter bankid-se. Välj ett annat namn.');
+  });
+
+  it('the built-in sandbox cannot be removed, and says why', async () => {
+    await openSettings();
+    await m.click('remove-sandbox');
+    await m.click('remove-yes-sandbox');
+    expect(m.get('profiles-status').textContent).toBe(
+      'The built-in profile “sandbox” cannot be changed or removed; it is always there for training. Create a profile with another name instead.',
+    );
+    expect(m.q('profile-item-sandbox')).not.toBeNull();
   });
 
   it('removes a profile after confirmation', async () => {
@@ -68,6 +149,7 @@ describe('settings', () => {
     await m.click('remove-yes-bankid-se');
     expect(m.backend.callsTo('remove_profile')[0]!.args).toEqual({ name: 'bankid-se' });
     expect(m.q('profile-item-bankid-se')).toBeNull();
+    expect(m.get('profiles-status').textContent).toBe('Profile bankid-se removed.');
   });
 
   it('exports profiles as a TOML file download', async () => {
@@ -102,6 +184,18 @@ describe('settings', () => {
     expect(m.get('io-status').textContent).toBe('Imported: branch-office.');
   });
 
+  it('says when an imported file is not valid', async () => {
+    await openSettings({}, { languages: ['nb'] });
+    const input = m.get<HTMLInputElement>('import');
+    const file = new File(['just text'], 'profiles.toml', { type: 'text/plain' });
+    Object.defineProperty(input, 'files', { value: [file], configurable: true });
+    await act(() => {
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await flush();
+    expect(m.get('io-status').textContent).toBe('Profilfilen er ikke gyldig. Ingenting ble importert.');
+  });
+
   it('switches language and theme, and remembers them', async () => {
     await openSettings();
     await m.select('language', 'sv');
@@ -120,6 +214,16 @@ describe('preferences at start-up', () => {
     expect(m.get('nav-verify').textContent).toBe('Kontrollér');
     expect(m.get<HTMLSelectElement>('profile').value).toBe('bankid-no');
     expect(document.documentElement.dataset.theme).toBe('light');
+  });
+
+  it('follows the operating system’s language, as the backend reports it, when none is chosen', async () => {
+    m = await mount({ preferences: { system_language: 'da' } }, { languages: ['en-GB'] });
+    expect(m.get('nav-verify').textContent).toBe('Kontrollér');
+    await m.click('nav-settings');
+    expect(m.get<HTMLSelectElement>('language').options[0]!.textContent).toBe('Automatisk (Dansk)');
+    await m.select('language', 'sv');
+    expect(m.get('nav-settings').textContent).toBe('Inställningar');
+    expect(m.backend.callsTo('set_preferences').at(-1)!.args.prefs).toMatchObject({ language: 'sv', system_language: 'da' });
   });
 
   it('follows the browser language when none is saved', async () => {

@@ -23,7 +23,7 @@ describe('TauriBackend: the command contract', () => {
     await backend.history(50);
     await backend.auditStatus();
     await backend.importProfiles('toml');
-    await backend.setPreferences({ last_profile: null, language: 'sv', theme: 'dark' });
+    await backend.setPreferences({ last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' });
     expect(invoke.mock.calls).toEqual([
       ['list_profiles', undefined],
       ['check_identity', { profile: 'sandbox', input: 'se:19121212-1212' }],
@@ -34,7 +34,7 @@ describe('TauriBackend: the command contract', () => {
       ['history', { limit: 50 }],
       ['audit_status', undefined],
       ['import_profiles', { toml: 'toml' }],
-      ['set_preferences', { prefs: { last_profile: null, language: 'sv', theme: 'dark' } }],
+      ['set_preferences', { prefs: { last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' } }],
     ]);
   });
 
@@ -52,10 +52,18 @@ describe('TauriBackend: the command contract', () => {
     expect(events).toEqual([{ state: 'requesting', id: 'v7' }]);
   });
 
-  it('turns every rejection into {code, message}', async () => {
+  it('turns every rejection into {code, message}, keeping field and params', async () => {
     const backend = new TauriBackend();
     invoke.mockRejectedValueOnce({ code: 'expired', message: 'The request expired.' });
     await expect(backend.generateCode()).rejects.toEqual({ code: 'expired', message: 'The request expired.' });
+    const detailed = {
+      code: 'national_id_check_digit',
+      message: 'Swedish personnummer: the check digit does not match',
+      field: 'identity',
+      params: { country: 'se' },
+    };
+    invoke.mockRejectedValueOnce(detailed);
+    await expect(backend.checkIdentity('sandbox', 'se:1')).rejects.toEqual(detailed);
     invoke.mockRejectedValueOnce('plain text error');
     await expect(backend.generateCode()).rejects.toEqual({ code: 'error', message: 'plain text error' });
   });

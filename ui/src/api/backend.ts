@@ -15,10 +15,11 @@ import { toBackendError } from './types';
 
 /**
  * Everything the page asks of the Rust side. Two implementations:
- * {@link TauriBackend} (the real window) and `MockBackend` in `./mock.ts`
- * (tests, and `npm run dev` in a plain browser).
+ * {@link TauriBackend} (the real window) and `MockBackend` in `ui/dev/mock-backend.ts`
+ * (tests, and `npm run dev` in a plain browser; never in a release bundle).
  *
- * Every method rejects with a {@link import('./types').BackendError}.
+ * Every method rejects with a {@link import('./types').BackendError}: a code the page
+ * translates, its parameters, and an English sentence as the fallback.
  */
 export interface Backend {
   listProfiles(): Promise<ProfileSummary[]>;

@@ -3,11 +3,12 @@
 // the id, cancel before the id, try again, several at once) is one place.
 
 import type { Backend } from '../api/backend';
-import { toBackendError, type ProfileSummary, type VerificationEvent } from '../api/types';
-import type { MessageKey, Translate } from '../i18n';
+import { toBackendError, type BackendError, type ErrorField, type ProfileSummary, type VerificationEvent } from '../api/types';
+import type { Translate } from '../i18n';
+import { errorText, matchTitle, messageText, type UiMessage } from '../i18n/texts';
 import type { Politeness } from '../ui/context';
-import { sentence } from '../ui/format';
 import {
+  emptyDraft,
   identityInput,
   isActive,
   typedCountry,
@@ -15,7 +16,15 @@ import {
   type Draft,
   type Session,
   type SessionsState,
+  type Unsuccessful,
 } from './sessions';
+
+/** The form field (its data-testid) to focus for an error about it. */
+const FIELD_TEST_IDS: Record<ErrorField, string> = {
+  identity: 'identity-input',
+  binding_message: 'binding-message',
+  call_initiator: 'call-initiator-user',
+};
 
 export interface ControllerDeps {
   backend: Backend;
@@ -62,23 +71,12 @@ export class Controller {
     return this.deps.getProfiles().find((p) => p.name === name);
   }
 
-  defaultDraft(profileName?: string | null): Draft {
-    const profiles = this.deps.getProfiles();
-    const profile = profiles.find((p) => p.name === profileName) ?? profiles[0];
-    return {
-      profile: profile?.name ?? '',
-      country: profile?.countries[0] ?? 'se',
-      identity: '',
-      bindingMessage: '',
-      callInitiator: 'user',
-    };
-  }
-
   newTab(profileName?: string): number {
     const active = this.deps.getState();
     const current = active.sessions.find((s) => s.key === active.activeKey);
     const key = this.nextKey++;
-    this.deps.dispatch({ type: 'create', key, draft: this.defaultDraft(profileName ?? current?.draft.profile) });
+    const draft = emptyDraft(this.deps.getProfiles(), profileName ?? current?.draft.profile);
+    this.deps.dispatch({ type: 'create', key, draft });
     this.deps.focus('identity-input');
     return key;
   }
@@ -108,13 +106,13 @@ export class Controller {
       const code = await this.deps.backend.generateCode();
       this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: code } });
     } catch (error) {
-      this.deps.dispatch({ type: 'formError', key, message: sentence(toBackendError(error).message) });
+      this.deps.dispatch({ type: 'formError', key, message: { error: toBackendError(error) } });
     }
   }
 
-  private formError(key: number, message: string, focus: string) {
+  private formError(key: number, message: UiMessage, focus: string) {
     this.deps.dispatch({ type: 'formError', key, message });
-    this.deps.announce(message);
+    this.deps.announce(messageText(this.deps.t(), message));
     this.deps.focus(focus);
   }
 
@@ -122,9 +120,8 @@ export class Controller {
   async start(key: number): Promise<void> {
     const session = this.session(key);
     if (!session || session.phase !== 'editing' || this.starting.has(key)) return;
-    const t = this.deps.t();
     const profile = this.profile(session.draft.profile);
-    if (!profile) return this.formError(key, t('app.noProfiles'), 'profile');
+    if (!profile) return this.formError(key, { key: 'app.noProfiles' }, 'profile');
     this.starting.add(key);
     let requested = false;
     try {
@@ -139,7 +136,7 @@ export class Controller {
         this.deps.dispatch({ type: 'identityChecked', key, profile: profile.name, input, result: check });
       }
       if (!check.ok) {
-        return this.formError(key, check.error ? sentence(check.error) : t('form.fixIdentity'), 'identity-input');
+        return this.formError(key, check.error ? { error: check.error } : { key: 'form.fixIdentity' }, 'identity-input');
       }
 
       const rules = profile.binding_message;
@@ -152,12 +149,13 @@ export class Controller {
           this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: message } });
         }
         if (message === '' && rules.requirement === 'required') {
-          return this.formError(key, t('bm.required'), 'binding-message');
+          return this.formError(key, { key: 'error.binding_message_required' }, 'binding-message');
         }
         if (message !== '') {
           const result = await backend.checkBindingMessage(profile.name, message);
           if (!result.ok) {
-            return this.formError(key, sentence(result.error ?? t('bm.required')), 'binding-message');
+            const problem: UiMessage = result.error ? { error: result.error } : { key: 'error.binding_message_required' };
+            return this.formError(key, problem, 'binding-message');
           }
           binding = message;
         }
@@ -185,13 +183,13 @@ export class Controller {
       );
       this.deps.dispatch({ type: 'started', key, id });
       if (this.cancelWhenStarted.delete(key)) await this.sendCancel(key, id);
-    } catch (error) {
-      const { code, message } = toBackendError(error);
+    } catch (thrown) {
+      const error = toBackendError(thrown);
       if (requested) {
-        this.deps.dispatch({ type: 'startFailed', key, code, message: sentence(message) });
-        this.afterFinal(key, this.deps.t()('outcome.failed.title'), sentence(message));
+        this.deps.dispatch({ type: 'startFailed', key, error });
+        this.afterFinal(key, 'failed', error);
       } else {
-        this.formError(key, sentence(message), 'identity-input');
+        this.formError(key, { error }, FIELD_TEST_IDS[error.field ?? 'identity']);
       }
     } finally {
       this.starting.delete(key);
@@ -218,7 +216,7 @@ export class Controller {
           this.say(key, t('announce.mismatch'), 'assertive');
         } else {
           const name = event.identity.display_name ?? event.identity.national_id_masked ?? '';
-          this.say(key, t('announce.verified', { name, match: t(`match.${event.match}` as MessageKey) }));
+          this.say(key, t('announce.verified', { name, match: matchTitle(t, event.match) }));
         }
         if (this.isShown(key)) this.deps.focus('result-heading');
         this.deps.onFinished?.();
@@ -226,13 +224,11 @@ export class Controller {
       }
       case 'denied':
       case 'expired':
-        this.afterFinal(key, t(`outcome.${event.state}.title`), sentence(event.message));
-        break;
       case 'failed':
-        this.afterFinal(key, t('outcome.failed.title'), sentence(event.message));
+        this.afterFinal(key, event.state, event.error);
         break;
       case 'cancelled':
-        this.afterFinal(key, t('outcome.cancelled.title'), t('outcome.cancelled.advice'));
+        this.afterFinal(key, 'cancelled', null, event.provider_notified ? null : t('outcome.cancelled.notNotified'));
         break;
       case 'audit_failed':
         // Not final: the final event follows and does the focus and the history refresh.
@@ -241,8 +237,10 @@ export class Controller {
     }
   }
 
-  private afterFinal(key: number, title: string, message: string) {
-    this.say(key, this.deps.t()('announce.outcome', { title, message }));
+  private afterFinal(key: number, outcome: Unsuccessful, error: BackendError | null, note: string | null = null) {
+    const t = this.deps.t();
+    const message = [error ? errorText(t, error) : t(`outcome.${outcome}.advice`), note].filter(Boolean).join(' ');
+    this.say(key, t('announce.outcome', { title: t(`outcome.${outcome}.title`), message }));
     if (this.isShown(key)) this.deps.focus('try-again');
     this.deps.onFinished?.();
   }
@@ -274,7 +272,7 @@ export class Controller {
       await this.deps.backend.cancelVerification(id);
     } catch (error) {
       // Most likely it finished meanwhile; its final event says how.
-      this.deps.announce(sentence(toBackendError(error).message));
+      this.deps.announce(errorText(this.deps.t(), toBackendError(error)));
     }
     void key;
   }

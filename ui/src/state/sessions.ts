@@ -3,25 +3,25 @@
 // addressed to the session (by its local key) whose Channel received it.
 
 import type {
+  BackendError,
   BindingMessageCheck,
   CallInitiator,
   Country,
+  EventState,
   IdentityCheck,
+  MatchDetail,
   MatchResult,
   ProfileSummary,
   VerificationEvent,
   VerifiedIdentity,
 } from '../api/types';
+import type { UiMessage } from '../i18n/texts';
 
-export type Phase =
-  | 'editing'
-  | 'requesting'
-  | 'waiting'
-  | 'verified'
-  | 'denied'
-  | 'expired'
-  | 'failed'
-  | 'cancelled';
+/** Where a tab is: being edited, or the state of its verification's last event. */
+export type Phase = 'editing' | Exclude<EventState, 'audit_failed'>;
+
+/** The phases a verification can end in without a verified identity. */
+export type Unsuccessful = Exclude<Phase, 'editing' | 'requesting' | 'waiting' | 'verified'>;
 
 export const ACTIVE_PHASES: readonly Phase[] = ['requesting', 'waiting'];
 export const isActive = (phase: Phase) => ACTIVE_PHASES.includes(phase);
@@ -64,14 +64,21 @@ export interface Session {
   attempts: number;
   identityCheck: { input: string; profile: string; result: IdentityCheck } | null;
   bindingCheck: { message: string; profile: string; result: BindingMessageCheck } | null;
-  /** A sentence under the form, e.g. "binding message required". */
-  formError: string | null;
+  /** Shown under the form, e.g. "binding message required". */
+  formError: UiMessage | null;
   waiting: Waiting | null;
-  result: { identity: VerifiedIdentity; match: MatchResult } | null;
-  outcome: { message: string; code: string | null } | null;
+  result: { identity: VerifiedIdentity; match: MatchResult; matchDetail: MatchDetail | null } | null;
+  /** How an unsuccessful attempt ended: the backend's error (none when cancelled). */
+  outcome: Ending | null;
   cancelling: boolean;
-  /** Set when this attempt's audit record could not be written (the backend's message). */
-  auditError: string | null;
+  /** Set when this attempt's audit record could not be written. */
+  auditError: BackendError | null;
+}
+
+export interface Ending {
+  error: BackendError | null;
+  /** For a cancelled one: whether the provider was told (false: the request may still show in the customer's app). */
+  providerNotified: boolean;
 }
 
 export interface SessionsState {
@@ -86,13 +93,25 @@ export type Action =
   | { type: 'edit'; key: number; patch: Partial<Draft> }
   | { type: 'identityChecked'; key: number; profile: string; input: string; result: IdentityCheck }
   | { type: 'bindingChecked'; key: number; profile: string; message: string; result: BindingMessageCheck }
-  | { type: 'formError'; key: number; message: string | null }
+  | { type: 'formError'; key: number; message: UiMessage | null }
   | { type: 'start'; key: number; sent: Sent }
   | { type: 'started'; key: number; id: string }
-  | { type: 'startFailed'; key: number; code: string; message: string }
+  | { type: 'startFailed'; key: number; error: BackendError }
   | { type: 'event'; key: number; event: VerificationEvent; nowMs: number }
   | { type: 'cancelling'; key: number }
   | { type: 'retry'; key: number };
+
+/** An empty form for the named profile, or the first one when there is no such profile. */
+export function emptyDraft(profiles: readonly ProfileSummary[], profileName?: string | null): Draft {
+  const profile = profiles.find((p) => p.name === profileName) ?? profiles[0];
+  return {
+    profile: profile?.name ?? '',
+    country: profile?.countries[0] ?? 'se',
+    identity: '',
+    bindingMessage: '',
+    callInitiator: 'user',
+  };
+}
 
 export function newSession(key: number, draft: Draft): Session {
   return {
@@ -133,7 +152,7 @@ export function applyEvent(session: Session, event: VerificationEvent, nowMs: nu
     // Not a state change: the verification keeps its phase and result. It comes just
     // before the final event, but is kept even if it arrives after it.
     if (session.phase === 'editing' || (session.id !== null && event.id !== session.id)) return session;
-    return { ...session, id: event.id, auditError: event.message };
+    return { ...session, id: event.id, auditError: event.error };
   }
   // Events are only meaningful while the verification runs; a late event after
   // a final state (or after "Try again") is ignored.
@@ -157,14 +176,23 @@ export function applyEvent(session: Session, event: VerificationEvent, nowMs: nu
         },
       };
     case 'verified':
-      return { ...base, phase: 'verified', cancelling: false, result: { identity: event.identity, match: event.match } };
+      return {
+        ...base,
+        phase: 'verified',
+        cancelling: false,
+        result: { identity: event.identity, match: event.match, matchDetail: event.match_detail },
+      };
     case 'denied':
     case 'expired':
-      return { ...base, phase: event.state, cancelling: false, outcome: { message: event.message, code: null } };
     case 'failed':
-      return { ...base, phase: 'failed', cancelling: false, outcome: { message: event.message, code: event.code } };
+      return { ...base, phase: event.state, cancelling: false, outcome: { error: event.error, providerNotified: true } };
     case 'cancelled':
-      return { ...base, phase: 'cancelled', cancelling: false, outcome: null };
+      return {
+        ...base,
+        phase: 'cancelled',
+        cancelling: false,
+        outcome: { error: null, providerNotified: event.provider_notified },
+      };
   }
 }
 
@@ -221,7 +249,7 @@ export function reduce(state: SessionsState, action: Action): SessionsState {
     case 'startFailed':
       return update(state, action.key, (s) =>
         isActive(s.phase)
-          ? { ...s, phase: 'failed', cancelling: false, outcome: { message: action.message, code: action.code } }
+          ? { ...s, phase: 'failed', cancelling: false, outcome: { error: action.error, providerNotified: true } }
           : s,
       );
     case 'event':

@@ -1,14 +1,12 @@
 // The audit log on this computer: its status (History header), one record's
 // fields (History detail) and the alert when a verification was not recorded.
 
-import type { AuditStatus, HistoryEntry } from '../api/types';
-import type { MessageKey } from '../i18n';
+import type { AuditStatus, BackendError, HistoryEntry } from '../api/types';
+import { auditProblem, errorText, kindText } from '../i18n/texts';
 import { useUi } from './context';
-import { formatDateTime, formatDuration, sentence } from './format';
+import { formatDateTime, formatDuration } from './format';
 import { AlertIcon, ShieldIcon } from './icons';
 import { Fact } from './result-card';
-
-const IDENTIFIER_KINDS = ['national_id', 'user_id', 'email', 'mobile_id', 'unknown'];
 
 /** "Audit log: 12 records · chain intact · …", plus a note when identifiers are not keyed. */
 export function AuditStatusLine({ status }: { status: AuditStatus }) {
@@ -41,12 +39,13 @@ export function AuditStatusLine({ status }: { status: AuditStatus }) {
 /** The hash chain did not verify: say which record, and that the file must be kept. */
 export function AuditBrokenAlert({ status }: { status: AuditStatus }) {
   const { t } = useUi();
+  const problem = auditProblem(t, status);
   return (
     <div class="audit-alert" role="alert" data-testid="audit-broken">
       <AlertIcon size={22} />
       <div>
         <p class="audit-alert-title">{t('audit.brokenTitle')}</p>
-        {status.problem && <p data-testid="audit-problem">{sentence(status.problem)}</p>}
+        {problem && <p data-testid="audit-problem">{problem}</p>}
         <p>{t('audit.brokenAdvice', { path: status.path })}</p>
       </div>
     </div>
@@ -54,14 +53,14 @@ export function AuditBrokenAlert({ status }: { status: AuditStatus }) {
 }
 
 /** In a verification's view: its record could not be written to the audit log. */
-export function AuditFailedAlert({ message }: { message: string }) {
+export function AuditFailedAlert({ error }: { error: BackendError }) {
   const { t } = useUi();
   return (
     <div class="audit-alert" role="alert" data-testid="audit-error">
       <AlertIcon size={22} />
       <div>
         <p class="audit-alert-title">{t('audit.failedTitle')}</p>
-        <p data-testid="audit-error-message">{sentence(message)}</p>
+        <p data-testid="audit-error-message">{errorText(t, error)}</p>
         <p>{t('audit.failedAdvice')}</p>
       </div>
     </div>
@@ -69,15 +68,13 @@ export function AuditFailedAlert({ message }: { message: string }) {
 }
 
 /** Every field of one audit record that has a value. */
-export function AuditRecord({ entry, providerName }: { entry: HistoryEntry; providerName: string }) {
+export function AuditRecord({ entry }: { entry: HistoryEntry }) {
   const { t, locale } = useUi();
   const agent =
     entry.os_user && entry.workstation
       ? t('audit.agentOn', { user: entry.os_user, workstation: entry.workstation })
       : entry.os_user || entry.workstation;
-  const kind = IDENTIFIER_KINDS.includes(entry.identifier_kind)
-    ? t(`audit.kind.${entry.identifier_kind}` as MessageKey)
-    : entry.identifier_kind;
+  const kind = entry.identifier_kind ? kindText(t, entry.identifier_kind) : null;
   return (
     <section class="card audit-record" data-testid="audit-record" aria-labelledby="audit-record-title">
       <h2 class="card-title" id="audit-record-title">
@@ -104,12 +101,12 @@ export function AuditRecord({ entry, providerName }: { entry: HistoryEntry; prov
           </Fact>
         )}
         <Fact label={t('audit.provider')} wide field="provider">
-          {providerName}
+          {entry.profile}
           {entry.issuer && <span class="audit-sub mono">{entry.issuer}</span>}
         </Fact>
         {kind && (
           <Fact label={t('audit.identifierKind')} field="identifier-kind">
-            {kind}
+            {kind.charAt(0).toLocaleUpperCase(locale) + kind.slice(1)}
           </Fact>
         )}
         {entry.binding_message && (

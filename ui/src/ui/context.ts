@@ -35,9 +35,3 @@ export const UiContext = createContext<Ui>({
 });
 
 export const useUi = () => useContext(UiContext);
-
-export function profileLabel(t: Translate, profile: ProfileSummary): string {
-  return profile.is_sandbox && !/sandbox/i.test(profile.display_name)
-    ? t('form.profileSandbox', { name: profile.display_name })
-    : profile.display_name;
-}

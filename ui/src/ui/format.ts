@@ -1,14 +1,3 @@
-import type { VerifiedIdentity } from '../api/types';
-
-/** Backend messages are sentences, sometimes starting in lower case; show them as sentences. */
-export function sentence(text: string): string {
-  const trimmed = text.trim();
-  if (trimmed === '') return trimmed;
-  const first = trimmed.charAt(0).toLocaleUpperCase();
-  const body = first + trimmed.slice(1);
-  return /[.!?…]$/.test(body) ? body : `${body}.`;
-}
-
 /** 65 000 ms → "1:05"; never negative. */
 export function formatCountdown(ms: number): string {
   const total = Math.max(0, Math.ceil(ms / 1000));
@@ -53,38 +42,4 @@ export function formatBirthDate(iso: string, locale: string): string {
   if (!match) return iso;
   const date = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
   return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
-}
-
-const ACR_NAMES: Record<string, string> = {
-  'urn:ciba-desk:sandbox': 'Sandbox approval',
-  'urn:grn:authn:se:bankid': 'Swedish BankID',
-  'urn:grn:authn:se:bankid:same-device': 'Swedish BankID',
-  'urn:grn:authn:se:bankid:another-device': 'Swedish BankID',
-  'urn:grn:authn:no:bankid': 'Norwegian BankID',
-  'urn:grn:authn:se:frejaid': 'Freja eID',
-  'urn:grn:authn:dk:mitid:substantial': 'MitID (substantial)',
-  'urn:grn:authn:dk:mitid:high': 'MitID (high)',
-  'https://data.gov.dk/concept/core/nsis/loa/Substantial': 'MitID (NSIS substantial)',
-  'https://data.gov.dk/concept/core/nsis/loa/High': 'MitID (NSIS high)',
-};
-
-const IDP_NAMES: Record<string, string> = {
-  mitid: 'MitID',
-  bankid: 'BankID',
-  sandbox: 'Sandbox',
-  frejaid: 'Freja eID',
-  mobileid: 'MobileID',
-};
-
-/** How the customer authenticated, for people: known ACRs by name, others as sent, plus the IdP and AMR. */
-export function methodLabel(identity: VerifiedIdentity): string | null {
-  const parts: string[] = [];
-  if (identity.acr) parts.push(ACR_NAMES[identity.acr] ?? identity.acr);
-  if (identity.idp) {
-    const idp = IDP_NAMES[identity.idp.toLowerCase()] ?? identity.idp;
-    if (!parts.some((p) => p.toLowerCase().includes(idp.toLowerCase()))) parts.push(idp);
-  }
-  const head = parts.join(' · ');
-  const amr = identity.amr.length ? ` (${identity.amr.join(', ')})` : '';
-  return head ? head + amr : amr.trim() || null;
 }

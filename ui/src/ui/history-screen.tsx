@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { toBackendError, type AuditStatus, type HistoryEntry } from '../api/types';
-import type { MessageKey } from '../i18n';
+import { toBackendError, type AuditStatus, type BackendError, type HistoryEntry } from '../api/types';
+import { codeText, errorText } from '../i18n/texts';
 import { AuditBrokenAlert, AuditRecord, AuditStatusLine } from './audit';
-import { profileLabel, useUi } from './context';
-import { formatDayUnlessToday, formatTime, sentence } from './format';
+import { useUi } from './context';
+import { formatDayUnlessToday, formatTime } from './format';
 import { AlertIcon, CheckCircleIcon, RefreshIcon } from './icons';
 import { OutcomeCard, ResultCard, SandboxBanner } from './result-card';
 
@@ -17,11 +17,11 @@ interface Props {
 }
 
 export function HistoryScreen({ version, selected, onSelect: setSelected }: Props) {
-  const { t, locale, backend, profiles } = useUi();
+  const { t, locale, backend } = useUi();
   const [entries, setEntries] = useState<HistoryEntry[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<BackendError | null>(null);
   const [status, setStatus] = useState<AuditStatus | null>(null);
-  const [statusError, setStatusError] = useState<string | null>(null);
+  const [statusError, setStatusError] = useState<BackendError | null>(null);
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
@@ -34,7 +34,7 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
         setEntries(list);
         setError(null);
       })
-      .catch((e) => live && setError(sentence(toBackendError(e).message)));
+      .catch((e) => live && setError(toBackendError(e)));
     backend
       .auditStatus()
       .then((next) => {
@@ -45,17 +45,13 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
       .catch((e) => {
         if (!live) return;
         setStatus(null);
-        setStatusError(sentence(toBackendError(e).message));
+        setStatusError(toBackendError(e));
       });
     return () => {
       live = false;
     };
   }, [version, reload]);
 
-  const providerName = (name: string) => {
-    const p = profiles.find((x) => x.name === name);
-    return p ? profileLabel(t, p) : name;
-  };
   const entry = entries?.find((e) => e.id === selected) ?? null;
   // Records from earlier days say which day; today's show the time only.
   const day = (ms: number) => formatDayUnlessToday(ms, locale);
@@ -76,12 +72,12 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
       {status && !status.intact && <AuditBrokenAlert status={status} />}
       {statusError && (
         <p class="message message--error screen-message" role="alert" data-testid="audit-status-error">
-          {t('audit.statusFailed', { message: statusError })}
+          {t('audit.statusFailed', { message: errorText(t, statusError) })}
         </p>
       )}
       {error && (
         <p class="message message--error screen-message" role="alert" data-testid="history-error">
-          {t('history.loadFailed', { message: error })}
+          {t('history.loadFailed', { message: errorText(t, error) })}
         </p>
       )}
       <div class="history-layout">
@@ -100,7 +96,6 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
               </div>
               <ul class="history-list" aria-label={t('history.title')}>
                 {(entries ?? []).map((e, i) => {
-                  const outcomeKey = `state.${e.outcome}` as MessageKey;
                   const name = e.subject_name ?? e.result?.display_name;
                   return (
                     <li key={e.id}>
@@ -123,10 +118,10 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
                         <span>
                           <span class={`badge badge--${e.outcome}`}>
                             <span class={`state-dot state-dot--${e.outcome}`} aria-hidden="true" />
-                            {t(outcomeKey)}
+                            {t(`state.${e.outcome}`)}
                           </span>
                         </span>
-                        <span class="history-profile">{providerName(e.profile)}</span>
+                        <span class="history-profile">{e.profile}</span>
                       </button>
                     </li>
                   );
@@ -138,8 +133,8 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
         <div class="history-detail" data-testid="history-detail">
           {entry ? (
             <>
-              <EntryCard entry={entry} providerName={providerName(entry.profile)} />
-              <AuditRecord entry={entry} providerName={providerName(entry.profile)} />
+              <EntryCard entry={entry} />
+              <AuditRecord entry={entry} />
             </>
           ) : (
             <p class="card empty-note">{t('history.select')}</p>
@@ -151,15 +146,16 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
 }
 
 /** The result as far as it is known: in full for this app run, from the audit record otherwise. */
-function EntryCard({ entry, providerName }: { entry: HistoryEntry; providerName: string }) {
-  const { profiles } = useUi();
+function EntryCard({ entry }: { entry: HistoryEntry }) {
+  const { t, profiles } = useUi();
   const sandbox = profiles.find((p) => p.name === entry.profile)?.is_sandbox ?? false;
   if (entry.result) {
     return (
       <ResultCard
         identity={entry.result}
         match={entry.outcome === 'mismatch' ? 'mismatch' : entry.match}
-        providerName={providerName}
+        matchDetail={null}
+        providerName={entry.profile}
       />
     );
   }
@@ -167,9 +163,11 @@ function EntryCard({ entry, providerName }: { entry: HistoryEntry; providerName:
     return <RecordedResultCard entry={entry} sandbox={sandbox} />;
   }
   // The log gives every ending a code (access_denied, expired, …); the card shows it for failures
-  // only, as the live view does. The audit record below lists it in every case.
+  // only, as the live view does. The audit record below lists it in every case. An earlier run's
+  // record has the code but not the error's details: its sentence is shown when it needs none.
   const code = entry.outcome === 'failed' ? entry.error_code : null;
-  return <OutcomeCard outcome={entry.outcome} message={entry.error} code={code} sandbox={sandbox} />;
+  const message = entry.error ? errorText(t, entry.error) : entry.error_code ? codeText(t, entry.error_code) : null;
+  return <OutcomeCard outcome={entry.outcome} message={message} code={code} sandbox={sandbox} />;
 }
 
 /** A verification from an earlier run: the log keeps who and what, not the verified identity's details. */

@@ -1,10 +1,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Country, ProfileSummary } from '../api/types';
 import type { MessageKey } from '../i18n';
+import {
+  countryName,
+  errorText,
+  forbiddenReason,
+  idKindText,
+  messageText,
+  profileDescription,
+  warningText,
+} from '../i18n/texts';
 import type { Controller } from '../state/controller';
 import { identityInput, typedCountry, type Session } from '../state/sessions';
-import { profileLabel, useUi } from './context';
-import { sentence } from './format';
+import { useUi } from './context';
 import { AlertIcon, CheckIcon, DiceIcon, FlaskIcon, InfoIcon, KeyIcon, SendIcon } from './icons';
 
 interface Props {
@@ -97,7 +105,8 @@ export function RequestForm({ session, controller }: Props) {
     session.identityCheck && session.identityCheck.input === input && session.identityCheck.profile === profile?.name
       ? session.identityCheck.result
       : null;
-  const identityError = hasIdentity && check && !check.ok && (showErrors || session.formError) ? check.error : null;
+  const identityError =
+    hasIdentity && check && !check.ok && check.error && (showErrors || session.formError) ? errorText(t, check.error) : null;
   const texts = identityTexts(profile, draft.country);
   const multiCountry = profile?.identity_kind === 'national_id' && profile.countries.length > 1;
 
@@ -108,13 +117,7 @@ export function RequestForm({ session, controller }: Props) {
       ? session.bindingCheck.result
       : null;
   const bindingError =
-    !forbidden && message.trim() !== ''
-      ? chars > max
-        ? sentence(`${bindingCheck?.error ?? ''}`) || null
-        : bindingCheck && !bindingCheck.ok
-          ? sentence(bindingCheck.error ?? '')
-          : null
-      : null;
+    !forbidden && message.trim() !== '' && bindingCheck?.error && !bindingCheck.ok ? errorText(t, bindingCheck.error) : null;
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'Enter' || event.isComposing) return;
@@ -158,14 +161,26 @@ export function RequestForm({ session, controller }: Props) {
         >
           {profiles.map((p) => (
             <option value={p.name} key={p.name}>
-              {profileLabel(t, p)}
+              {p.name}
             </option>
           ))}
         </select>
-        {profile?.is_sandbox && (
+        {profile?.is_sandbox ? (
           <p class="note note--sandbox" data-testid="sandbox-note">
             <FlaskIcon size={16} />
             <span>{t('form.sandboxNote')}</span>
+          </p>
+        ) : (
+          profile && (
+            <p class="hint" data-testid="profile-description">
+              {profileDescription(t, profile)}
+            </p>
+          )
+        )}
+        {profile?.secret_status === 'no_keyring' && (
+          <p class="note note--warning" data-testid="no-keyring">
+            <KeyIcon size={16} />
+            <span>{t('error.no_keyring')}</span>
           </p>
         )}
         {profile?.secret_status === 'missing' && (
@@ -191,8 +206,8 @@ export function RequestForm({ session, controller }: Props) {
               onChange={(e) => changeCountry((e.target as HTMLSelectElement).value as Country)}
             >
               {profile.countries.map((c) => (
-                <option value={c} key={c} title={t(`country.${c}` as MessageKey)}>
-                  {c.toUpperCase()} · {t(`country.${c}` as MessageKey)}
+                <option value={c} key={c} title={countryName(t, c)}>
+                  {c.toUpperCase()} · {countryName(t, c)}
                 </option>
               ))}
             </select>
@@ -203,7 +218,7 @@ export function RequestForm({ session, controller }: Props) {
             data-testid="identity-input"
             class="identity-input"
             type="text"
-            inputMode={profile?.identity_kind === 'email' ? 'email' : profile?.identity_kind === 'national_id' ? 'text' : 'text'}
+            inputMode={profile?.identity_kind === 'email' ? 'email' : 'text'}
             autoComplete="off"
             autoCorrect="off"
             autoCapitalize="off"
@@ -223,11 +238,11 @@ export function RequestForm({ session, controller }: Props) {
               {multiCountry && texts.countryHint ? t(texts.countryHint) : t(texts.hint)}
             </p>
           ) : identityError ? (
-            <p class="message message--error" data-testid="identity-error">
+            <p class="message message--error" data-testid="identity-error" data-code={check.error?.code}>
               <AlertIcon size={16} />
               <span>
                 <span class="sr-only">{t('id.errorTitle')} </span>
-                {sentence(identityError)}
+                {identityError}
               </span>
             </p>
           ) : check.ok ? (
@@ -235,7 +250,7 @@ export function RequestForm({ session, controller }: Props) {
               <CheckIcon size={16} />
               <span>
                 {check.kind
-                  ? t('id.valid', { kind: check.kind, masked: check.masked ?? '' })
+                  ? t('id.valid', { kind: idKindText(t, check.kind), masked: check.masked ?? '' })
                   : t('id.validPlain', { masked: check.masked ?? '' })}
               </span>
             </p>
@@ -245,10 +260,10 @@ export function RequestForm({ session, controller }: Props) {
           {check?.ok &&
             hasIdentity &&
             check.warnings.map((warning, i) => (
-              <p class="message message--warning" data-testid="identity-warning" key={i}>
+              <p class="message message--warning" data-testid="identity-warning" data-code={warning.code} key={i}>
                 <AlertIcon size={16} />
                 <span>
-                  <strong>{t('id.warningTitle')}</strong> {sentence(warning)}
+                  <strong>{t('id.warningTitle')}</strong> {warningText(t, warning)}
                 </span>
               </p>
             ))}
@@ -299,10 +314,10 @@ export function RequestForm({ session, controller }: Props) {
             {forbidden ? (
               <p class="message message--info" data-testid="binding-forbidden">
                 <InfoIcon size={16} />
-                <span>{sentence(rules.forbidden_reason ?? t('bm.forbidden'))}</span>
+                <span>{forbiddenReason(t, rules)}</span>
               </p>
             ) : bindingError ? (
-              <p class="message message--error" data-testid="binding-error">
+              <p class="message message--error" data-testid="binding-error" data-code={bindingCheck?.error?.code}>
                 <AlertIcon size={16} />
                 <span>{bindingError}</span>
               </p>
@@ -340,7 +355,7 @@ export function RequestForm({ session, controller }: Props) {
       {session.formError && (
         <p class="message message--error form-error" data-testid="form-error" role="alert">
           <AlertIcon size={16} />
-          <span>{session.formError}</span>
+          <span>{messageText(t, session.formError)}</span>
         </p>
       )}
 

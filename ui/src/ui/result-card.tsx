@@ -1,8 +1,9 @@
 import type { ComponentChildren } from 'preact';
-import type { MatchResult, VerifiedIdentity } from '../api/types';
-import type { MessageKey } from '../i18n';
+import type { MatchDetail, MatchResult, VerifiedIdentity } from '../api/types';
+import { matchText, matchTitle, methodLabel } from '../i18n/texts';
+import type { Unsuccessful } from '../state/sessions';
 import { useUi } from './context';
-import { formatBirthDate, formatDateTime, methodLabel, sentence } from './format';
+import { formatBirthDate, formatDateTime } from './format';
 import { AlertIcon, CheckCircleIcon, ClockIcon, FlaskIcon, HelpIcon, StopIcon, XIcon } from './icons';
 
 export function SandboxBanner() {
@@ -15,15 +16,18 @@ export function SandboxBanner() {
   );
 }
 
-export function MatchBadge({ match }: { match: MatchResult }) {
+/** Whether the verified identity is the one asked for; `detail` says what was compared (unknown for earlier runs). */
+export function MatchBadge({ match, detail }: { match: MatchResult; detail: MatchDetail | null }) {
   const { t } = useUi();
   const Icon = match === 'match' ? CheckCircleIcon : match === 'mismatch' ? AlertIcon : HelpIcon;
   return (
     <div class={`match match--${match}`} data-testid="match" data-match={match}>
       <Icon size={match === 'mismatch' ? 28 : 22} />
       <div>
-        <p class="match-title">{t(`match.${match}` as MessageKey)}</p>
-        <p class="match-body">{t(`match.${match}Body` as MessageKey)}</p>
+        <p class="match-title">{matchTitle(t, match)}</p>
+        <p class="match-body" data-testid="match-body">
+          {matchText(t, match, detail)}
+        </p>
       </div>
     </div>
   );
@@ -51,16 +55,18 @@ export function Fact({ label, children, mono, wide, field }: FactProps) {
 interface ResultProps {
   identity: VerifiedIdentity;
   match: MatchResult | null;
+  matchDetail: MatchDetail | null;
+  /** The profile's name (an identifier, not translated). */
   providerName: string;
   /** Buttons under the card (none in History). */
   actions?: ComponentChildren;
 }
 
-export function ResultCard({ identity, match, providerName, actions }: ResultProps) {
+export function ResultCard({ identity, match, matchDetail, providerName, actions }: ResultProps) {
   const { t, locale } = useUi();
   const mismatch = match === 'mismatch';
   const unknown = <span class="muted">{t('result.unknown')}</span>;
-  const method = methodLabel(identity);
+  const method = methodLabel(t, identity);
   return (
     <article
       class={`result result--verified ${mismatch ? 'result--mismatch' : ''}`}
@@ -82,7 +88,7 @@ export function ResultCard({ identity, match, providerName, actions }: ResultPro
           )}
         </div>
       </header>
-      {match && <MatchBadge match={match} />}
+      {match && <MatchBadge match={match} detail={matchDetail} />}
       <div class="result-body">
         <p class="result-name" data-testid="result-name">
           {identity.display_name ?? t('result.unknown')}
@@ -113,17 +119,18 @@ export function ResultCard({ identity, match, providerName, actions }: ResultPro
   );
 }
 
-export type Unsuccessful = 'denied' | 'expired' | 'failed' | 'cancelled';
-
 interface OutcomeProps {
   outcome: Unsuccessful;
+  /** What the backend said, in the agent's language. */
   message: string | null;
   code: string | null;
+  /** A cancelled request the provider was not told about: it may still show in the customer's app. */
+  notNotified?: boolean;
   sandbox: boolean;
   actions?: ComponentChildren;
 }
 
-export function OutcomeCard({ outcome, message, code, sandbox, actions }: OutcomeProps) {
+export function OutcomeCard({ outcome, message, code, notNotified = false, sandbox, actions }: OutcomeProps) {
   const { t } = useUi();
   const Icon = outcome === 'expired' ? ClockIcon : outcome === 'cancelled' ? XIcon : outcome === 'denied' ? StopIcon : AlertIcon;
   return (
@@ -132,16 +139,21 @@ export function OutcomeCard({ outcome, message, code, sandbox, actions }: Outcom
       <header class="result-head">
         <Icon size={32} />
         <h2 id="result-heading" class="result-title" tabIndex={-1} data-testid="result-heading">
-          {t(`outcome.${outcome}.title` as MessageKey)}
+          {t(`outcome.${outcome}.title`)}
         </h2>
       </header>
       <div class="result-body">
         {message && outcome !== 'cancelled' && (
           <p class="result-message" data-testid="result-message">
-            {sentence(message)}
+            {message}
           </p>
         )}
-        <p class="result-advice">{t(`outcome.${outcome}.advice` as MessageKey)}</p>
+        <p class="result-advice">{t(`outcome.${outcome}.advice`)}</p>
+        {notNotified && (
+          <p class="result-advice" data-testid="not-notified">
+            {t('outcome.cancelled.notNotified')}
+          </p>
+        )}
         {code && (
           <p class="result-code muted" data-testid="error-code">
             {t('result.errorCode', { code })}

@@ -1,8 +1,15 @@
 import { useRef, useState } from 'preact/hooks';
-import { toBackendError, type Language, type Preferences, type PresetSummary, type ProfileSummary, type Theme } from '../api/types';
-import { LANGUAGES, type MessageKey } from '../i18n';
+import {
+  THEMES,
+  toBackendError,
+  type Language,
+  type Preferences,
+  type PresetSummary,
+  type ProfileSummary,
+} from '../api/types';
+import { LANGUAGES } from '../i18n';
+import { messageText, presetDescription, presetTitle, profileDescription, providerText, type UiMessage } from '../i18n/texts';
 import { useUi } from './context';
-import { sentence } from './format';
 import { CheckIcon, FlaskIcon, KeyIcon, PlusIcon } from './icons';
 
 interface Props {
@@ -14,9 +21,13 @@ interface Props {
   reloadProfiles: () => Promise<void>;
 }
 
-type Status = { kind: 'ok' | 'error'; text: string } | null;
+/** The outcome of an action, kept as keys and errors so that it follows a change of language. */
+type Status = { kind: 'ok' | 'error'; parts: UiMessage[] } | null;
+
+const failed = (error: unknown): Status => ({ kind: 'error', parts: [{ error: toBackendError(error) }] });
 
 function StatusLine({ status, testId }: { status: Status; testId?: string }) {
+  const { t } = useUi();
   if (!status) return <p class="status-slot" role="status" data-testid={testId} />;
   return (
     <p
@@ -24,7 +35,7 @@ function StatusLine({ status, testId }: { status: Status; testId?: string }) {
       role={status.kind === 'error' ? 'alert' : 'status'}
       data-testid={testId}
     >
-      {status.text}
+      {status.parts.map((part) => messageText(t, part)).join(' ')}
     </p>
   );
 }
@@ -85,20 +96,19 @@ function ProfileItem({
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const id = `secret-${profile.name}`;
-  const providerKey = `provider.${profile.provider}` as MessageKey;
-  const providerText = t(providerKey) === providerKey ? String(profile.provider) : t(providerKey);
+  const name = profile.name;
 
   const saveSecret = async (event: Event) => {
     event.preventDefault();
     if (busy) return;
     setBusy(true);
     try {
-      await backend.setSecret(profile.name, secret);
+      await backend.setSecret(name, secret);
       setSecret(''); // write-only: the field never shows a stored secret
-      setStatus({ kind: 'ok', text: t('secret.saved', { name: profile.display_name }) });
+      setStatus({ kind: 'ok', parts: [{ key: 'secret.saved', params: { name } }] });
       await reloadProfiles();
     } catch (error) {
-      setStatus({ kind: 'error', text: sentence(toBackendError(error).message) });
+      setStatus(failed(error));
     } finally {
       setBusy(false);
     }
@@ -106,11 +116,11 @@ function ProfileItem({
 
   const remove = async () => {
     try {
-      await backend.removeProfile(profile.name);
-      setStatus({ kind: 'ok', text: t('profile.removed', { name: profile.display_name }) });
+      await backend.removeProfile(name);
+      setStatus({ kind: 'ok', parts: [{ key: 'profile.removed', params: { name } }] });
       await reloadProfiles();
     } catch (error) {
-      setStatus({ kind: 'error', text: sentence(toBackendError(error).message) });
+      setStatus(failed(error));
       setConfirming(false);
     }
   };
@@ -119,8 +129,8 @@ function ProfileItem({
     <li class="profile-item" data-testid={`profile-item-${profile.name}`}>
       <div class="profile-head">
         <div class="profile-names">
-          <p class="profile-title">
-            {profile.display_name}
+          <p class="profile-title" data-testid={`profile-description-${name}`}>
+            {profileDescription(t, profile)}
             {profile.is_sandbox && (
               <span class="chip chip--sandbox">
                 <FlaskIcon size={12} />
@@ -129,20 +139,20 @@ function ProfileItem({
             )}
           </p>
           <p class="profile-meta">
-            <span class="mono">{profile.name}</span> · {providerText} · <span class="mono">{profile.issuer}</span>
+            <span class="mono">{name}</span> · {providerText(t, profile.provider)} · <span class="mono">{profile.issuer}</span>
           </p>
         </div>
         <div class="profile-side">
           <span class={`badge badge--secret-${profile.secret_status}`} data-testid={`secret-status-${profile.name}`}>
             {profile.secret_status === 'stored' ? <CheckIcon size={12} /> : profile.secret_status === 'missing' ? <KeyIcon size={12} /> : null}
-            {t(`secret.${profile.secret_status}` as MessageKey)}
+            {t(`secret.${profile.secret_status}`)}
           </span>
           {!confirming && (
             <button
               type="button"
               class="button button--ghost button--danger-text"
               data-testid={`remove-${profile.name}`}
-              aria-label={t('profile.removeLabel', { name: profile.display_name })}
+              aria-label={t('profile.removeLabel', { name })}
               onClick={() => setConfirming(true)}
             >
               {t('profile.remove')}
@@ -151,8 +161,8 @@ function ProfileItem({
         </div>
       </div>
       {confirming && (
-        <div class="confirm" role="group" aria-label={t('profile.removeConfirm', { name: profile.display_name })}>
-          <span>{t('profile.removeConfirm', { name: profile.display_name })}</span>
+        <div class="confirm" role="group" aria-label={t('profile.removeConfirm', { name })}>
+          <span>{t('profile.removeConfirm', { name })}</span>
           <button type="button" class="button button--danger" data-testid={`remove-yes-${profile.name}`} onClick={remove}>
             {t('profile.removeYes')}
           </button>
@@ -161,10 +171,15 @@ function ProfileItem({
           </button>
         </div>
       )}
-      {profile.secret_status !== 'not_needed' && (
+      {profile.secret_status === 'no_keyring' && (
+        <p class="hint" data-testid={`no-keyring-${name}`}>
+          {t('error.no_keyring')}
+        </p>
+      )}
+      {(profile.secret_status === 'stored' || profile.secret_status === 'missing') && (
         <form class="secret-form" onSubmit={saveSecret} autoComplete="off">
           <label for={id} class="sr-only">
-            {t('secret.label', { name: profile.display_name })}
+            {t('secret.label', { name })}
           </label>
           <input
             id={id}
@@ -209,18 +224,19 @@ function AddProfileSection({ presets, reloadProfiles }: { presets: PresetSummary
         issuer: needs.has('issuer') ? issuer.trim() : '',
         client_id: needs.has('client_id') ? clientId.trim() : '',
       });
-      const next = [t('add.added', { name: trimmed })];
-      if (needs.has('secret')) next.push(t('add.needsSecret'));
-      if (needs.has('private_key')) next.push(t('add.needsKey'));
-      setStatus({ kind: 'ok', text: next.join(' ') });
+      const parts: UiMessage[] = [{ key: 'add.added', params: { name: trimmed } }];
+      if (needs.has('secret')) parts.push({ key: 'add.needsSecret' });
+      if (needs.has('private_key')) parts.push({ key: 'add.needsKey' });
+      setStatus({ kind: 'ok', parts });
       setName('');
       setIssuer('');
       setClientId('');
       await reloadProfiles();
     } catch (error) {
-      setStatus({ kind: 'error', text: sentence(toBackendError(error).message) });
+      setStatus(failed(error));
     }
   };
+  const description = preset ? presetDescription(t, preset.id) : null;
 
   return (
     <section class="card" aria-labelledby="add-title">
@@ -230,13 +246,24 @@ function AddProfileSection({ presets, reloadProfiles }: { presets: PresetSummary
       <form class="add-form" onSubmit={submit} data-testid="add-profile" noValidate>
         <div class="field">
           <label for="add-preset">{t('add.preset')}</label>
-          <select id="add-preset" data-testid="add-preset" value={presetId} onChange={(e) => setPresetId((e.target as HTMLSelectElement).value)}>
+          <select
+            id="add-preset"
+            data-testid="add-preset"
+            value={presetId}
+            aria-describedby={description ? 'add-preset-hint' : undefined}
+            onChange={(e) => setPresetId((e.target as HTMLSelectElement).value)}
+          >
             {presets.map((p) => (
               <option key={p.id} value={p.id}>
-                {p.display_name}
+                {presetTitle(t, p)}
               </option>
             ))}
           </select>
+          {description && (
+            <p class="hint" id="add-preset-hint" data-testid="add-preset-description">
+              {description}
+            </p>
+          )}
         </div>
         <div class="field">
           <label for="add-name">{t('add.name')}</label>
@@ -313,9 +340,9 @@ function ImportExportSection({ reloadProfiles }: { reloadProfiles: () => Promise
       anchor.click();
       anchor.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
-      setStatus({ kind: 'ok', text: t('io.exported', { file }) });
+      setStatus({ kind: 'ok', parts: [{ key: 'io.exported', params: { file } }] });
     } catch (error) {
-      setStatus({ kind: 'error', text: sentence(toBackendError(error).message) });
+      setStatus(failed(error));
     }
   };
 
@@ -326,10 +353,13 @@ function ImportExportSection({ reloadProfiles }: { reloadProfiles: () => Promise
     try {
       const toml = await file.text();
       const names = await backend.importProfiles(toml);
-      setStatus({ kind: 'ok', text: names.length ? t('io.imported', { names: names.join(', ') }) : t('io.importedNone') });
+      setStatus({
+        kind: 'ok',
+        parts: [names.length ? { key: 'io.imported', params: { names: names.join(', ') } } : { key: 'io.importedNone' }],
+      });
       await reloadProfiles();
     } catch (error) {
-      setStatus({ kind: 'error', text: sentence(toBackendError(error).message) });
+      setStatus(failed(error));
     } finally {
       input.value = '';
     }
@@ -372,7 +402,6 @@ function PreferencesSection({
   onPrefs: (patch: Partial<Preferences>) => void;
 }) {
   const { t } = useUi();
-  const themes: Theme[] = ['system', 'light', 'dark'];
   return (
     <section class="card" aria-labelledby="prefs-title">
       <h2 class="card-title" id="prefs-title">
@@ -389,10 +418,10 @@ function PreferencesSection({
             onPrefs({ language: value === '' ? null : (value as Language) });
           }}
         >
-          <option value="">{t('prefs.languageAuto', { language: t(`lang.${autoLanguage}` as MessageKey) })}</option>
+          <option value="">{t('prefs.languageAuto', { language: t(`lang.${autoLanguage}`) })}</option>
           {LANGUAGES.map((l) => (
             <option key={l} value={l} lang={l}>
-              {t(`lang.${l}` as MessageKey)}
+              {t(`lang.${l}`)}
             </option>
           ))}
         </select>
@@ -400,7 +429,7 @@ function PreferencesSection({
       <fieldset class="field segmented" data-testid="theme">
         <legend>{t('prefs.theme')}</legend>
         <div class="segmented-options">
-          {themes.map((theme) => (
+          {THEMES.map((theme) => (
             <label class="segmented-option" key={theme}>
               <input
                 type="radio"
@@ -410,7 +439,7 @@ function PreferencesSection({
                 checked={prefs.theme === theme}
                 onChange={() => onPrefs({ theme })}
               />
-              <span>{t(`theme.${theme}` as MessageKey)}</span>
+              <span>{t(`theme.${theme}`)}</span>
             </label>
           ))}
         </div>

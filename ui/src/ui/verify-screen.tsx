@@ -1,9 +1,9 @@
 import type { ProfileSummary } from '../api/types';
-import type { MessageKey } from '../i18n';
+import { errorText } from '../i18n/texts';
 import type { Controller } from '../state/controller';
 import { displayState, isActive, isFinished, type Session, type SessionsState } from '../state/sessions';
 import { AuditFailedAlert } from './audit';
-import { profileLabel, useUi } from './context';
+import { useUi } from './context';
 import { Countdown } from './countdown';
 import { formatTime } from './format';
 import {
@@ -87,7 +87,7 @@ function SessionTabs({ state, controller }: { state: SessionsState; controller: 
                 <span class={`state-dot state-dot--${shown}`} aria-hidden="true" />
                 <span class="tab-text">
                   <span class="tab-title">{title}</span>
-                  <span class="tab-state">{t(`state.${shown}` as MessageKey)}</span>
+                  <span class="tab-state">{t(`state.${shown}`)}</span>
                 </span>
               </button>
               {closable && (
@@ -134,7 +134,7 @@ function SessionView({ session, controller, onShowQr }: { session: Session; cont
   }
   return (
     <div class="workspace">
-      <RequestSummary session={session} profile={profile} />
+      <RequestSummary session={session} />
       <div class="progress-column">
         <Progress session={session} profile={profile} controller={controller} onShowQr={onShowQr} />
       </div>
@@ -182,7 +182,7 @@ function EmptyState({ profile }: { profile: ProfileSummary | undefined }) {
   );
 }
 
-function RequestSummary({ session, profile }: { session: Session; profile: ProfileSummary | undefined }) {
+function RequestSummary({ session }: { session: Session }) {
   const { t, locale } = useUi();
   const sent = session.sent!;
   return (
@@ -200,7 +200,7 @@ function RequestSummary({ session, profile }: { session: Session; profile: Profi
         </div>
         <div class="fact">
           <dt>{t('summary.profile')}</dt>
-          <dd>{profile ? profileLabel(t, profile) : sent.profile}</dd>
+          <dd>{sent.profile}</dd>
         </div>
         <div class="fact">
           <dt>{t('summary.binding')}</dt>
@@ -241,7 +241,7 @@ function Steps({ session }: { session: Session }) {
         : shown === 'cancelled'
           ? 'neutral'
           : 'todo';
-  const finalLabel = isFinished(phase) ? t(`state.${shown}` as MessageKey) : t('step.result');
+  const finalLabel = isFinished(phase) ? t(`state.${shown}`) : t('step.result');
   const items: [string, StepState][] = [
     [t('step.sending'), sending],
     [t('step.waiting'), waiting],
@@ -269,29 +269,29 @@ interface ProgressProps {
 }
 
 function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
-  const { t, profiles } = useUi();
-  const { phase, waiting } = session;
+  const { t } = useUi();
+  const { phase, waiting, outcome } = session;
   const sandbox = profile?.is_sandbox ?? false;
-  const providerName = (name: string) => {
-    const p = profiles.find((x) => x.name === name);
-    return p ? profileLabel(t, p) : name;
-  };
-
-  const tryAgain = (
-    <>
-      <button
-        type="button"
-        class="button button--primary"
-        data-testid="try-again"
-        onClick={() => controller.retry(session.key)}
-      >
-        {t('result.tryAgain')}
-      </button>
-      <button type="button" class="button button--secondary" onClick={() => controller.newTab()}>
-        <PlusIcon size={16} />
-        {t('result.newVerification')}
-      </button>
-    </>
+  const tryAgain = (primary: boolean) => (
+    <button
+      type="button"
+      class={`button ${primary ? 'button--primary' : 'button--secondary'}`}
+      data-testid="try-again"
+      onClick={() => controller.retry(session.key)}
+    >
+      {t('result.tryAgain')}
+    </button>
+  );
+  const newVerification = (primary: boolean) => (
+    <button
+      type="button"
+      class={`button ${primary ? 'button--primary' : 'button--secondary'}`}
+      data-testid={primary ? 'result-new' : undefined}
+      onClick={() => controller.newTab()}
+    >
+      <PlusIcon size={16} />
+      {t('result.newVerification')}
+    </button>
   );
 
   return (
@@ -300,7 +300,7 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
         {t('progress.title')}
       </h2>
       <Steps session={session} />
-      {session.auditError !== null && <AuditFailedAlert message={session.auditError} />}
+      {session.auditError !== null && <AuditFailedAlert error={session.auditError} />}
 
       {isActive(phase) && (
         <div class="live" data-testid="live">
@@ -308,7 +308,7 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
           <p class="status-line">
             <span class="spinner" aria-hidden="true" />
             {phase === 'requesting'
-              ? t('status.requesting', { provider: profile ? profileLabel(t, profile) : session.sent?.profile ?? '' })
+              ? t('status.requesting', { provider: session.sent?.profile ?? '' })
               : profile?.pickup
                 ? t('status.waitingPickup')
                 : t('status.waiting')}
@@ -377,23 +377,12 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
         <ResultCard
           identity={session.result.identity}
           match={session.result.match}
-          providerName={providerName(session.result.identity.profile || session.sent?.profile || '')}
+          matchDetail={session.result.matchDetail}
+          providerName={session.result.identity.profile || session.sent?.profile || ''}
           actions={
             <>
-              <button
-                type="button"
-                class="button button--primary"
-                data-testid="result-new"
-                onClick={() => controller.newTab()}
-              >
-                <PlusIcon size={16} />
-                {t('result.newVerification')}
-              </button>
-              {session.result.match !== 'match' && (
-                <button type="button" class="button button--secondary" data-testid="try-again" onClick={() => controller.retry(session.key)}>
-                  {t('result.tryAgain')}
-                </button>
-              )}
+              {newVerification(true)}
+              {session.result.match !== 'match' && tryAgain(false)}
             </>
           }
         />
@@ -402,10 +391,16 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
       {(phase === 'denied' || phase === 'expired' || phase === 'failed' || phase === 'cancelled') && (
         <OutcomeCard
           outcome={phase}
-          message={session.outcome?.message ?? null}
-          code={session.outcome?.code ?? null}
+          message={outcome?.error ? errorText(t, outcome.error) : null}
+          code={phase === 'failed' ? (outcome?.error?.code ?? null) : null}
+          notNotified={phase === 'cancelled' && outcome?.providerNotified === false}
           sandbox={sandbox}
-          actions={tryAgain}
+          actions={
+            <>
+              {tryAgain(true)}
+              {newVerification(false)}
+            </>
+          }
         />
       )}
     </section>

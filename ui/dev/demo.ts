@@ -1,18 +1,16 @@
-// Dev mode without Tauri: the MockBackend plays realistic verifications.
+// Dev mode without Tauri: the MockBackend plays realistic verifications. Loaded by
+// src/main.tsx only when import.meta.env.DEV, so it is never in a release bundle.
 // URL parameters put the window in a given state, for screenshots and demos:
 //   ?demo=waiting|verified|mismatch|not_comparable|denied|expired|failed|qr|qr-full|wordpair|multi|invalid|dkwarn|history
 //        |history-broken (the audit log's hash chain does not verify)|audit-failed (a verification not recorded)
 //   &theme=light|dark   &lang=en|sv|nb|da   &view=history|settings
 
-import type { AppApi, AppConfig, View } from './app';
-import type { Backend } from './api/backend';
-import { MockBackend, mockHistoryEntry, type MockOptions, type MockOutcome } from './api/mock';
-import type { HistoryEntry, Language, Theme } from './api/types';
-import type { Draft } from './state/sessions';
-
-const SE = '19121212-1212';
-const NO = '01010100050'; // valid test fødselsnummer
-const DK = '010190-2000'; // fails the old modulus-11 check (a warning, not an error)
+import type { AppApi, AppConfig, View } from '../src/app';
+import type { Backend } from '../src/api/backend';
+import type { HistoryEntry, Language, Theme } from '../src/api/types';
+import type { Draft } from '../src/state/sessions';
+import { backendError, DK_MOD11_FAILS, NO_VALID, SE_BAD_CHECK, SE_OTHER, SE_VALID } from './fixtures';
+import { MockBackend, mockHistoryEntry, type MockOptions, type MockOutcome } from './mock-backend';
 
 export function startDemo(params: URLSearchParams): { backend: Backend; config: AppConfig } {
   const demo = params.get('demo');
@@ -39,10 +37,14 @@ export function startDemo(params: URLSearchParams): { backend: Backend; config: 
   if (demo === 'history-broken') {
     options.audit = {
       intact: false,
-      problem: 'record 2 does not match the hash stored in record 3; it was changed after it was written',
+      problem: 'record 2 does not link to the record before it: a record was replaced or inserted',
+      problem_code: 'link_broken',
+      problem_seq: 2,
     };
   }
-  if (demo === 'audit-failed') options.auditFailure = 'the audit log could not be written: the disk is full';
+  if (demo === 'audit-failed') {
+    options.auditFailure = backendError('audit_disk_full', 'the disk holding the audit log is full; free some space');
+  }
   const backend = new MockBackend(options);
   const config: AppConfig = {
     demo: true,
@@ -69,7 +71,7 @@ function earlierRuns(): HistoryEntry[] {
       issuer: 'https://desk.idura.broker',
       masked_identity: '19850709-XXXX',
       binding_message: 'Kasse 3',
-      error_code: 'provider_unavailable',
+      error_code: 'timeout',
     }),
     mockHistoryEntry({
       seq: 2,
@@ -81,7 +83,7 @@ function earlierRuns(): HistoryEntry[] {
       acr: 'urn:ciba-desk:sandbox',
       transaction_id: 'tx-5e0c2a91',
     }),
-    mockHistoryEntry({ seq: 1, started_at_ms: at(9, 31), outcome: 'denied', binding_message: '2209' }),
+    mockHistoryEntry({ seq: 1, started_at_ms: at(9, 31), outcome: 'denied', binding_message: '2209', error_code: 'access_denied' }),
   ];
 }
 
@@ -100,10 +102,10 @@ async function play(api: AppApi, backend: MockBackend, demo: string) {
   };
   switch (demo) {
     case 'invalid':
-      await fill(api, first, { profile: 'sandbox', country: 'se', identity: '19121212-1213' });
+      await fill(api, first, { profile: 'sandbox', country: 'se', identity: SE_BAD_CHECK });
       return;
     case 'dkwarn':
-      await fill(api, first, { profile: 'sandbox', country: 'dk', identity: DK, bindingMessage: 'Kasse 3' });
+      await fill(api, first, { profile: 'sandbox', country: 'dk', identity: DK_MOD11_FAILS, bindingMessage: 'Kasse 3' });
       return;
     case 'qr':
     case 'qr-full':
@@ -114,24 +116,24 @@ async function play(api: AppApi, backend: MockBackend, demo: string) {
       }
       return;
     case 'wordpair':
-      await start(first, { profile: 'bankid-no', country: 'no', identity: NO });
+      await start(first, { profile: 'bankid-no', country: 'no', identity: NO_VALID });
       return;
     case 'multi': {
       backend.options.answerAfterMs = 800;
-      await start(first, { profile: 'sandbox', country: 'se', identity: SE, bindingMessage: '4821' });
+      await start(first, { profile: 'sandbox', country: 'se', identity: SE_VALID, bindingMessage: '4821' });
       await sleep(1500);
       backend.options.answerAfterMs = 3_600_000;
       const second = api.controller.newTab();
-      await start(second, { profile: 'bankid-no', country: 'no', identity: NO });
+      await start(second, { profile: 'bankid-no', country: 'no', identity: NO_VALID });
       const third = api.controller.newTab();
-      await start(third, { profile: 'sandbox', country: 'dk', identity: DK, bindingMessage: '7310' });
+      await start(third, { profile: 'sandbox', country: 'dk', identity: DK_MOD11_FAILS, bindingMessage: '7310' });
       await sleep(400);
       api.controller.newTab();
       return;
     }
     case 'history': {
       const outcomes: MockOutcome[] = ['verified', 'denied', 'mismatch', 'expired', 'verified'];
-      const people = [SE, SE, '19850709-9805', SE, '19121212-1212'];
+      const people = [SE_VALID, SE_VALID, SE_OTHER, SE_VALID, SE_VALID];
       for (const [i, outcome] of outcomes.entries()) {
         backend.options.outcome = outcome;
         backend.options.answerAfterMs = 100;
@@ -148,6 +150,6 @@ async function play(api: AppApi, backend: MockBackend, demo: string) {
       api.setView('history');
       return;
     default:
-      await start(first, { profile: 'sandbox', country: 'se', identity: SE, bindingMessage: '4821', callInitiator: 'user' });
+      await start(first, { profile: 'sandbox', country: 'se', identity: SE_VALID, bindingMessage: '4821', callInitiator: 'user' });
   }
 }

@@ -1,15 +1,19 @@
-// An in-memory backend with the same behaviour as the Rust side, for the
-// unit tests and for `npm run dev` in a plain browser. Tests drive it by hand
-// (`autoplay: false` + `emit`); in dev mode it plays a realistic round-trip.
+// An in-memory backend that answers like the Rust side, for the unit tests and for
+// `npm run dev` in a plain browser. Development only: never in a release bundle.
+// Tests drive it by hand (`autoplay: false` + `emit`); the demo lets it play a
+// realistic round-trip by itself.
+//
+// It answers with the same codes and parameters as the Rust side, but it does not
+// re-implement the Rust rules: identity checks are canned (see fixtures.ts).
 
-import type { Backend } from './backend';
-import { checkNationalId, maskEmail, maskGeneric, parseNationalId, splitTagged } from './mock-identity';
+import type { Backend } from '../src/api/backend';
 import type {
   AuditStatus,
   BackendError,
   BindingMessageCheck,
   HistoryEntry,
   IdentityCheck,
+  MatchDetail,
   MatchResult,
   NewProfile,
   Outcome,
@@ -19,7 +23,22 @@ import type {
   VerificationEvent,
   VerificationRequest,
   VerifiedIdentity,
-} from './types';
+} from '../src/api/types';
+import {
+  backendError,
+  cannedNationalIdCheck,
+  defaultMockProfiles,
+  DEV_ONLY_MARKER,
+  knownPerson,
+  MOCK_AUDIT_PATH,
+  MOCK_OS_USER,
+  MOCK_PRESETS,
+  MOCK_WORKSTATION,
+  mockRules,
+  PRESET_SHAPES,
+  rejected,
+  SANDBOX_ISSUER,
+} from './fixtures';
 
 export type MockOutcome = 'verified' | 'mismatch' | 'not_comparable' | 'denied' | 'expired' | 'failed';
 
@@ -34,6 +53,8 @@ export interface MockOptions {
   /** `expires_in` of the acknowledgement. */
   waitSeconds?: number;
   profiles?: ProfileSummary[];
+  /** What `list_presets` returns (by default MOCK_PRESETS). */
+  presets?: PresetSummary[];
   preferences?: Partial<Preferences>;
   /** Fixed latency for every command, to see loading states. */
   commandDelayMs?: number;
@@ -43,16 +64,13 @@ export interface MockOptions {
   audit?: Partial<AuditStatus>;
   /** Makes `audit_status` reject with this error. */
   auditStatusError?: BackendError;
-  /** Makes every verification's audit record fail to be written, with this message. */
-  auditFailure?: string;
+  /** Makes every verification's audit record fail to be written, with this error. */
+  auditFailure?: BackendError;
   /** Whether the administrator has names recorded in the log (`subject_name`). */
   recordNames?: boolean;
+  /** Whether a cancel reaches the provider (`provider_notified`); true unless set. */
+  cancelNotifies?: boolean;
 }
-
-/** Who and where, as the Rust side records it in every audit record. */
-export const MOCK_OS_USER = 'agent';
-export const MOCK_WORKSTATION = 'desk-01';
-export const MOCK_AUDIT_PATH = '/home/agent/.local/share/ciba-desk/audit.sqlite3';
 
 /** An audit record as `history` returns it for an earlier app run: nothing kept in memory. */
 export function mockHistoryEntry(overrides: Partial<HistoryEntry> & { seq: number }): HistoryEntry {
@@ -63,7 +81,7 @@ export function mockHistoryEntry(overrides: Partial<HistoryEntry> & { seq: numbe
     recorded_at_ms: startedAt + 14_000,
     duration_ms: 14_000,
     profile: 'sandbox',
-    issuer: 'http://127.0.0.1:8787',
+    issuer: SANDBOX_ISSUER,
     identifier_kind: 'national_id',
     masked_identity: '19121212-XXXX',
     subject_name: null,
@@ -87,108 +105,8 @@ export interface MockCall {
   args: Record<string, unknown>;
 }
 
-const rules = (
-  max_chars: number,
-  requirement: 'required' | 'optional' | 'forbidden' = 'optional',
-  forbidden_reason: string | null = null,
-  generate_when_empty = false,
-) => ({ max_chars, requirement, forbidden_reason, generate_when_empty });
-
-export function defaultMockProfiles(): ProfileSummary[] {
-  return [
-    {
-      name: 'sandbox',
-      provider: 'sandbox',
-      display_name: 'Sandbox (training)',
-      issuer: 'http://127.0.0.1:8787',
-      is_sandbox: true,
-      identity_kind: 'national_id',
-      countries: ['se', 'no', 'dk'],
-      binding_message: rules(64, 'optional', null, true),
-      call_initiator: true,
-      pickup: false,
-      secret_status: 'not_needed',
-    },
-    {
-      name: 'bankid-se',
-      provider: 'idura_verify',
-      display_name: 'Swedish BankID (Idura)',
-      issuer: 'https://desk.idura.broker',
-      is_sandbox: false,
-      identity_kind: 'national_id',
-      countries: ['se'],
-      binding_message: rules(40, 'required'),
-      call_initiator: true,
-      pickup: false,
-      secret_status: 'stored',
-    },
-    {
-      name: 'bankid-no',
-      provider: 'idura_verify',
-      display_name: 'Norwegian BankID (Idura)',
-      issuer: 'https://desk.idura.broker',
-      is_sandbox: false,
-      identity_kind: 'national_id',
-      countries: ['no'],
-      binding_message: rules(
-        0,
-        'forbidden',
-        'Norwegian BankID does not allow a binding message; read the word pair the app shows instead.',
-      ),
-      call_initiator: false,
-      pickup: false,
-      secret_status: 'stored',
-    },
-    {
-      name: 'mitid',
-      provider: 'signaturgruppen_mitid',
-      display_name: 'MitID (Signaturgruppen, pre-production)',
-      issuer: 'https://pp.netseidbroker.dk/op',
-      is_sandbox: false,
-      identity_kind: 'national_id',
-      countries: ['dk'],
-      binding_message: rules(130, 'optional'),
-      call_initiator: false,
-      pickup: false,
-      secret_status: 'missing',
-    },
-    {
-      name: 'pickup',
-      provider: 'authway',
-      display_name: 'In-store pickup (Authway)',
-      issuer: 'https://id.example-shop.se',
-      is_sandbox: true,
-      identity_kind: 'email',
-      countries: [],
-      binding_message: rules(64, 'optional'),
-      call_initiator: false,
-      pickup: true,
-      secret_status: 'stored',
-    },
-  ];
-}
-
-export const MOCK_PRESETS: PresetSummary[] = [
-  { id: 'sandbox', display_name: 'Sandbox (built-in, for training)', provider: 'sandbox', needs: [] },
-  { id: 'idura_bankid_se', display_name: 'Idura Verify: Swedish BankID', provider: 'idura_verify', needs: ['issuer', 'client_id', 'private_key'] },
-  { id: 'idura_bankid_no', display_name: 'Idura Verify: Norwegian BankID', provider: 'idura_verify', needs: ['issuer', 'client_id', 'private_key'] },
-  { id: 'signaturgruppen_mitid', display_name: 'Signaturgruppen: MitID', provider: 'signaturgruppen_mitid', needs: ['issuer', 'client_id', 'secret'] },
-  { id: 'signicat_mobileid', display_name: 'Signicat MobileID', provider: 'signicat_mobileid', needs: ['issuer', 'client_id', 'secret'] },
-  { id: 'authway_callcentre', display_name: 'Authway: call centre', provider: 'authway', needs: ['issuer', 'client_id', 'secret'] },
-  { id: 'authway_pickup', display_name: 'Authway: in-store pickup', provider: 'authway', needs: ['issuer', 'client_id', 'secret'] },
-  { id: 'generic', display_name: 'Other CIBA provider', provider: 'generic', needs: ['issuer', 'client_id', 'secret'] },
-];
-
 const WORDS_A = ['rask', 'blå', 'stille', 'varm', 'modig', 'lett', 'grønn', 'klok'];
 const WORDS_B = ['elg', 'fjord', 'bjørk', 'måke', 'bre', 'ørret', 'hytte', 'rein'];
-
-const PEOPLE: Record<string, string> = {
-  se: 'Tolvan Tolvansson',
-  no: 'Kari Nordmann',
-  dk: 'Mette Sørensen',
-  email: 'Anna Lindqvist',
-  other: 'Erik Johansson',
-};
 
 function hash(text: string): number {
   let h = 2166136261;
@@ -248,16 +166,23 @@ interface MockSession {
   masked: string;
   done: boolean;
   /** Set by {@link MockBackend.failAudit}: the final event is preceded by `audit_failed`, and nothing is recorded. */
-  auditFailure: string | null;
+  auditFailure: BackendError | null;
 }
 
 const FINAL_STATES: readonly string[] = ['verified', 'denied', 'expired', 'failed', 'cancelled'];
 
-function reject(code: string, message: string): BackendError {
-  return { code, message };
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
+function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return `${email[0]}****${email.slice(at)}`;
 }
 
+const ok = (masked: string): IdentityCheck => ({ ok: true, kind: null, masked, warnings: [], error: null });
+
 export class MockBackend implements Backend {
+  /** Marks the mock in a bundle (see scripts/check-dist.mjs). */
+  readonly origin = DEV_ONLY_MARKER;
   readonly calls: MockCall[] = [];
   readonly sessions = new Map<string, MockSession>();
   private profiles: ProfileSummary[];
@@ -272,7 +197,7 @@ export class MockBackend implements Backend {
     this.entries = (options.history ?? []).map((e) => ({ ...e }));
     this.seq = Math.max(0, ...this.entries.map((e) => e.seq));
     this.profiles = options.profiles ?? defaultMockProfiles();
-    this.prefs = { last_profile: null, language: null, theme: 'system', ...options.preferences };
+    this.prefs = { last_profile: null, language: null, theme: 'system', system_language: null, ...options.preferences };
   }
 
   /** The ids of all verifications started so far, oldest first. */
@@ -297,7 +222,7 @@ export class MockBackend implements Backend {
 
   private profile(name: string): ProfileSummary {
     const profile = this.profiles.find((p) => p.name === name);
-    if (!profile) throw reject('unknown_profile', `There is no profile called "${name}"; pick one from the list.`);
+    if (!profile) throw backendError('unknown_profile', `there is no profile named "${name}"`, { profile: name });
     return profile;
   }
 
@@ -308,32 +233,28 @@ export class MockBackend implements Backend {
 
   async listPresets() {
     await this.record('list_presets');
-    return MOCK_PRESETS.map((p) => ({ ...p, needs: [...p.needs] }));
+    return (this.options.presets ?? MOCK_PRESETS).map((p) => ({ ...p, needs: [...p.needs] }));
   }
 
   checkIdentitySync(profileName: string, input: string): IdentityCheck {
     const profile = this.profile(profileName);
     const value = input.trim();
-    const failed = (error: string): IdentityCheck => ({ ok: false, kind: null, masked: null, warnings: [], error });
-    switch (profile.identity_kind) {
-      case 'national_id':
-        return checkNationalId(profile.countries, value);
+    const kind = profile.identity_kind;
+    if (kind === 'national_id') return cannedNationalIdCheck(profile.countries, value);
+    if (value === '') return rejected(backendError('empty_input', `enter the customer's ${kind}`, { what: kind }));
+    switch (kind) {
       case 'email':
-        if (value === '') return failed('no e-mail address entered');
-        if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
-          return failed('this is not an e-mail address; write it as name@example.com');
-        }
-        return { ok: true, kind: null, masked: maskEmail(value), warnings: [], error: null };
+        return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)
+          ? ok(maskEmail(value))
+          : rejected(backendError('invalid_email', 'that is not an e-mail address; write it as name@example.com'));
       case 'user_id':
-        if (value === '') return failed('no user ID entered');
-        return { ok: true, kind: null, masked: maskGeneric(value, 2), warnings: [], error: null };
-      case 'mobileid': {
-        const uuid = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
-        if (!new RegExp(`^userId:${uuid}\\s+deviceId:${uuid}$`).test(value)) {
-          return failed('write the MobileID user as userId:<uuid> deviceId:<uuid>, both from the enrolment');
-        }
-        return { ok: true, kind: null, masked: `userId:${value.slice(7, 11)}…`, warnings: [], error: null };
-      }
+        return /\s/.test(value)
+          ? rejected(backendError('invalid_user_id', 'the user name contains spaces; check what was typed', { problem: 'spaces' }))
+          : ok(`${value.slice(0, 2)}${'*'.repeat(Math.max(0, value.length - 2))}`);
+      case 'mobileid':
+        return new RegExp(`^userId:${UUID}\\s+deviceId:${UUID}$`).test(value)
+          ? ok(`userId:${value.slice(7, 11)}…`)
+          : rejected(backendError('mobileid_input', 'enter the MobileID user id and device id, e.g. "userId:<uuid> deviceId:<uuid>"'));
     }
   }
 
@@ -346,29 +267,34 @@ export class MockBackend implements Backend {
     const { binding_message: r } = this.profile(profileName);
     const trimmed = message.trim();
     const chars = [...trimmed].length;
+    const failed = (code: string, text: string, params: Record<string, string | number> = {}): BindingMessageCheck => ({
+      ok: false,
+      error: backendError(code, text, params, 'binding_message'),
+      chars,
+    });
     if (r.requirement === 'forbidden') {
       return chars === 0
         ? { ok: true, error: null, chars }
-        : { ok: false, error: `this provider does not allow a binding message: ${r.forbidden_reason ?? ''}`, chars };
+        : failed('binding_message_forbidden', `this provider does not allow a binding message: ${r.forbidden_reason ?? ''}`);
     }
     if (chars === 0 && r.requirement === 'required' && !r.generate_when_empty) {
-      return {
-        ok: false,
-        error: 'this provider requires a binding message; type a short text or code that the caller will also see in their app',
-        chars,
-      };
+      return failed('binding_message_required', 'this provider requires a binding message');
     }
     if (chars > r.max_chars) {
-      return { ok: false, error: `the binding message is too long: ${chars} of max ${r.max_chars} characters; shorten it`, chars };
+      return failed('binding_message_too_long', `the binding message is too long: ${chars} of max ${r.max_chars} characters`, {
+        chars,
+        max: r.max_chars,
+      });
     }
     // eslint-disable-next-line no-control-regex
     const bad = /[\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]/u.exec(trimmed);
     if (bad) {
-      return {
-        ok: false,
-        error: `character "U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}" is not allowed in the binding message; allowed are visible characters only (no control or invisible formatting characters)`,
-        chars,
-      };
+      // As Rust's char::escape_debug writes it.
+      const character = `\\u{${bad[0].codePointAt(0)!.toString(16)}}`;
+      return failed('binding_message_character', `character '${character}' is not allowed in the binding message`, {
+        character,
+        charset: 'printable',
+      });
     }
     return { ok: true, error: null, chars };
   }
@@ -387,13 +313,14 @@ export class MockBackend implements Backend {
     await this.record('start_verification', { request });
     const profile = this.profile(request.profile);
     const check = this.checkIdentitySync(request.profile, request.identity);
-    if (!check.ok) throw reject('invalid_identity', check.error ?? 'The identity is not valid.');
+    if (!check.ok) throw check.error;
     const binding = this.checkBindingSync(request.profile, request.binding_message ?? '');
-    if (!binding.ok) throw reject('invalid_binding_message', binding.error ?? 'The binding message is not valid.');
+    if (!binding.ok) throw binding.error;
     if (profile.secret_status === 'missing') {
-      throw reject(
-        'secret_missing',
-        `The client secret for "${profile.display_name}" is not stored yet; an administrator can save it under Settings.`,
+      throw backendError(
+        'missing_secret',
+        `no client secret is stored for profile "${profile.name}": an administrator can save it under Settings`,
+        { profile: profile.name },
       );
     }
     this.counter += 1;
@@ -434,7 +361,7 @@ export class MockBackend implements Backend {
     );
     session.timers.push(
       setTimeout(() => {
-        this.emit(id, { state: 'expired', id, message: 'The customer did not answer in time; the request has expired.' });
+        this.emit(id, this.outcomeEvent(session, 'expired'));
       }, latency + (outcome === 'expired' ? answer : wait * 1000)),
     );
   }
@@ -453,53 +380,54 @@ export class MockBackend implements Backend {
     };
   }
 
-  /** The identity the sandbox "customer" approves with. */
-  identityFor(request: VerificationRequest, match: MatchResult): VerifiedIdentity {
+  /** The identity the sandbox "customer" approves with, and what it was compared on. */
+  identityFor(request: VerificationRequest, outcome: 'match' | 'mismatch' | 'not_comparable'): {
+    identity: VerifiedIdentity;
+    match: MatchResult;
+    detail: MatchDetail;
+  } {
     const profile = this.profile(request.profile);
-    const tagged = splitTagged(request.identity);
-    let name = PEOPLE.other!;
-    let masked: string | null = null;
-    let dob: string | null = null;
-    if (profile.identity_kind === 'national_id' && tagged) {
-      const parsed = parseNationalId(tagged.code as 'se', tagged.number);
-      name = PEOPLE[tagged.code] ?? name;
-      if (typeof parsed !== 'string') {
-        const { year, month, day } = parsed.birth;
-        dob = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-        masked = parsed.masked;
-      }
-    } else if (profile.identity_kind === 'email') {
-      name = PEOPLE.email!;
-      dob = '1988-04-17';
-      masked = '19880417-XXXX';
-    }
+    const national = profile.identity_kind === 'national_id';
+    const email = profile.identity_kind === 'email';
+    const person = national ? knownPerson(request.identity) : email ? { name: 'Anna Lindqvist', dob: '1988-04-17' } : null;
+    let name = person?.name ?? 'Erik Johansson';
+    let dob = person?.dob ?? null;
+    let masked = national ? (this.checkIdentitySync(profile.name, request.identity).masked ?? null) : email ? '19880417-XXXX' : null;
+    // Only national IDs and e-mail addresses can be compared.
+    let match: MatchResult = national || email ? outcome : 'not_comparable';
     if (match === 'mismatch') {
       name = 'Sven Svensson';
       dob = '1971-03-09';
-      masked = tagged?.code === 'no' ? '090371-XXXXX' : tagged?.code === 'dk' ? '090371-XXXX' : '19710309-XXXX';
+      const country = request.identity.slice(0, 2);
+      masked = country === 'no' ? '090371-XXXXX' : country === 'dk' ? '090371-XXXX' : '19710309-XXXX';
     }
-    if (match === 'not_comparable') masked = null;
-    const age = dob ? ageOn(dob, new Date()) : null;
-    const acr: Record<string, string> = {
+    if (match === 'not_comparable' && national) masked = null;
+    const on = national ? 'national_id' : 'email';
+    const detail: MatchDetail =
+      match === 'not_comparable'
+        ? { result: 'not_comparable', reason: national ? 'no_national_id_returned' : email ? 'no_email_returned' : 'nothing_to_compare' }
+        : { result: match, on };
+    const acr: Partial<Record<ProfileSummary['provider'], string>> = {
       sandbox: 'urn:ciba-desk:sandbox',
-      idura_verify: tagged?.code === 'no' ? 'urn:grn:authn:no:bankid' : 'urn:grn:authn:se:bankid',
+      idura_verify: request.identity.startsWith('no:') ? 'urn:grn:authn:no:bankid' : 'urn:grn:authn:se:bankid',
       signaturgruppen_mitid: 'https://data.gov.dk/concept/core/nsis/loa/Substantial',
       authway: 'urn:authway:bankid',
     };
-    return {
+    const identity: VerifiedIdentity = {
       display_name: name,
       national_id_masked: masked,
       date_of_birth: dob,
-      age,
-      provider: String(profile.provider),
+      age: dob ? ageOn(dob, new Date()) : null,
+      provider: profile.provider,
       profile: profile.name,
-      acr: acr[String(profile.provider)] ?? null,
+      acr: acr[profile.provider] ?? null,
       amr: profile.provider === 'sandbox' ? ['sandbox', 'pin'] : ['mfa'],
       idp: profile.provider === 'signaturgruppen_mitid' ? 'mitid' : profile.provider === 'sandbox' ? 'sandbox' : 'bankid',
       auth_time_ms: Date.now(),
       transaction_id: `tx-${hash(request.identity + Date.now()).toString(16).padStart(8, '0')}`,
       is_sandbox: profile.is_sandbox,
     };
+    return { identity, match, detail };
   }
 
   outcomeEvent(session: MockSession, outcome: MockOutcome): VerificationEvent {
@@ -508,19 +436,22 @@ export class MockBackend implements Backend {
       case 'verified':
       case 'mismatch':
       case 'not_comparable': {
-        const match: MatchResult = outcome === 'verified' ? 'match' : outcome;
-        return { state: 'verified', id, identity: this.identityFor(session.request, match), match };
+        const { identity, match, detail } = this.identityFor(session.request, outcome === 'verified' ? 'match' : outcome);
+        return { state: 'verified', id, identity, match, match_detail: detail };
       }
       case 'denied':
-        return { state: 'denied', id, message: 'The customer declined the request in their app.' };
+        return {
+          state: 'denied',
+          id,
+          error: backendError('access_denied', 'the customer declined the request, or the provider refused it: access_denied'),
+        };
       case 'expired':
-        return { state: 'expired', id, message: 'The customer did not answer in time; the request has expired.' };
+        return { state: 'expired', id, error: backendError('expired', 'the request expired before the customer answered') };
       case 'failed':
         return {
           state: 'failed',
           id,
-          code: 'provider_unavailable',
-          message: 'The identity provider did not answer (timeout after 10 seconds); try again in a minute or use another profile.',
+          error: backendError('timeout', 'the provider at https://desk.idura.broker/oauth2/token did not answer within 10 s'),
         };
     }
   }
@@ -536,7 +467,7 @@ export class MockBackend implements Backend {
       session.done = true;
       session.timers.forEach(clearTimeout);
       if (session.auditFailure !== null) {
-        session.onEvent({ state: 'audit_failed', id, message: session.auditFailure });
+        session.onEvent({ state: 'audit_failed', id, error: session.auditFailure });
       } else {
         this.entries.unshift(this.historyEntry(session, event));
       }
@@ -545,10 +476,13 @@ export class MockBackend implements Backend {
   }
 
   /** The audit record of this verification will not be written; its final event says so first. */
-  failAudit(id: string, message = 'the audit log could not be written: disk full') {
+  failAudit(
+    id: string,
+    error: BackendError = backendError('audit_disk_full', 'the disk holding the audit log is full; free some space'),
+  ) {
     const session = this.sessions.get(id);
     if (!session) throw new Error(`no verification ${id}`);
-    session.auditFailure = message;
+    session.auditFailure = error;
   }
 
   private historyEntry(session: MockSession, event: VerificationEvent): HistoryEntry {
@@ -556,15 +490,13 @@ export class MockBackend implements Backend {
     let outcome: Outcome = event.state as Outcome;
     let result: VerifiedIdentity | null = null;
     let match: MatchResult | null = null;
-    let error: string | null = null;
-    let errorCode: string | null = null;
+    let error: BackendError | null = null;
     if (event.state === 'verified') {
       outcome = event.match === 'mismatch' ? 'mismatch' : 'verified';
       result = event.identity;
       match = event.match;
     } else if (event.state === 'denied' || event.state === 'expired' || event.state === 'failed') {
-      error = event.message;
-      if (event.state === 'failed') errorCode = event.code;
+      error = event.error;
     }
     const now = Date.now();
     this.seq += 1;
@@ -583,7 +515,7 @@ export class MockBackend implements Backend {
       outcome,
       acr: result?.acr ?? null,
       transaction_id: result?.transaction_id ?? null,
-      error_code: errorCode,
+      error_code: error?.code ?? (event.state === 'cancelled' ? 'cancelled' : null),
       os_user: MOCK_OS_USER,
       workstation: MOCK_WORKSTATION,
       verification_id: session.id,
@@ -608,9 +540,10 @@ export class MockBackend implements Backend {
   async cancelVerification(id: string) {
     await this.record('cancel_verification', { id });
     const session = this.sessions.get(id);
-    if (!session) throw reject('unknown_verification', 'This verification is no longer running.');
+    if (!session) throw backendError('unknown_verification', 'there is no running verification');
     if (session.done) return;
-    setTimeout(() => this.emit(id, { state: 'cancelled', id }), 0);
+    const notified = this.options.cancelNotifies ?? true;
+    setTimeout(() => this.emit(id, { state: 'cancelled', id, provider_notified: notified }), 0);
   }
 
   async history(limit: number) {
@@ -626,6 +559,8 @@ export class MockBackend implements Backend {
       records: this.entries.length,
       intact: true,
       problem: null,
+      problem_code: null,
+      problem_seq: null,
       keyed: true,
       retention_days: null,
       ...this.options.audit,
@@ -635,28 +570,34 @@ export class MockBackend implements Backend {
   async addProfile(profile: NewProfile) {
     await this.record('add_profile', { ...profile });
     if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(profile.name)) {
-      throw reject('invalid_name', 'Use 1 to 40 lowercase letters, digits, "-" or "_" for the profile name.');
+      throw backendError('invalid_profile', `profile "${profile.name}" cannot be used: use 1 to 40 lowercase letters, digits, "-" or "_"`, {
+        profile: profile.name,
+      });
     }
+    if (profile.name === 'sandbox') throw backendError('builtin_profile', 'the built-in sandbox profile cannot be replaced');
     if (this.profiles.some((p) => p.name === profile.name)) {
-      throw reject('duplicate_profile', `A profile called "${profile.name}" already exists; choose another name.`);
+      throw backendError('duplicate_profile', `a profile named "${profile.name}" already exists; choose another name`, {
+        profile: profile.name,
+      });
     }
     const preset = MOCK_PRESETS.find((p) => p.id === profile.preset);
-    if (!preset) throw reject('unknown_preset', 'Pick a provider from the list.');
-    if (preset.needs.includes('issuer') && !/^https:\/\/|^http:\/\/127\.0\.0\.1/.test(profile.issuer)) {
-      throw reject('invalid_issuer', 'The issuer must be an https:// address (http:// only on 127.0.0.1).');
+    const shape = PRESET_SHAPES[profile.preset];
+    if (!preset || !shape) {
+      throw backendError('unknown_preset', `there is no preset named "${profile.preset}"`, { preset: profile.preset });
     }
-    const se = profile.preset.includes('_se') || profile.preset.startsWith('authway');
+    if (preset.needs.includes('issuer') && !/^https:\/\/|^http:\/\/127\.0\.0\.1/.test(profile.issuer)) {
+      throw backendError('insecure_url', `${profile.issuer} is not allowed: providers must use HTTPS`);
+    }
     this.profiles.push({
       name: profile.name,
       provider: preset.provider,
       display_name: preset.display_name,
-      issuer: profile.issuer || 'http://127.0.0.1:8787',
-      is_sandbox: preset.provider === 'sandbox',
-      identity_kind: profile.preset === 'authway_pickup' ? 'email' : preset.provider === 'signicat_mobileid' ? 'mobileid' : preset.provider === 'generic' ? 'user_id' : 'national_id',
-      countries: preset.provider === 'signaturgruppen_mitid' ? ['dk'] : profile.preset.includes('_no') ? ['no'] : se ? ['se'] : preset.provider === 'sandbox' ? ['se', 'no', 'dk'] : [],
-      binding_message: rules(64),
-      call_initiator: preset.provider === 'idura_verify' && !profile.preset.includes('_no'),
-      pickup: profile.preset === 'authway_pickup',
+      preset: preset.id,
+      issuer: profile.issuer || 'https://pp.netseidbroker.dk/op',
+      is_sandbox: false,
+      ...shape,
+      countries: [...shape.countries],
+      binding_message: mockRules(64),
       secret_status: preset.needs.includes('secret') ? 'missing' : 'not_needed',
     });
   }
@@ -664,27 +605,35 @@ export class MockBackend implements Backend {
   async removeProfile(name: string) {
     await this.record('remove_profile', { name });
     this.profile(name);
+    if (name === 'sandbox') {
+      throw backendError('builtin_profile', 'the built-in sandbox profile cannot be removed; it is always there for training');
+    }
     this.profiles = this.profiles.filter((p) => p.name !== name);
   }
 
   async exportProfiles() {
     await this.record('export_profiles');
     return this.profiles
-      .map(
-        (p) =>
-          `[[profile]]\nname = "${p.name}"\nprovider = "${p.provider}"\ndisplay_name = "${p.display_name}"\nissuer = "${p.issuer}"\n`,
-      )
+      .filter((p) => p.name !== 'sandbox')
+      .map((p) => `[[profile]]\nname = "${p.name}"\nprovider = "${p.provider}"\nissuer = "${p.issuer}"\n`)
       .join('\n');
   }
 
   async importProfiles(toml: string) {
     await this.record('import_profiles', { toml });
     const names = [...toml.matchAll(/^\s*name\s*=\s*"([^"]+)"/gm)].map((m) => m[1]!);
-    if (names.length === 0) throw reject('invalid_toml', 'The file contains no [[profile]] entries.');
+    if (names.length === 0) throw backendError('import_malformed', 'the profiles file is not valid: no [[profile]] entries');
     const imported: string[] = [];
     for (const name of names) {
       if (this.profiles.some((p) => p.name === name)) continue;
-      this.profiles.push({ ...defaultMockProfiles()[0]!, name, display_name: name, is_sandbox: false, provider: 'generic' });
+      this.profiles.push({
+        ...defaultMockProfiles()[0]!,
+        name,
+        display_name: name,
+        preset: null,
+        is_sandbox: false,
+        provider: 'generic',
+      });
       imported.push(name);
     }
     return imported;
@@ -693,7 +642,9 @@ export class MockBackend implements Backend {
   async setSecret(profile: string, secret: string) {
     await this.record('set_secret', { profile, secret: secret ? '[redacted]' : '' });
     const p = this.profile(profile);
-    if (secret.trim() === '') throw reject('empty_secret', 'The secret is empty; paste the client secret from the provider.');
+    if (p.secret_status === 'no_keyring') throw backendError('no_keyring', 'no system keyring is available');
+    if (p.secret_status === 'not_needed') throw backendError('no_secret_needed', `profile "${profile}" needs no secret`);
+    if (secret.trim() === '') throw backendError('empty_secret', 'the secret is empty; paste the client secret from the provider');
     p.secret_status = 'stored';
   }
 
