@@ -53,6 +53,14 @@ struct Session {
 
 impl Session {
     async fn start(extra_profiles: impl FnOnce(&str) -> Vec<desk::Profile>) -> Self {
+        Self::start_in(extra_profiles, None).await
+    }
+
+    /// As [`start`](Self::start), with the operating system's locale set to `locale`.
+    async fn start_in(
+        extra_profiles: impl FnOnce(&str) -> Vec<desk::Profile>,
+        locale: Option<&str>,
+    ) -> Self {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no display: run the window tests under xvfb-run (scripts/test.sh does)"
@@ -72,7 +80,15 @@ impl Session {
         }
         let (port, native_port) = (free_port(), free_port());
         let log = dirs.path().join("app.log");
-        let driver = Command::new("tauri-driver")
+        let mut driver = Command::new("tauri-driver");
+        if let Some(l) = locale {
+            driver
+                .env("LANG", l)
+                .env_remove("LC_ALL")
+                .env_remove("LC_MESSAGES")
+                .env_remove("LANGUAGE");
+        }
+        let driver = driver
             .args([
                 "--port",
                 &port.to_string(),
@@ -448,5 +464,55 @@ async fn a_secret_typed_in_settings_lives_only_in_the_keyring_and_is_used() {
     assert!(!log.contains("191212121212") && !log.contains("19121212-1212"));
     let settings = std::fs::read_to_string(s.config.join("settings.toml")).unwrap();
     assert!(settings.contains("bank"), "{settings}");
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_swedish_agent_reads_swedish_everywhere() {
+    let s = Session::start_in(|_| vec![], Some("sv_SE.UTF-8")).await;
+    let text = |t: String| t.to_lowercase();
+
+    // The form, and its errors from the backend's codes.
+    let start = text(s.el("start").await.text().await.unwrap());
+    assert!(start.contains("starta"), "{start}");
+    s.type_into("identity-input", "19121212-1213").await;
+    let error = text(s.el("identity-error").await.text().await.unwrap());
+    assert!(error.contains("kontrollsiffran"), "{error}");
+    s.type_into("identity-input", "19121212-1212").await;
+    s.type_into("binding-message", &"Kassa ".repeat(30)).await;
+    let error = text(s.el("binding-error").await.text().await.unwrap());
+    assert!(error.contains("för långt"), "{error}");
+    s.type_into("binding-message", "Kassa 3").await;
+
+    // Verified: the card and its identity match.
+    s.el("start").await.click().await.unwrap();
+    let id = s.pending_request().await;
+    s.decide(&id, "approve").await;
+    s.wait_attr("result", "data-outcome", "verified").await;
+    let card = text(s.el("result").await.text().await.unwrap());
+    assert!(card.contains("bekräftad"), "{card}");
+    let matched = text(s.el("match").await.text().await.unwrap());
+    assert!(matched.contains("identitetsnumret"), "{matched}");
+    s.screenshot("swedish-verified.png").await;
+
+    // Denied by the customer: the provider's access_denied in Swedish.
+    s.el("new-verification").await.click().await.unwrap();
+    s.type_into("identity-input", "19850723-2380").await;
+    s.el("start").await.click().await.unwrap();
+    let id = s.pending_request().await;
+    s.decide(&id, "deny").await;
+    s.wait_attr("result", "data-outcome", "denied").await;
+    let card = text(s.el("result").await.text().await.unwrap());
+    assert!(card.contains("nekade"), "{card}");
+    assert!(!card.contains("declined"), "{card}");
+
+    // History.
+    s.el("nav-history").await.click().await.unwrap();
+    s.wait_attr("audit-status", "data-intact", "true").await;
+    let status = text(s.el("audit-status").await.text().await.unwrap());
+    assert!(status.contains("obruten"), "{status}");
+    let row = text(s.el("history-row-1").await.text().await.unwrap());
+    assert!(row.contains("nekad"), "{row}");
+    s.screenshot("swedish-history.png").await;
     s.close().await;
 }

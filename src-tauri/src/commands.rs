@@ -42,7 +42,9 @@ pub fn check_binding_message(
     profile: String,
     message: String,
 ) -> Result<BindingMessageCheck> {
-    state.check_binding_message(&profile, &message).map_err(report)
+    state
+        .check_binding_message(&profile, &message)
+        .map_err(report)
 }
 
 #[tauri::command]
@@ -123,7 +125,10 @@ pub fn import_profiles(state: State<'_, AppState>, toml: String) -> Result<Vec<S
 /// Write-only: the secret goes into the keyring and is never sent back to the page.
 #[tauri::command]
 pub async fn set_secret(state: State<'_, AppState>, profile: String, secret: String) -> Result<()> {
-    state.set_secret(&profile, secret.into()).await.map_err(report)
+    state
+        .set_secret(&profile, secret.into())
+        .await
+        .map_err(report)
 }
 
 #[tauri::command]

@@ -88,7 +88,11 @@ mod tests {
             parse_uuid(" 0E99B25C-ABDE-4553-973B-8D94D49CD87E").as_deref(),
             Some("0e99b25c-abde-4553-973b-8d94d49cd87e")
         );
-        for bad in ["0e99b25c-abde-4553-973b", "0e99b25cabde4553973b8d94d49cd87e", "zz99b25c-abde-4553-973b-8d94d49cd87e"] {
+        for bad in [
+            "0e99b25c-abde-4553-973b",
+            "0e99b25cabde4553973b8d94d49cd87e",
+            "zz99b25c-abde-4553-973b-8d94d49cd87e",
+        ] {
             assert!(parse_uuid(bad).is_none(), "{bad}");
         }
     }

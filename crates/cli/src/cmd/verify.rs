@@ -196,9 +196,10 @@ fn agent_input(a: &VerifyArgs) -> Result<AgentInput, Failure> {
 }
 
 fn hinted(h: ProviderHint) -> AgentInput {
-    let mut input = AgentInput::default();
-    input.provider_hint = Some(h);
-    input
+    AgentInput {
+        provider_hint: Some(h),
+        ..AgentInput::default()
+    }
 }
 
 async fn run_inner(

@@ -20,6 +20,9 @@ use crate::settings::{Settings, SettingsStore};
 /// How many result cards of this run are kept in memory.
 pub const RESULTS_KEPT: usize = 200;
 
+/// Told each notice worth passing on to the agent.
+pub type NoticeSink = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// How to build an [`App`].
 pub struct AppOptions {
     pub store: SettingsStore,
@@ -33,7 +36,7 @@ pub struct AppOptions {
     pub desk: DeskOptions,
     /// Called with each notice worth telling the agent (e.g. a secret taken from the
     /// environment because the keyring is missing).
-    pub on_notice: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    pub on_notice: Option<NoticeSink>,
 }
 
 impl AppOptions {
@@ -64,7 +67,7 @@ pub struct App {
     /// The settings file's sandbox issuer, when this run moved the sandbox elsewhere: saves
     /// keep the file's value.
     sandbox_issuer_in_file: Option<Option<String>>,
-    on_notice: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    on_notice: Option<NoticeSink>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
