@@ -236,7 +236,12 @@ fn preferences_round_trip_and_the_sandbox_cannot_be_removed() {
     .unwrap();
     let mut p = h.call("get_preferences", json!({})).unwrap();
     // Read-only: the operating system's language, whatever this machine's is.
-    assert!(p.as_object_mut().unwrap().remove("system_language").is_some());
+    assert!(
+        p.as_object_mut()
+            .unwrap()
+            .remove("system_language")
+            .is_some()
+    );
     assert_eq!(
         p,
         json!({"last_profile": "sandbox", "language": "sv", "theme": "dark"})

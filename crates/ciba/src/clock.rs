@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// What [`Clock::sleep`] returns: a future that completes when the time is up.
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 pub trait Clock: Send + Sync {

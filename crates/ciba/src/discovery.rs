@@ -46,6 +46,8 @@ pub fn discovery_url(issuer: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Fetches the provider's discovery document (`{issuer}/.well-known/openid-configuration`) and
+/// reads the metadata the client needs from it, with `overrides` applied.
 pub async fn discover(
     http: &Http,
     issuer: &str,

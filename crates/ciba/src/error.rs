@@ -26,6 +26,7 @@ impl fmt::Display for ProviderError {
 /// Why an ID token was not accepted. Each variant is one check of OpenID Connect Core §3.1.3.7
 /// (plus the CIBA-specific hashes), so the agent's screen and the audit log can say which.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ValidationFailure {
     #[error("the ID token is not a signed JWT (expected three dot-separated parts)")]
     Malformed,
@@ -84,6 +85,7 @@ pub enum ValidationFailure {
 
 /// The crate's one error type.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CibaError {
     // --- configuration, caught before anything is sent ---
     #[error(

@@ -1,7 +1,7 @@
 //! The one HTTP client a provider gets: HTTPS only (loopback excepted), no redirects, a
 //! timeout on every call and a cap on how much of an answer is read.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
@@ -159,20 +159,30 @@ pub(crate) fn endpoint_name(url: &Url) -> String {
 pub fn require_secure(url: &Url) -> Result<()> {
     match url.scheme() {
         "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
+        "http" if loopback_addr(url).is_some() => Ok(()),
         _ => Err(CibaError::InsecureUrl {
             url: endpoint_name(url),
         }),
     }
 }
 
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
+/// The address on this computer that `url` points at, if it points at this computer: a
+/// loopback IP address (`127.0.0.0/8`, `::1`) or `localhost`, taken as `127.0.0.1`; the port is
+/// the URL's or its scheme's default. `None` for any other host, and for a URL without a port
+/// whose scheme has no default.
+///
+/// This is the one loopback rule: what may use plain HTTP, and where a local sandbox may run.
+pub fn loopback_addr(url: &Url) -> Option<SocketAddr> {
+    let ip = match url.host()? {
+        Host::Domain(d) if d.eq_ignore_ascii_case("localhost") => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Host::Domain(_) => return None,
+        Host::Ipv4(ip) => IpAddr::V4(ip),
+        Host::Ipv6(ip) => IpAddr::V6(ip),
+    };
+    if !ip.is_loopback() {
+        return None;
     }
+    Some(SocketAddr::new(ip, url.port_or_known_default()?))
 }
 
 impl Response {
@@ -257,6 +267,39 @@ mod tests {
                 require_secure(&Url::parse(bad).unwrap()),
                 Err(CibaError::InsecureUrl { .. })
             ));
+        }
+    }
+
+    #[test]
+    fn loopback_addresses_are_this_computer_with_a_port() {
+        let addr = |u: &str| loopback_addr(&Url::parse(u).unwrap());
+        assert_eq!(
+            addr("http://127.0.0.1:7878"),
+            Some("127.0.0.1:7878".parse().unwrap())
+        );
+        assert_eq!(
+            addr("http://127.5.5.5/"),
+            Some("127.5.5.5:80".parse().unwrap())
+        );
+        assert_eq!(
+            addr("http://localhost:9000/"),
+            Some("127.0.0.1:9000".parse().unwrap())
+        );
+        assert_eq!(
+            addr("http://LocalHost:9000/"),
+            Some("127.0.0.1:9000".parse().unwrap())
+        );
+        assert_eq!(addr("https://[::1]/x"), Some("[::1]:443".parse().unwrap()));
+        for other in [
+            "https://idp.example.com",
+            "http://10.0.0.1:80/",
+            "http://[::2]/",
+            "http://localhost.example.com/",
+            "http://[::ffff:10.0.0.1]/",
+            "mailto:someone@localhost",
+            "unknown://127.0.0.1/",
+        ] {
+            assert_eq!(addr(other), None, "{other}");
         }
     }
 

@@ -79,7 +79,7 @@ fn secs(v: &[u64]) -> Vec<Duration> {
 async fn client_secret_basic_sends_the_exact_request() {
     let k = key("rsa1");
     let op = FakeOp::start(&[&k]).await;
-    op.queue("/token", [FakeOp::tokens(&k.sign(&op.claims()))]);
+    op.approve().signed_by(&k);
     let (c, _) = client_for(&op, basic()).await;
     let (r, _) = run(
         &c,
@@ -132,7 +132,7 @@ async fn client_secret_basic_sends_the_exact_request() {
 async fn client_secret_post_puts_credentials_in_the_form() {
     let k = key("ec1");
     let op = FakeOp::start(&[&k]).await;
-    op.queue("/token", [FakeOp::tokens(&k.sign(&op.claims()))]);
+    op.approve().signed_by(&k);
     let auth = ClientAuth::SecretPost {
         client_id: CLIENT_ID.into(),
         secret: SecretString::from(CLIENT_SECRET),
@@ -152,7 +152,7 @@ async fn private_key_jwt_signs_a_fresh_assertion_per_request() {
     let k = key("rsa1");
     let client_key = key("ec1");
     let op = FakeOp::start(&[&k]).await;
-    op.queue("/token", [FakeOp::tokens(&k.sign(&op.claims()))]);
+    op.approve().signed_by(&k);
     let signing = SigningKey::from_pem(
         &SecretString::from(client_key.pem.clone()),
         None,
@@ -207,14 +207,9 @@ async fn private_key_jwt_signs_a_fresh_assertion_per_request() {
 async fn pending_then_tokens_waits_the_interval_each_time() {
     let k = key("rsa1");
     let op = FakeOp::start(&[&k]).await;
-    op.queue(
-        "/token",
-        [
-            Reply::pending(),
-            Reply::pending(),
-            FakeOp::tokens(&k.sign(&op.claims())),
-        ],
-    );
+    op.approve()
+        .after([Reply::pending(), Reply::pending()])
+        .signed_by(&k);
     let (c, clock) = client_for(&op, basic()).await;
     run(&c, alice()).await.0.unwrap();
     assert_eq!(clock.sleeps(), secs(&[2, 2, 2]));
@@ -226,17 +221,15 @@ async fn slow_down_adds_five_seconds_to_this_and_every_later_wait() {
     let k = key("rsa1");
     let op = FakeOp::start(&[&k]).await;
     let slow = Reply::error(400, "slow_down", "");
-    op.queue(
-        "/token",
-        [
+    op.approve()
+        .after([
             Reply::pending(),
             slow.clone(),
             Reply::pending(),
             slow,
             Reply::pending(),
-            FakeOp::tokens(&k.sign(&op.claims())),
-        ],
-    );
+        ])
+        .signed_by(&k);
     let (c, clock) = client_for(&op, basic()).await;
     let (r, progress) = run(&c, alice()).await;
     r.unwrap();
@@ -250,17 +243,10 @@ async fn slow_down_adds_five_seconds_to_this_and_every_later_wait() {
 async fn a_missing_interval_means_five_seconds() {
     let k = key("rsa1");
     let op = FakeOp::start(&[&k]).await;
-    op.queue(
-        "/bc",
-        [Reply::Json(
-            200,
-            json!({"auth_req_id": "r", "expires_in": 120}),
-        )],
-    );
-    op.queue(
-        "/token",
-        [Reply::pending(), FakeOp::tokens(&k.sign(&op.claims()))],
-    );
+    op.approve()
+        .acknowledged(json!({"auth_req_id": "r", "expires_in": 120}))
+        .after([Reply::pending()])
+        .signed_by(&k);
     let (c, clock) = client_for(&op, basic()).await;
     run(&c, alice()).await.0.unwrap();
     assert_eq!(clock.sleeps(), secs(&[5, 5]));
@@ -349,14 +335,9 @@ async fn cancel_interrupts_a_hanging_poll() {
 async fn ping_wakes_the_wait_and_fetches_the_token_once() {
     let k = key("rsa1");
     let op = FakeOp::start(&[&k]).await;
-    op.queue(
-        "/bc",
-        [Reply::Json(
-            200,
-            json!({"auth_req_id": "req-ping", "expires_in": 60, "interval": 2}),
-        )],
-    );
-    op.set_default("/token", FakeOp::tokens(&k.sign(&op.claims())));
+    op.approve()
+        .acknowledged(json!({"auth_req_id": "req-ping", "expires_in": 60, "interval": 2}))
+        .signed_by(&k);
     // A real clock here: the ping must beat a real fallback wait (3 × 2 s).
     let c = CibaClient::discover(ClientConfig::new(op.issuer.clone(), basic()))
         .await
@@ -410,15 +391,9 @@ async fn an_html_error_page_at_the_backchannel_endpoint_is_explained() {
 async fn transient_failures_while_polling_back_off_and_recover() {
     let k = key("rsa1");
     let op = FakeOp::start(&[&k]).await;
-    op.queue(
-        "/token",
-        [
-            Reply::html(502),
-            Reply::Reset,
-            Reply::html(503),
-            FakeOp::tokens(&k.sign(&op.claims())),
-        ],
-    );
+    op.approve()
+        .after([Reply::html(502), Reply::Reset, Reply::html(503)])
+        .signed_by(&k);
     let (c, clock) = client_for(&op, basic()).await;
     let (r, progress) = run(&c, alice()).await;
     r.unwrap();

@@ -28,18 +28,10 @@ async fn profile_at(env: &Env, name: &str, op: &FakeOp) {
 
 /// The fake acknowledges quickly and then answers with an ID token carrying `extra` claims.
 fn answer_with(op: &FakeOp, k: &testkit::fake_op::TestKey, extra: Value) {
-    let mut claims = op.claims();
-    for (name, v) in extra.as_object().unwrap() {
-        claims[name] = v.clone();
-    }
-    op.queue(
-        "/bc",
-        [Reply::Json(
-            200,
-            json!({"auth_req_id": "req-1", "expires_in": 30, "interval": 1}),
-        )],
-    );
-    op.queue("/token", [FakeOp::tokens(&k.sign(&claims))]);
+    op.approve()
+        .acknowledged(json!({"auth_req_id": "req-1", "expires_in": 30, "interval": 1}))
+        .claims(extra)
+        .signed_by(k);
 }
 
 #[tokio::test]

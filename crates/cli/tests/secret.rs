@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 use common::{Env, real_keyring};
 use serde_json::json;
-use testkit::fake_op::{CLIENT_ID, CLIENT_SECRET, FakeOp, Reply, key};
+use testkit::fake_op::{CLIENT_ID, CLIENT_SECRET, FakeOp, key};
 use tokio::io::AsyncWriteExt;
 
 async fn set_secret(env: &Env, profile: &str, value: &str) -> common::Ran {
@@ -27,16 +27,10 @@ async fn set_secret(env: &Env, profile: &str, value: &str) -> common::Ran {
 fn answer(op: &FakeOp) {
     let k = key("rsa1");
     op.set_jwks(&[&k]);
-    let mut claims = op.claims();
-    claims["ssn"] = json!("191212121212");
-    op.queue(
-        "/bc",
-        [Reply::Json(
-            200,
-            json!({"auth_req_id": "req-1", "expires_in": 30, "interval": 1}),
-        )],
-    );
-    op.queue("/token", [FakeOp::tokens(&k.sign(&claims))]);
+    op.approve()
+        .acknowledged(json!({"auth_req_id": "req-1", "expires_in": 30, "interval": 1}))
+        .claims(json!({"ssn": "191212121212"}))
+        .signed_by(&k);
 }
 
 #[tokio::test]

@@ -188,16 +188,10 @@ async fn provider_failures_exit_4_and_forged_tokens_exit_5() {
     );
     assert!(stderr.contains("HTML page"), "{stderr}");
 
-    let mut forged = op.claims();
-    forged["iss"] = json!("https://evil.example.com");
-    op.queue(
-        "/bc",
-        [Reply::Json(
-            200,
-            json!({"auth_req_id": "r", "expires_in": 30, "interval": 1}),
-        )],
-    );
-    op.queue("/token", [FakeOp::tokens(&k.sign(&forged))]);
+    op.approve()
+        .acknowledged(json!({"auth_req_id": "r", "expires_in": 30, "interval": 1}))
+        .claims(json!({"iss": "https://evil.example.com"}))
+        .signed_by(&k);
     let (code, out, _) = finish(cli(&args, Some(CLIENT_SECRET)).spawn().unwrap()).await;
     assert_eq!(
         (code, out["status"].as_str(), out["error"].as_str()),

@@ -236,6 +236,33 @@ impl FakeOp {
         )
     }
 
+    /// The customer approves the next verification: the backchannel request is acknowledged
+    /// (by the endpoint's default answer unless [`Approval::acknowledged`] says otherwise) and
+    /// the token endpoint answers with an ID token carrying [`claims`](Self::claims) (changed
+    /// with [`Approval::claims`]). Nothing is queued until [`Approval::signed_by`] names the key.
+    /// The endpoints are those of the discovery document: [`FakeOp::patch_discovery`] moves
+    /// them for this too.
+    pub fn approve(&self) -> Approval<'_> {
+        Approval {
+            op: self,
+            ack: None,
+            before: Vec::new(),
+            claims: self.claims(),
+        }
+    }
+
+    /// The path the discovery document gives for `field`'s endpoint at this fake.
+    fn endpoint_path(&self, field: &str) -> String {
+        let url = self.discovery()[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("the fake's discovery document has no {field}"))
+            .to_owned();
+        let path = url
+            .strip_prefix(&self.issuer)
+            .unwrap_or_else(|| panic!("{field} {url} is not at the fake"));
+        path.split('?').next().unwrap_or_default().to_owned()
+    }
+
     fn discovery(&self) -> Value {
         let i = &self.issuer;
         let mut d = json!({
@@ -301,6 +328,58 @@ impl FakeOp {
         let _ = sock.write_all(head.as_bytes()).await;
         let _ = sock.write_all(&body).await;
         let _ = sock.shutdown().await;
+    }
+}
+
+/// One approved verification at the fake, made by [`FakeOp::approve`].
+#[must_use = "nothing is queued until `signed_by`"]
+pub struct Approval<'a> {
+    op: &'a FakeOp,
+    ack: Option<Value>,
+    before: Vec<Reply>,
+    claims: Value,
+}
+
+impl Approval<'_> {
+    /// Acknowledges the backchannel request with this body (`auth_req_id`, `expires_in`,
+    /// `interval`, …) instead of the endpoint's default answer.
+    pub fn acknowledged(mut self, ack: Value) -> Self {
+        self.ack = Some(ack);
+        self
+    }
+
+    /// The token endpoint answers these first, in order (e.g. [`Reply::pending`]).
+    pub fn after(mut self, replies: impl IntoIterator<Item = Reply>) -> Self {
+        self.before.extend(replies);
+        self
+    }
+
+    /// Sets these claims of the ID token; `null` removes one.
+    pub fn claims(mut self, changes: Value) -> Self {
+        let claims = self.claims.as_object_mut().unwrap();
+        for (name, value) in changes.as_object().expect("claims are a JSON object") {
+            if value.is_null() {
+                claims.remove(name);
+            } else {
+                claims.insert(name.clone(), value.clone());
+            }
+        }
+        self
+    }
+
+    /// Signs the ID token with `key` and queues the answers; returns the ID token.
+    pub fn signed_by(self, key: &TestKey) -> String {
+        let id_token = key.sign(&self.claims);
+        if let Some(ack) = self.ack {
+            let path = self.op.endpoint_path("backchannel_authentication_endpoint");
+            self.op.queue(&path, [Reply::Json(200, ack)]);
+        }
+        let path = self.op.endpoint_path("token_endpoint");
+        self.op.queue(
+            &path,
+            self.before.into_iter().chain([FakeOp::tokens(&id_token)]),
+        );
+        id_token
     }
 }
 
