@@ -37,7 +37,7 @@ fn answer(op: &FakeOp) {
 async fn public_credentials_need_no_secret_and_no_keyring_is_a_clear_error() {
     let env = Env::new();
     let r = env.run(&["secret", "status", "sandbox"]).await;
-    assert_eq!((r.code, r.stdout.trim()), (0, "public"), "{r:?}");
+    assert_eq!((r.code, r.stdout.trim()), (0, "not_needed"), "{r:?}");
     let r = set_secret(&env, "sandbox", "x").await;
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("needs no secret"), "{r:?}");

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use desk::{CallInitiator, DeskError, ImportMode, Profile, SecretRef, Settings, SettingsStore};
-use secrets::{EntryStatus, SecretStore};
+use desk::api::{SecretStatus, secret_status};
+use secrets::SecretStore;
 use serde_json::{Value, json};
 
 use crate::args::{CallInitiatorArg, ProfileAddArgs, ProfilesArgs, ProfilesCommand};
@@ -46,9 +47,9 @@ fn open() -> Result<(SettingsStore, Settings), Failure> {
 
 // ---------- list ----------
 
-/// Whether each profile's secret is in the keyring: `stored`, `missing`, `public` (a
-/// published demo credential), or `unknown` (no keyring, or it did not answer in time).
-async fn secret_states(profiles: &[Profile]) -> Vec<&'static str> {
+/// Whether each profile's secret is in the keyring, in the desk's words (`stored`,
+/// `missing`, `not_needed`, `no_keyring`), as the app shows it.
+async fn secret_states(profiles: &[Profile]) -> Vec<SecretStatus> {
     let needs_keyring = profiles.iter().any(|p| keyring::entry_for(p).is_some());
     let store: Option<SecretStore> = if needs_keyring {
         match tokio::time::timeout(Duration::from_secs(5), keyring::open()).await {
@@ -60,22 +61,12 @@ async fn secret_states(profiles: &[Profile]) -> Vec<&'static str> {
     };
     let mut out = Vec::with_capacity(profiles.len());
     for p in profiles {
-        let state = match (keyring::entry_for(p), &store) {
-            (None, _) => "public",
-            (Some(_), None) => "unknown",
-            (Some(Err(_)), _) => "unknown",
-            (Some(Ok(entry)), Some(store)) => match store.status(&entry).await {
-                Ok(EntryStatus::Stored) => "stored",
-                Ok(EntryStatus::Missing) => "missing",
-                Err(_) => "unknown",
-            },
-        };
-        out.push(state);
+        out.push(secret_status(store.as_ref(), p).await);
     }
     out
 }
 
-fn profile_json(kind: &str, p: &Profile, secret: Option<&str>) -> Value {
+fn profile_json(kind: &str, p: &Profile, secret: Option<SecretStatus>) -> Value {
     json!({
         "kind": kind,
         "name": p.name,
@@ -101,13 +92,14 @@ async fn list(json_out: bool) -> Result<(), Failure> {
         let mut all: Vec<Value> = profiles
             .iter()
             .zip(&states)
-            .map(|(p, s)| profile_json("profile", p, Some(s)))
+            .map(|(p, s)| profile_json("profile", p, Some(*s)))
             .collect();
         for preset in &presets {
             let mut v = profile_json(
                 "preset",
                 &preset.profile,
-                matches!(preset.profile.secret, Some(SecretRef::Public(_))).then_some("public"),
+                matches!(preset.profile.secret, Some(SecretRef::Public(_)))
+                    .then_some(SecretStatus::NotNeeded),
             );
             v["name"] = json!(preset.id);
             v["title"] = json!(preset.title);
@@ -124,7 +116,7 @@ async fn list(json_out: bool) -> Result<(), Failure> {
         println!("  {}", p.name);
         println!("      {} at {}", p.provider.title(), p.issuer);
         println!("      customer by: {}", inputs.join(" or "));
-        println!("      secret: {s}");
+        println!("      secret: {}", secret_word(*s));
     }
     println!();
     println!("Presets (`ciba-desk profiles add NAME --preset ID …`):");
@@ -179,7 +171,7 @@ fn build(a: &ProfileAddArgs) -> Result<Profile, Failure> {
     };
     p.name = a.name.clone();
     if let Some(i) = &a.issuer {
-        p.issuer = i.trim().to_owned();
+        p.issuer = desk::api::normalise_issuer(i);
     } else if let Some(d) = &a.domain {
         let d = d.trim();
         if d.is_empty() || d.contains(['/', ':', '?', '#', '@', ' ']) {
@@ -370,6 +362,14 @@ fn import(file: &Path, replace: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The status as scripts read it (the JSON's word).
+fn secret_word(s: SecretStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,3 +383,4 @@ mod tests {
         assert_eq!(replace_placeholder("https://a.example", "x"), None);
     }
 }
+

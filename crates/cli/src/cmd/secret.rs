@@ -157,7 +157,7 @@ async fn set(name: &str, private_key: Option<&Path>) -> Result<u8, Failure> {
 async fn status(name: &str) -> Result<u8, Failure> {
     let p = profile(name)?;
     let Some(entry) = keyring::entry_for(&p) else {
-        println!("public");
+        println!("not_needed");
         eprintln!("profile {:?} needs no stored secret", p.name);
         return Ok(exit::VERIFIED);
     };

@@ -58,7 +58,7 @@ impl NewProfile {
 
 /// Issuers are compared exactly with discovery; a trailing `/` typed by hand is not part of
 /// the issuer.
-pub(crate) fn normalise_issuer(issuer: &str) -> String {
+pub fn normalise_issuer(issuer: &str) -> String {
     issuer.trim().trim_end_matches('/').to_owned()
 }
 
