@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use desk::{CallInitiator, DeskError, ImportMode, Profile, SecretRef, Settings, SettingsStore};
 use desk::api::{SecretStatus, secret_status};
+use desk::{CallInitiator, DeskError, ImportMode, Profile, SecretRef, Settings, SettingsStore};
 use secrets::SecretStore;
 use serde_json::{Value, json};
 
@@ -383,4 +383,3 @@ mod tests {
         assert_eq!(replace_placeholder("https://a.example", "x"), None);
     }
 }
-
