@@ -49,7 +49,9 @@ mod record;
 pub use chain::{ChainProblem, ChainReport, ProblemKind};
 pub use error::{AuditError, Result};
 pub use export::{CSV_HEADER, ExportFormat};
-pub use log::{AuditLog, AuditOptions, Clock, FORMAT_VERSION, MIN_KEY_LEN, PurgeReport};
+pub use log::{
+    AuditLog, AuditOptions, Clock, FORMAT_VERSION, MIN_KEY_LEN, PurgeReport, format_unix_ms,
+};
 pub use record::{GENESIS_HASH, HASH_DOMAIN, NewRecord, Outcome, PurgeInfo, Record};
 
 // The date and time types of this API.

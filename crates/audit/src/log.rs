@@ -29,6 +29,14 @@ pub const MIN_KEY_LEN: usize = 16;
 const TIME_FORMAT: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
+/// Unix milliseconds as the log writes times: RFC 3339, UTC, milliseconds.
+pub fn format_unix_ms(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(TIME_FORMAT).ok())
+        .unwrap_or_default()
+}
+
 /// Where "now" comes from (tests inject a fixed or moving clock).
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 

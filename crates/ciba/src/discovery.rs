@@ -53,6 +53,34 @@ pub async fn discover(
     issuer: &str,
     overrides: &EndpointOverrides,
 ) -> Result<ProviderMetadata> {
+    from_document(issuer, &fetch_document(http, issuer).await?, overrides)
+}
+
+/// What any OpenID provider publishes about signing its tokens, CIBA or not: enough to verify
+/// the access tokens an organisation's sign-in provider issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningMetadata {
+    pub issuer: String,
+    pub jwks_uri: Url,
+    pub id_token_signing_alg_values_supported: Vec<String>,
+}
+
+/// Discovers `issuer`'s signing keys and algorithms (no CIBA needed).
+pub async fn discover_signing(http: &Http, issuer: &str) -> Result<SigningMetadata> {
+    let doc = fetch_document(http, issuer).await?;
+    check_issuer(issuer, &doc)?;
+    Ok(SigningMetadata {
+        issuer: issuer.into(),
+        jwks_uri: doc_url(issuer, &doc, "jwks_uri")?
+            .ok_or(CibaError::IncompleteDiscovery { field: "jwks_uri" })?,
+        id_token_signing_alg_values_supported: doc_strings(
+            &doc,
+            "id_token_signing_alg_values_supported",
+        ),
+    })
+}
+
+async fn fetch_document(http: &Http, issuer: &str) -> Result<Map<String, Value>> {
     let url = discovery_url(issuer)?;
     let resp = http.get(&url).await?;
     let doc = resp.json(&url)?;
@@ -63,7 +91,47 @@ pub async fn discover(
             what: "an error".into(),
         });
     }
-    from_document(issuer, &doc, overrides)
+    Ok(doc)
+}
+
+fn check_issuer(issuer: &str, doc: &Map<String, Value>) -> Result<()> {
+    let found = doc
+        .get("issuer")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if found != issuer {
+        return Err(CibaError::IssuerMismatch {
+            expected: issuer.into(),
+            found: found.into(),
+        });
+    }
+    Ok(())
+}
+
+/// A URL field of the document, which must be HTTPS (or loopback).
+fn doc_url(issuer: &str, doc: &Map<String, Value>, field: &'static str) -> Result<Option<Url>> {
+    match doc.get(field).and_then(Value::as_str) {
+        None => Ok(None),
+        Some(s) => {
+            let u = Url::parse(s).map_err(|_| CibaError::MalformedResponse {
+                endpoint: issuer.into(),
+                reason: format!("{field} is not a URL"),
+            })?;
+            require_secure(&u)?;
+            Ok(Some(u))
+        }
+    }
+}
+
+fn doc_strings(doc: &Map<String, Value>, field: &str) -> Vec<String> {
+    doc.get(field)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Builds the metadata from a parsed discovery document, applying the overrides.
@@ -72,30 +140,8 @@ pub fn from_document(
     doc: &Map<String, Value>,
     overrides: &EndpointOverrides,
 ) -> Result<ProviderMetadata> {
-    let found = doc
-        .get("issuer")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    // Exact comparison (Discovery §4.3): a lookalike issuer is how mix-up attacks start.
-    if found != issuer {
-        return Err(CibaError::IssuerMismatch {
-            expected: issuer.into(),
-            found: found.into(),
-        });
-    }
-    let url = |field: &'static str| -> Result<Option<Url>> {
-        match doc.get(field).and_then(Value::as_str) {
-            None => Ok(None),
-            Some(s) => {
-                let u = Url::parse(s).map_err(|_| CibaError::MalformedResponse {
-                    endpoint: issuer.into(),
-                    reason: format!("{field} is not a URL"),
-                })?;
-                require_secure(&u)?;
-                Ok(Some(u))
-            }
-        }
-    };
+    check_issuer(issuer, doc)?;
+    let url = |field: &'static str| doc_url(issuer, doc, field);
     let backchannel = match overrides.backchannel_authentication_endpoint.clone() {
         Some(u) => u,
         None => url("backchannel_authentication_endpoint")?.ok_or_else(|| {
@@ -117,16 +163,7 @@ pub fn from_document(
     for u in [&backchannel, &token_endpoint, &jwks_uri] {
         require_secure(u)?;
     }
-    let strings = |field: &str| -> Vec<String> {
-        doc.get(field)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let strings = |field: &str| doc_strings(doc, field);
     Ok(ProviderMetadata {
         issuer: issuer.into(),
         backchannel_authentication_endpoint: backchannel,

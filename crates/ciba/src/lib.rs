@@ -26,10 +26,13 @@ pub use backchannel::{Acknowledgement, AuthRequest, Hint};
 pub use client::{CibaClient, ClientConfig, PendingAuth, Verified};
 pub use client_auth::{ASSERTION_ALGORITHMS, AuthMethod, ClientAuth, SigningKey};
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use discovery::{EndpointOverrides, ProviderMetadata, discover};
+pub use discovery::{
+    EndpointOverrides, ProviderMetadata, SigningMetadata, discover, discover_signing,
+};
 pub use error::{CibaError, ErrorClass, ProviderError, Result, ValidationFailure};
 pub use http::{Http, HttpOptions, loopback_addr, require_secure};
-pub use id_token::{StandardClaims, VerifiedIdToken};
+pub use id_token::{Binding, IdTokenVerifier, StandardClaims, VerifiedIdToken};
+pub use jwks::JwksCache;
 pub use poll::{CancelHandle, DEFAULT_INTERVAL, PingGate, Progress};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;

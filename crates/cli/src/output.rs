@@ -85,32 +85,6 @@ impl Failure {
         Self::from_desk(&e.into())
     }
 
-    /// A final state that is not a verified one.
-    pub fn from_state(state: &desk::VerificationState) -> Option<Self> {
-        let outcome = state.outcome()?;
-        let (code, message) = match (state, state.error()) {
-            (_, Some(e)) => (e.code.clone(), e.message.clone()),
-            (desk::VerificationState::Cancelled { provider_notified }, None) => (
-                "cancelled".to_owned(),
-                if *provider_notified {
-                    "the verification was cancelled, and withdrawn at the provider"
-                } else {
-                    "the verification was cancelled"
-                }
-                .to_owned(),
-            ),
-            _ => return None,
-        };
-        let mut f = Self::new(
-            crate::exit::for_outcome(outcome),
-            outcome.status_word(),
-            code,
-            message,
-        );
-        f.field = state.error().and_then(|e| e.field);
-        Some(f)
-    }
-
     /// `<status>: <message>` on stderr, the JSON object on stdout when asked; the exit code.
     pub fn report(&self, json_out: bool) -> u8 {
         eprintln!("{}: {}", self.status, self.message);

@@ -188,18 +188,6 @@ pub fn kind_word(k: InputKind) -> &'static str {
     }
 }
 
-/// The normalised identifier, for the keyed hash only: the same person typed differently
-/// (spaces, case of an e-mail) must hash the same.
-fn normalised(e: &ExpectedIdentity) -> String {
-    match e {
-        ExpectedIdentity::NationalId(id) => id.expose().to_owned(),
-        ExpectedIdentity::Email(v) => v.trim().to_ascii_lowercase(),
-        ExpectedIdentity::UserId(v) => v.clone(),
-        ExpectedIdentity::MobileId { user_id, .. } => user_id.clone(),
-        ExpectedIdentity::ProviderHint { normalised, .. } => normalised.clone(),
-    }
-}
-
 /// What a verification's record needs from its start; completed by its final state.
 #[derive(Clone)]
 pub struct RecordDraft {
@@ -230,6 +218,17 @@ impl RecordDraft {
         }
     }
 
+    /// The record of a verification that has not ended (yet): what it asked, no outcome.
+    pub fn unfinished(&self) -> NewRecord {
+        self.finish(&VerificationState::Requesting {
+            expected: self.expected.clone(),
+            binding_message: None,
+            binding_message_generated: false,
+            call_initiator: None,
+            warnings: vec![],
+        })
+    }
+
     /// The record for a verification that ended in `state` (a final state).
     pub fn finish(&self, state: &VerificationState) -> NewRecord {
         let mut r = NewRecord::new(
@@ -239,7 +238,7 @@ impl RecordDraft {
                 ExpectedIdentity::ProviderHint { kind, .. } => kind,
                 e => kind_word(e.kind()),
             },
-            SecretString::from(normalised(&self.expected)),
+            SecretString::from(self.expected.normalised()),
             self.expected.masked(),
             self.binding_message.clone(),
             Outcome::Failed,

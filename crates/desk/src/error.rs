@@ -36,8 +36,8 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// " at line L, column C" or nothing.
-pub(crate) struct At(pub Option<Location>);
+/// " at line L, column C" or nothing: for messages about a place in a TOML file.
+pub struct At(pub Option<Location>);
 
 impl fmt::Display for At {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

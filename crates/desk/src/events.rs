@@ -176,6 +176,38 @@ impl VerificationState {
     }
 }
 
+/// What a final state says about how the verification ended, read back from the JSON a
+/// server sent: enough for the same exit code, status word and identity match as a local run.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FinalSummary {
+    pub state: String,
+    #[serde(default)]
+    pub identity_match: Option<IdentityMatch>,
+    #[serde(default)]
+    pub kind: Option<FailureKind>,
+    #[serde(default)]
+    pub error: Option<ErrorReport>,
+    #[serde(default)]
+    pub provider_notified: Option<bool>,
+}
+
+impl FinalSummary {
+    /// How it ended; `None` while it runs (or for a state this version does not know).
+    pub fn outcome(&self) -> Option<Outcome> {
+        Some(match self.state.as_str() {
+            "verified" => match &self.identity_match {
+                Some(m) if m.is_mismatch() => Outcome::Mismatch,
+                _ => Outcome::Verified,
+            },
+            "denied" => Outcome::Denied,
+            "expired" => Outcome::Expired,
+            "cancelled" => Outcome::Cancelled,
+            "failed" => Outcome::Failed(self.kind.unwrap_or(FailureKind::Provider)),
+            _ => return None,
+        })
+    }
+}
+
 /// What became of a verification's audit record; carried by its final event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -205,4 +237,55 @@ pub struct VerificationEvent {
     /// not). The record is written before this event is sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verified::MatchBasis;
+
+    /// Every final state, written as JSON (as a server sends it) and read back, ends the same.
+    #[test]
+    fn final_states_read_back_from_json_end_the_same() {
+        let e = |code: &str| ErrorReport::new(code, "x");
+        let states = [
+            VerificationState::Denied {
+                error: e("access_denied"),
+            },
+            VerificationState::Expired {
+                error: e("expired"),
+            },
+            VerificationState::Cancelled {
+                provider_notified: true,
+            },
+            VerificationState::Failed {
+                kind: FailureKind::Rejected,
+                error: e("id_token_rejected"),
+            },
+            VerificationState::Failed {
+                kind: FailureKind::Configuration,
+                error: e("invalid_client"),
+            },
+        ];
+        for s in states {
+            let json = serde_json::to_value(&s).unwrap();
+            let back: FinalSummary = serde_json::from_value(json).unwrap();
+            assert_eq!(back.outcome(), s.outcome(), "{s:?}");
+        }
+        let m: FinalSummary = serde_json::from_value(serde_json::json!({
+            "state": "verified",
+            "identity_match": {"result": "mismatch", "on": "national_id"}
+        }))
+        .unwrap();
+        assert_eq!(m.outcome(), Some(Outcome::Mismatch));
+        assert_eq!(
+            m.identity_match,
+            Some(IdentityMatch::Mismatch {
+                on: MatchBasis::NationalId
+            })
+        );
+        let running: FinalSummary =
+            serde_json::from_value(serde_json::json!({"state": "waiting_for_user"})).unwrap();
+        assert_eq!(running.outcome(), None);
+    }
 }

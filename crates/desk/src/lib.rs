@@ -25,7 +25,9 @@ pub mod verified;
 
 pub use audit_trail::{AuditSettings, AuditTrail, RecordDraft};
 pub use error::{DeskError, ErrorField, ErrorReport, FailureKind, Location, Param, Result};
-pub use events::{AuditEntry, Outcome, VerificationEvent, VerificationId, VerificationState};
+pub use events::{
+    AuditEntry, FinalSummary, Outcome, VerificationEvent, VerificationId, VerificationState,
+};
 pub use input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare, prepare_at};
 pub use keyring::KeyringSecrets;
 pub use presets::{Preset, preset, presets};

@@ -182,6 +182,11 @@ pub enum SecretRef {
     Entry(String),
     /// A credential the provider publishes for testing.
     Public(PublicCredential),
+    /// A file holding the secret or the PEM key, readable only by the server's user
+    /// (`ciba-desk-server` only; the desktop keeps secrets in the keyring).
+    File(std::path::PathBuf),
+    /// An environment variable holding the secret (`ciba-desk-server` only).
+    Env(String),
 }
 
 /// Credentials that are public on purpose, so that a fresh install can try a provider. They
@@ -425,11 +430,23 @@ pub struct PlaceholderField {
 const TEMPLATE_VARIABLES: [&str; 2] = ["{issuer}", "{auth_req_id}"];
 
 impl Profile {
+    /// On a desk, secrets live in the OS keyring: a profile naming a secret file or an
+    /// environment variable (the server's ways) is refused, so a profile file handed around
+    /// cannot make the desk read and send a local file.
+    pub fn check_desk_secret(&self) -> Result<()> {
+        match &self.secret {
+            Some(SecretRef::File(_) | SecretRef::Env(_)) => Err(self.invalid(
+                "its secret is read from a file or an environment variable, which only ciba-desk-server does; on this computer secrets live in the OS keyring: remove the `secret` line and store the secret with `ciba-desk secret set NAME`",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The keyring entry holding this profile's secret or key, when it uses one.
     pub fn secret_entry(&self) -> Option<&str> {
         match &self.secret {
             Some(SecretRef::Entry(e)) => Some(e),
-            Some(SecretRef::Public(_)) => None,
+            Some(SecretRef::Public(_) | SecretRef::File(_) | SecretRef::Env(_)) => None,
             None => Some(&self.name),
         }
     }
@@ -578,6 +595,9 @@ impl Profile {
             }
             (Some(SecretRef::Entry(e)), _) if e.trim().is_empty() => {
                 return Err(self.invalid("the keyring entry name is empty"));
+            }
+            (Some(SecretRef::Env(v)), _) if v.trim().is_empty() => {
+                return Err(self.invalid("the secret's environment variable name is empty"));
             }
             _ => {}
         }

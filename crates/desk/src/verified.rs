@@ -252,7 +252,7 @@ impl Serialize for VerifiedIdentity {
 }
 
 /// What was compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchBasis {
     NationalId,
@@ -260,7 +260,7 @@ pub enum MatchBasis {
 }
 
 /// Whether the person who approved is the one the agent asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum IdentityMatch {
     /// The provider returned the same identifier the agent entered.
@@ -272,7 +272,7 @@ pub enum IdentityMatch {
 }
 
 /// Why nothing could be compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum NotComparableReason {
     NoNationalIdReturned,

@@ -13,9 +13,8 @@ use ciba::{AuthMethod, CancelHandle, HttpOptions, SecretString};
 use desk::api::{AdhocProfile, App, AppOptions, ProfileChoice, StartParams};
 use desk::input::ProviderHint;
 use desk::{
-    AgentInput, CallInitiator, DeskError, DeskOptions, Endpoints, ExpectedIdentity, IdentityMatch,
-    InputKind, MemorySecrets, Profile, SecretSource, Settings, SettingsStore, VerificationEvent,
-    VerificationState, VerifiedIdentity,
+    AgentInput, CallInitiator, DeskError, DeskOptions, Endpoints, FinalSummary, IdentityMatch,
+    InputKind, MemorySecrets, Outcome, Profile, SecretSource, Settings, SettingsStore,
 };
 use serde_json::{Value, json};
 
@@ -301,6 +300,7 @@ async fn run_inner(
         _ = interrupt.cancelled() => return Err(cancelled()),
     };
 
+    let header = Header::of(&profile);
     let mut view = View {
         qr: a.qr,
         ..View::default()
@@ -308,14 +308,18 @@ async fn run_inner(
     let mut ticker = tokio::time::interval(Duration::from_secs(10));
     ticker.tick().await;
     let mut cancel_sent = false;
-    let mut final_event = None;
+    let mut final_state = None;
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
                 Some(ev) => {
-                    view.show(&profile, &ev);
+                    let state = serde_json::to_value(&ev.state).expect("a state serialises");
+                    view.show(&header, &state);
                     if ev.state.is_final() {
-                        final_event = Some(ev);
+                        if let Some(entry) = &ev.audit {
+                            audit_log::report(entry);
+                        }
+                        final_state = Some(state);
                         break;
                     }
                 }
@@ -328,62 +332,98 @@ async fn run_inner(
             _ = ticker.tick(), if view.expires_at.is_some() => view.tick(),
         }
     }
-    let state = match final_event {
-        Some(ev) => {
-            if let Some(entry) = &ev.audit {
-                audit_log::report(entry);
-            }
-            ev.state
-        }
-        None => handle.finished().await,
+    let state = match final_state {
+        Some(s) => s,
+        None => serde_json::to_value(handle.finished().await).expect("a state serialises"),
     };
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(finish(&header, &state, &view, started, json_out))
+}
 
-    if let VerificationState::Verified {
-        identity,
-        identity_match,
-    } = &state
-    {
-        if let Some(e) = &view.expected {
-            print_match(identity_match, e, identity);
+/// What the progress lines say about the profile.
+pub(crate) struct Header {
+    pub name: String,
+    pub provider: desk::ProviderKind,
+    pub is_sandbox: bool,
+}
+
+impl Header {
+    fn of(p: &Profile) -> Self {
+        Self {
+            name: p.name.clone(),
+            provider: p.provider,
+            is_sandbox: p.is_sandbox,
         }
-        if json_out {
-            output::json_line(&verified_json(
-                &profile,
-                identity,
-                identity_match,
-                &view,
-                elapsed_ms,
-            ));
-        }
-        return Ok(exit::for_outcome(state.outcome().expect("final")));
     }
-    let failure = Failure::from_state(&state).unwrap_or_else(|| {
-        Failure::new(
+}
+
+/// The result of a final state (as its JSON, so a local run and a server's event stream end
+/// alike): the match on stderr, the JSON object on stdout when asked, the exit code.
+pub(crate) fn finish(
+    header: &Header,
+    state: &Value,
+    view: &View,
+    started: Instant,
+    json_out: bool,
+) -> u8 {
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let end: Option<FinalSummary> = serde_json::from_value(state.clone()).ok();
+    let outcome = end.as_ref().and_then(FinalSummary::outcome);
+    let Some((end, outcome)) = end.zip(outcome) else {
+        return Failure::new(
             exit::PROVIDER,
             "failed",
             "internal",
             "the verification stopped without a result",
         )
-    });
-    Ok(failure.report(json_out))
+        .report(json_out);
+    };
+    if let (Outcome::Verified | Outcome::Mismatch, Some(m)) = (outcome, &end.identity_match) {
+        let identity = &state["identity"];
+        if let Some(e) = &view.expected {
+            print_match(m, e, identity);
+        }
+        if json_out {
+            output::json_line(&verified_json(header, identity, m, view, elapsed_ms));
+        }
+        return exit::for_outcome(outcome);
+    }
+    let (code, message) = match (&end.error, end.provider_notified) {
+        (Some(e), _) => (e.code.clone(), e.message.clone()),
+        (None, Some(true)) => (
+            "cancelled".to_owned(),
+            "the verification was cancelled, and withdrawn at the provider".to_owned(),
+        ),
+        (None, _) => (
+            "cancelled".to_owned(),
+            "the verification was cancelled".to_owned(),
+        ),
+    };
+    let mut f = Failure::new(
+        exit::for_outcome(outcome),
+        outcome.status_word(),
+        code,
+        message,
+    );
+    f.field = end.error.and_then(|e| e.field);
+    f.report(json_out)
 }
 
 /// The identity match on stderr; a mismatch loudly.
-fn print_match(m: &IdentityMatch, expected: &ExpectedIdentity, identity: &VerifiedIdentity) {
+fn print_match(m: &IdentityMatch, expected: &Value, identity: &Value) {
     match m {
         IdentityMatch::Match { .. } => output::progress(format!("match: {}", m.summary())),
         IdentityMatch::Mismatch { .. } => {
-            let returned = identity
-                .national_id_masked()
-                .or_else(|| identity.email.as_deref().map(identity::mask_email))
+            let returned = identity["national_id"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| identity["email"].as_str().map(identity::mask_email))
                 .unwrap_or_else(|| "something else".into());
             let bar = "!".repeat(72);
             eprintln!("{bar}");
             eprintln!("!!! MISMATCH: the person who approved is NOT the person you asked for.");
             eprintln!(
                 "!!! You asked for {}, the provider vouched for {returned}.",
-                expected.masked()
+                expected["masked"].as_str().unwrap_or("someone")
             );
             eprintln!("!!! Do not proceed. (exit code {})", exit::MISMATCH);
             eprintln!("{bar}");
@@ -394,26 +434,26 @@ fn print_match(m: &IdentityMatch, expected: &ExpectedIdentity, identity: &Verifi
     }
 }
 
-/// The verified result for stdout. National ID numbers are masked: stdout ends up in
-/// scripts' logs.
+/// The verified result for stdout. National ID numbers are masked (the identity's JSON masks
+/// them): stdout ends up in scripts' logs.
 fn verified_json(
-    profile: &Profile,
-    identity: &VerifiedIdentity,
+    header: &Header,
+    identity: &Value,
     m: &IdentityMatch,
     view: &View,
     elapsed_ms: u64,
 ) -> Value {
     json!({
         "status": if m.is_mismatch() { "mismatch" } else { "verified" },
-        "profile": profile.name,
-        "provider": profile.provider,
-        "is_sandbox": profile.is_sandbox,
-        "issuer": identity.provider.issuer,
-        "subject": identity.subject_shown(),
-        "acr": identity.method.acr,
-        "amr": identity.method.amr,
-        "auth_time": identity.auth_time,
-        "claims": identity.claims_redacted(),
+        "profile": header.name,
+        "provider": header.provider,
+        "is_sandbox": header.is_sandbox,
+        "issuer": identity["provider"]["issuer"],
+        "subject": identity["subject"],
+        "acr": identity["method"]["acr"],
+        "amr": identity["method"]["amr"],
+        "auth_time": identity["auth_time"],
+        "claims": identity["claims"],
         "identity": identity,
         "match": m.word(),
         "match_detail": m,
@@ -424,15 +464,16 @@ fn verified_json(
     })
 }
 
-/// Turns events into progress lines on stderr.
+/// Turns states (as their JSON) into progress lines on stderr.
 #[derive(Default)]
-struct View {
-    qr: bool,
-    expected: Option<ExpectedIdentity>,
+pub(crate) struct View {
+    pub qr: bool,
+    /// `{kind, masked, country?}` of whom the agent asked for.
+    expected: Option<Value>,
     binding_message: Option<String>,
     warnings: Vec<String>,
     /// Unix ms when the provider stops waiting, while waiting.
-    expires_at: Option<u64>,
+    pub expires_at: Option<u64>,
     interval: Option<u64>,
     link_shown: bool,
 }
@@ -445,7 +486,7 @@ fn now_ms() -> u64 {
 }
 
 impl View {
-    fn tick(&self) {
+    pub fn tick(&self) {
         if let Some(at) = self.expires_at {
             output::progress(format!(
                 "waiting: {} s left",
@@ -454,73 +495,70 @@ impl View {
         }
     }
 
-    fn show(&mut self, profile: &Profile, ev: &VerificationEvent) {
-        match &ev.state {
-            VerificationState::Requesting {
-                expected,
-                binding_message,
-                binding_message_generated,
-                call_initiator,
-                warnings,
-            } => {
-                self.expected = Some(expected.clone());
-                self.binding_message = binding_message.clone();
-                self.warnings = warnings.iter().map(|w| w.message.clone()).collect();
+    pub fn show(&mut self, header: &Header, state: &Value) {
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        match state["state"].as_str().unwrap_or_default() {
+            "requesting" => {
+                self.expected = Some(state["expected"].clone());
+                self.binding_message = text(&state["binding_message"]);
+                self.warnings = state["warnings"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|w| text(&w["message"]))
+                    .collect();
                 for w in &self.warnings {
                     output::warn(w);
                 }
                 output::progress(format!(
                     "requesting: {} through profile {:?} ({}){}",
-                    expected.masked(),
-                    profile.name,
-                    profile.provider.title(),
-                    if profile.is_sandbox {
+                    state["expected"]["masked"].as_str().unwrap_or_default(),
+                    header.name,
+                    header.provider.title(),
+                    if header.is_sandbox {
                         ", a training provider: not a real identity"
                     } else {
                         ""
                     }
                 ));
-                if let Some(m) = binding_message {
+                if let Some(m) = &self.binding_message {
                     output::progress(format!(
                         "binding message on the customer's device{}: {m}",
-                        if *binding_message_generated {
+                        if state["binding_message_generated"] == true {
                             " (generated; read it aloud)"
                         } else {
                             ""
                         }
                     ));
                 }
-                if let Some(c) = call_initiator {
-                    output::progress(match c {
-                        CallInitiator::Rp => "call placed by: you (the bank called the customer)",
-                        CallInitiator::User => "call placed by: the customer",
-                    });
+                match state["call_initiator"].as_str() {
+                    Some("rp") => {
+                        output::progress("call placed by: you (the bank called the customer)")
+                    }
+                    Some("user") => output::progress("call placed by: the customer"),
+                    _ => {}
                 }
             }
-            VerificationState::WaitingForUser {
-                expires_at,
-                interval,
-                word_pair,
-                customer_link,
-                ..
-            } => {
+            "waiting_for_user" => {
+                let expires_at = state["expires_at"].as_u64().unwrap_or(0);
+                let interval = state["interval"].as_u64().unwrap_or(0);
                 let first = self.expires_at.is_none();
-                self.expires_at = Some(*expires_at);
+                self.expires_at = Some(expires_at);
                 if first {
                     output::progress(format!(
                         "requested: waiting up to {} s for the customer (polling every {interval} s)",
                         expires_at.saturating_sub(now_ms()).div_ceil(1000)
                     ));
-                } else if self.interval != Some(*interval) {
+                } else if self.interval != Some(interval) {
                     output::progress(format!(
                         "slow_down: the provider asked for fewer polls; now every {interval} s"
                     ));
                 }
-                self.interval = Some(*interval);
-                if first && let Some(w) = word_pair {
+                self.interval = Some(interval);
+                if first && let Some(w) = state["word_pair"].as_str() {
                     output::progress(format!("read aloud to the customer: {w}"));
                 }
-                if let (false, Some(link)) = (self.link_shown, customer_link) {
+                if let (false, Some(link)) = (self.link_shown, state["customer_link"].as_str()) {
                     self.link_shown = true;
                     output::progress(format!(
                         "customer link (the customer opens it to accept or deny): {link}"
@@ -533,15 +571,19 @@ impl View {
                     }
                 }
             }
-            VerificationState::Verified { identity, .. } => {
+            "verified" => {
                 self.expires_at = None;
-                let who = identity.display_name.as_deref().unwrap_or("(no name)");
-                let id = identity
-                    .national_id_masked()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_else(|| format!(" (subject {})", identity.subject_shown()));
-                let label = identity
-                    .label()
+                let identity = &state["identity"];
+                let who = identity["display_name"].as_str().unwrap_or("(no name)");
+                let id = match identity["national_id"].as_str() {
+                    Some(n) => format!(" ({n})"),
+                    None => format!(
+                        " (subject {})",
+                        identity["subject"].as_str().unwrap_or_default()
+                    ),
+                };
+                let label = identity["label"]
+                    .as_str()
                     .map(|l| format!(" [{l}]"))
                     .unwrap_or_default();
                 output::progress(format!("verified: {who}{id}{label}"));

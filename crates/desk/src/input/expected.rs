@@ -53,6 +53,18 @@ impl ExpectedIdentity {
         }
     }
 
+    /// The identifier in one spelling, for keyed hashes only (never shown or stored): the
+    /// same person typed differently (spaces, case of an e-mail) must hash the same.
+    pub fn normalised(&self) -> String {
+        match self {
+            ExpectedIdentity::NationalId(id) => id.expose().to_owned(),
+            ExpectedIdentity::Email(v) => v.trim().to_ascii_lowercase(),
+            ExpectedIdentity::UserId(v) => v.clone(),
+            ExpectedIdentity::MobileId { user_id, .. } => user_id.clone(),
+            ExpectedIdentity::ProviderHint { normalised, .. } => normalised.clone(),
+        }
+    }
+
     pub fn national_id(&self) -> Option<&NationalId> {
         match self {
             ExpectedIdentity::NationalId(id) => Some(id),

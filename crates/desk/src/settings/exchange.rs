@@ -112,7 +112,9 @@ impl Settings {
                     format!("two profiles are named {:?}", p.name),
                 ));
             }
-            p.validate().map_err(|e| malformed(at, e.to_string()))?;
+            p.validate()
+                .and_then(|()| p.check_desk_secret())
+                .map_err(|e| malformed(at, e.to_string()))?;
         }
         let mut report = ImportReport::default();
         for p in file.profiles {

@@ -148,6 +148,7 @@ impl Settings {
             return Err(DeskError::BuiltinProfile { action: "replaced" });
         }
         profile.validate()?;
+        profile.check_desk_secret()?;
         match self.profiles.iter_mut().find(|p| p.name == profile.name) {
             Some(existing) => *existing = profile,
             None => self.profiles.push(profile),
@@ -243,7 +244,9 @@ impl Settings {
                     format!("two profiles are named {:?}; names must be unique", p.name),
                 ));
             }
-            p.validate().map_err(|e| malformed(at, e.to_string()))?;
+            p.validate()
+                .and_then(|()| p.check_desk_secret())
+                .map_err(|e| malformed(at, e.to_string()))?;
         }
         Ok(Self {
             preferences: file.preferences,
@@ -278,6 +281,24 @@ mod tests {
     use super::*;
     use exchange::{find_secret, looks_like_jwt};
     use std::path::Path;
+
+    #[test]
+    fn a_desk_never_reads_a_secret_from_a_file_or_the_environment() {
+        for secret in ["{ file = \"/etc/shadow\" }", "{ env = \"HOME\" }"] {
+            let text = format!(
+                "schema_version = 1\n[[profiles]]\nname = \"x\"\nprovider = \"generic\"\nissuer = \"https://idp.example.com\"\nclient_id = \"c\"\nauth_method = \"client_secret_basic\"\nsecret = {secret}\ninputs = [{{ kind = \"email\" }}]\nhint = \"login_hint\"\n"
+            );
+            let e = Settings::from_toml(&text, "settings.toml").unwrap_err();
+            assert_eq!(e.code(), "settings_malformed", "{e}");
+            assert!(e.to_string().contains("OS keyring"), "{e}");
+            let mut p = crate::presets::preset("generic").unwrap();
+            p.name = "x".into();
+            p.issuer = "https://idp.example.com".into();
+            p.client_id = "c".into();
+            p.secret = Some(crate::profile::SecretRef::Env("HOME".into()));
+            assert!(Settings::default().add_profile(p).is_err());
+        }
+    }
 
     #[test]
     fn empty_settings_still_have_the_sandbox() {
