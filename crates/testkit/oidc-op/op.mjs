@@ -5,6 +5,12 @@
 //   {"issuer":"http://127.0.0.1:PORT","control":"http://127.0.0.1:PORT/_test"}
 // Everything else goes to stderr. See README.md for the env vars and the
 // control API (/_test) that plays the role of the end-user's phone.
+//
+// Besides the customer-facing CIBA clients it is also an organisation's
+// sign-in provider for ciba-desk-server: agents (OP_AGENTS, POST /_test/agents)
+// get RFC 9068 JWT access tokens for the audience `ciba-desk` through
+// `org-agent-client` (CIBA, approved through the control API), and
+// POST /_test/mint signs arbitrary claims for negative tests.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -25,6 +31,15 @@ const MAX_EXPIRY = envInt('OP_EXPIRES_IN', 600, 1); // default/max auth_req_id l
 const SLOW_DOWN = process.env.OP_SLOW_DOWN === '1'; // emulate slow_down (off by default)
 const BINDING_MESSAGE_MAX = 64;
 const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+// The organisation's sign-in client and the resource server it gets tokens for.
+// A resource indicator must be an absolute URI (RFC 8707), so the resource is
+// `urn:ciba-desk` and the access token's `aud` is the plain `ciba-desk`.
+const ORG_CLIENT_ID = 'org-agent-client';
+const ORG_CLIENT_SECRET = 'org-agent-secret';
+const ORG_RESOURCE = 'urn:ciba-desk';
+const ORG_AUDIENCE = 'ciba-desk';
+const ORG_SCOPES = new Set(['agent']); // resource-server scopes of ORG_RESOURCE
+const ORG_ALG = 'RS256';
 // Expired artefacts are kept this long past `exp` so a late poll gets
 // `expired_token` instead of `invalid_grant` ("not found").
 const EXPIRED_GRACE_MS = 10 * 60 * 1000;
@@ -108,33 +123,117 @@ const PEOPLE = [
       ssn: '197010104327',
     },
   },
+  {
+    // The well-known Swedish test number: a valid personnummer, so it passes CIBA Desk's checks.
+    hints: ['191212121212'],
+    claims: {
+      sub: 'se-191212121212',
+      name: 'Tolvan Tolvansson',
+      given_name: 'Tolvan',
+      family_name: 'Tolvansson',
+      ssn: '191212121212',
+    },
+  },
 ];
 const BY_SUB = new Map(PEOPLE.map((p) => [p.claims.sub, p]));
 const BY_HINT = new Map(PEOPLE.flatMap((p) => p.hints.map((h) => [h, p])));
 
+// The organisation's agents: sub -> { sub, name?, preferred_username?, roles }.
+// Only `org-agent-client` can start a CIBA request for them (login_hint = sub),
+// and that client can reach no one else.
+const AGENTS = new Map();
+
+// Validates one agent given as JSON; throws an Error with a readable message.
+function parseAgent(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error('an agent must be an object like {"sub":"a1","name":"Agent One","roles":["agent"]}');
+  }
+  const { sub, name, preferred_username: username, roles = [] } = value;
+  if (typeof sub !== 'string' || sub === '') throw new Error('agent.sub must be a non-empty string');
+  if (BY_SUB.has(sub)) throw new Error(`agent.sub ${JSON.stringify(sub)} is taken by a built-in account`);
+  for (const [field, v] of [['name', name], ['preferred_username', username]]) {
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      throw new Error(`agent.${field} must be a string when given`);
+    }
+  }
+  if (!Array.isArray(roles) || roles.some((r) => typeof r !== 'string')) {
+    throw new Error('agent.roles must be an array of strings');
+  }
+  const agent = { sub, roles: [...roles] };
+  if (typeof name === 'string') agent.name = name;
+  if (typeof username === 'string') agent.preferred_username = username;
+  return agent;
+}
+
+if (process.env.OP_AGENTS) {
+  try {
+    const list = JSON.parse(process.env.OP_AGENTS);
+    if (!Array.isArray(list)) throw new Error('OP_AGENTS must be a JSON array');
+    for (const a of list) {
+      const agent = parseAgent(a);
+      AGENTS.set(agent.sub, agent);
+    }
+  } catch (err) {
+    console.error(`op: invalid OP_AGENTS: ${err.message}`);
+    process.exit(2);
+  }
+}
+
+// The claims of an agent that go into its access tokens for `ciba-desk`.
+function agentTokenClaims(agent) {
+  const claims = { roles: [...agent.roles] };
+  if (agent.name !== undefined) claims.name = agent.name;
+  if (agent.preferred_username !== undefined) claims.preferred_username = agent.preferred_username;
+  return claims;
+}
+
+function isOrgClient(ctx) {
+  return ctx?.oidc?.client?.clientId === ORG_CLIENT_ID;
+}
+
 async function findAccount(_ctx, sub) {
   const person = BY_SUB.get(sub);
-  if (!person) return undefined;
-  return {
-    accountId: sub,
-    // oidc-provider filters these by the granted scopes/claims.
-    async claims() {
-      return { ...person.claims };
-    },
-  };
+  if (person) {
+    return {
+      accountId: sub,
+      // oidc-provider filters these by the granted scopes/claims.
+      async claims() {
+        return { ...person.claims };
+      },
+    };
+  }
+  if (AGENTS.has(sub)) {
+    return {
+      accountId: sub,
+      async claims() {
+        const agent = AGENTS.get(sub) ?? { sub };
+        const claims = { sub };
+        if (agent.name !== undefined) claims.name = agent.name;
+        if (agent.preferred_username !== undefined) claims.preferred_username = agent.preferred_username;
+        return claims;
+      },
+    };
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------- keys
 
-function signingKeys() {
+function signingKeys(prefix = '') {
   const tag = crypto.randomBytes(4).toString('hex');
   const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   return [
-    { ...rsa.export({ format: 'jwk' }), kid: `rsa-${tag}`, use: 'sig', alg: 'RS256' },
-    { ...ec.export({ format: 'jwk' }), kid: `ec-${tag}`, use: 'sig', alg: 'ES256' },
+    { ...rsa.export({ format: 'jwk' }), kid: `${prefix}rsa-${tag}`, use: 'sig', alg: 'RS256' },
+    { ...ec.export({ format: 'jwk' }), kid: `${prefix}ec-${tag}`, use: 'sig', alg: 'ES256' },
   ];
 }
+
+// The OP's own signing keys (private JWKs; oidc-provider publishes the public
+// halves at /jwks). Kept here too so /_test/mint can sign with them.
+const OP_KEYS = signingKeys();
+// Keys the OP never publishes, for /_test/mint {"key":"foreign"}; made on first use.
+let foreignKeys;
 
 // ---------------------------------------------------------------- adapter
 
@@ -237,8 +336,10 @@ function checkPollRate(id, payload) {
 // auth_req_id (== BackchannelAuthenticationRequest jti) -> record
 const requests = new Map();
 
-async function processLoginHint(_ctx, loginHint) {
-  return BY_HINT.get(loginHint)?.claims.sub; // undefined -> unknown_user_id
+async function processLoginHint(ctx, loginHint) {
+  // undefined -> unknown_user_id
+  if (isOrgClient(ctx)) return AGENTS.has(loginHint) ? loginHint : undefined;
+  return BY_HINT.get(loginHint)?.claims.sub;
 }
 
 async function processLoginHintToken(_ctx, loginHintToken) {
@@ -252,7 +353,8 @@ async function processLoginHintToken(_ctx, loginHintToken) {
   if (parsed === null || typeof parsed !== 'object') {
     throw new errors.InvalidRequest('login_hint_token must be a JSON object like {"sub":"alice"}');
   }
-  if (typeof parsed.sub === 'string' && BY_SUB.has(parsed.sub)) return parsed.sub;
+  const known = isOrgClient(_ctx) ? AGENTS : BY_SUB;
+  if (typeof parsed.sub === 'string' && known.has(parsed.sub)) return parsed.sub;
   if (typeof parsed.login_hint === 'string') return processLoginHint(_ctx, parsed.login_hint);
   return undefined;
 }
@@ -312,6 +414,13 @@ const clients = [
     client_secret: 'post-secret',
     token_endpoint_auth_method: 'client_secret_post',
     id_token_signed_response_alg: 'ES256',
+  }),
+  // The organisation's sign-in client: its access tokens are JWTs for ORG_RESOURCE.
+  cibaClient({
+    client_id: ORG_CLIENT_ID,
+    client_secret: ORG_CLIENT_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
   }),
 ];
 
@@ -387,7 +496,7 @@ const provider = new Provider(issuer, {
   adapter: TestAdapter,
   clients,
   findAccount,
-  jwks: { keys: signingKeys() },
+  jwks: { keys: OP_KEYS.map((k) => ({ ...k })) },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
   clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
   enabledJWA: {
@@ -402,9 +511,45 @@ const provider = new Provider(issuer, {
     profile: ['name', 'given_name', 'family_name', 'email', 'email_verified', 'ssn'],
     email: ['email', 'email_verified'],
   },
+  // `roles`, `name` / `preferred_username` of the agent in its access tokens
+  // for ciba-desk (RFC 9068 JWTs); nothing for any other token.
+  async extraTokenClaims(_ctx, token) {
+    if (token.kind !== 'AccessToken' || token.resourceServer?.identifier() !== ORG_RESOURCE) {
+      return undefined;
+    }
+    const agent = AGENTS.get(token.accountId);
+    return agent ? agentTokenClaims(agent) : undefined;
+  },
   features: {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: false },
+    // Only org-agent-client has a resource server (ORG_RESOURCE), and it gets
+    // it by default; every other client asks for none and gets what it always
+    // got (opaque access tokens for userinfo).
+    resourceIndicators: {
+      enabled: true,
+      async defaultResource(ctx, client, oneOf) {
+        if (oneOf) return oneOf;
+        return client?.clientId === ORG_CLIENT_ID ? ORG_RESOURCE : undefined;
+      },
+      // The CIBA request carries the resource; the token request has only
+      // auth_req_id, so the token is for the granted resource even though the
+      // scope includes openid.
+      async useGrantedResource(ctx) {
+        return isOrgClient(ctx);
+      },
+      async getResourceServerInfo(_ctx, resource, client) {
+        if (resource === ORG_RESOURCE && client?.clientId === ORG_CLIENT_ID) {
+          return {
+            scope: [...ORG_SCOPES].join(' '),
+            audience: ORG_AUDIENCE,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: ORG_ALG } },
+          };
+        }
+        throw new errors.InvalidTarget(`unknown resource ${resource}`);
+      },
+    },
     pushedAuthorizationRequests: { enabled: false },
     ciba: {
       enabled: true,
@@ -480,7 +625,17 @@ function sendJson(res, status, body) {
 
 async function approve(request) {
   const grant = new provider.Grant({ clientId: request.clientId, accountId: request.accountId });
-  grant.addOIDCScope(request.scope);
+  if (request.resource) {
+    // Resource indicators (only ORG_RESOURCE exists): its scopes go to the
+    // resource, the rest are OpenID scopes.
+    const scopes = request.scope.split(' ');
+    for (const resource of [request.resource].flat()) {
+      grant.addResourceScope(resource, scopes.filter((s) => ORG_SCOPES.has(s)).join(' '));
+    }
+    grant.addOIDCScope(scopes.filter((s) => !ORG_SCOPES.has(s)).join(' '));
+  } else {
+    grant.addOIDCScope(request.scope);
+  }
   // Claims asked for with the `claims` request parameter, if any.
   const requested = new Set();
   for (const container of ['id_token', 'userinfo']) {
@@ -500,7 +655,114 @@ async function deny(request) {
   );
 }
 
+const MAX_BODY = 64 * 1024;
+
+async function readJson(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw Object.assign(new Error('body too large'), { status: 413 });
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+  } catch {
+    throw Object.assign(new Error('body must be JSON'), { status: 400 });
+  }
+}
+
+function badRequest(message) {
+  return Object.assign(new Error(message), { status: 400 });
+}
+
+const b64u = (data) => Buffer.from(data).toString('base64url');
+
+// Signs `claims` as a JWS (compact) exactly as given: no claim is added or
+// checked. Test-only; see README "Minting tokens".
+function mint(body) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('body must be an object like {"claims":{...},"key":"op","alg":"RS256"}');
+  }
+  const { claims, key = 'op', alg = 'RS256', header = {}, secret } = body;
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+    throw badRequest('claims must be a JSON object');
+  }
+  if (key !== 'op' && key !== 'foreign') throw badRequest('key must be "op" or "foreign"');
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw badRequest('header must be a JSON object');
+  }
+  if (secret !== undefined && typeof secret !== 'string') throw badRequest('secret must be a string');
+
+  let keys = OP_KEYS;
+  if (key === 'foreign') {
+    foreignKeys ??= signingKeys('foreign-');
+    keys = foreignKeys;
+  }
+  const [rsa, ec] = keys;
+  const privateKey = (jwk) => crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+
+  const protectedHeader = { alg, typ: 'at+jwt' };
+  let sign;
+  switch (alg) {
+    case 'RS256':
+      protectedHeader.kid = rsa.kid;
+      sign = (input) => crypto.sign('sha256', input, privateKey(rsa));
+      break;
+    case 'PS256':
+      protectedHeader.kid = rsa.kid;
+      sign = (input) => crypto.sign('sha256', input, {
+        key: privateKey(rsa),
+        padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: 32,
+      });
+      break;
+    case 'ES256':
+      protectedHeader.kid = ec.kid;
+      sign = (input) => crypto.sign('sha256', input, { key: privateKey(ec), dsaEncoding: 'ieee-p1363' });
+      break;
+    case 'HS256': {
+      // Default secret: the RSA key's public PEM (the classic alg-confusion
+      // attack against a verifier that feeds its "key" to whatever alg it's told).
+      const hmacKey = secret ?? crypto.createPublicKey({ key: rsa, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' });
+      sign = (input) => crypto.createHmac('sha256', hmacKey).update(input).digest();
+      break;
+    }
+    case 'none':
+      sign = () => Buffer.alloc(0);
+      break;
+    default:
+      throw badRequest('alg must be one of RS256, PS256, ES256, HS256, none');
+  }
+  for (const [name, value] of Object.entries(header)) {
+    if (value === null) delete protectedHeader[name];
+    else protectedHeader[name] = value;
+  }
+  const input = `${b64u(JSON.stringify(protectedHeader))}.${b64u(JSON.stringify(claims))}`;
+  return { token: `${input}.${b64u(sign(input))}`, header: protectedHeader };
+}
+
 async function control(req, res, path) {
+  if (path === '/mint') {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+    return sendJson(res, 200, mint(await readJson(req)));
+  }
+
+  if (path === '/agents' || path === '/agents/') {
+    if (req.method === 'GET') return sendJson(res, 200, [...AGENTS.values()]);
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+    let agent;
+    try {
+      agent = parseAgent(await readJson(req));
+    } catch (err) {
+      throw Object.assign(err, { status: err.status ?? 400 });
+    }
+    AGENTS.set(agent.sub, agent);
+    console.error(`op: agent ${agent.sub} roles=${JSON.stringify(agent.roles)}`);
+    return sendJson(res, 200, agent);
+  }
+
   if (path === '/requests' || path === '/requests/') {
     if (req.method !== 'GET') return sendJson(res, 405, { error: 'method not allowed' });
     const filter = new URL(req.url, issuer).searchParams;
@@ -560,6 +822,10 @@ server.on('request', (req, res) => {
   const path = req.url.split('?')[0];
   if (path === '/_test' || path.startsWith('/_test/')) {
     control(req, res, path.slice('/_test'.length)).catch((err) => {
+      if (err.status && err.status < 500) {
+        if (!res.headersSent) sendJson(res, err.status, { error: err.message });
+        return;
+      }
       console.error('op: control API error', err);
       if (!res.headersSent) sendJson(res, 500, { error: err.message });
     });

@@ -4,4 +4,6 @@
 
 pub mod fake_op;
 pub mod oidc_op;
+pub mod org_op;
 pub mod ping_listener;
+pub mod postgres;

@@ -1,5 +1,8 @@
 //! Starts the real test OpenID provider (`oidc-op/op.mjs`, panva's `oidc-provider` from npm)
 //! on 127.0.0.1 and plays the customer's phone through its `/_test` control API.
+//!
+//! The same OP is also an organisation's sign-in provider (agents, JWT access tokens for
+//! `ciba-desk`): see [`crate::org_op`].
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -8,6 +11,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+use crate::org_op::Agent;
 
 /// The clients `op.mjs` registers: (client_id, secret).
 pub const BASIC_CLIENT: (&str, &str) = ("basic-client", "basic-secret");
@@ -23,12 +28,15 @@ pub struct OpOptions {
     pub ping_endpoint: Option<String>,
     /// The `interval` the OP puts in acknowledgements (default 1 s).
     pub interval: Option<u32>,
+    /// The organisation's agents, who can get access tokens through `org-agent-client`
+    /// (see [`crate::org_op::OrgOp`]). More can be added while the OP runs.
+    pub agents: Vec<Agent>,
 }
 
 pub struct OidcOp {
     pub issuer: String,
-    control: String,
-    http: reqwest::Client,
+    pub(crate) control: String,
+    pub(crate) http: reqwest::Client,
     // Held for its lifetime: dropping it kills the OP (kill_on_drop), and the OP also exits
     // when its stdin closes, so no OP outlives the test that started it.
     _child: Child,
@@ -61,6 +69,10 @@ impl OidcOp {
         }
         if let Some(p) = &opts.ping_endpoint {
             cmd.env("OP_PING_ENDPOINT", p);
+        }
+        if !opts.agents.is_empty() {
+            let agents: Vec<Value> = opts.agents.iter().map(Agent::to_json).collect();
+            cmd.env("OP_AGENTS", Value::from(agents).to_string());
         }
         let mut child = cmd
             .spawn()
