@@ -1,0 +1,205 @@
+//! The HTTP API: thin handlers over [`Service`]. JSON everywhere; errors are
+//! `{"code", "message"}` with the status the code calls for; a verification's transitions
+//! stream as server-sent events.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use desk::api::{ProfileSummary, SecretStatus};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::auth::{Agent, Role};
+use crate::error::{Result, ServerError};
+use crate::service::{Service, StartRequest, VerificationObject};
+use crate::store::AuditFilter;
+
+pub fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/profiles", get(profiles))
+        .route(
+            "/api/v1/verifications",
+            axum::routing::post(start_verification),
+        )
+        .route(
+            "/api/v1/verifications/{id}",
+            get(verification).delete(cancel_verification),
+        )
+        .route("/api/v1/verifications/{id}/events", get(events))
+        .route("/api/v1/audit", get(audit_records))
+        .route("/api/v1/audit/verify", get(audit_verify))
+        .with_state(service)
+}
+
+async fn agent(service: &Service, headers: &HeaderMap) -> Result<Agent> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    service.auth.agent(authorization).await
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(s): State<Arc<Service>>) -> Response {
+    match s.store.ping().await {
+        Ok(()) => Json(json!({"status": "ready"})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn profiles(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<ProfileSummary>>> {
+    let a = agent(&s, &headers).await?;
+    if !s.auth.is(&a, Role::Auditor) {
+        s.auth.require(&a, Role::Agent)?;
+    }
+    // The secret is the server's: loaded at start, never shown.
+    Ok(Json(
+        s.profiles()
+            .iter()
+            .map(|p| ProfileSummary::new(p, SecretStatus::Stored))
+            .collect(),
+    ))
+}
+
+async fn start_verification(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    let a = agent(&s, &headers).await?;
+    let request: StartRequest = serde_json::from_slice(&body).map_err(|e| {
+        ServerError::BadRequest(format!("the body is not a verification request: {e}"))
+    })?;
+    let v = s.start(&a, request).await?;
+    let location = format!("/api/v1/verifications/{}", v.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(v)).into_response())
+}
+
+async fn verification(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<VerificationObject>> {
+    let a = agent(&s, &headers).await?;
+    Ok(Json(s.verification_for(&a, &id).await?))
+}
+
+async fn cancel_verification(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let a = agent(&s, &headers).await?;
+    s.cancel(&a, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"status": "cancelling"}))).into_response())
+}
+
+/// `event: state` per transition, the current one first; the stream ends after a final state.
+async fn events(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>>> {
+    let a = agent(&s, &headers).await?;
+    let (current, rx) = s.follow_states(&a, &id).await?;
+    let first = tokio_stream::once(current);
+    let later: std::pin::Pin<Box<dyn tokio_stream::Stream<Item = String> + Send>> = match rx {
+        Some(rx) => Box::pin(
+            BroadcastStream::new(rx).filter_map(|m| m.ok().map(|m: Arc<str>| m.to_string())),
+        ),
+        None => Box::pin(tokio_stream::empty()),
+    };
+    let mut done = false;
+    let stream = first
+        .chain(later)
+        .take_while(move |json| {
+            let go = !done;
+            done = done || is_final(json);
+            go
+        })
+        .map(|json| Ok(Event::default().event("state").data(json)));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+fn is_final(state_json: &str) -> bool {
+    serde_json::from_str::<Value>(state_json)
+        .ok()
+        .and_then(|v| v.get("state").and_then(Value::as_str).map(str::to_owned))
+        .is_some_and(|s| !matches!(s.as_str(), "requesting" | "waiting_for_user"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    since: Option<String>,
+    until: Option<String>,
+    agent: Option<String>,
+    format: Option<String>,
+    limit: Option<u32>,
+}
+
+fn unix_ms(name: &str, v: &Option<String>) -> Result<Option<i64>> {
+    v.as_deref()
+        .map(|t| {
+            audit::time::OffsetDateTime::parse(
+                t,
+                &audit::time::format_description::well_known::Rfc3339,
+            )
+            .map(|d| (d.unix_timestamp_nanos() / 1_000_000) as i64)
+            .map_err(|_| {
+                ServerError::BadRequest(format!(
+                    "{name} must be an RFC 3339 time such as 2026-11-30T08:00:00Z"
+                ))
+            })
+        })
+        .transpose()
+}
+
+async fn audit_records(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response> {
+    let a = agent(&s, &headers).await?;
+    s.auth.require(&a, Role::Auditor)?;
+    let filter = AuditFilter {
+        since_ms: unix_ms("since", &q.since)?,
+        until_ms: unix_ms("until", &q.until)?,
+        agent: q.agent.clone(),
+        limit: q.limit.unwrap_or(1000).min(10_000),
+    };
+    let rows = s.store.audit_records(&filter).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(rows).into_response()),
+        "csv" => Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            crate::store::audit_csv(&rows),
+        )
+            .into_response()),
+        other => Err(ServerError::BadRequest(format!(
+            "format {other:?} is not offered; use json or csv"
+        ))),
+    }
+}
+
+async fn audit_verify(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Response> {
+    let a = agent(&s, &headers).await?;
+    s.auth.require(&a, Role::Auditor)?;
+    Ok(Json(s.store.verify_audit().await?).into_response())
+}

@@ -1,0 +1,875 @@
+//! PostgreSQL: a `deadpool` pool of `tokio-postgres` connections, `READ COMMITTED`
+//! transactions, and transaction-scoped advisory locks where several servers must take turns:
+//!
+//! | lock (two-key form)               | taken by                         | serialises            |
+//! |-----------------------------------|----------------------------------|-----------------------|
+//! | `(LOCK_AGENT, key of agent_sub)`  | `start_verification`             | one agent's starts    |
+//! | `(LOCK_AUDIT, 0)`                 | `append_audit`                   | every append          |
+//! | `(LOCK_MIGRATE, 0)`               | each `migrate` transaction       | concurrent migrations |
+//!
+//! Any role may take an advisory lock, so the runtime role needs no privilege beyond its
+//! `SELECT`/`INSERT` on `audit_records` to append: not `LOCK TABLE … IN SHARE ROW EXCLUSIVE
+//! MODE` (which needs `UPDATE`, `DELETE` or `TRUNCATE` on the table) nor `SELECT … FOR
+//! UPDATE` on a head row (which needs `UPDATE`). After the lock, the next statement's snapshot
+//! sees every append committed before it (the lock is released only after the commit is
+//! visible), so the head read from the last row is the true head. The primary key on `seq`
+//! backs this up: a writer that skipped the lock could only fail, never fork the chain.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{
+    Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
+};
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{IsolationLevel, NoTls, Row};
+use tokio_stream::StreamExt as _;
+
+use super::chain::{ChainWalker, GENESIS_HASH, record_hash};
+use super::migrations::{self, Migration};
+use super::{
+    AuditCheck, AuditEntry, AuditFilter, AuditKey, AuditRow, NewVerification, PHASE_REQUESTED,
+    Started, UnfinishedVerification, VerificationRow, WINDOW_MS, agent_lock_key, retry_after_secs,
+};
+use crate::error::{Result, ServerError};
+
+/// First keys of the advisory locks (`'CD'` and a number, to stay clear of other users).
+const LOCK_AGENT: i32 = 0x4344_0001;
+const LOCK_AUDIT: i32 = 0x4344_0002;
+const LOCK_MIGRATE: i32 = 0x4344_0003;
+
+/// Connections in the pool.
+const POOL_SIZE: usize = 16;
+/// How long a request waits for a free connection.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connecting (TCP, TLS negotiation, authentication), unless the URL sets `connect_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+const VERIFICATION_COLUMNS: &str = "id, profile, agent_sub, agent_name, reference, \
+     identifier_key, identifier_masked, created_at_ms, updated_at_ms, state_json, final_state";
+const AUDIT_COLUMNS: &str = "seq, time_ms, verification_id, phase, agent_sub, agent_name, \
+     reference, profile, issuer, identifier_kind, identifier_masked, id_hash, subject_name, \
+     binding_message, outcome, acr, transaction_id, error_code, duration_ms, prev_hash, hash";
+
+/// The store on PostgreSQL. Cheap to clone (the pool is shared).
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    /// `host:port` for messages (never the user information).
+    target: Arc<str>,
+    user: Arc<str>,
+    pub(super) key: Option<AuditKey>,
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("target", &self.target)
+            .field("user", &self.user)
+            .field("audit_key", &self.key.as_ref().map(|_| "[given]"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    pub(super) async fn connect(url: &str) -> Result<PgStore> {
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e: tokio_postgres::Error| {
+                // tokio-postgres names the parameter at fault, never its value.
+                ServerError::DatabaseUrl {
+                    reason: format!("it is not a valid PostgreSQL URL ({})", chain(&e)),
+                }
+            })?;
+        if config.get_hosts().is_empty() {
+            return Err(ServerError::DatabaseUrl {
+                reason: "it names no host: postgres://USER:PASSWORD@HOST:PORT/DATABASE".into(),
+            });
+        }
+        let user = config
+            .get_user()
+            .ok_or_else(|| ServerError::DatabaseUrl {
+                reason: "it names no user: postgres://USER:PASSWORD@HOST:PORT/DATABASE".into(),
+            })?
+            .to_owned();
+        if config.get_ssl_mode() == SslMode::Require {
+            return Err(ServerError::DatabaseUrl {
+                reason: "it asks for TLS (sslmode=require), which this server does not offer \
+                         yet; reach the database over a private network, a Unix socket or a \
+                         TLS tunnel, and use sslmode=disable"
+                    .into(),
+            });
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        // A database that vanishes (a fail-over, a dropped route) fails requests within about
+        // a minute instead of hanging them: keepalives after 30 s idle, and unacknowledged
+        // data gives up after 30 s (Linux). The URL's own settings win.
+        if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+            config.keepalives_idle(Duration::from_secs(30));
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(Duration::from_secs(30));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("ciba-desk-server");
+        }
+        let target = target_of(&config);
+        let create_timeout =
+            *config.get_connect_timeout().unwrap_or(&CONNECT_TIMEOUT) + Duration::from_secs(5);
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(WAIT_TIMEOUT))
+            .create_timeout(Some(create_timeout))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(|e| ServerError::Database {
+                action: "set up its connection pool",
+                reason: e.to_string(),
+            })?;
+        let store = PgStore {
+            pool,
+            target: target.into(),
+            user: user.into(),
+            key: None,
+        };
+        // Connect once now: a wrong host, password or database shows at start.
+        drop(store.conn().await?);
+        Ok(store)
+    }
+
+    async fn conn(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => self.connect_error(&e),
+            PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => ServerError::Database {
+                action: "give the server a connection",
+                reason: format!(
+                    "all {POOL_SIZE} connections stayed busy for {} s",
+                    WAIT_TIMEOUT.as_secs()
+                ),
+            },
+            PoolError::Timeout(_) => ServerError::DatabaseUnreachable {
+                target: self.target.to_string(),
+                reason: "no connection was made in time".into(),
+            },
+            other => ServerError::Database {
+                action: "give the server a connection",
+                reason: other.to_string(),
+            },
+        })
+    }
+
+    fn connect_error(&self, e: &tokio_postgres::Error) -> ServerError {
+        let target = self.target.to_string();
+        if let Some(db) = e.as_db_error() {
+            let reason = db.message().to_owned();
+            let code = db.code();
+            return if *code == SqlState::INVALID_PASSWORD
+                || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            {
+                ServerError::DatabaseLogin {
+                    target,
+                    user: self.user.to_string(),
+                    reason,
+                }
+            } else if *code == SqlState::CANNOT_CONNECT_NOW {
+                ServerError::DatabaseUnreachable { target, reason }
+            } else {
+                ServerError::DatabaseRefused { target, reason }
+            };
+        }
+        let reason = chain(e);
+        if reason.starts_with("authentication error") {
+            ServerError::DatabaseLogin {
+                target,
+                user: self.user.to_string(),
+                reason,
+            }
+        } else {
+            ServerError::DatabaseUnreachable { target, reason }
+        }
+    }
+
+    /// A failed statement, as an error an administrator can act on.
+    fn query_error(&self, action: &'static str) -> impl Fn(tokio_postgres::Error) -> ServerError {
+        let target = self.target.clone();
+        move |e| match e.as_db_error() {
+            Some(db) if *db.code() == SqlState::INSUFFICIENT_PRIVILEGE => {
+                ServerError::DatabasePermission {
+                    action,
+                    reason: db.message().to_owned(),
+                }
+            }
+            // The message only: DETAIL may quote the values of a row.
+            Some(db) => ServerError::Database {
+                action,
+                reason: format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+            },
+            None if e.is_closed() || e.to_string().starts_with("error communicating") => {
+                ServerError::DatabaseUnreachable {
+                    target: target.to_string(),
+                    reason: chain(&e),
+                }
+            }
+            None => ServerError::Database {
+                action,
+                reason: chain(&e),
+            },
+        }
+    }
+
+    /// A `READ COMMITTED` transaction, whatever the database's default: each statement after
+    /// an advisory lock must see what was committed before the lock was granted.
+    async fn begin<'c>(
+        &self,
+        client: &'c mut deadpool_postgres::Object,
+        action: &'static str,
+    ) -> Result<Transaction<'c>> {
+        client
+            .build_transaction()
+            .isolation_level(IsolationLevel::ReadCommitted)
+            .start()
+            .await
+            .map_err(self.query_error(action))
+    }
+
+    async fn lock(&self, tx: &Transaction<'_>, class: i32, key: i32) -> Result<()> {
+        let st = tx
+            .prepare_cached("SELECT pg_advisory_xact_lock($1, $2)")
+            .await
+            .map_err(self.query_error("take a lock"))?;
+        tx.execute(&st, &[&class, &key])
+            .await
+            .map_err(self.query_error("take a lock"))?;
+        Ok(())
+    }
+
+    async fn applied(&self, client: &tokio_postgres::Client) -> Result<Vec<(u32, String)>> {
+        let rows = client
+            .query(
+                "SELECT version, checksum FROM schema_migrations ORDER BY version",
+                &[],
+            )
+            .await
+            .map_err(self.query_error("read the schema version"))?;
+        rows.iter()
+            .map(|r| {
+                let v: i32 = r.try_get(0).map_err(read_error)?;
+                Ok((v.max(0) as u32, r.try_get(1).map_err(read_error)?))
+            })
+            .collect()
+    }
+
+    pub(super) async fn migrate(&self, runtime_role: Option<&str>) -> Result<()> {
+        let mut client = self.conn().await?;
+        {
+            let tx = self.begin(&mut client, "begin a transaction").await?;
+            self.lock(&tx, LOCK_MIGRATE, 0).await?;
+            tx.batch_execute(migrations::CREATE_TABLE)
+                .await
+                .map_err(self.query_error("create the schema_migrations table"))?;
+            tx.commit()
+                .await
+                .map_err(self.query_error("create the schema_migrations table"))?;
+        }
+        migrations::refuse_newer(migrations::POSTGRES, &self.applied(&client).await?)?;
+        for m in migrations::POSTGRES {
+            self.apply(&mut client, m).await?;
+        }
+        if let Some(role) = runtime_role {
+            self.grant(&mut client, role).await?;
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, client: &mut deadpool_postgres::Object, m: &Migration) -> Result<()> {
+        let tx = self.begin(client, "begin a transaction").await?;
+        self.lock(&tx, LOCK_MIGRATE, 0).await?;
+        let version = m.version as i32;
+        let done = tx
+            .query_opt(
+                "SELECT checksum FROM schema_migrations WHERE version = $1",
+                &[&version],
+            )
+            .await
+            .map_err(self.query_error("read the schema version"))?;
+        if let Some(row) = done {
+            let sum: String = row.try_get(0).map_err(read_error)?;
+            tx.rollback()
+                .await
+                .map_err(self.query_error("end a transaction"))?;
+            return if sum == m.checksum() {
+                Ok(())
+            } else {
+                Err(ServerError::MigrationChanged {
+                    version: m.version,
+                    name: m.name.into(),
+                })
+            };
+        }
+        tx.batch_execute(m.sql)
+            .await
+            .map_err(self.query_error("apply a schema migration"))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at_ms) \
+             VALUES ($1, $2, $3, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",
+            &[&version, &m.name, &m.checksum()],
+        )
+        .await
+        .map_err(self.query_error("record a schema migration"))?;
+        tx.commit()
+            .await
+            .map_err(self.query_error("apply a schema migration"))?;
+        tracing::info!(
+            version = m.version,
+            name = m.name,
+            "applied a schema migration"
+        );
+        Ok(())
+    }
+
+    /// Exactly the server's privileges for `role`: anything else it had on these tables is
+    /// revoked first.
+    async fn grant(&self, client: &mut deadpool_postgres::Object, role: &str) -> Result<()> {
+        let invalid = |reason: &str| ServerError::RuntimeRoleInvalid {
+            role: role.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if role.trim().is_empty() {
+            return Err(invalid("the name is empty"));
+        }
+        let tx = self.begin(client, "begin a transaction").await?;
+        self.lock(&tx, LOCK_MIGRATE, 0).await?;
+        let row = tx
+            .query_opt(
+                "SELECT r.rolsuper, r.rolname = current_user, \
+                        pg_has_role(r.oid, c.relowner, 'MEMBER') \
+                 FROM pg_roles r, pg_class c \
+                 WHERE r.rolname = $1 AND c.oid = 'audit_records'::regclass",
+                &[&role],
+            )
+            .await
+            .map_err(self.query_error("look up the runtime role"))?
+            .ok_or_else(|| {
+                invalid(
+                    "there is no such role in the database; create it first (CREATE ROLE … \
+                     LOGIN PASSWORD …) and put its name in [database] runtime_role",
+                )
+            })?;
+        let (superuser, is_self, member_of_owner): (bool, bool, bool) = (
+            row.try_get(0).map_err(read_error)?,
+            row.try_get(1).map_err(read_error)?,
+            row.try_get(2).map_err(read_error)?,
+        );
+        if is_self {
+            return Err(invalid(
+                "it is the role running the migration, which owns the tables; the server must \
+                 connect as a separate role that cannot change audit records",
+            ));
+        }
+        if superuser {
+            return Err(invalid(
+                "it is a superuser, which can change audit records whatever is granted",
+            ));
+        }
+        if member_of_owner {
+            return Err(invalid(
+                "it is a member of the role that owns the tables, so it has the owner's rights",
+            ));
+        }
+        let r = quote_ident(role);
+        tx.batch_execute(&format!(
+            "REVOKE ALL ON TABLE verifications, audit_records, schema_migrations FROM {r};
+             GRANT SELECT, INSERT, UPDATE ON TABLE verifications TO {r};
+             GRANT SELECT, INSERT ON TABLE audit_records TO {r};
+             GRANT SELECT ON TABLE schema_migrations TO {r};"
+        ))
+        .await
+        .map_err(self.query_error("grant the runtime role its privileges"))?;
+        tx.commit()
+            .await
+            .map_err(self.query_error("grant the runtime role its privileges"))?;
+        Ok(())
+    }
+
+    pub(super) async fn check_schema(&self) -> Result<()> {
+        let client = self.conn().await?;
+        let exists: bool = client
+            .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+            .await
+            .map_err(self.query_error("read the schema version"))?
+            .try_get(0)
+            .map_err(read_error)?;
+        let applied = if exists {
+            self.applied(&client).await?
+        } else {
+            Vec::new()
+        };
+        migrations::compare(migrations::POSTGRES, &applied)
+    }
+
+    pub(super) async fn audit_is_mutable(&self) -> Result<bool> {
+        let client = self.conn().await?;
+        client
+            .query_one(
+                "SELECT has_any_column_privilege(c.oid, 'UPDATE') \
+                     OR has_table_privilege(c.oid, 'DELETE') \
+                     OR has_table_privilege(c.oid, 'TRUNCATE') \
+                     OR pg_has_role(c.relowner, 'MEMBER') \
+                 FROM pg_class c WHERE c.oid = 'audit_records'::regclass",
+                &[],
+            )
+            .await
+            .map_err(self.query_error("read the audit table's privileges"))?
+            .try_get(0)
+            .map_err(read_error)
+    }
+
+    pub(super) async fn ping(&self) -> Result<()> {
+        let client = self.conn().await?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map_err(self.query_error("answer a ping"))?;
+        Ok(())
+    }
+
+    pub(super) async fn start_verification(
+        &self,
+        v: &NewVerification,
+        per_agent_per_minute: u32,
+        now_ms: i64,
+    ) -> Result<Started> {
+        let action = "start a verification";
+        let mut client = self.conn().await?;
+        let tx = self.begin(&mut client, action).await?;
+        self.lock(&tx, LOCK_AGENT, agent_lock_key(&v.agent_sub))
+            .await?;
+
+        let st = tx
+            .prepare_cached(
+                "SELECT 1 FROM verifications WHERE identifier_key = $1 AND NOT final_state",
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        if tx
+            .query_opt(&st, &[&v.identifier_key])
+            .await
+            .map_err(self.query_error(action))?
+            .is_some()
+        {
+            tx.rollback().await.map_err(self.query_error(action))?;
+            return Ok(Started::InFlight);
+        }
+
+        if per_agent_per_minute > 0 {
+            // The limit-th newest start in the window is the one that must leave it.
+            let st = tx
+                .prepare_cached(
+                    "SELECT created_at_ms FROM verifications \
+                     WHERE agent_sub = $1 AND created_at_ms > $2 \
+                     ORDER BY created_at_ms DESC LIMIT $3",
+                )
+                .await
+                .map_err(self.query_error(action))?;
+            let recent = tx
+                .query(
+                    &st,
+                    &[
+                        &v.agent_sub,
+                        &(now_ms - WINDOW_MS),
+                        &i64::from(per_agent_per_minute),
+                    ],
+                )
+                .await
+                .map_err(self.query_error(action))?;
+            if recent.len() >= per_agent_per_minute as usize {
+                let leaves: i64 = recent[recent.len() - 1].try_get(0).map_err(read_error)?;
+                tx.rollback().await.map_err(self.query_error(action))?;
+                return Ok(Started::RateLimited {
+                    retry_after_secs: retry_after_secs(leaves, now_ms),
+                });
+            }
+        }
+
+        // The partial unique index decides between racing servers: the loser inserts nothing.
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO verifications (id, profile, agent_sub, agent_name, reference, \
+                     identifier_key, identifier_masked, created_at_ms, updated_at_ms, \
+                     state_json, final_state) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, FALSE) \
+                 ON CONFLICT (identifier_key) WHERE NOT final_state DO NOTHING",
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        let inserted = tx
+            .execute(
+                &st,
+                &[
+                    &v.id,
+                    &v.profile,
+                    &v.agent_sub,
+                    &v.agent_name,
+                    &v.reference,
+                    &v.identifier_key,
+                    &v.identifier_masked,
+                    &v.created_at_ms,
+                    &v.state_json,
+                ],
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        if inserted == 0 {
+            tx.rollback().await.map_err(self.query_error(action))?;
+            return Ok(Started::InFlight);
+        }
+        tx.commit().await.map_err(self.query_error(action))?;
+        Ok(Started::Inserted)
+    }
+
+    pub(super) async fn set_state(
+        &self,
+        id: &str,
+        state_json: &str,
+        final_state: bool,
+        now_ms: i64,
+    ) -> Result<()> {
+        let action = "store a verification's state";
+        let client = self.conn().await?;
+        let st = client
+            .prepare_cached(
+                "UPDATE verifications \
+                 SET state_json = $2, final_state = $3, updated_at_ms = $4 \
+                 WHERE id = $1 AND NOT final_state",
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        let n = client
+            .execute(&st, &[&id, &state_json, &final_state, &now_ms])
+            .await
+            .map_err(self.query_error(action))?;
+        if n == 1 {
+            return Ok(());
+        }
+        let exists = client
+            .query_opt("SELECT 1 FROM verifications WHERE id = $1", &[&id])
+            .await
+            .map_err(self.query_error(action))?
+            .is_some();
+        Err(if exists {
+            ServerError::AlreadyFinished
+        } else {
+            ServerError::NoSuchVerification(id.to_owned())
+        })
+    }
+
+    pub(super) async fn verification(&self, id: &str) -> Result<Option<VerificationRow>> {
+        let action = "read a verification";
+        let client = self.conn().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {VERIFICATION_COLUMNS} FROM verifications WHERE id = $1"
+            ))
+            .await
+            .map_err(self.query_error(action))?;
+        client
+            .query_opt(&st, &[&id])
+            .await
+            .map_err(self.query_error(action))?
+            .map(|r| verification_row(&r))
+            .transpose()
+    }
+
+    pub(super) async fn unfinished(&self) -> Result<Vec<UnfinishedVerification>> {
+        let action = "read the unfinished verifications";
+        let client = self.conn().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {VERIFICATION_COLUMNS} FROM verifications WHERE NOT final_state \
+                     ORDER BY created_at_ms, id"
+                ),
+                &[],
+            )
+            .await
+            .map_err(self.query_error(action))?
+            .iter()
+            .map(verification_row)
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let mut requested = client
+            .query(
+                &format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_records \
+                     WHERE verification_id = ANY($1) AND phase = $2"
+                ),
+                &[&ids, &PHASE_REQUESTED],
+            )
+            .await
+            .map_err(self.query_error(action))?
+            .iter()
+            .map(audit_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|verification| {
+                let requested = requested
+                    .iter()
+                    .position(|a| a.verification_id == verification.id)
+                    .map(|i| requested.swap_remove(i));
+                UnfinishedVerification {
+                    verification,
+                    requested,
+                }
+            })
+            .collect())
+    }
+
+    pub(super) async fn append_audit(&self, e: &AuditEntry) -> Result<u64> {
+        let action = "append to the audit trail";
+        let key = AuditKey::get(&self.key)?;
+        let mut client = self.conn().await?;
+        let tx = self.begin(&mut client, action).await?;
+        self.lock(&tx, LOCK_AUDIT, 0).await?;
+        let st = tx
+            .prepare_cached("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
+            .await
+            .map_err(self.query_error(action))?;
+        let (seq, prev_hash) = match tx
+            .query_opt(&st, &[])
+            .await
+            .map_err(self.query_error(action))?
+        {
+            Some(r) => (
+                seq_of(r.try_get(0).map_err(read_error)?)? + 1,
+                r.try_get(1).map_err(read_error)?,
+            ),
+            None => (1, GENESIS_HASH.to_owned()),
+        };
+        let mut row = AuditRow::new(seq, e, prev_hash, String::new());
+        row.hash = record_hash(key, &row);
+        let st = tx
+            .prepare_cached(&format!(
+                "INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
+                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+            ))
+            .await
+            .map_err(self.query_error(action))?;
+        let seq_i64 = seq as i64;
+        tx.execute(
+            &st,
+            &[
+                &seq_i64,
+                &row.time_ms,
+                &row.verification_id,
+                &row.phase,
+                &row.agent_sub,
+                &row.agent_name,
+                &row.reference,
+                &row.profile,
+                &row.issuer,
+                &row.identifier_kind,
+                &row.identifier_masked,
+                &row.id_hash,
+                &row.subject_name,
+                &row.binding_message,
+                &row.outcome,
+                &row.acr,
+                &row.transaction_id,
+                &row.error_code,
+                &row.duration_ms,
+                &row.prev_hash,
+                &row.hash,
+            ],
+        )
+        .await
+        .map_err(|err| {
+            let dup = err.as_db_error().is_some_and(|db| {
+                *db.code() == SqlState::UNIQUE_VIOLATION
+                    && db.constraint() == Some("audit_records_one_per_phase")
+            });
+            if dup {
+                ServerError::AuditRecordExists {
+                    verification_id: e.verification_id.clone(),
+                    phase: e.phase.clone(),
+                }
+            } else {
+                self.query_error(action)(err)
+            }
+        })?;
+        tx.commit().await.map_err(self.query_error(action))?;
+        Ok(seq)
+    }
+
+    pub(super) async fn audit_records(&self, f: &AuditFilter) -> Result<Vec<AuditRow>> {
+        let action = "read the audit trail";
+        let client = self.conn().await?;
+        let st = client
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_records \
+                 WHERE ($1::BIGINT IS NULL OR time_ms >= $1) \
+                   AND ($2::BIGINT IS NULL OR time_ms < $2) \
+                   AND ($3::TEXT IS NULL OR agent_sub = $3) \
+                 ORDER BY seq DESC LIMIT $4"
+            ))
+            .await
+            .map_err(self.query_error(action))?;
+        client
+            .query(
+                &st,
+                &[&f.since_ms, &f.until_ms, &f.agent, &i64::from(f.limit)],
+            )
+            .await
+            .map_err(self.query_error(action))?
+            .iter()
+            .map(audit_row)
+            .collect()
+    }
+
+    pub(super) async fn verify_audit(&self) -> Result<AuditCheck> {
+        let action = "read the audit trail";
+        let key = AuditKey::get(&self.key)?;
+        let client = self.conn().await?;
+        // One statement, one snapshot; rows stream in as they are checked.
+        let rows = client
+            .query_raw(
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit_records ORDER BY seq"),
+                std::iter::empty::<i32>(),
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        let mut rows = std::pin::pin!(rows);
+        let mut walker = ChainWalker::new(key);
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(self.query_error(action))?;
+            walker.push(&audit_row(&row)?);
+        }
+        Ok(walker.finish())
+    }
+}
+
+fn verification_row(r: &Row) -> Result<VerificationRow> {
+    Ok(VerificationRow {
+        id: r.try_get(0).map_err(read_error)?,
+        profile: r.try_get(1).map_err(read_error)?,
+        agent_sub: r.try_get(2).map_err(read_error)?,
+        agent_name: r.try_get(3).map_err(read_error)?,
+        reference: r.try_get(4).map_err(read_error)?,
+        identifier_key: r.try_get(5).map_err(read_error)?,
+        identifier_masked: r.try_get(6).map_err(read_error)?,
+        created_at_ms: r.try_get(7).map_err(read_error)?,
+        updated_at_ms: r.try_get(8).map_err(read_error)?,
+        state_json: r.try_get(9).map_err(read_error)?,
+        final_state: r.try_get(10).map_err(read_error)?,
+    })
+}
+
+fn audit_row(r: &Row) -> Result<AuditRow> {
+    Ok(AuditRow {
+        seq: seq_of(r.try_get(0).map_err(read_error)?)?,
+        time_ms: r.try_get(1).map_err(read_error)?,
+        verification_id: r.try_get(2).map_err(read_error)?,
+        phase: r.try_get(3).map_err(read_error)?,
+        agent_sub: r.try_get(4).map_err(read_error)?,
+        agent_name: r.try_get(5).map_err(read_error)?,
+        reference: r.try_get(6).map_err(read_error)?,
+        profile: r.try_get(7).map_err(read_error)?,
+        issuer: r.try_get(8).map_err(read_error)?,
+        identifier_kind: r.try_get(9).map_err(read_error)?,
+        identifier_masked: r.try_get(10).map_err(read_error)?,
+        id_hash: r.try_get(11).map_err(read_error)?,
+        subject_name: r.try_get(12).map_err(read_error)?,
+        binding_message: r.try_get(13).map_err(read_error)?,
+        outcome: r.try_get(14).map_err(read_error)?,
+        acr: r.try_get(15).map_err(read_error)?,
+        transaction_id: r.try_get(16).map_err(read_error)?,
+        error_code: r.try_get(17).map_err(read_error)?,
+        duration_ms: r.try_get(18).map_err(read_error)?,
+        prev_hash: r.try_get(19).map_err(read_error)?,
+        hash: r.try_get(20).map_err(read_error)?,
+    })
+}
+
+fn seq_of(v: i64) -> Result<u64> {
+    u64::try_from(v).map_err(|_| ServerError::Database {
+        action: "read the audit trail",
+        reason: format!("an audit record has the seq {v}"),
+    })
+}
+
+fn read_error(e: tokio_postgres::Error) -> ServerError {
+    ServerError::Database {
+        action: "read a stored row",
+        reason: chain(&e),
+    }
+}
+
+/// `host:port` of each host the URL names (or the socket directory).
+fn target_of(config: &tokio_postgres::Config) -> String {
+    let ports = config.get_ports();
+    config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match h {
+                Host::Tcp(host) if host.contains(':') => format!("[{host}]:{port}"),
+                Host::Tcp(host) => format!("{host}:{port}"),
+                #[cfg(unix)]
+                Host::Unix(dir) => format!("the socket in {} (port {port})", dir.display()),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An error and its causes, one sentence (tokio-postgres's own text never holds a password).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(c) = source {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = c.source();
+    }
+    s
+}
+
+/// A role name as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("ciba_runtime"), "\"ciba_runtime\"");
+        assert_eq!(quote_ident("a\"b; DROP"), "\"a\"\"b; DROP\"");
+    }
+
+    #[test]
+    fn targets_name_hosts_and_ports_only() {
+        let c: tokio_postgres::Config = "postgres://u:secret@db.example:6543/x".parse().unwrap();
+        assert_eq!(target_of(&c), "db.example:6543");
+        let c: tokio_postgres::Config = "postgres://u:secret@db.example/x".parse().unwrap();
+        assert_eq!(target_of(&c), "db.example:5432");
+    }
+}

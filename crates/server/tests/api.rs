@@ -1,0 +1,336 @@
+//! The server's API end to end, with real parts: panva's oidc-provider is both the
+//! organisation's sign-in provider (JWT access tokens with roles) and the customers' CIBA
+//! provider; the database is SQLite and a throwaway PostgreSQL cluster, the same suite for both.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::config::Config;
+use support::{CUSTOMER, Db, config_text, harness};
+use testkit::oidc_op::BASIC_CLIENT;
+use testkit::org_op::{Agent, MintKey, OrgOp, now};
+use testkit::postgres::TempPostgres;
+
+/// Runs `suite` against SQLite and against PostgreSQL.
+macro_rules! both {
+    ($name:ident, $suite:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$suite(super::Db::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$suite(super::Db::Postgres).await;
+            }
+        }
+    };
+}
+
+both!(sign_in, sign_in_suite);
+both!(verifications, verifications_suite);
+both!(limits, limits_suite);
+
+async fn sign_in_suite(db: Db) {
+    let Some(h) = harness(db).await else { return };
+    let (s, _, body) = h.call(reqwest::Method::GET, "/healthz", None, None).await;
+    assert_eq!((s, body), (StatusCode::OK, json!({"status": "ok"})));
+    let (s, _, _) = h.call(reqwest::Method::GET, "/readyz", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (s, headers, body) = h
+        .call(reqwest::Method::GET, "/api/v1/profiles", None, None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "not_signed_in");
+    assert!(headers.contains_key("www-authenticate"));
+
+    let anna = Agent::new("anna", "Anna Agent", &["agent"]);
+    let mut expired = h.op.claims(&anna);
+    expired["exp"] = json!(now() - 3600);
+    expired["iat"] = json!(now() - 7200);
+    let mut elsewhere = h.op.claims(&anna);
+    elsewhere["aud"] = json!("another-api");
+    for (what, token) in [
+        (
+            "foreign key",
+            h.op.mint(h.op.claims(&anna), MintKey::Foreign).await,
+        ),
+        (
+            "unsigned",
+            h.op.mint(h.op.claims(&anna), MintKey::Unsigned).await,
+        ),
+        ("expired", h.op.mint(expired, MintKey::Op).await),
+        ("other audience", h.op.mint(elsewhere, MintKey::Op).await),
+    ] {
+        let (s, _, body) = h
+            .call(reqwest::Method::GET, "/api/v1/profiles", Some(&token), None)
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{what}: {body}");
+        assert_eq!(body["code"], "bad_token", "{what}");
+    }
+
+    // Signed in, but without a role.
+    let nils = h.token("nils").await;
+    let (s, _, body) = h
+        .call(reqwest::Method::GET, "/api/v1/profiles", Some(&nils), None)
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+
+    let anna = h.token("anna").await;
+    let (s, _, body) = h
+        .call(reqwest::Method::GET, "/api/v1/profiles", Some(&anna), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body[0]["name"], "bank");
+    let text = body.to_string();
+    assert!(
+        !text.contains("bank.secret") && !text.contains(BASIC_CLIENT.1),
+        "{text}"
+    );
+}
+
+async fn verifications_suite(db: Db) {
+    let Some(h) = harness(db).await else { return };
+    let (anna, bo, ulla) = (
+        h.token("anna").await,
+        h.token("bo").await,
+        h.token("ulla").await,
+    );
+
+    // Started, approved on the customer's phone, verified with a match.
+    let (s, headers, v) = h
+        .start(
+            &anna,
+            json!({"profile": "bank", "national_id": "se:19121212-1212", "binding_message": "Desk 4", "reference": "CASE-17"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        headers["location"].to_str().unwrap(),
+        format!("/api/v1/verifications/{id}")
+    );
+    assert_eq!(v["agent"]["sub"], "anna");
+    assert_eq!(v["reference"], "CASE-17");
+    assert_eq!(v["state"]["expected"]["masked"], "19121212-XXXX");
+
+    // A second agent cannot ask the same customer at the same time, and learns nothing.
+    let (s, _, body) = h
+        .start(
+            &bo,
+            json!({"profile": "bank", "national_id": "se:191212121212"}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_in_progress"))
+    );
+    assert!(!body.to_string().contains("anna"), "{body}");
+
+    // Agents see only their own; auditors see all and start nothing.
+    let path = format!("/api/v1/verifications/{id}");
+    let (s, _, body) = h.call(reqwest::Method::GET, &path, Some(&bo), None).await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_yours"))
+    );
+    let (s, _, _) = h.call(reqwest::Method::GET, &path, Some(&ulla), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, body) = h
+        .start(
+            &ulla,
+            json!({"profile": "bank", "email": "bob@example.com"}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+
+    let pending = h.op.wait_for_pending(CUSTOMER).await;
+    h.op.approve(&pending).await;
+    let states = h.states(&anna, &id).await;
+    let names: Vec<&str> = states.iter().filter_map(|s| s["state"].as_str()).collect();
+    assert_eq!(names.last(), Some(&"verified"), "{states:?}");
+    let last = states.last().unwrap();
+    assert_eq!(last["identity_match"]["result"], "match");
+    assert_eq!(last["identity"]["national_id"], "19121212-XXXX");
+    assert!(!Value::Array(states.clone()).to_string().contains(CUSTOMER));
+    let (_, _, v) = h.call(reqwest::Method::GET, &path, Some(&anna), None).await;
+    assert_eq!(v["state"]["state"], "verified");
+
+    // Invalid input: the desk's code and field, nothing sent.
+    let (s, _, body) = h
+        .start(
+            &anna,
+            json!({"profile": "bank", "national_id": "se:19121212-1213"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "national_id_check_digit");
+    assert_eq!(body["field"], "identity");
+    let (s, _, body) = h
+        .start(
+            &anna,
+            json!({"profile": "bank", "national_id": "se:191212121212", "email": "a@b.se"}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+
+    // Denied by the customer.
+    let (s, _, v) = h
+        .start(&anna, json!({"profile": "bank", "user_id": "alice"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let denied = v["id"].as_str().unwrap().to_owned();
+    let pending = h.op.wait_for_pending("alice").await;
+    h.op.deny(&pending).await;
+    let states = h.states(&anna, &denied).await;
+    assert_eq!(states.last().unwrap()["state"], "denied", "{states:?}");
+    assert_eq!(states.last().unwrap()["error"]["code"], "access_denied");
+
+    // Cancelled by the agent (only by them).
+    let (s, _, v) = h
+        .start(&bo, json!({"profile": "bank", "email": "bob@example.com"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let cancelled = v["id"].as_str().unwrap().to_owned();
+    h.op.wait_for_pending("bob@example.com").await;
+    let path = format!("/api/v1/verifications/{cancelled}");
+    let (s, _, _) = h
+        .call(reqwest::Method::DELETE, &path, Some(&anna), None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = h
+        .call(reqwest::Method::DELETE, &path, Some(&bo), None)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let states = h.states(&bo, &cancelled).await;
+    assert_eq!(states.last().unwrap()["state"], "cancelled", "{states:?}");
+    let (s, _, body) = h
+        .call(reqwest::Method::DELETE, &path, Some(&bo), None)
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_finished"))
+    );
+
+    // The audit trail: a "requested" and a final record per verification, chain intact,
+    // auditors only.
+    let (s, _, _) = h
+        .call(reqwest::Method::GET, "/api/v1/audit", Some(&anna), None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, records) = h
+        .call(reqwest::Method::GET, "/api/v1/audit", Some(&ulla), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{records}");
+    let records = records.as_array().unwrap();
+    assert_eq!(records.len(), 6, "{records:?}");
+    let outcomes: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["outcome"].as_str())
+        .collect();
+    for o in ["verified", "denied", "cancelled"] {
+        assert!(outcomes.contains(&o), "{outcomes:?}");
+    }
+    assert_eq!(outcomes.iter().filter(|o| **o == "requested").count(), 3);
+    let verified = records.iter().find(|r| r["outcome"] == "verified").unwrap();
+    assert_eq!(verified["agent_sub"], "anna");
+    assert_eq!(verified["reference"], "CASE-17");
+    assert_eq!(verified["identifier_masked"], "19121212-XXXX");
+    assert!(!Value::Array(records.clone()).to_string().contains(CUSTOMER));
+    let (s, _, check) = h
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/audit/verify",
+            Some(&ulla),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(check["intact"], true, "{check}");
+    let (s, _, only_bo) = h
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/audit?agent=bo",
+            Some(&ulla),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(only_bo.as_array().unwrap().len(), 2, "{only_bo}");
+    let _ = &h.service;
+}
+
+async fn limits_suite(db: Db) {
+    let Some(h) = harness(db).await else { return };
+    let anna = h.token("anna").await;
+    // Three starts a minute: each ended at once by cancelling, so only the rate counts.
+    for (field, value) in [
+        ("national_id", "se:191212121212"),
+        ("user_id", "alice"),
+        ("email", "bob@example.com"),
+    ] {
+        let (s, _, v) = h
+            .start(&anna, json!({"profile": "bank", field: value}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_str().unwrap();
+        let path = format!("/api/v1/verifications/{id}");
+        h.call(reqwest::Method::DELETE, &path, Some(&anna), None)
+            .await;
+        h.states(&anna, id).await;
+    }
+    let (s, headers, body) = h
+        .start(&anna, json!({"profile": "bank", "user_id": "alice"}))
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["code"], "rate_limited");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Another agent is not held back by Anna's minute.
+    let bo = h.token("bo").await;
+    let (s, _, v) = h
+        .start(&bo, json!({"profile": "bank", "user_id": "alice"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_a_runtime_role_that_could_rewrite_the_audit_trail_is_refused() {
+    let Some(pg) = TempPostgres::shared().await else {
+        return;
+    };
+    let op = OrgOp::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = pg.fresh_database().await;
+    server::store::Store::connect(&d.owner_url)
+        .await
+        .unwrap()
+        .migrate(Some(testkit::postgres::RUNTIME_ROLE))
+        .await
+        .unwrap();
+    // Serving as the owner, who can UPDATE and DELETE audit rows.
+    let text = config_text(
+        &op,
+        dir.path(),
+        &format!("url = \"{}\"", d.owner_url),
+        false,
+    );
+    let config = Config::parse(&text, std::path::Path::new("server.toml")).unwrap();
+    let e = server::prepare(config).await.err().expect("refused");
+    assert_eq!(e.code(), "audit_mutable", "{e}");
+    // Stated explicitly, it serves.
+    let text = config_text(&op, dir.path(), &format!("url = \"{}\"", d.owner_url), true);
+    let config = Config::parse(&text, std::path::Path::new("server.toml")).unwrap();
+    assert!(server::prepare(config).await.is_ok());
+}
