@@ -16,6 +16,8 @@ Exit codes:
   5    the ID token was rejected (signature, issuer, audience, times)
   6    verified, but not the person you asked for (identity mismatch: do not proceed)
   7    `audit verify` / `audit purge`: the audit log's hash chain is broken
+  8    `verify --server`: the server refused (not signed in, not allowed, busy with this
+       customer, or rate limited)
   130  cancelled with Ctrl-C";
 
 #[derive(Debug, Parser)]
@@ -229,6 +231,22 @@ pub struct VerifyArgs {
     /// Override the discovered JWKS URI.
     #[arg(long, help_heading = "Form without a profile")]
     pub jwks_uri: Option<String>,
+    /// Run the verification through the organisation's ciba-desk-server at URL, signed in with
+    /// the access token from CIBA_DESK_TOKEN or --token-file; the profile is the server's.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "profile",
+        help_heading = "Through a server"
+    )]
+    pub server: Option<String>,
+    /// A file holding the agent's access token (instead of CIBA_DESK_TOKEN).
+    #[arg(long, requires = "server", help_heading = "Through a server")]
+    pub token_file: Option<PathBuf>,
+    /// The CRM's case number, recorded with the verification on the server.
+    #[arg(long, requires = "server", help_heading = "Through a server")]
+    pub reference: Option<String>,
+
     /// Seconds each HTTP call may take.
     #[arg(long, default_value_t = 15)]
     pub http_timeout: u64,

@@ -14,6 +14,9 @@ pub const REJECTED: u8 = 5;
 pub const MISMATCH: u8 = 6;
 /// The audit log's hash chain does not verify.
 pub const AUDIT_BROKEN: u8 = 7;
+/// `verify --server`: the server refused (sign-in, role, a verification of this customer
+/// already running, rate limit).
+pub const SERVER_REFUSED: u8 = 8;
 pub const CANCELLED: u8 = 130;
 
 pub fn for_outcome(o: Outcome) -> u8 {

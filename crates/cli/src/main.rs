@@ -8,6 +8,7 @@ mod cmd;
 mod exit;
 mod keyring;
 mod output;
+mod server_client;
 
 use std::process::ExitCode;
 

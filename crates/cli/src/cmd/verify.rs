@@ -24,6 +24,7 @@ use crate::autostart::{self, AutoDecision, StartedSandbox};
 use crate::exit;
 use crate::keyring;
 use crate::output::{self, Failure};
+use crate::server_client::ServerClient;
 
 /// The environment variable that carries the client secret of a profile made of flags (argv
 /// is visible to other users).
@@ -40,6 +41,12 @@ pub async fn run(a: VerifyArgs) -> u8 {
         }
     });
     let json_out = a.json;
+    if let Some(server) = &a.server {
+        return match run_through_server(&a, server, &interrupt).await {
+            Ok(code) => code,
+            Err(f) => f.report(json_out),
+        };
+    }
     let mut sandbox: Option<StartedSandbox> = None;
     let code = match run_inner(&a, &interrupt, &mut sandbox).await {
         Ok(code) => code,
@@ -337,6 +344,101 @@ async fn run_inner(
         None => serde_json::to_value(handle.finished().await).expect("a state serialises"),
     };
     Ok(finish(&header, &state, &view, started, json_out))
+}
+
+/// The same verification through the organisation's server: it holds the profile, the
+/// provider's secret and the audit trail; the progress lines, the result and the exit code
+/// are those of a local run.
+async fn run_through_server(
+    a: &VerifyArgs,
+    server: &str,
+    interrupt: &CancelHandle,
+) -> Result<u8, Failure> {
+    let started = Instant::now();
+    let name = a.profile.clone().unwrap_or_default();
+    let mut body = json!({"profile": name});
+    let identifier = [
+        ("national_id", &a.national_id),
+        ("email", &a.email),
+        ("user_id", &a.user_id),
+        ("login_hint", &a.login_hint),
+    ];
+    let Some((field, value)) = identifier
+        .iter()
+        .find_map(|(f, v)| v.as_ref().map(|v| (*f, v)))
+    else {
+        return Err(Failure::usage(
+            "empty_input",
+            "name the customer with --national-id, --user-id, --email or --login-hint",
+        ));
+    };
+    body[field] = json!(value);
+    if let Some(m) = &a.binding_message {
+        body["binding_message"] = json!(m);
+    }
+    if let Some(c) = a.call_initiator {
+        body["call_initiator"] = json!(match c {
+            CallInitiatorArg::Rp => CallInitiator::Rp,
+            CallInitiatorArg::User => CallInitiator::User,
+        });
+    }
+    if let Some(r) = &a.reference {
+        body["reference"] = json!(r);
+    }
+    let client = ServerClient::new(
+        server,
+        ServerClient::token(a.token_file.as_deref())?,
+        Duration::from_secs(a.http_timeout.max(1)),
+    )?;
+    let profiles = client.profiles().await?;
+    let listed = profiles.iter().find(|p| p["name"] == name.as_str());
+    let header = Header {
+        name: name.clone(),
+        provider: listed
+            .and_then(|p| serde_json::from_value(p["provider"].clone()).ok())
+            .unwrap_or(desk::ProviderKind::Generic),
+        is_sandbox: listed.is_some_and(|p| p["is_sandbox"] == true),
+    };
+    let v = tokio::select! {
+        r = client.start(&body) => r?,
+        _ = interrupt.cancelled() => return Err(cancelled()),
+    };
+    let id = v["id"].as_str().unwrap_or_default().to_owned();
+    let mut view = View {
+        qr: a.qr,
+        ..View::default()
+    };
+    let mut events = client.events(&id).await?;
+    let mut ticker = tokio::time::interval(Duration::from_secs(10));
+    ticker.tick().await;
+    let mut cancel_sent = false;
+    let mut last = v["state"].clone();
+    loop {
+        tokio::select! {
+            next = events.next() => match next? {
+                Some(state) => {
+                    view.show(&header, &state);
+                    let done = serde_json::from_value::<FinalSummary>(state.clone())
+                        .ok()
+                        .and_then(|s| s.outcome())
+                        .is_some();
+                    last = state;
+                    if done {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            _ = interrupt.cancelled(), if !cancel_sent => {
+                cancel_sent = true;
+                if let Err(f) = client.cancel(&id).await {
+                    output::warn(format!("the server did not take the cancel: {}", f.message));
+                }
+            }
+            _ = ticker.tick(), if view.expires_at.is_some() => view.tick(),
+        }
+    }
+    Ok(finish(&header, &last, &view, started, a.json))
 }
 
 /// What the progress lines say about the profile.
