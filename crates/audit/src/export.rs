@@ -6,6 +6,8 @@
 
 use std::io::{self, Write};
 
+use rusqlite::types::Value;
+
 use crate::Record;
 use crate::record::COLUMNS;
 
@@ -54,33 +56,18 @@ impl<W: Write> Writer<W> {
     pub(crate) fn write(&mut self, r: &Record) -> io::Result<()> {
         match self.format {
             ExportFormat::Csv => {
-                let num = |n: Option<u64>| n.map(|n| n.to_string());
-                let purge = r.purge.as_ref();
-                let cells: [Option<String>; 23] = [
-                    Some(r.seq.to_string()),
-                    Some(r.time.clone()),
-                    Some(r.os_user.clone()),
-                    Some(r.workstation.clone()),
-                    Some(r.profile.clone()),
-                    Some(r.issuer.clone()),
-                    Some(r.identifier_kind.clone()),
-                    Some(r.identifier_masked.clone()),
-                    Some(r.id_hash.clone()),
-                    r.subject_name.clone(),
-                    Some(r.binding_message.clone()),
-                    Some(r.outcome.as_str().to_string()),
-                    r.acr.clone(),
-                    r.transaction_id.clone(),
-                    r.error_code.clone(),
-                    num(r.duration_ms),
-                    num(purge.map(|p| p.from_seq)),
-                    num(purge.map(|p| p.through_seq)),
-                    num(purge.map(|p| p.count)),
-                    purge.map(|p| p.anchor_hash.clone()),
-                    purge.map(|p| p.before.clone()),
-                    Some(r.prev_hash.clone()),
-                    Some(r.hash.clone()),
-                ];
+                let cells: Vec<Option<String>> = r
+                    .values()
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::Null => None,
+                        Value::Integer(i) => Some(i.to_string()),
+                        Value::Real(f) => Some(f.to_string()),
+                        Value::Text(t) => Some(t),
+                        Value::Blob(_) => None,
+                    })
+                    .chain([Some(r.hash.clone())])
+                    .collect();
                 write_csv_row(&mut self.out, cells.iter().map(|c| c.as_deref()))?;
             }
             ExportFormat::Json => {

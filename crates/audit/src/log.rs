@@ -407,34 +407,28 @@ impl AuditLog {
     fn insert(&self, tx: &Connection, fields: Fields) -> Result<Record> {
         let (head_seq, head_hash) = chain::read_head(tx).map_err(|e| self.sql(e))?;
         let seq = head_seq + 1;
-        let time = format_time((self.clock)());
-        let opt_text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
-        let opt_int = |v: Option<u64>| v.map_or(Value::Null, |i| Value::Integer(i as i64));
-        let purge = fields.purge.as_ref();
-        let values: Vec<Value> = vec![
-            Value::Integer(seq as i64),
-            Value::Text(time),
-            Value::Text(self.os_user.clone()),
-            Value::Text(self.workstation.clone()),
-            Value::Text(fields.profile),
-            Value::Text(fields.issuer),
-            Value::Text(fields.identifier_kind),
-            Value::Text(fields.identifier_masked),
-            Value::Text(fields.id_hash),
-            opt_text(&fields.subject_name),
-            Value::Text(fields.binding_message),
-            Value::Text(fields.outcome.as_str().into()),
-            opt_text(&fields.acr),
-            opt_text(&fields.transaction_id),
-            opt_text(&fields.error_code),
-            opt_int(fields.duration_ms),
-            opt_int(purge.map(|p| p.from_seq)),
-            opt_int(purge.map(|p| p.through_seq)),
-            opt_int(purge.map(|p| p.count)),
-            opt_text(&purge.map(|p| p.anchor_hash.clone())),
-            opt_text(&purge.map(|p| p.before.clone())),
-            Value::Text(head_hash),
-        ];
+        let mut record = Record {
+            seq,
+            time: format_time((self.clock)()),
+            os_user: self.os_user.clone(),
+            workstation: self.workstation.clone(),
+            profile: fields.profile,
+            issuer: fields.issuer,
+            identifier_kind: fields.identifier_kind,
+            identifier_masked: fields.identifier_masked,
+            id_hash: fields.id_hash,
+            subject_name: fields.subject_name,
+            binding_message: fields.binding_message,
+            outcome: fields.outcome,
+            acr: fields.acr,
+            transaction_id: fields.transaction_id,
+            error_code: fields.error_code,
+            duration_ms: fields.duration_ms,
+            purge: fields.purge,
+            prev_hash: head_hash,
+            hash: String::new(),
+        };
+        let values = record.values();
         let hash = Value::Text(canonical_hash(&values));
         let placeholders = vec!["?"; COLUMNS.len() + 1].join(", ");
         let sql = format!(
@@ -450,11 +444,10 @@ impl AuditLog {
         )
         .and_then(|mut stmt| stmt.execute((seq as i64, &hash)))
         .map_err(|e| self.sql(e))?;
-        record_from_values(&values, &hash).map_err(|reason| AuditError::BadRecord {
-            path: self.path.clone(),
-            seq: seq as i64,
-            reason,
-        })
+        if let Value::Text(h) = hash {
+            record.hash = h;
+        }
+        Ok(record)
     }
 
     fn row_to_record(&self, row: &rusqlite::Row<'_>) -> Result<Record> {

@@ -213,6 +213,39 @@ pub struct Record {
 }
 
 impl Record {
+    /// The stored values in [`COLUMNS`] order (everything but `hash`): what the hash covers,
+    /// what the table holds and what an export lists, written once.
+    pub(crate) fn values(&self) -> Vec<Value> {
+        let text = |v: &str| Value::Text(v.to_owned());
+        let opt_text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
+        let opt_int = |v: Option<u64>| v.map_or(Value::Null, |i| Value::Integer(i as i64));
+        let purge = self.purge.as_ref();
+        vec![
+            Value::Integer(self.seq as i64),
+            text(&self.time),
+            text(&self.os_user),
+            text(&self.workstation),
+            text(&self.profile),
+            text(&self.issuer),
+            text(&self.identifier_kind),
+            text(&self.identifier_masked),
+            text(&self.id_hash),
+            opt_text(&self.subject_name),
+            text(&self.binding_message),
+            text(self.outcome.as_str()),
+            opt_text(&self.acr),
+            opt_text(&self.transaction_id),
+            opt_text(&self.error_code),
+            opt_int(self.duration_ms),
+            opt_int(purge.map(|p| p.from_seq)),
+            opt_int(purge.map(|p| p.through_seq)),
+            opt_int(purge.map(|p| p.count)),
+            opt_text(&purge.map(|p| p.anchor_hash.clone())),
+            opt_text(&purge.map(|p| p.before.clone())),
+            text(&self.prev_hash),
+        ]
+    }
+
     /// `time` as Unix milliseconds (`None` only if the stored text is not RFC 3339).
     pub fn unix_ms(&self) -> Option<u64> {
         let t =

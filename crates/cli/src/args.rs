@@ -124,6 +124,15 @@ pub enum CallInitiatorArg {
     User,
 }
 
+impl From<CallInitiatorArg> for desk::CallInitiator {
+    fn from(c: CallInitiatorArg) -> Self {
+        match c {
+            CallInitiatorArg::Rp => desk::CallInitiator::Rp,
+            CallInitiatorArg::User => desk::CallInitiator::User,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("target").required(true).multiple(false)
     .args(["profile", "issuer"])))]

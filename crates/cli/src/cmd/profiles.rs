@@ -6,11 +6,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use desk::api::{SecretStatus, secret_status};
-use desk::{CallInitiator, DeskError, ImportMode, Profile, SecretRef, Settings, SettingsStore};
+use desk::{DeskError, ImportMode, Profile, SecretRef, Settings, SettingsStore};
 use secrets::SecretStore;
 use serde_json::{Value, json};
 
-use crate::args::{CallInitiatorArg, ProfileAddArgs, ProfilesArgs, ProfilesCommand};
+use crate::args::{ProfileAddArgs, ProfilesArgs, ProfilesCommand};
 use crate::exit;
 use crate::keyring::{self, shell_word};
 use crate::output::{self, Failure};
@@ -214,10 +214,7 @@ fn build(a: &ProfileAddArgs) -> Result<Profile, Failure> {
                 "--default-call-initiator applies to profiles with phone authentication (idura_se_bankid) only".into(),
             ));
         };
-        pa.default_call_initiator = Some(match c {
-            CallInitiatorArg::Rp => CallInitiator::Rp,
-            CallInitiatorArg::User => CallInitiator::User,
-        });
+        pa.default_call_initiator = Some(c.into());
     }
     if let Some(e) = a.requested_expiry {
         p.requested_expiry = Some(e);

@@ -18,7 +18,7 @@ use desk::{
 };
 use serde_json::{Value, json};
 
-use crate::args::{CallInitiatorArg, VerifyArgs};
+use crate::args::VerifyArgs;
 use crate::audit_log;
 use crate::autostart::{self, AutoDecision, StartedSandbox};
 use crate::exit;
@@ -193,10 +193,7 @@ fn agent_input(a: &VerifyArgs) -> Result<AgentInput, Failure> {
     if let Some(m) = &a.binding_message {
         input.binding_message = m.clone();
     }
-    input.call_initiator = a.call_initiator.map(|c| match c {
-        CallInitiatorArg::Rp => CallInitiator::Rp,
-        CallInitiatorArg::User => CallInitiator::User,
-    });
+    input.call_initiator = a.call_initiator.map(Into::into);
     input.user_code = a.user_code.clone().map(SecretString::from);
     Ok(input)
 }
@@ -377,10 +374,7 @@ async fn run_through_server(
         body["binding_message"] = json!(m);
     }
     if let Some(c) = a.call_initiator {
-        body["call_initiator"] = json!(match c {
-            CallInitiatorArg::Rp => CallInitiator::Rp,
-            CallInitiatorArg::User => CallInitiator::User,
-        });
+        body["call_initiator"] = json!(CallInitiator::from(c));
     }
     if let Some(r) = &a.reference {
         body["reference"] = json!(r);
