@@ -7,7 +7,7 @@ mod support;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::config::Config;
-use support::{CUSTOMER, Db, config_text, harness};
+use support::{CUSTOMER, Db, config_text, harness, harness_with, private_file};
 use testkit::oidc_op::BASIC_CLIENT;
 use testkit::org_op::{Agent, MintKey, OrgOp, now};
 use testkit::postgres::TempPostgres;
@@ -333,4 +333,109 @@ async fn postgres_a_runtime_role_that_could_rewrite_the_audit_trail_is_refused()
     let text = config_text(&op, dir.path(), &format!("url = \"{}\"", d.owner_url), true);
     let config = Config::parse(&text, std::path::Path::new("server.toml")).unwrap();
     assert!(server::prepare(config).await.is_ok());
+}
+
+/// Cancelling through the API withdraws the request at the provider where it can be
+/// (Signaturgruppen's `DELETE`), and says so in the final state.
+#[tokio::test(flavor = "multi_thread")]
+async fn cancelling_a_mitid_verification_calls_the_providers_delete() {
+    use testkit::fake_op::{CLIENT_ID, CLIENT_SECRET, FakeOp, Reply, key};
+    let k = key("rsa1");
+    let fake = FakeOp::start(&[&k]).await;
+    fake.patch_discovery(
+        "backchannel_authentication_endpoint",
+        json!(fake.url("/connect/ciba")),
+    );
+    fake.patch_discovery("token_endpoint", json!(fake.url("/connect/token")));
+    fake.set_default("/connect/token", Reply::pending());
+    fake.set_default(
+        "/connect/ciba",
+        Reply::Json(
+            200,
+            json!({"auth_req_id": "req-mitid-1", "expires_in": 300, "interval": 5}),
+        ),
+    );
+    fake.set_default("/api/v1/ciba/req-mitid-1", Reply::Json(200, json!({})));
+    let issuer = fake.issuer.clone();
+    let h = harness_with(Db::Sqlite, move |config, dir| {
+        let mut p = desk::preset("signaturgruppen_mitid").unwrap();
+        p.name = "mitid".into();
+        p.issuer = issuer;
+        p.client_id = CLIENT_ID.into();
+        p.secret = Some(desk::SecretRef::File(private_file(
+            dir,
+            "mitid.secret",
+            CLIENT_SECRET,
+        )));
+        config.profiles.push(p);
+    })
+    .await
+    .unwrap();
+    let anna = h.token("anna").await;
+    let (s, _, v) = h
+        .start(
+            &anna,
+            json!({"profile": "mitid", "national_id": "dk:0804361234"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/verifications/{id}");
+    // Waiting for the customer: the provider has the request.
+    for _ in 0..100 {
+        let (_, _, v) = h.call(reqwest::Method::GET, &path, Some(&anna), None).await;
+        if v["state"]["state"] == "waiting_for_user" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (s, _, _) = h
+        .call(reqwest::Method::DELETE, &path, Some(&anna), None)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let states = h.states(&anna, &id).await;
+    let last = states.last().unwrap();
+    assert_eq!(last["state"], "cancelled", "{states:?}");
+    assert_eq!(last["provider_notified"], true);
+    let deletes = fake.recorded("/api/v1/ciba/req-mitid-1");
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].method, "DELETE");
+
+    // An unknown verification is a 404; the auditor's CSV names the cancel.
+    let (s, _, body) = h
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/verifications/nope",
+            Some(&anna),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let ulla = h.token("ulla").await;
+    let csv = h
+        .http
+        .get(format!("{}/api/v1/audit?format=csv", h.base))
+        .bearer_auth(&ulla)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    // Newest first: the final record, then the requested one.
+    assert!(text.lines().nth(1).unwrap().contains(",final,"), "{text}");
+    assert!(
+        text.lines().nth(1).unwrap().contains(",cancelled,"),
+        "{text}"
+    );
+    assert!(!text.contains("0804361234"), "{text}");
 }

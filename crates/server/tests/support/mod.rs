@@ -79,6 +79,14 @@ claims = {{ national_id = ["ssn"] }}
 }
 
 pub async fn harness(db: Db) -> Option<Harness> {
+    harness_with(db, |_, _| {}).await
+}
+
+/// As [`harness`], with `more` changing the configuration (in the test's own directory).
+pub async fn harness_with(
+    db: Db,
+    more: impl FnOnce(&mut Config, &std::path::Path),
+) -> Option<Harness> {
     let op = OrgOp::start(&[
         Agent::new("anna", "Anna Agent", &["agent"]),
         Agent::new("bo", "Bo Agent", &["agent"]),
@@ -117,7 +125,8 @@ pub async fn harness(db: Db) -> Option<Harness> {
             .await
             .unwrap();
     }
-    let config = Config::parse(&text, std::path::Path::new("server.toml")).unwrap();
+    let mut config = Config::parse(&text, std::path::Path::new("server.toml")).unwrap();
+    more(&mut config, dir.path());
     let service = server::prepare(config).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
