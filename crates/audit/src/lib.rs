@@ -51,8 +51,9 @@ pub use error::{AuditError, Result};
 pub use export::{CSV_HEADER, ExportFormat};
 pub use log::{
     AuditLog, AuditOptions, Clock, FORMAT_VERSION, MIN_KEY_LEN, PurgeReport, format_unix_ms,
+    redact_identifier,
 };
-pub use record::{GENESIS_HASH, HASH_DOMAIN, NewRecord, Outcome, PurgeInfo, Record};
+pub use record::{GENESIS_HASH, HASH_DOMAIN, NewRecord, Outcome, PurgeInfo, Record, hex, id_hash};
 
 // The date and time types of this API.
 pub use time;

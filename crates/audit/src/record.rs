@@ -308,14 +308,16 @@ pub(crate) fn canonical_hash(values: &[Value]) -> String {
     hex(&Sha256::digest(&encoded))
 }
 
-/// HMAC-SHA256 (hex) of a normalised identifier.
-pub(crate) fn id_hash(key: &[u8], normalised: &str) -> String {
+/// HMAC-SHA256 (hex) of a normalised identifier: finds one customer's records without the
+/// log holding the identifier.
+pub fn id_hash(key: &[u8], normalised: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(normalised.as_bytes());
     hex(&mac.finalize().into_bytes())
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
     use fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

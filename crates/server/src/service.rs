@@ -13,11 +13,9 @@ use desk::{
     AgentInput, CallInitiator, Desk, DeskOptions, InputKind, MemorySecrets, Profile, RecordDraft,
     VerificationEvent, VerificationId, VerificationState,
 };
-use hmac::{Hmac, Mac};
 use rand::RngCore as _;
 use secrecy::{ExposeSecret, SecretBox};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use tokio::sync::{broadcast, mpsc};
 use tracing::Instrument as _;
 
@@ -171,13 +169,10 @@ impl Service {
             .ok_or_else(|| desk::DeskError::UnknownProfile(name.to_owned()).into())
     }
 
-    /// HMAC-SHA256 of a normalised identifier under the audit key: finds one customer's
-    /// verifications and records without the database holding the identifier.
+    /// The keyed hash of a normalised identifier (the desk's audit log's): finds one
+    /// customer's verifications and records without the database holding the identifier.
     fn identifier_hash(&self, normalised: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret())
-            .expect("HMAC takes keys of any length");
-        mac.update(normalised.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        audit::id_hash(self.key.expose_secret(), normalised)
     }
 
     /// Starts a verification for `agent`. Input problems, the limits and a database that
@@ -430,7 +425,11 @@ impl Recorder {
             identifier_masked: r.identifier_masked,
             id_hash: self.id_hash.clone(),
             subject_name: None,
-            binding_message: r.binding_message,
+            // Typed into free text, the customer's number is still theirs: never recorded.
+            binding_message: audit::redact_identifier(
+                r.binding_message,
+                r.identifier.expose_secret(),
+            ),
             outcome,
             acr: r.acr,
             transaction_id: r.transaction_id,
@@ -458,10 +457,6 @@ fn new_id() -> String {
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn now_ms() -> i64 {

@@ -375,7 +375,7 @@ async fn cancelling_a_mitid_verification_calls_the_providers_delete() {
     let (s, _, v) = h
         .start(
             &anna,
-            json!({"profile": "mitid", "national_id": "dk:0804361234"}),
+            json!({"profile": "mitid", "national_id": "dk:0804361234", "binding_message": "Kunde 080436-1234"}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -437,5 +437,10 @@ async fn cancelling_a_mitid_verification_calls_the_providers_delete() {
         text.lines().nth(1).unwrap().contains(",cancelled,"),
         "{text}"
     );
-    assert!(!text.contains("0804361234"), "{text}");
+    // The number typed into the binding message is not recorded either.
+    assert!(
+        !text.contains("0804361234") && !text.contains("080436-1234"),
+        "{text}"
+    );
+    assert!(text.contains("Kunde [identifier]"), "{text}");
 }
