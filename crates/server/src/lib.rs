@@ -55,6 +55,14 @@ pub async fn prepare(config: Config) -> Result<Arc<Service>> {
 
 /// Serves until SIGTERM or Ctrl-C, then finishes open responses (at most 10 s).
 pub async fn serve(service: Arc<Service>) -> Result<()> {
+    serve_with(service, axum_server::Handle::new()).await
+}
+
+/// As [`serve`]; `handle` tells where it listens (`listening()`) and can stop it.
+pub async fn serve_with(
+    service: Arc<Service>,
+    handle: axum_server::Handle<std::net::SocketAddr>,
+) -> Result<()> {
     let addr = service.config.server.listen;
     let tls = service
         .config
@@ -63,7 +71,6 @@ pub async fn serve(service: Arc<Service>) -> Result<()> {
         .as_ref()
         .map(|t| (t.cert.clone(), t.key.clone()));
     let app = api::router(service);
-    let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
     tokio::spawn(async move {
         stop_signal().await;

@@ -444,3 +444,55 @@ async fn cancelling_a_mitid_verification_calls_the_providers_delete() {
     );
     assert!(text.contains("Kunde [identifier]"), "{text}");
 }
+
+/// Off loopback the server speaks HTTPS with the configured certificate.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_is_served_with_the_configured_certificate() {
+    let op = OrgOp::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let cert_pem = cert.cert.pem();
+    let cert_file = private_file(dir.path(), "cert.pem", &cert_pem);
+    let key_file = private_file(dir.path(), "key.pem", &cert.signing_key.serialize_pem());
+    let db = dir.path().join("server.sqlite3");
+    let text = config_text(
+        &op,
+        dir.path(),
+        &format!("url = \"sqlite://{}\"", db.display()),
+        true,
+    )
+    .replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!(
+            "listen = \"127.0.0.1:0\"\n[server.tls]\ncert = \"{}\"\nkey = \"{}\"",
+            cert_file.display(),
+            key_file.display()
+        ),
+    );
+    let config = Config::parse(&text, std::path::Path::new("server.toml")).unwrap();
+    server::store::Store::connect(&config.database.url)
+        .await
+        .unwrap()
+        .migrate(None)
+        .await
+        .unwrap();
+    let service = server::prepare(config).await.unwrap();
+    let handle = axum_server::Handle::new();
+    tokio::spawn(server::serve_with(service, handle.clone()));
+    let addr = handle.listening().await.expect("listening");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let resp = client
+        .get(format!("https://127.0.0.1:{}/healthz", addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Plain HTTP to the same port gets nowhere.
+    let plain = reqwest::get(format!("http://127.0.0.1:{}/healthz", addr.port())).await;
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+    handle.graceful_shutdown(Some(std::time::Duration::from_secs(1)));
+}
