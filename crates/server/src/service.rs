@@ -276,9 +276,11 @@ impl Service {
         mut events: mpsc::UnboundedReceiver<VerificationEvent>,
         followers: Followers,
     ) {
+        let mut ended = false;
         while let Some(event) = events.recv().await {
             if event.state.is_final() {
                 self.finish(&record, &event.state, &followers).await;
+                ended = true;
                 break;
             }
             let json = state_json(&event.state);
@@ -290,6 +292,18 @@ impl Service {
                 tracing::error!(error = %e, "a verification's state could not be stored");
             }
             let _ = followers.send(json.into());
+        }
+        if !ended {
+            // The runner stopped without a final state: end it, so the customer is not
+            // blocked and the trail is complete.
+            let state = VerificationState::Failed {
+                kind: desk::FailureKind::Internal,
+                error: desk::ErrorReport::new(
+                    "internal",
+                    "the verification stopped unexpectedly; start it again",
+                ),
+            };
+            self.finish(&record, &state, &followers).await;
         }
         self.running
             .lock()
