@@ -32,8 +32,10 @@ impl fmt::Debug for Hint {
     }
 }
 
-/// Parameters the protocol defines itself and that extras must not smuggle in twice.
-const RESERVED: [&str; 15] = [
+/// Parameters the protocol defines itself and that extras must not smuggle in twice, and
+/// those that would change what the request means (a request object by reference, claims
+/// requested beside the profile's, a nonce CIBA does not use).
+const RESERVED: [&str; 18] = [
     "scope",
     "login_hint",
     "login_hint_token",
@@ -49,6 +51,9 @@ const RESERVED: [&str; 15] = [
     "client_assertion",
     "client_assertion_type",
     "request",
+    "request_uri",
+    "claims",
+    "nonce",
 ];
 
 /// A backchannel authentication request, before client authentication is added.
@@ -333,7 +338,10 @@ mod tests {
     fn extras_cannot_override_protocol_fields() {
         let r = AuthRequest::new(Hint::LoginHint("a".into()));
         assert!(r.clone().extra("login_hint", "b").is_err());
-        assert!(r.extra("scope", "x").is_err());
+        assert!(r.clone().extra("scope", "x").is_err());
+        for name in ["request_uri", "claims", "nonce"] {
+            assert!(r.clone().extra(name, "x").is_err(), "{name}");
+        }
     }
 
     #[test]

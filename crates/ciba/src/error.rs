@@ -34,6 +34,10 @@ pub enum ValidationFailure {
     BadEncoding(String),
     #[error("the ID token is unsigned (alg \"none\"), which is never accepted")]
     Unsigned,
+    #[error(
+        "the ID token marks header extensions as critical ({names}), which CIBA Desk does not implement, so it must refuse the token"
+    )]
+    CriticalHeader { names: String },
     #[error("the ID token uses the symmetric algorithm {0}, which is never accepted for ID tokens")]
     SymmetricAlgorithm(String),
     #[error("the ID token is signed with {alg}, which is not on the allow-list ({allowed})")]

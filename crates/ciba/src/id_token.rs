@@ -119,6 +119,14 @@ impl IdTokenVerifier {
             return Err(F::Malformed.into());
         };
         let header = decode_part(h64)?;
+        // RFC 7515 §4.1.11: a token whose critical extensions are not understood is invalid,
+        // and this verifier understands none.
+        if let Some(crit) = header.get("crit") {
+            return Err(F::CriticalHeader {
+                names: crit.to_string(),
+            }
+            .into());
+        }
         let alg_name = header
             .get("alg")
             .and_then(Value::as_str)
@@ -241,19 +249,19 @@ impl IdTokenVerifier {
         }
         let iat = timestamp(c, "iat")?.ok_or(F::MissingClaim("iat"))?;
         let exp = expiry(c, iat)?.ok_or(F::MissingClaim("exp"))?;
-        if now > exp + self.leeway {
+        if now > exp.saturating_add(self.leeway) {
             return Err(F::Expired {
                 seconds_ago: now - exp,
                 leeway: self.leeway,
             });
         }
-        if iat > now + self.leeway {
+        if iat > now.saturating_add(self.leeway) {
             return Err(F::IssuedInFuture {
                 seconds_ahead: iat - now,
             });
         }
         if let Some(nbf) = timestamp(c, "nbf")?
-            && nbf > now + self.leeway
+            && nbf > now.saturating_add(self.leeway)
         {
             return Err(F::NotYetValid {
                 seconds_ahead: nbf - now,

@@ -674,6 +674,35 @@ async fn forged_and_altered_tokens_are_rejected_by_the_right_check() {
         F::SymmetricAlgorithm("HS256".into())
     );
 
+    // A critical header extension this client does not implement (RFC 7515 §4.1.11).
+    let crit_header = URL_SAFE_NO_PAD.encode(
+        json!({"alg": "RS256", "kid": k1.kid(), "crit": ["urn:example:pop"], "urn:example:pop": true})
+            .to_string(),
+    );
+    let message = format!("{crit_header}.{}", parts[1]);
+    let sig = jsonwebtoken::crypto::sign(
+        message.as_bytes(),
+        &k1.encoding_key(),
+        jsonwebtoken::Algorithm::RS256,
+    )
+    .unwrap();
+    assert!(matches!(
+        rejected(verify(&c, format!("{message}.{sig}")).await),
+        F::CriticalHeader { .. }
+    ));
+
+    // Times at the end of the range neither panic nor wrap around.
+    verify(&c, k1.sign(&with(&|c| c["exp"] = json!(u64::MAX))))
+        .await
+        .unwrap();
+    verify(&c, k1.sign(&with(&|c| c["exp"] = json!(i64::MAX))))
+        .await
+        .unwrap();
+    assert!(matches!(
+        rejected(verify(&c, k1.sign(&with(&|c| c["iat"] = json!(u64::MAX)))).await),
+        F::IssuedInFuture { .. }
+    ));
+
     // An RSA key id under an EC algorithm.
     let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     h.kid = Some(k1.kid().into());

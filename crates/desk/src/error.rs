@@ -196,6 +196,10 @@ pub enum DeskError {
     UnknownPreset(String),
     #[error("could not draw the QR code for the customer link: {0}")]
     QrCode(String),
+    #[error(
+        "the provider's request id holds characters that cannot go into a URL safely; no cancel call or customer link is made from it"
+    )]
+    UnsafeRequestId,
 
     // --- what a shell needs ---
     #[error(
@@ -250,6 +254,7 @@ impl DeskError {
             UnknownVerification(_) => "unknown_verification",
             UnknownPreset(_) => "unknown_preset",
             QrCode(_) => "qr_code",
+            UnsafeRequestId => "unsafe_request_id",
             NoDataDir => "no_data_dir",
             AuditUnavailable(_) => "audit_unavailable",
             NoSecretNeeded(_) => "no_secret_needed",

@@ -6,27 +6,23 @@ use qrcode::render::svg;
 
 use crate::error::{DeskError, Result};
 
-/// Fills `{issuer}` (without a trailing slash) and `{auth_req_id}` (percent-encoded, so an id
-/// can never add a path segment or a query parameter).
-pub fn render_template(template: &str, issuer: &str, auth_req_id: &str) -> String {
-    template
-        .replace("{issuer}", issuer.trim_end_matches('/'))
-        .replace("{auth_req_id}", &percent_encode(auth_req_id))
-}
-
-/// RFC 3986 unreserved characters stay, everything else is percent-encoded; so do the dots
-/// of an id that is a dot-segment (`.` or `..`), which would otherwise climb the path.
-pub fn percent_encode(s: &str) -> String {
-    let dot_segment = s == "." || s == "..";
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_~".contains(&b) || (b == b'.' && !dot_segment) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+/// Fills `{issuer}` (without a trailing slash) and `{auth_req_id}`. The id is the provider's
+/// and goes into a URL that carries the client's credentials (the cancel call) or is shown to
+/// the customer (the link), so only ids made of RFC 3986 unreserved characters are accepted,
+/// and never a dot-segment (`.`, `..`, which would climb the path even percent-encoded).
+pub fn render_template(template: &str, issuer: &str, auth_req_id: &str) -> Result<String> {
+    let safe = !auth_req_id.is_empty()
+        && auth_req_id != "."
+        && auth_req_id != ".."
+        && auth_req_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if !safe {
+        return Err(DeskError::UnsafeRequestId);
     }
-    out
+    Ok(template
+        .replace("{issuer}", issuer.trim_end_matches('/'))
+        .replace("{auth_req_id}", auth_req_id))
 }
 
 /// The link as an SVG QR code (dark on light, with a quiet zone) for the customer's phone.
@@ -46,27 +42,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn templates_encode_the_id() {
-        assert_eq!(
-            render_template(
-                "{issuer}/identity/ciba?requestId={auth_req_id}",
-                "https://a.example/",
-                "x&y=1/2"
-            ),
-            "https://a.example/identity/ciba?requestId=x%26y%3D1%2F2"
-        );
+    fn only_url_safe_ids_go_into_urls() {
         assert_eq!(
             render_template(
                 "{issuer}/api/v1/ciba/{auth_req_id}",
                 "https://pp.netseidbroker.dk/op",
                 "0A2179A15B686CB..3AC29A5A6A-1"
-            ),
+            )
+            .unwrap(),
             "https://pp.netseidbroker.dk/op/api/v1/ciba/0A2179A15B686CB..3AC29A5A6A-1"
         );
-        assert_eq!(
-            render_template("{issuer}/c/{auth_req_id}", "https://a", ".."),
-            "https://a/c/%2E%2E"
-        );
+        // A dot-segment climbs to the collection even percent-encoded (%2E%2E); an id with a
+        // slash, a query or a fragment would reach another URL. None goes out.
+        for id in [".", "..", "", "x&y=1", "a/b", "a?b", "a#b", "a%2E", "a b"] {
+            let e = render_template("{issuer}/c/{auth_req_id}", "https://a", id).unwrap_err();
+            assert_eq!(e.code(), "unsafe_request_id", "{id:?}");
+        }
     }
 
     #[test]

@@ -453,10 +453,11 @@ impl Inner {
             .and_then(|f| ack.extra.get(f))
             .and_then(|v| v.as_str())
             .map(str::to_owned);
-        let customer_link = profile
-            .customer_link
-            .as_ref()
-            .map(|l| render_template(&l.template, &issuer, auth_req_id.expose_secret()));
+        let customer_link = profile.customer_link.as_ref().and_then(|l| {
+            render_template(&l.template, &issuer, auth_req_id.expose_secret())
+                .inspect_err(|e| tracing::warn!(error = %e, "no customer link"))
+                .ok()
+        });
         let qr = match (&customer_link, &profile.customer_link) {
             (Some(link), Some(l)) if l.qr_code => match qr_svg(link) {
                 Ok(svg) => Some(svg),
@@ -519,7 +520,14 @@ impl Inner {
         let Some(template) = &profile.cancel_url else {
             return false;
         };
-        let url = render_template(template, issuer, auth_req_id.expose_secret());
+        let url = match render_template(template, issuer, auth_req_id.expose_secret()) {
+            Ok(u) => u,
+            Err(e) => {
+                // The client's credentials never go to a URL the id could have bent.
+                tracing::warn!(error = %e, "no cancel call");
+                return false;
+            }
+        };
         let Ok(url) = Url::parse(&url) else {
             tracing::warn!("the cancel URL is not a URL");
             return false;

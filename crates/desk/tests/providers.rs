@@ -721,7 +721,7 @@ fn pickup(f: &Fixture) -> Profile {
         "/connect/ciba",
         Reply::Json(
             200,
-            json!({"auth_req_id": "pick up/1", "expires_in": 200, "interval": 2}),
+            json!({"auth_req_id": "pick-up.1~a", "expires_in": 200, "interval": 2}),
         ),
     );
     at(&f.op, "authway_pickup")
@@ -750,7 +750,7 @@ async fn authway_pickup_shows_the_customer_link_as_a_qr_code() {
             ("requested_expiry", "200"),
         ])
     );
-    let link = format!("{}/identity/ciba?requestId=pick%20up%2F1", f.op.issuer);
+    let link = format!("{}/identity/ciba?requestId=pick-up.1~a", f.op.issuer);
     assert_eq!(waiting(&events), [(2, None, Some(link))]);
     let svg = events
         .iter()
@@ -767,6 +767,30 @@ async fn authway_pickup_shows_the_customer_link_as_a_qr_code() {
             on: MatchBasis::Email
         }
     );
+}
+
+/// A request id that could bend the URL (a path, a query) gives no customer link at all.
+#[tokio::test]
+async fn an_unsafe_request_id_gives_no_customer_link() {
+    let f = fixture(MemorySecrets::new().with("Authway in-store pickup", CLIENT_SECRET)).await;
+    let p = pickup(&f);
+    f.op.set_default(
+        "/connect/ciba",
+        Reply::Json(
+            200,
+            json!({"auth_req_id": "../admin?x=1", "expires_in": 200, "interval": 2}),
+        ),
+    );
+    f.approve(json!({"sub": "s", "email": "customer@example.com"}))
+        .after([Reply::pending()])
+        .signed_by(&f.key);
+    let (_, events) = f
+        .run(
+            &p,
+            AgentInput::new("customer@example.com").binding_message("Order 7"),
+        )
+        .await;
+    assert_eq!(waiting(&events), [(2, None, None)]);
 }
 
 #[tokio::test]
