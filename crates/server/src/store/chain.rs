@@ -55,11 +55,7 @@ pub fn record_hash(key: &[u8], r: &AuditRow) -> String {
     let bytes = serde_json::to_vec(&encoding).expect("JSON values serialise to memory");
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(&bytes);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    audit::hex(&mac.finalize().into_bytes())
 }
 
 /// Walks the chain in seq order and keeps the first problem.
@@ -141,28 +137,31 @@ impl<'k> ChainWalker<'k> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::AuditEntry;
 
     fn row(seq: u64, prev_hash: &str) -> AuditRow {
         AuditRow {
             seq,
-            time_ms: 1_700_000_000_000,
-            verification_id: "v1".into(),
-            phase: "requested".into(),
-            agent_sub: "agent".into(),
-            agent_name: None,
-            reference: Some("CASE-1".into()),
-            profile: "p".into(),
-            issuer: "https://op.example".into(),
-            identifier_kind: "national_id".into(),
-            identifier_masked: "19900101-****".into(),
-            id_hash: "ab".into(),
-            subject_name: None,
-            binding_message: "Hej".into(),
-            outcome: "requested".into(),
-            acr: None,
-            transaction_id: None,
-            error_code: None,
-            duration_ms: None,
+            entry: AuditEntry {
+                time_ms: 1_700_000_000_000,
+                verification_id: "v1".into(),
+                phase: "requested".into(),
+                agent_sub: "agent".into(),
+                agent_name: None,
+                reference: Some("CASE-1".into()),
+                profile: "p".into(),
+                issuer: "https://op.example".into(),
+                identifier_kind: "national_id".into(),
+                identifier_masked: "19900101-****".into(),
+                id_hash: "ab".into(),
+                subject_name: None,
+                binding_message: "Hej".into(),
+                outcome: "requested".into(),
+                acr: None,
+                transaction_id: None,
+                error_code: None,
+                duration_ms: None,
+            },
             prev_hash: prev_hash.into(),
             hash: String::new(),
         }

@@ -41,7 +41,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use std::fmt;
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretBox};
@@ -114,7 +114,7 @@ impl Deref for UnfinishedVerification {
 }
 
 /// An audit record to append (all text already masked or redacted by the caller).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     pub time_ms: i64,
     pub verification_id: String,
@@ -181,56 +181,37 @@ impl AuditEntry {
     }
 }
 
-/// A stored audit record: its place in the chain, its fields, and the two hashes.
+/// A stored audit record: its place in the chain, its fields as appended, and the two hashes.
+/// Reads and writes of the fields go through to the entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRow {
     pub seq: u64,
-    pub time_ms: i64,
-    pub verification_id: String,
-    pub phase: String,
-    pub agent_sub: String,
-    pub agent_name: Option<String>,
-    pub reference: Option<String>,
-    pub profile: String,
-    pub issuer: String,
-    pub identifier_kind: String,
-    pub identifier_masked: String,
-    pub id_hash: String,
-    pub subject_name: Option<String>,
-    pub binding_message: String,
-    pub outcome: String,
-    pub acr: Option<String>,
-    pub transaction_id: Option<String>,
-    pub error_code: Option<String>,
-    pub duration_ms: Option<i64>,
+    #[serde(flatten)]
+    pub entry: AuditEntry,
     /// The previous record's `hash` ([`GENESIS_HASH`] for seq 1).
     pub prev_hash: String,
     /// HMAC-SHA256 (hex) of this record's canonical encoding ([`record_hash`]).
     pub hash: String,
 }
 
+impl Deref for AuditRow {
+    type Target = AuditEntry;
+    fn deref(&self) -> &AuditEntry {
+        &self.entry
+    }
+}
+
+impl DerefMut for AuditRow {
+    fn deref_mut(&mut self) -> &mut AuditEntry {
+        &mut self.entry
+    }
+}
+
 impl AuditRow {
     fn new(seq: u64, e: &AuditEntry, prev_hash: String, hash: String) -> AuditRow {
         AuditRow {
             seq,
-            time_ms: e.time_ms,
-            verification_id: e.verification_id.clone(),
-            phase: e.phase.clone(),
-            agent_sub: e.agent_sub.clone(),
-            agent_name: e.agent_name.clone(),
-            reference: e.reference.clone(),
-            profile: e.profile.clone(),
-            issuer: e.issuer.clone(),
-            identifier_kind: e.identifier_kind.clone(),
-            identifier_masked: e.identifier_masked.clone(),
-            id_hash: e.id_hash.clone(),
-            subject_name: e.subject_name.clone(),
-            binding_message: e.binding_message.clone(),
-            outcome: e.outcome.clone(),
-            acr: e.acr.clone(),
-            transaction_id: e.transaction_id.clone(),
-            error_code: e.error_code.clone(),
-            duration_ms: e.duration_ms,
+            entry: e.clone(),
             prev_hash,
             hash,
         }
@@ -238,26 +219,7 @@ impl AuditRow {
 
     /// The fields as they were appended.
     pub fn entry(&self) -> AuditEntry {
-        AuditEntry {
-            time_ms: self.time_ms,
-            verification_id: self.verification_id.clone(),
-            phase: self.phase.clone(),
-            agent_sub: self.agent_sub.clone(),
-            agent_name: self.agent_name.clone(),
-            reference: self.reference.clone(),
-            profile: self.profile.clone(),
-            issuer: self.issuer.clone(),
-            identifier_kind: self.identifier_kind.clone(),
-            identifier_masked: self.identifier_masked.clone(),
-            id_hash: self.id_hash.clone(),
-            subject_name: self.subject_name.clone(),
-            binding_message: self.binding_message.clone(),
-            outcome: self.outcome.clone(),
-            acr: self.acr.clone(),
-            transaction_id: self.transaction_id.clone(),
-            error_code: self.error_code.clone(),
-            duration_ms: self.duration_ms,
-        }
+        self.entry.clone()
     }
 }
 
@@ -690,24 +652,26 @@ mod tests {
     fn csv_quotes_what_needs_quoting() {
         let row = AuditRow {
             seq: 1,
-            time_ms: 2,
-            verification_id: "v".into(),
-            phase: "final".into(),
-            agent_sub: "a".into(),
-            agent_name: None,
-            reference: Some("x,\"y\"\nz".into()),
-            profile: "p".into(),
-            issuer: "i".into(),
-            identifier_kind: "k".into(),
-            identifier_masked: "m".into(),
-            id_hash: "h".into(),
-            subject_name: None,
-            binding_message: "b".into(),
-            outcome: "verified".into(),
-            acr: None,
-            transaction_id: None,
-            error_code: None,
-            duration_ms: Some(5),
+            entry: AuditEntry {
+                time_ms: 2,
+                verification_id: "v".into(),
+                phase: "final".into(),
+                agent_sub: "a".into(),
+                agent_name: None,
+                reference: Some("x,\"y\"\nz".into()),
+                profile: "p".into(),
+                issuer: "i".into(),
+                identifier_kind: "k".into(),
+                identifier_masked: "m".into(),
+                id_hash: "h".into(),
+                subject_name: None,
+                binding_message: "b".into(),
+                outcome: "verified".into(),
+                acr: None,
+                transaction_id: None,
+                error_code: None,
+                duration_ms: Some(5),
+            },
             prev_hash: "0".into(),
             hash: "1".into(),
         };
