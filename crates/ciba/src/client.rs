@@ -14,7 +14,7 @@ use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, SystemClock};
 use crate::discovery::{self, EndpointOverrides, ProviderMetadata};
 use crate::error::{CibaError, Result};
-use crate::http::{Http, HttpOptions, endpoint_name};
+use crate::http::{Endpoint, Http, HttpOptions, endpoint_name};
 use crate::id_token::{Binding, IdTokenVerifier, VerifiedIdToken};
 use crate::jwks::JwksCache;
 use crate::poll::{CancelHandle, PingGate, Progress, Schedule};
@@ -46,6 +46,9 @@ pub struct CibaClient {
     auth: ClientAuth,
     verifier: IdTokenVerifier,
     clock: Arc<dyn Clock>,
+    /// The most a poll is put off past its interval, so many verifications started together
+    /// do not reach the provider in the same instant (never earlier than the interval).
+    poll_jitter: Duration,
 }
 
 /// A request the provider acknowledged. `wait` consumes it, so an `auth_req_id` cannot be
@@ -100,11 +103,19 @@ impl CibaClient {
             auth,
             verifier,
             clock: Arc::new(SystemClock),
+            poll_jitter: Duration::ZERO,
         })
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Puts each poll off by a random wait of at most `max` or a tenth of the interval,
+    /// whichever is less.
+    pub fn with_poll_jitter(mut self, max: Duration) -> Self {
+        self.poll_jitter = max;
         self
     }
 
@@ -137,7 +148,7 @@ impl CibaClient {
             let mut form = req.form();
             form.extend(parts.form);
             let started = self.clock.now();
-            let resp = self.http.post_form(endpoint, &form, parts.authorization.as_deref()).await?;
+            let resp = self.http.post_form(Endpoint::Backchannel, endpoint, &form, parts.authorization.as_deref()).await?;
             let body = resp.json(endpoint)?;
             if let Some(err) = resp.oauth_error(&body) {
                 tracing::info!(error = %err.error, "the provider refused the authentication request");
@@ -165,6 +176,27 @@ impl CibaClient {
         }
         .instrument(span)
         .await
+    }
+
+    /// A request acknowledged earlier, perhaps by another process: polling it goes on at
+    /// `interval` until `remaining` has passed. (Ping mode is not resumed: the notification
+    /// goes to the process that asked.)
+    pub fn resume(
+        &self,
+        auth_req_id: SecretString,
+        remaining: Duration,
+        interval: Option<Duration>,
+    ) -> PendingAuth {
+        PendingAuth {
+            acknowledgement: Acknowledgement {
+                auth_req_id,
+                expires_in: remaining,
+                interval,
+                extra: Default::default(),
+            },
+            started: self.clock.now(),
+            ping: None,
+        }
     }
 
     /// Waits for the customer's answer and verifies the ID token. Returns on the first final
@@ -197,6 +229,8 @@ impl CibaClient {
                 tracing::info!("deadline reached without a final answer");
                 return Err(last_transient.unwrap_or(CibaError::Expired));
             };
+            let wait = (wait + jitter(self.poll_jitter.min(schedule.interval / 10)))
+                .min(schedule.deadline.saturating_duration_since(now));
             progress(Progress::Waiting {
                 remaining: schedule.deadline - now,
                 next_poll_in: wait,
@@ -296,4 +330,13 @@ impl CibaClient {
             .await?;
         Ok(resp.status)
     }
+}
+
+/// A random wait in `[0, max]`.
+fn jitter(max: Duration) -> Duration {
+    use rand::Rng as _;
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    Duration::from_micros(rand::rng().random_range(0..=max.as_micros() as u64))
 }

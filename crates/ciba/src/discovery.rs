@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::error::{CibaError, Result};
-use crate::http::{Http, endpoint_name, require_secure};
+use crate::http::{Endpoint, Http, endpoint_name, require_secure};
 
 /// The grant type that marks a CIBA token request.
 pub const CIBA_GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
@@ -82,7 +82,7 @@ pub async fn discover_signing(http: &Http, issuer: &str) -> Result<SigningMetada
 
 async fn fetch_document(http: &Http, issuer: &str) -> Result<Map<String, Value>> {
     let url = discovery_url(issuer)?;
-    let resp = http.get(&url).await?;
+    let resp = http.get(Endpoint::Discovery, &url).await?;
     let doc = resp.json(&url)?;
     if !(200..300).contains(&resp.status) {
         return Err(CibaError::UnexpectedResponse {

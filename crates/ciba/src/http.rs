@@ -2,7 +2,8 @@
 //! timeout on every call and a cap on how much of an answer is read.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use url::{Host, Url};
@@ -18,6 +19,8 @@ pub struct HttpOptions {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub max_body: usize,
+    /// Told of every call to the provider, for metrics.
+    pub observer: Option<Observer>,
 }
 
 impl Default for HttpOptions {
@@ -26,7 +29,41 @@ impl Default for HttpOptions {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
             max_body: DEFAULT_MAX_BODY,
+            observer: None,
         }
+    }
+}
+
+/// Which of the provider's endpoints a call went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Discovery,
+    Jwks,
+    Backchannel,
+    Token,
+    /// A provider-specific call such as a cancel.
+    Other,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Discovery => "discovery",
+            Endpoint::Jwks => "jwks",
+            Endpoint::Backchannel => "backchannel",
+            Endpoint::Token => "token",
+            Endpoint::Other => "other",
+        }
+    }
+}
+
+/// Receives each call's endpoint, duration and whether an HTTP answer came back at all.
+#[derive(Clone)]
+pub struct Observer(pub Arc<dyn Fn(Endpoint, Duration, bool) + Send + Sync>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
     }
 }
 
@@ -62,13 +99,14 @@ impl Http {
         &self.options
     }
 
-    pub(crate) async fn get(&self, url: &Url) -> Result<Response> {
+    pub(crate) async fn get(&self, what: Endpoint, url: &Url) -> Result<Response> {
         require_secure(url)?;
-        self.send(url, self.client.get(url.clone())).await
+        self.send(what, url, self.client.get(url.clone())).await
     }
 
     pub(crate) async fn post_form(
         &self,
+        what: Endpoint,
         url: &Url,
         form: &[(String, String)],
         basic: Option<&str>,
@@ -78,7 +116,7 @@ impl Http {
         if let Some(b) = basic {
             req = req.header(reqwest::header::AUTHORIZATION, b);
         }
-        self.send(url, req).await
+        self.send(what, url, req).await
     }
 
     pub(crate) async fn delete(&self, url: &Url, form_auth: Option<&str>) -> Result<Response> {
@@ -87,10 +125,24 @@ impl Http {
         if let Some(b) = form_auth {
             req = req.header(reqwest::header::AUTHORIZATION, b);
         }
-        self.send(url, req).await
+        self.send(Endpoint::Other, url, req).await
     }
 
-    async fn send(&self, url: &Url, req: reqwest::RequestBuilder) -> Result<Response> {
+    async fn send(
+        &self,
+        what: Endpoint,
+        url: &Url,
+        req: reqwest::RequestBuilder,
+    ) -> Result<Response> {
+        let started = Instant::now();
+        let result = self.send_inner(url, req).await;
+        if let Some(Observer(observe)) = &self.options.observer {
+            observe(what, started.elapsed(), result.is_ok());
+        }
+        result
+    }
+
+    async fn send_inner(&self, url: &Url, req: reqwest::RequestBuilder) -> Result<Response> {
         let endpoint = endpoint_name(url);
         let mut resp = req.send().await.map_err(|e| self.transport(&endpoint, e))?;
         let status = resp.status().as_u16();

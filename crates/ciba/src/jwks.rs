@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::error::{CibaError, Result};
-use crate::http::{Http, endpoint_name};
+use crate::http::{Endpoint, Http, endpoint_name};
 
 pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -74,7 +74,7 @@ impl JwksCache {
     }
 
     async fn fetch(&self, http: &Http) -> Result<Vec<Jwk>> {
-        let resp = http.get(&self.uri).await?;
+        let resp = http.get(Endpoint::Jwks, &self.uri).await?;
         let body = resp.json(&self.uri)?;
         if !(200..300).contains(&resp.status) {
             return Err(CibaError::UnexpectedResponse {

@@ -30,7 +30,7 @@ pub use discovery::{
     EndpointOverrides, ProviderMetadata, SigningMetadata, discover, discover_signing,
 };
 pub use error::{CibaError, ErrorClass, ProviderError, Result, ValidationFailure};
-pub use http::{Http, HttpOptions, loopback_addr, require_secure};
+pub use http::{Endpoint, Http, HttpOptions, Observer, loopback_addr, require_secure};
 pub use id_token::{Binding, IdTokenVerifier, StandardClaims, VerifiedIdToken};
 pub use jwks::JwksCache;
 pub use poll::{CancelHandle, DEFAULT_INTERVAL, PingGate, Progress};

@@ -9,7 +9,7 @@ use url::Url;
 use crate::client_auth::ClientAuth;
 use crate::discovery::CIBA_GRANT_TYPE;
 use crate::error::{CibaError, ProviderError, Result};
-use crate::http::{Http, endpoint_name};
+use crate::http::{Endpoint, Http, endpoint_name};
 
 /// The tokens, as secrets. Only the verified identity ever leaves the backend.
 pub struct TokenResponse {
@@ -58,7 +58,12 @@ pub(crate) async fn request_token(
     ];
     form.extend(parts.form);
     let resp = http
-        .post_form(endpoint, &form, parts.authorization.as_deref())
+        .post_form(
+            Endpoint::Token,
+            endpoint,
+            &form,
+            parts.authorization.as_deref(),
+        )
         .await?;
     let body = resp.json(endpoint)?;
     if let Some(err) = resp.oauth_error(&body) {
