@@ -37,7 +37,7 @@ pub use profile::{
     SecretRef, SignicatAcr,
 };
 pub use secrets::{EnvSecrets, MemorySecrets, SecretSource, client_auth};
-pub use session::{Desk, DeskOptions, VerificationHandle};
+pub use session::{Desk, DeskOptions, RequestAcknowledged, VerificationHandle};
 pub use settings::{ImportMode, ImportReport, Preferences, Settings, SettingsStore};
 pub use verified::{
     IdentityMatch, MatchBasis, MethodInfo, ProviderInfo, VerifiedIdentity, identity_match,

@@ -34,6 +34,9 @@ pub struct DeskOptions {
     pub clock: Option<Arc<dyn Clock>>,
     /// How long a provider cancel call may take.
     pub cancel_timeout: Duration,
+    /// The most each poll is put off past the provider's interval (see
+    /// [`CibaClient::with_poll_jitter`]); none by default.
+    pub poll_jitter: Duration,
 }
 
 impl Default for DeskOptions {
@@ -42,6 +45,7 @@ impl Default for DeskOptions {
             http: HttpOptions::default(),
             clock: None,
             cancel_timeout: Duration::from_secs(5),
+            poll_jitter: Duration::ZERO,
         }
     }
 }
@@ -58,10 +62,42 @@ impl fmt::Debug for DeskOptions {
 
 type ClientCell = Arc<OnceCell<Arc<CibaClient>>>;
 type Sink = Arc<dyn Fn(VerificationEvent) + Send + Sync>;
+type AckSink = Arc<dyn Fn(&RequestAcknowledged) + Send + Sync>;
 
 struct Session {
     cancel: CancelHandle,
     done: watch::Receiver<Option<VerificationState>>,
+    task: Option<tokio::task::AbortHandle>,
+}
+
+/// The provider accepted the request: what another process needs to go on polling it
+/// ([`Desk::resume`]). The `auth_req_id` is a secret of the verification: keep it where the
+/// client credentials are kept.
+pub struct RequestAcknowledged {
+    pub auth_req_id: SecretString,
+    /// When the provider stops waiting for the customer (Unix ms).
+    pub expires_at_ms: u64,
+    /// The polling interval the provider asked for.
+    pub interval: Duration,
+    /// The word pair the agent reads aloud, when the provider sent one.
+    pub word_pair: Option<String>,
+}
+
+impl fmt::Debug for RequestAcknowledged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestAcknowledged")
+            .field("auth_req_id", &"[redacted]")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a verification begins: with a new request, or by going on polling one that was
+/// acknowledged earlier.
+enum Begin {
+    Request { on_ack: Option<AckSink> },
+    Resume(RequestAcknowledged),
 }
 
 struct Inner {
@@ -167,6 +203,58 @@ impl Desk {
     where
         F: Fn(VerificationEvent) + Send + Sync + 'static,
     {
+        self.launch(profile, input, Begin::Request { on_ack: None }, on_event)
+            .await
+    }
+
+    /// As [`start`](Self::start), and `on_ack` learns what [`resume`](Self::resume) needs as
+    /// soon as the provider has acknowledged the request (before the waiting state is sent).
+    pub async fn start_resumable<F, A>(
+        &self,
+        profile: &Profile,
+        input: &AgentInput,
+        on_event: F,
+        on_ack: A,
+    ) -> Result<VerificationHandle>
+    where
+        F: Fn(VerificationEvent) + Send + Sync + 'static,
+        A: Fn(&RequestAcknowledged) + Send + Sync + 'static,
+    {
+        let on_ack: AckSink = Arc::new(on_ack);
+        let begin = Begin::Request {
+            on_ack: Some(on_ack),
+        };
+        self.launch(profile, input, begin, on_event).await
+    }
+
+    /// Goes on polling a request another run acknowledged (a server instance that stopped):
+    /// the events are those of [`start`](Self::start) from "waiting for the customer" on,
+    /// and the final state is checked against `input` as it would have been. `input` must
+    /// carry the binding message that was sent.
+    pub async fn resume<F>(
+        &self,
+        profile: &Profile,
+        input: &AgentInput,
+        acknowledged: RequestAcknowledged,
+        on_event: F,
+    ) -> Result<VerificationHandle>
+    where
+        F: Fn(VerificationEvent) + Send + Sync + 'static,
+    {
+        self.launch(profile, input, Begin::Resume(acknowledged), on_event)
+            .await
+    }
+
+    async fn launch<F>(
+        &self,
+        profile: &Profile,
+        input: &AgentInput,
+        begin: Begin,
+        on_event: F,
+    ) -> Result<VerificationHandle>
+    where
+        F: Fn(VerificationEvent) + Send + Sync + 'static,
+    {
         let prepared = prepare(profile, input)?;
         let draft = RecordDraft::new(profile, &prepared);
         let trail = self.audit_trail();
@@ -179,11 +267,13 @@ impl Desk {
         let id = VerificationId(self.inner.next_id.fetch_add(1, Ordering::Relaxed) + 1);
         let cancel = CancelHandle::new();
         let (tx, rx) = watch::channel(None);
+        // Registered before the task runs, so a cancel right after the start is not lost.
         lock(&self.inner.sessions).insert(
             id,
             Session {
                 cancel: cancel.clone(),
                 done: rx.clone(),
+                task: None,
             },
         );
         let emitter = Emitter {
@@ -201,10 +291,10 @@ impl Desk {
         );
         let inner = self.inner.clone();
         let profile = profile.clone();
-        tokio::spawn(
+        let task = tokio::spawn(
             async move {
                 let state = inner
-                    .run(&profile, prepared, auth, cell, &cancel, &emitter)
+                    .run(&profile, prepared, begin, auth, cell, &cancel, &emitter)
                     .await;
                 let audit = match trail {
                     Some(t) => Some(t.record(draft.finish(&state)).await),
@@ -216,6 +306,9 @@ impl Desk {
             }
             .instrument(span),
         );
+        if let Some(s) = lock(&self.inner.sessions).get_mut(&id) {
+            s.task = Some(task.abort_handle());
+        }
         Ok(VerificationHandle { id, done: rx })
     }
 
@@ -245,6 +338,17 @@ impl Desk {
                 Ok(())
             }
             None => Err(DeskError::UnknownVerification(id.0)),
+        }
+    }
+
+    /// Stops a verification here without a word to the provider and without a final event:
+    /// someone else now polls it (a server instance that lost its lease). Its handle reports
+    /// an internal failure.
+    pub fn abandon(&self, id: VerificationId) {
+        if let Some(s) = lock(&self.inner.sessions).remove(&id)
+            && let Some(task) = s.task
+        {
+            task.abort();
         }
     }
 
@@ -398,45 +502,76 @@ impl Inner {
             if let Some(clock) = &self.options.clock {
                 client = client.with_clock(clock.clone());
             }
+            client = client.with_poll_jitter(self.options.poll_jitter);
             Ok::<_, DeskError>(Arc::new(client))
         })
         .await
         .cloned()
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         profile: &Profile,
         prepared: PreparedRequest,
+        begin: Begin,
         auth: Option<ClientAuth>,
         cell: ClientCell,
         cancel: &CancelHandle,
         emit: &Emitter,
     ) -> VerificationState {
-        emit.emit(VerificationState::Requesting {
-            expected: prepared.expected.clone(),
-            binding_message: prepared.binding_message.clone(),
-            binding_message_generated: prepared.binding_message_generated,
-            call_initiator: prepared.call_initiator,
-            warnings: prepared.warnings.clone(),
-        });
+        let resumed = matches!(begin, Begin::Resume(_));
+        if !resumed {
+            emit.emit(VerificationState::Requesting {
+                expected: prepared.expected.clone(),
+                binding_message: prepared.binding_message.clone(),
+                binding_message_generated: prepared.binding_message_generated,
+                call_initiator: prepared.call_initiator,
+                warnings: prepared.warnings.clone(),
+            });
+        }
         let client = tokio::select! {
             biased;
-            _ = cancel.cancelled() => return VerificationState::Cancelled { provider_notified: false },
+            _ = cancel.cancelled(), if !resumed => return VerificationState::Cancelled { provider_notified: false },
             c = self.client(profile, cell, auth) => c,
         };
         let client = match client {
             Ok(c) => c,
             Err(e) => return VerificationState::ended_by(&e),
         };
-        // Not raced with the cancel: once sent, the request exists at the provider, and
-        // withdrawing it there needs the auth_req_id its answer carries.
-        let pending = match client.request(&prepared.request).await {
-            Ok(p) => p,
-            Err(e) => return VerificationState::ended_by(&e.into()),
-        };
         let issuer = client.metadata().issuer.clone();
-        let auth_req_id = pending.acknowledgement.auth_req_id().clone();
+        let (pending, acknowledged) = match begin {
+            Begin::Request { on_ack } => {
+                // Not raced with the cancel: once sent, the request exists at the provider,
+                // and withdrawing it there needs the auth_req_id its answer carries.
+                let pending = match client.request(&prepared.request).await {
+                    Ok(p) => p,
+                    Err(e) => return VerificationState::ended_by(&e.into()),
+                };
+                let ack = &pending.acknowledgement;
+                let acknowledged = RequestAcknowledged {
+                    auth_req_id: ack.auth_req_id().clone(),
+                    expires_at_ms: unix_ms().saturating_add(ack.expires_in.as_millis() as u64),
+                    interval: ack.interval.unwrap_or(ciba::DEFAULT_INTERVAL),
+                    word_pair: profile
+                        .ack_word_pair_field
+                        .as_ref()
+                        .and_then(|f| ack.extra.get(f))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
+                };
+                if let Some(on_ack) = on_ack {
+                    on_ack(&acknowledged);
+                }
+                (pending, acknowledged)
+            }
+            Begin::Resume(a) => {
+                let remaining = Duration::from_millis(a.expires_at_ms.saturating_sub(unix_ms()));
+                let pending = client.resume(a.auth_req_id.clone(), remaining, Some(a.interval));
+                (pending, a)
+            }
+        };
+        let auth_req_id = acknowledged.auth_req_id.clone();
         if cancel.is_cancelled() {
             return VerificationState::Cancelled {
                 provider_notified: self
@@ -445,14 +580,6 @@ impl Inner {
             };
         }
 
-        let ack = &pending.acknowledgement;
-        let interval = ack.interval.unwrap_or(ciba::DEFAULT_INTERVAL);
-        let word_pair = profile
-            .ack_word_pair_field
-            .as_ref()
-            .and_then(|f| ack.extra.get(f))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
         let customer_link = profile.customer_link.as_ref().and_then(|l| {
             render_template(&l.template, &issuer, auth_req_id.expose_secret())
                 .inspect_err(|e| tracing::warn!(error = %e, "no customer link"))
@@ -469,9 +596,9 @@ impl Inner {
             _ => None,
         };
         let waiting = VerificationState::WaitingForUser {
-            expires_at: unix_ms().saturating_add(ack.expires_in.as_millis() as u64),
-            interval: interval.as_secs(),
-            word_pair,
+            expires_at: acknowledged.expires_at_ms,
+            interval: acknowledged.interval.as_secs(),
+            word_pair: acknowledged.word_pair.clone(),
             customer_link,
             qr_svg: qr,
         };
