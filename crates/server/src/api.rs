@@ -16,7 +16,7 @@ use desk::api::{ProfileSummary, SecretStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_stream::StreamExt as _;
-use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::{Agent, Role};
 use crate::error::{Result, ServerError};
@@ -27,6 +27,7 @@ pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/api/v1/profiles", get(profiles))
         .route(
             "/api/v1/verifications",
@@ -53,11 +54,29 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Not ready while shutting down (the load balancer stops sending requests here) or while
+/// the database does not answer.
 async fn readyz(State(s): State<Arc<Service>>) -> Response {
+    if s.is_stopping() {
+        return ServerError::ShuttingDown.into_response();
+    }
     match s.store.ping().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// Prometheus' text format. Names no customer and no agent, so it needs no sign-in; keep it
+/// off the public side of the load balancer.
+async fn metrics(State(s): State<Arc<Service>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics_text().await,
+    )
+        .into_response()
 }
 
 async fn profiles(
@@ -120,9 +139,7 @@ async fn events(
     let (current, rx) = s.follow_states(&a, &id).await?;
     let first = tokio_stream::once(current);
     let later: std::pin::Pin<Box<dyn tokio_stream::Stream<Item = String> + Send>> = match rx {
-        Some(rx) => Box::pin(
-            BroadcastStream::new(rx).filter_map(|m| m.ok().map(|m: Arc<str>| m.to_string())),
-        ),
+        Some(rx) => Box::pin(ReceiverStream::new(rx)),
         None => Box::pin(tokio_stream::empty()),
     };
     let mut done = false;

@@ -28,6 +28,36 @@ pub struct Config {
     pub audit: AuditSection,
     #[serde(default)]
     pub profiles: Vec<Profile>,
+    /// Receivers of final states (a CRM, a phone system).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookSection>,
+}
+
+/// One `[[webhooks]]` receiver.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    /// HTTPS (plain HTTP to a loopback address only).
+    pub url: String,
+    /// Signs each delivery (`CIBA-Desk-Signature`), so the receiver knows it came from here.
+    pub secret: SecretSource,
+    /// Which final states to send; all when left out.
+    #[serde(default = "all_webhook_events")]
+    pub events: Vec<String>,
+}
+
+/// The final states a webhook can be sent for.
+pub const WEBHOOK_EVENTS: [&str; 6] = [
+    "verified",
+    "mismatch",
+    "denied",
+    "expired",
+    "failed",
+    "cancelled",
+];
+
+fn all_webhook_events() -> Vec<String> {
+    WEBHOOK_EVENTS.iter().map(|e| (*e).to_owned()).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +205,26 @@ impl Config {
             return Err(invalid(
                 "[limits] per_agent_per_minute must be at least 1".into(),
             ));
+        }
+        let mut urls = std::collections::BTreeSet::new();
+        for (i, w) in self.webhooks.iter().enumerate() {
+            let at = format!("[[webhooks]] #{} url {:?}", i + 1, w.url);
+            let url =
+                url::Url::parse(&w.url).map_err(|e| invalid(format!("{at} is not a URL ({e})")))?;
+            ciba::require_secure(&url).map_err(|e| invalid(format!("{at}: {e}")))?;
+            if !urls.insert(url.as_str().to_owned()) {
+                return Err(invalid(format!("{at} is listed twice")));
+            }
+            if let Some(e) = w
+                .events
+                .iter()
+                .find(|e| !WEBHOOK_EVENTS.contains(&e.as_str()))
+            {
+                return Err(invalid(format!(
+                    "{at}: the event {e:?} is not one of {}",
+                    WEBHOOK_EVENTS.join(", ")
+                )));
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for p in &self.profiles {

@@ -136,6 +136,20 @@ pub enum ServerError {
         "the store was opened without the audit key, so it can neither write nor check the audit chain"
     )]
     AuditKeyNotGiven,
+    #[error("another server instance has taken this verification over")]
+    LeaseLost,
+    #[error(
+        "this server instance is shutting down; send the request again (another instance will take it)"
+    )]
+    ShuttingDown,
+    #[error(
+        "the SQLite database {path} is already served by another running instance; SQLite serves one instance only — stop the other one, or move to PostgreSQL to run several"
+    )]
+    SqliteInUse { path: String },
+    #[error(
+        "stored data could not be opened with this server's audit key ({what}); was the key changed?"
+    )]
+    Unsealable { what: &'static str },
 }
 
 impl ServerError {
@@ -175,6 +189,10 @@ impl ServerError {
             ServerError::AuditRecordExists { .. } => "audit_record_exists",
             ServerError::StoreValueInvalid { .. } => "store_value_invalid",
             ServerError::AuditKeyNotGiven => "audit_key_not_given",
+            ServerError::LeaseLost => "lease_lost",
+            ServerError::ShuttingDown => "shutting_down",
+            ServerError::SqliteInUse { .. } => "sqlite_in_use",
+            ServerError::Unsealable { .. } => "unsealable",
         }
     }
 }

@@ -21,7 +21,7 @@ impl ServerError {
             NoSuchVerification(_) => StatusCode::NOT_FOUND,
             AlreadyInProgress | AlreadyFinished => StatusCode::CONFLICT,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            SignInProvider(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SignInProvider(_) | ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             e if e.is_database() => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -7,8 +7,12 @@ pub mod auth;
 pub mod config;
 pub mod error;
 mod http_error;
+pub mod metrics;
+mod runner;
+pub mod seal;
 pub mod service;
 pub mod store;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +32,7 @@ pub async fn prepare(config: Config) -> Result<Arc<Service>> {
         .await?
         .with_audit_key(config.audit_key()?);
     store.check_schema().await?;
+    store.serve_alone()?;
     if store.audit_is_mutable().await? {
         if !config.audit.allow_mutable {
             return Err(ServerError::AuditMutable);
@@ -43,13 +48,8 @@ pub async fn prepare(config: Config) -> Result<Arc<Service>> {
         auth,
         desk::DeskOptions::default(),
     )?);
-    let closed = service.close_interrupted().await?;
-    if closed > 0 {
-        tracing::warn!(
-            count = closed,
-            "verifications a previous run left unfinished were closed as interrupted"
-        );
-    }
+    // Verifications a previous run left are taken over once their leases run out.
+    service.start_background().await;
     Ok(service)
 }
 
@@ -70,12 +70,16 @@ pub async fn serve_with(
         .tls
         .as_ref()
         .map(|t| (t.cert.clone(), t.key.clone()));
-    let app = api::router(service);
+    let app = api::router(service.clone());
     let shutdown = handle.clone();
+    let stopping = service.clone();
     tokio::spawn(async move {
         stop_signal().await;
-        tracing::info!("stopping: finishing open responses");
-        shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+        tracing::info!(
+            "stopping: handing verifications to other instances, finishing open responses"
+        );
+        stopping.shut_down().await;
+        shutdown.graceful_shutdown(Some(Duration::from_secs(8)));
     });
     tracing::info!(%addr, tls = tls.is_some(), "serving");
     let served = match tls {

@@ -4,25 +4,28 @@
 //! and read verifications and the audit trail with each role's rights.
 //!
 //! Verifications run through the desk's session runner, the same code the desktop app and the
-//! command line use; the server adds the agent, the database and the audit chain.
+//! command line use; the server adds the agent, the database and the audit chain. Everything
+//! another instance needs to go on with a verification is in the database ([`crate::runner`]
+//! keeps the leases): any instance answers any request about any verification.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use desk::{
-    AgentInput, CallInitiator, Desk, DeskOptions, InputKind, MemorySecrets, Profile, RecordDraft,
-    VerificationEvent, VerificationId, VerificationState,
-};
+use desk::{AgentInput, CallInitiator, Desk, DeskOptions, InputKind, Profile, RecordDraft};
+use desk::{MemorySecrets, VerificationId, VerificationState};
 use rand::RngCore as _;
 use secrecy::{ExposeSecret, SecretBox};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, mpsc};
-use tracing::Instrument as _;
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::auth::{Agent, AgentAuth, Role};
 use crate::config::Config;
 use crate::error::{Result, ServerError};
-use crate::store::{AuditEntry, NewVerification, Started, Store, VerificationRow};
+use crate::metrics::{Gauges, Metrics};
+use crate::seal::Sealer;
+use crate::store::cluster::FEED_RESUMED;
+use crate::store::{AuditEntry, Delivery, Lease, NewVerification, Started, Store, VerificationRow};
+use crate::webhooks::Receiver;
 
 /// What an agent (or a phone system on their behalf) sends to start a verification.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -96,9 +99,15 @@ pub struct VerificationObject {
     pub profile: String,
     pub agent: AgentRef,
     pub reference: Option<String>,
+    /// The customer's identifier as the agent may see it (never in full).
+    pub identifier: String,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub state: serde_json::Value,
+    /// Deliveries of the final state to the configured receivers (only when asked for one
+    /// verification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<Vec<Delivery>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,22 +126,50 @@ impl From<VerificationRow> for VerificationObject {
                 name: r.agent_name,
             },
             reference: r.reference,
+            identifier: r.identifier_masked,
             created_at: audit::format_unix_ms(r.created_at_ms),
             state: serde_json::from_str(&r.state_json).unwrap_or(serde_json::Value::Null),
+            webhooks: None,
         }
     }
 }
 
-type Followers = broadcast::Sender<Arc<str>>;
+/// What the agent asked, as sealed into the verification's row for an instance that takes
+/// it over (read back as an [`AgentInput`]).
+#[derive(Debug, Serialize)]
+pub(crate) struct SealedRequest<'a> {
+    pub identity: &'a str,
+    pub kind: Option<InputKind>,
+    pub country: Option<desk::Country>,
+    /// The binding message that was sent (also a generated one).
+    pub binding_message: &'a str,
+    pub call_initiator: Option<CallInitiator>,
+}
+
+/// A verification this instance polls: the desk's session, once it runs.
+pub(crate) struct Running {
+    pub desk_id: Option<VerificationId>,
+}
+
+/// How long a lease lasts unless renewed: another instance takes a verification over at
+/// most this long after its instance died (plus one scan).
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct Service {
     pub config: Config,
     pub store: Store,
     pub auth: AgentAuth,
-    desk: Desk,
+    pub metrics: Arc<Metrics>,
+    pub(crate) desk: Desk,
     key: SecretBox<[u8]>,
-    /// This process's running verifications: the desk's id, and the agents following them.
-    running: Mutex<HashMap<String, (VerificationId, Followers)>>,
+    pub(crate) sealer: Arc<Sealer>,
+    /// This instance's name in leases: random, new at every start.
+    pub instance: String,
+    pub(crate) running: Mutex<HashMap<String, Running>>,
+    pub(crate) stopping: watch::Sender<bool>,
+    pub(crate) receivers: Vec<Receiver>,
+    /// Wakes the webhook sender after a final state.
+    pub(crate) outbox: Notify,
 }
 
 impl Service {
@@ -140,20 +177,34 @@ impl Service {
         config: Config,
         store: Store,
         auth: AgentAuth,
-        options: DeskOptions,
+        mut options: DeskOptions,
     ) -> Result<Self> {
         let key = config.audit_key()?;
         let mut secrets = MemorySecrets::new();
         for (profile, secret) in config.profile_secrets()? {
             secrets = secrets.with(profile, secret.expose_secret().to_owned());
         }
+        let metrics = Arc::new(Metrics::default());
+        let observed = metrics.clone();
+        options.http.observer = Some(ciba::Observer(Arc::new(move |endpoint, took, ok| {
+            observed.provider_call(endpoint, took, ok)
+        })));
+        // Spread the polls of verifications started together over a tenth of the interval.
+        options.poll_jitter = std::time::Duration::from_millis(250);
+        let receivers = crate::webhooks::receivers(&config)?;
         Ok(Self {
             desk: Desk::with_options(Arc::new(secrets), options),
+            sealer: Arc::new(Sealer::new(key.expose_secret())),
+            instance: format!("{}-{}", std::process::id(), new_id()),
             config,
             store,
             auth,
+            metrics,
             key,
             running: Mutex::default(),
+            stopping: watch::channel(false).0,
+            receivers,
+            outbox: Notify::new(),
         })
     }
 
@@ -161,7 +212,7 @@ impl Service {
         &self.config.profiles
     }
 
-    fn profile(&self, name: &str) -> Result<&Profile> {
+    pub(crate) fn profile(&self, name: &str) -> Result<&Profile> {
         self.config
             .profiles
             .iter()
@@ -175,6 +226,10 @@ impl Service {
         audit::id_hash(self.key.expose_secret(), normalised)
     }
 
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
     /// Starts a verification for `agent`. Input problems, the limits and a database that
     /// cannot record it are answered here, before anything reaches the provider.
     pub async fn start(
@@ -183,10 +238,15 @@ impl Service {
         req: StartRequest,
     ) -> Result<VerificationObject> {
         self.auth.require(agent, Role::Agent)?;
+        if self.is_stopping() {
+            return Err(ServerError::ShuttingDown);
+        }
         let profile = self.profile(&req.profile)?.clone();
-        let input = req.input()?;
+        let mut input = req.input()?;
         let reference = req.reference()?;
         let prepared = desk::prepare(&profile, &input)?;
+        // An instance that takes over checks the answer against what was sent.
+        input.binding_message = prepared.binding_message.clone().unwrap_or_default();
         let id = new_id();
         let now = now_ms();
         let id_hash = self.identifier_hash(&prepared.expected.normalised());
@@ -197,6 +257,14 @@ impl Service {
             call_initiator: prepared.call_initiator,
             warnings: prepared.warnings.clone(),
         };
+        let sealed = serde_json::to_vec(&SealedRequest {
+            identity: &input.identity,
+            kind: input.kind,
+            country: input.country,
+            binding_message: &input.binding_message,
+            call_initiator: input.call_initiator,
+        })
+        .expect("a request serialises");
         let row = NewVerification {
             id: id.clone(),
             profile: profile.name.clone(),
@@ -207,6 +275,8 @@ impl Service {
             identifier_masked: prepared.expected.masked(),
             created_at_ms: now,
             state_json: state_json(&first),
+            lease: Some((self.instance.clone(), now + LEASE.as_millis() as i64)),
+            sealed_request: Some(self.sealer.seal(&id, "request", &sealed)),
         };
         match self
             .store
@@ -219,117 +289,41 @@ impl Service {
                 return Err(ServerError::RateLimited { retry_after_secs });
             }
         }
-        let draft = RecordDraft::new(&profile, &prepared);
+        self.metrics.started(&profile.name);
+        let lease = Lease {
+            owner: self.instance.clone(),
+            fence: 1,
+        };
         let record = Recorder {
             verification_id: id.clone(),
             agent: agent.clone(),
             reference,
             id_hash,
-            draft,
+            identifier_masked: prepared.expected.masked(),
+            created_at_ms: now,
+            draft: RecordDraft::new(&profile, &prepared),
         };
         // The trace comes first: even a server killed mid-request leaves it.
         if let Err(e) = self.store.append_audit(&record.requested(now)).await {
             let failed = VerificationState::ended_by(&desk::DeskError::NoDataDir);
             let _ = self
                 .store
-                .set_state(&id, &state_json(&failed), true, now_ms())
+                .set_state(&id, Some(&lease), &state_json(&failed), true, now_ms())
                 .await;
             return Err(e);
         }
-
-        let (followers, _) = broadcast::channel(32);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let span = tracing::info_span!("verification", id = %id, profile = %profile.name, agent = %agent.sub);
-        let handle = {
-            let _enter = span.enter();
-            self.desk
-                .start(&profile, &input, move |e| drop(tx.send(e)))
-                .await
-        };
-        match handle {
-            Ok(h) => {
-                self.running_insert(&id, h.id, followers.clone());
-                let service = self.clone();
-                tokio::spawn(
-                    async move { service.follow(record, rx, followers).await }.instrument(span),
-                );
-            }
-            Err(e) => {
-                let end = VerificationState::ended_by(&e);
-                self.finish(&record, &end, &followers).await;
-            }
-        }
+        self.run(&profile, &input, record, lease, None).await;
         self.verification_for(agent, &id).await
     }
 
-    fn running_insert(&self, id: &str, desk_id: VerificationId, followers: Followers) {
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_owned(), (desk_id, followers));
-    }
-
-    /// Stores each state and tells the followers; the last one after its audit record.
-    async fn follow(
-        self: Arc<Self>,
-        record: Recorder,
-        mut events: mpsc::UnboundedReceiver<VerificationEvent>,
-        followers: Followers,
-    ) {
-        let mut ended = false;
-        while let Some(event) = events.recv().await {
-            if event.state.is_final() {
-                self.finish(&record, &event.state, &followers).await;
-                ended = true;
-                break;
-            }
-            let json = state_json(&event.state);
-            if let Err(e) = self
-                .store
-                .set_state(&record.verification_id, &json, false, now_ms())
-                .await
-            {
-                tracing::error!(error = %e, "a verification's state could not be stored");
-            }
-            let _ = followers.send(json.into());
-        }
-        if !ended {
-            // The runner stopped without a final state: end it, so the customer is not
-            // blocked and the trail is complete.
-            let state = VerificationState::Failed {
-                kind: desk::FailureKind::Internal,
-                error: desk::ErrorReport::new(
-                    "internal",
-                    "the verification stopped unexpectedly; start it again",
-                ),
-            };
-            self.finish(&record, &state, &followers).await;
-        }
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&record.verification_id);
-    }
-
-    async fn finish(&self, record: &Recorder, state: &VerificationState, followers: &Followers) {
-        let now = now_ms();
-        if let Err(e) = self.store.append_audit(&record.finished(state, now)).await {
-            tracing::error!(error = %e, "a verification's final audit record could not be written");
-        }
-        let json = state_json(state);
-        if let Err(e) = self
-            .store
-            .set_state(&record.verification_id, &json, true, now)
-            .await
-        {
-            tracing::error!(error = %e, "a verification's final state could not be stored");
-        }
-        let _ = followers.send(json.into());
-    }
-
-    /// A verification, if `agent` may see it (their own; auditors see all).
+    /// A verification, if `agent` may see it (their own; auditors see all), with its webhook
+    /// deliveries.
     pub async fn verification_for(&self, agent: &Agent, id: &str) -> Result<VerificationObject> {
-        Ok(self.row_for(agent, id).await?.into())
+        let mut v: VerificationObject = self.row_for(agent, id).await?.into();
+        if !self.receivers.is_empty() {
+            v.webhooks = Some(self.store.deliveries_of(id).await?);
+        }
+        Ok(v)
     }
 
     async fn row_for(&self, agent: &Agent, id: &str) -> Result<VerificationRow> {
@@ -347,73 +341,91 @@ impl Service {
         Ok(row)
     }
 
-    /// The current state, then each new one until the final state. Subscribes before reading
-    /// the database, so no transition falls between the two.
+    /// The current state, then each new one until the final state, whichever instance polls
+    /// it. Listens to the change feed before reading the database, so no transition falls
+    /// between the two. The stream also ends when this instance shuts down (the agent's
+    /// client reconnects, to another instance).
     pub async fn follow_states(
         &self,
         agent: &Agent,
         id: &str,
-    ) -> Result<(String, Option<broadcast::Receiver<Arc<str>>>)> {
-        let rx = self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .map(|(_, f)| f.subscribe());
+    ) -> Result<(String, Option<mpsc::Receiver<String>>)> {
+        let mut feed = self.store.changes();
         let row = self.row_for(agent, id).await?;
-        let rx = if row.final_state { None } else { rx };
-        Ok((row.state_json, rx))
+        if row.final_state {
+            return Ok((row.state_json, None));
+        }
+        let (tx, rx) = mpsc::channel(8);
+        let store = self.store.clone();
+        let mut stopping = self.stopping.subscribe();
+        let id = id.to_owned();
+        let mut last = row.state_json.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopping.wait_for(|s| *s) => return,
+                    _ = tx.closed() => return,
+                    m = feed.recv() => match m {
+                        Ok(p) if *p == *id || &*p == FEED_RESUMED => {}
+                        Ok(_) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    },
+                }
+                let row = match store.verification(&id).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a followed verification could not be read");
+                        continue;
+                    }
+                };
+                if row.state_json != last {
+                    last = row.state_json.clone();
+                    if tx.send(row.state_json).await.is_err() {
+                        return;
+                    }
+                }
+                if row.final_state {
+                    return;
+                }
+            }
+        });
+        Ok((row.state_json, Some(rx)))
     }
 
-    /// Cancels `agent`'s verification (the provider's cancel call is made where it exists).
+    /// Cancels `agent`'s verification, whichever instance polls it (the provider's cancel
+    /// call is made where it exists).
     pub async fn cancel(&self, agent: &Agent, id: &str) -> Result<()> {
         self.auth.require(agent, Role::Agent)?;
         let row = self.row_for(agent, id).await?;
         if row.final_state {
             return Err(ServerError::AlreadyFinished);
         }
-        let desk_id = self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .map(|(d, _)| *d);
-        match desk_id {
-            Some(d) => Ok(self.desk.cancel(d)?),
-            None => Err(ServerError::AlreadyFinished),
-        }
+        self.store.request_cancel(id, now_ms()).await
     }
 
-    /// At start: verifications a previous run of this server never finished end as
-    /// interrupted, each with its final audit record.
-    pub async fn close_interrupted(&self) -> Result<usize> {
-        let open = self.store.unfinished().await?;
-        let n = open.len();
-        for row in open {
-            let state = VerificationState::Failed {
-                kind: desk::FailureKind::Internal,
-                error: desk::ErrorReport::new(
-                    "interrupted",
-                    "the server stopped before this verification ended; start it again",
-                ),
-            };
-            let entry = AuditEntry::interrupted(&row, now_ms());
-            self.store.append_audit(&entry).await?;
-            self.store
-                .set_state(&row.id, &state_json(&state), true, now_ms())
-                .await?;
-        }
-        Ok(n)
+    /// The metrics page.
+    pub async fn metrics_text(&self) -> String {
+        let (pool_in_use, pool_size) = self.store.pool_use();
+        self.metrics.render(Gauges {
+            in_flight: self.running.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            pool_in_use,
+            pool_size,
+            webhooks_pending: None,
+        })
     }
 }
 
 /// What a verification's two audit records are made of.
-struct Recorder {
-    verification_id: String,
-    agent: Agent,
-    reference: Option<String>,
-    id_hash: String,
-    draft: RecordDraft,
+pub(crate) struct Recorder {
+    pub verification_id: String,
+    pub agent: Agent,
+    pub reference: Option<String>,
+    pub id_hash: String,
+    pub identifier_masked: String,
+    pub created_at_ms: i64,
+    pub draft: RecordDraft,
 }
 
 impl Recorder {
@@ -452,21 +464,21 @@ impl Recorder {
         }
     }
 
-    fn requested(&self, now: i64) -> AuditEntry {
+    pub fn requested(&self, now: i64) -> AuditEntry {
         self.entry("requested", None, now)
     }
 
-    fn finished(&self, state: &VerificationState, now: i64) -> AuditEntry {
+    pub fn finished(&self, state: &VerificationState, now: i64) -> AuditEntry {
         self.entry("final", Some(state), now)
     }
 }
 
-fn state_json(s: &VerificationState) -> String {
+pub(crate) fn state_json(s: &VerificationState) -> String {
     serde_json::to_string(s).expect("a state serialises")
 }
 
 /// 128 random bits, URL-safe.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     use base64::Engine as _;
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);

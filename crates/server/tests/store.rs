@@ -14,7 +14,8 @@ use std::time::Instant;
 use secrecy::SecretBox;
 use server::ServerError;
 use server::store::{
-    AuditEntry, AuditFilter, AuditRow, GENESIS_HASH, NewVerification, Started, Store, record_hash,
+    Acknowledged, AuditEntry, AuditFilter, AuditRow, DeliveryResult, GENESIS_HASH, Lease,
+    NewDelivery, NewVerification, Started, Store, record_hash,
 };
 use testkit::postgres::{OWNER_ROLE, RUNTIME_ROLE, TempDatabase, TempPostgres};
 use tokio::sync::Barrier;
@@ -196,6 +197,8 @@ both!(
     racing_starts_for_one_customer_insert_exactly_once,
     racing_starts_by_one_agent_respect_the_limit,
     states_are_stored_and_a_final_state_frees_the_customer,
+    leases_are_fenced_and_expired_ones_are_claimed_once,
+    a_final_state_its_record_and_its_deliveries_are_one_transaction,
     unfinished_verifications_can_be_closed_as_interrupted,
     the_audit_chain_appends_filters_and_verifies,
     an_altered_record_is_named,
@@ -216,6 +219,8 @@ fn verification(id: &str, agent: &str, customer: &str, at: i64) -> NewVerificati
         identifier_masked: "19121212-****".into(),
         created_at_ms: at,
         state_json: r#"{"state":"requesting"}"#.into(),
+        lease: None,
+        sealed_request: None,
     }
 }
 
@@ -278,7 +283,7 @@ async fn migrate_is_idempotent_and_the_schema_is_checked(db: Db) {
             e,
             ServerError::SchemaOutdated {
                 current: 0,
-                needed: 1
+                needed: 2
             }
         ),
         "{e:?}"
@@ -308,7 +313,7 @@ async fn migrate_is_idempotent_and_the_schema_is_checked(db: Db) {
     db.owner_sql(&format!(
         "UPDATE schema_migrations SET checksum = '{sum}' WHERE version = 1; \
          INSERT INTO schema_migrations (version, name, checksum, applied_at_ms) \
-         VALUES (2, 'future', 'x', 0)"
+         VALUES (3, 'future', 'x', 0)"
     ))
     .await;
     let e = db.store.check_schema().await.unwrap_err();
@@ -316,8 +321,8 @@ async fn migrate_is_idempotent_and_the_schema_is_checked(db: Db) {
         matches!(
             e,
             ServerError::SchemaNewer {
-                current: 2,
-                known: 1
+                current: 3,
+                known: 2
             }
         ),
         "{e:?}"
@@ -327,8 +332,8 @@ async fn migrate_is_idempotent_and_the_schema_is_checked(db: Db) {
         matches!(
             e,
             ServerError::SchemaNewer {
-                current: 2,
-                known: 1
+                current: 3,
+                known: 2
             }
         ),
         "{e:?}"
@@ -397,6 +402,9 @@ async fn privileges_keep_the_audit_trail_append_only(db: Db) {
         ("verifications", "INSERT"),
         ("verifications", "SELECT"),
         ("verifications", "UPDATE"),
+        ("webhook_deliveries", "INSERT"),
+        ("webhook_deliveries", "SELECT"),
+        ("webhook_deliveries", "UPDATE"),
     ]
     .into_iter()
     .map(|(t, p)| (t.to_owned(), p.to_owned()))
@@ -570,7 +578,7 @@ async fn racing_starts_for_one_customer_insert_exactly_once(db: Db) {
         }
         assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
         db.store
-            .set_state(&winners[0], r#"{"state":"denied"}"#, true, T0 + 1)
+            .set_state(&winners[0], None, r#"{"state":"denied"}"#, true, T0 + 1)
             .await
             .unwrap();
     }
@@ -605,6 +613,253 @@ async fn racing_starts_by_one_agent_respect_the_limit(db: Db) {
     assert_eq!(inserted, 3);
 }
 
+fn leased(id: &str, customer: &str, owner: &str, until: i64) -> NewVerification {
+    NewVerification {
+        lease: Some((owner.into(), until)),
+        sealed_request: Some(format!("sealed-{id}")),
+        ..verification(id, "alice", customer, T0)
+    }
+}
+
+async fn leases_are_fenced_and_expired_ones_are_claimed_once(db: Db) {
+    let s = &db.store;
+    let mut feed = s.changes();
+    s.listen().await;
+    s.start_verification(&leased("v1", "anna", "a", T0 + 10_000), 0, T0)
+        .await
+        .unwrap();
+    s.start_verification(&leased("v2", "bert", "a", T0 + 10_000), 0, T0)
+        .await
+        .unwrap();
+    let a1 = Lease {
+        owner: "a".into(),
+        fence: 1,
+    };
+    s.acknowledged(
+        "v1",
+        &a1,
+        &Acknowledged {
+            sealed_auth_req_id: "sealed-req".into(),
+            expires_at_ms: T0 + 120_000,
+            interval_ms: 1000,
+        },
+    )
+    .await
+    .unwrap();
+    s.set_state(
+        "v1",
+        Some(&a1),
+        r#"{"state":"waiting_for_user"}"#,
+        false,
+        T0 + 1,
+    )
+    .await
+    .unwrap();
+    // The write reaches the change feed (PostgreSQL: through NOTIFY on another connection).
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            if &*feed.recv().await.unwrap() == "v1" {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_ok(), "no change heard for v1");
+
+    // Renewed leases are named; nothing has expired before they run out.
+    let mut held = s.renew_leases("a", T0 + 20_000).await.unwrap();
+    held.sort();
+    assert_eq!(held, ["v1", "v2"]);
+    assert!(
+        s.claim_expired("b", T0 + 15_000, T0 + 30_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Two instances claim at once after the leases ran out: each verification once.
+    let (x, y) = tokio::join!(
+        s.claim_expired("b", T0 + 21_000, T0 + 31_000, 10),
+        s.claim_expired("c", T0 + 21_000, T0 + 31_000, 10),
+    );
+    let mut claimed: Vec<_> = x.unwrap().into_iter().chain(y.unwrap()).collect();
+    claimed.sort_by(|p, q| p.verification.id.cmp(&q.verification.id));
+    assert_eq!(claimed.len(), 2, "{claimed:?}");
+    let c1 = &claimed[0];
+    assert_eq!(c1.verification.id, "v1");
+    assert_eq!(c1.previous_owner.as_deref(), Some("a"));
+    assert_eq!(c1.lease.fence, 2);
+    assert_eq!(c1.sealed_request.as_deref(), Some("sealed-v1"));
+    assert_eq!(c1.sealed_auth_req_id.as_deref(), Some("sealed-req"));
+    assert_eq!(
+        (c1.expires_at_ms, c1.interval_ms),
+        (Some(T0 + 120_000), Some(1000))
+    );
+    assert_eq!(
+        c1.verification.state_json,
+        r#"{"state":"waiting_for_user"}"#
+    );
+    assert_eq!(claimed[1].sealed_auth_req_id, None);
+
+    // The old owner wakes up: every write it tries is refused, and nothing changes.
+    let e = s
+        .set_state("v1", Some(&a1), r#"{"state":"stale"}"#, false, T0 + 22_000)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ServerError::LeaseLost), "{e:?}");
+    let e = s
+        .finish(
+            Some(&a1),
+            &entry("v1", "final", "alice", T0 + 22_000),
+            "{}",
+            &[],
+            T0 + 22_000,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ServerError::LeaseLost), "{e:?}");
+    assert!(s.renew_leases("a", T0 + 40_000).await.unwrap().is_empty());
+    let row = s.verification("v1").await.unwrap().unwrap();
+    assert_eq!(row.state_json, r#"{"state":"waiting_for_user"}"#);
+    assert!(
+        s.audit_records(&AuditFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .is_empty()
+    );
+
+    // A cancel asked anywhere is on the row, and heard.
+    s.request_cancel("v1", T0 + 23_000).await.unwrap();
+    assert!(
+        s.verification("v1")
+            .await
+            .unwrap()
+            .unwrap()
+            .cancel_requested
+    );
+
+    // Handing back makes them claimable at once, whatever the clock says.
+    let new_owner = c1.lease.owner.clone();
+    assert!(s.release_leases(&new_owner).await.unwrap() >= 1);
+    let again = s
+        .claim_expired("d", T0 + 23_001, T0 + 33_000, 10)
+        .await
+        .unwrap();
+    assert!(
+        again
+            .iter()
+            .any(|c| c.verification.id == "v1" && c.lease.fence == 3)
+    );
+    assert!(matches!(
+        s.request_cancel("nope", T0).await.unwrap_err(),
+        ServerError::NoSuchVerification(_)
+    ));
+}
+
+async fn a_final_state_its_record_and_its_deliveries_are_one_transaction(db: Db) {
+    let s = &db.store;
+    s.start_verification(&leased("v1", "anna", "a", T0 + 10_000), 0, T0)
+        .await
+        .unwrap();
+    let lease = Lease {
+        owner: "a".into(),
+        fence: 1,
+    };
+    let deliveries = [
+        NewDelivery {
+            url: "https://crm.example/hook".into(),
+            event: "verified".into(),
+            body: r#"{"id":"v1"}"#.into(),
+        },
+        NewDelivery {
+            url: "https://phone.example/hook".into(),
+            event: "verified".into(),
+            body: r#"{"id":"v1"}"#.into(),
+        },
+    ];
+    let seq = s
+        .finish(
+            Some(&lease),
+            &entry("v1", "final", "alice", T0 + 5),
+            r#"{"state":"verified"}"#,
+            &deliveries,
+            T0 + 5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(seq, 1);
+    let row = s.verification("v1").await.unwrap().unwrap();
+    assert!(row.final_state);
+    assert_eq!(row.state_json, r#"{"state":"verified"}"#);
+    // A second end writes nothing: no second record, no second delivery.
+    let e = s
+        .finish(
+            None,
+            &entry("v1", "final", "alice", T0 + 6),
+            "{}",
+            &deliveries,
+            T0 + 6,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ServerError::AlreadyFinished), "{e:?}");
+    assert!(s.verify_audit().await.unwrap().intact);
+    assert_eq!(s.deliveries_of("v1").await.unwrap().len(), 2);
+
+    // Due deliveries are claimed once and held; results are recorded.
+    let (x, y) = tokio::join!(
+        s.claim_deliveries(T0 + 5, T0 + 30_005, 10),
+        s.claim_deliveries(T0 + 5, T0 + 30_005, 10),
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.len() + y.len(), 2, "{x:?} {y:?}");
+    assert!(
+        s.claim_deliveries(T0 + 6, T0 + 30_006, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.record_delivery(
+        "v1",
+        "https://crm.example/hook",
+        &DeliveryResult::Retry {
+            next_attempt_ms: T0 + 5_000,
+            error: "the receiver answered HTTP 503".into(),
+        },
+        T0 + 7,
+    )
+    .await
+    .unwrap();
+    s.record_delivery(
+        "v1",
+        "https://phone.example/hook",
+        &DeliveryResult::Delivered,
+        T0 + 7,
+    )
+    .await
+    .unwrap();
+    let d = s.deliveries_of("v1").await.unwrap();
+    let crm = d.iter().find(|d| d.url.contains("crm")).unwrap();
+    assert_eq!((crm.status.as_str(), crm.attempts), ("pending", 1));
+    assert_eq!(
+        crm.last_error.as_deref(),
+        Some("the receiver answered HTTP 503")
+    );
+    let phone = d.iter().find(|d| d.url.contains("phone")).unwrap();
+    assert_eq!((phone.status.as_str(), phone.attempts), ("delivered", 1));
+    assert_eq!(phone.last_error, None);
+    let due = s
+        .claim_deliveries(T0 + 5_000, T0 + 35_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].url, "https://crm.example/hook");
+    assert_eq!(due[0].body, r#"{"id":"v1"}"#);
+}
+
 async fn states_are_stored_and_a_final_state_frees_the_customer(db: Db) {
     let s = &db.store;
     let v = verification("v1", "alice", "anna", T0);
@@ -625,7 +880,7 @@ async fn states_are_stored_and_a_final_state_frees_the_customer(db: Db) {
     assert_eq!(row.state_json, v.state_json);
     assert!(!row.final_state);
 
-    s.set_state("v1", r#"{"state":"waiting_for_user"}"#, false, T0 + 5)
+    s.set_state("v1", None, r#"{"state":"waiting_for_user"}"#, false, T0 + 5)
         .await
         .unwrap();
     let row = s.verification("v1").await.unwrap().unwrap();
@@ -639,7 +894,7 @@ async fn states_are_stored_and_a_final_state_frees_the_customer(db: Db) {
         Started::InFlight
     );
 
-    s.set_state("v1", r#"{"state":"verified"}"#, true, T0 + 7)
+    s.set_state("v1", None, r#"{"state":"verified"}"#, true, T0 + 7)
         .await
         .unwrap();
     let row = s.verification("v1").await.unwrap().unwrap();
@@ -655,7 +910,7 @@ async fn states_are_stored_and_a_final_state_frees_the_customer(db: Db) {
     // The first final state wins: a late writer (another server, a stale event) is told.
     for final_state in [false, true] {
         let e = s
-            .set_state("v1", r#"{"state":"cancelled"}"#, final_state, T0 + 9)
+            .set_state("v1", None, r#"{"state":"cancelled"}"#, final_state, T0 + 9)
             .await
             .unwrap_err();
         assert!(matches!(e, ServerError::AlreadyFinished), "{e:?}");
@@ -664,7 +919,10 @@ async fn states_are_stored_and_a_final_state_frees_the_customer(db: Db) {
         s.verification("v1").await.unwrap().unwrap().state_json,
         r#"{"state":"verified"}"#
     );
-    let e = s.set_state("nope", "{}", false, T0).await.unwrap_err();
+    let e = s
+        .set_state("nope", None, "{}", false, T0)
+        .await
+        .unwrap_err();
     assert!(
         matches!(e, ServerError::NoSuchVerification(ref id) if id == "nope"),
         "{e:?}"
@@ -687,7 +945,7 @@ async fn unfinished_verifications_can_be_closed_as_interrupted(db: Db) {
     s.start_verification(&verification("v3", "bob", "cecilia", T0 + 2), 10, T0 + 2)
         .await
         .unwrap();
-    s.set_state("v3", "{}", true, T0 + 3).await.unwrap();
+    s.set_state("v3", None, "{}", true, T0 + 3).await.unwrap();
 
     let open = s.unfinished().await.unwrap();
     assert_eq!(
@@ -715,7 +973,7 @@ async fn unfinished_verifications_can_be_closed_as_interrupted(db: Db) {
     assert_eq!(second.identifier_masked, "19121212-****");
     for (v, e) in open.iter().zip([first, second]) {
         s.append_audit(&e).await.unwrap();
-        s.set_state(&v.id, r#"{"state":"failed"}"#, true, now)
+        s.set_state(&v.id, None, r#"{"state":"failed"}"#, true, now)
             .await
             .unwrap();
     }

@@ -26,17 +26,31 @@ impl Migration {
     }
 }
 
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/postgres/0001_initial.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "leases_and_webhooks",
+        sql: include_str!("../../migrations/postgres/0002_leases_and_webhooks.sql"),
+    },
+];
 
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "leases_and_webhooks",
+        sql: include_str!("../../migrations/sqlite/0002_leases_and_webhooks.sql"),
+    },
+];
 
 /// `schema_migrations` in both backends (PostgreSQL and SQLite read these types alike).
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -36,6 +36,7 @@
 //! publish [`AuditCheck::head_hash`] now and then.
 
 mod chain;
+pub mod cluster;
 mod migrations;
 pub mod postgres;
 pub mod sqlite;
@@ -50,6 +51,7 @@ use serde::Serialize;
 use crate::error::{Result, ServerError};
 
 pub use chain::{GENESIS_HASH, HASH_DOMAIN, record_hash};
+pub use cluster::{Acknowledged, Claimed, Delivery, DeliveryResult, Lease, NewDelivery};
 
 /// A verification to insert ([`Store::start_verification`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +68,11 @@ pub struct NewVerification {
     pub created_at_ms: i64,
     /// The first state, as the API shows it (JSON text).
     pub state_json: String,
+    /// The instance that starts it holds its first lease (fence 1) until this time; `None`:
+    /// nobody does yet.
+    pub lease: Option<(String, i64)>,
+    /// What the agent asked, sealed, for an instance that takes it over.
+    pub sealed_request: Option<String>,
 }
 
 /// What [`Store::start_verification`] did.
@@ -96,6 +103,8 @@ pub struct VerificationRow {
     pub updated_at_ms: i64,
     pub state_json: String,
     pub final_state: bool,
+    /// An agent asked to cancel it; the instance polling it does.
+    pub cancel_requested: bool,
 }
 
 /// A verification that has not ended, with its `requested` audit record if it has one
@@ -407,15 +416,138 @@ impl Store {
     /// customer for a new verification. A verification that has ended keeps its final state:
     /// a later write is refused with `AlreadyFinished` (the first final state wins, also when
     /// two servers race); an unknown id gives `NoSuchVerification`.
+    ///
+    /// With a `lease`, only while it holds (`LeaseLost` otherwise). Followers hear of it on
+    /// the change feed.
     pub async fn set_state(
         &self,
         id: &str,
+        lease: Option<&Lease>,
         state_json: &str,
         final_state: bool,
         now_ms: i64,
     ) -> Result<()> {
         no_nul("state", state_json)?;
-        dispatch!(self, s => s.set_state(id, state_json, final_state, now_ms).await)
+        dispatch!(self, s => s.set_state(id, lease, state_json, final_state, now_ms).await)
+    }
+
+    /// Keeps what another instance needs to go on polling (while `lease` holds).
+    pub async fn acknowledged(&self, id: &str, lease: &Lease, ack: &Acknowledged) -> Result<()> {
+        dispatch!(self, s => s.acknowledged(id, lease, ack).await)
+    }
+
+    /// Ends a verification in one transaction: its final audit record (returned: its seq), its
+    /// final state and the webhook deliveries it causes. With a `lease`, only while it holds;
+    /// a verification that has ended already is refused with `AlreadyFinished` and nothing
+    /// is written.
+    pub async fn finish(
+        &self,
+        lease: Option<&Lease>,
+        entry: &AuditEntry,
+        state_json: &str,
+        deliveries: &[NewDelivery],
+        now_ms: i64,
+    ) -> Result<u64> {
+        check_audit_entry(entry)?;
+        no_nul("state", state_json)?;
+        for d in deliveries {
+            no_nul("webhook body", &d.body)?;
+        }
+        dispatch!(self, s => s.finish(lease, entry, state_json, deliveries, now_ms).await)
+    }
+
+    /// Extends `owner`'s leases to `until_ms`; returns the ids it still holds (any other it
+    /// was polling has been taken over, or has ended).
+    pub async fn renew_leases(&self, owner: &str, until_ms: i64) -> Result<Vec<String>> {
+        dispatch!(self, s => s.renew_leases(owner, until_ms).await)
+    }
+
+    /// Takes over at most `limit` unfinished verifications whose lease ran out before
+    /// `now_ms` (or was handed back), each with a fence one higher than before. Instances
+    /// claiming at once each get different ones.
+    pub async fn claim_expired(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Claimed>> {
+        dispatch!(self, s => s.claim_expired(owner, now_ms, until_ms, limit).await)
+    }
+
+    /// Hands `owner`'s leases back (at shutdown) and tells the other instances; returns how
+    /// many.
+    pub async fn release_leases(&self, owner: &str) -> Result<u64> {
+        dispatch!(self, s => s.release_leases(owner).await)
+    }
+
+    /// Marks a verification for cancelling, whichever instance polls it.
+    pub async fn request_cancel(&self, id: &str, now_ms: i64) -> Result<()> {
+        dispatch!(self, s => s.request_cancel(id, now_ms).await)
+    }
+
+    /// The `requested` audit record of a verification, if it has one.
+    pub async fn requested_record(&self, id: &str) -> Result<Option<AuditRow>> {
+        dispatch!(self, s => s.requested_record(id).await)
+    }
+
+    /// Takes at most `limit` webhook deliveries due at `now_ms`, holding them until
+    /// `hold_until_ms` (an instance that dies mid-delivery leaves them to another after that).
+    pub async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        hold_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        dispatch!(self, s => s.claim_deliveries(now_ms, hold_until_ms, limit).await)
+    }
+
+    pub async fn record_delivery(
+        &self,
+        verification_id: &str,
+        url: &str,
+        result: &DeliveryResult,
+        now_ms: i64,
+    ) -> Result<()> {
+        dispatch!(self, s => s.record_delivery(verification_id, url, result, now_ms).await)
+    }
+
+    /// A verification's webhook deliveries, in the order of the configuration's receivers.
+    pub async fn deliveries_of(&self, verification_id: &str) -> Result<Vec<Delivery>> {
+        dispatch!(self, s => s.deliveries_of(verification_id).await)
+    }
+
+    /// The change feed: a verification's id after each change of its state or its cancel
+    /// request, [`cluster::LEASES_RELEASED`] and [`cluster::FEED_RESUMED`]. PostgreSQL: from
+    /// every instance, once [`listen`](Self::listen) has returned.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        dispatch!(self, s => s.changes.subscribe())
+    }
+
+    /// PostgreSQL: keeps one connection listening to the change feed (reconnecting after a
+    /// loss, then sending [`cluster::FEED_RESUMED`]); returns once it listens. SQLite:
+    /// nothing to do.
+    pub async fn listen(&self) {
+        if let Store::Postgres(s) = self {
+            s.listen().await;
+        }
+    }
+
+    /// SQLite: takes the file's instance lock, so a second server on the same file is refused
+    /// at start (`SqliteInUse`). PostgreSQL serves any number of instances.
+    pub fn serve_alone(&self) -> Result<()> {
+        match self {
+            Store::Postgres(_) => Ok(()),
+            Store::Sqlite(s) => s.serve_alone(),
+        }
+    }
+
+    /// Connections in use and in the pool, for the metrics (SQLite: one connection).
+    pub fn pool_use(&self) -> (usize, usize) {
+        match self {
+            Store::Postgres(s) => s.pool_use(),
+            Store::Sqlite(_) => (0, 1),
+        }
     }
 
     pub async fn verification(&self, id: &str) -> Result<Option<VerificationRow>> {

@@ -27,7 +27,13 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 use tokio_stream::StreamExt as _;
 
+use tokio::sync::broadcast;
+
 use super::chain::{ChainWalker, GENESIS_HASH, record_hash};
+use super::cluster::{
+    Acknowledged, CHANGES_CHANNEL, Claimed, Delivery, DeliveryResult, FEED_RESUMED,
+    LEASES_RELEASED, Lease, NewDelivery,
+};
 use super::migrations::{self, Migration};
 use super::{
     AuditCheck, AuditEntry, AuditFilter, AuditKey, AuditRow, NewVerification, PHASE_REQUESTED,
@@ -48,7 +54,10 @@ const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 const VERIFICATION_COLUMNS: &str = "id, profile, agent_sub, agent_name, reference, \
-     identifier_key, identifier_masked, created_at_ms, updated_at_ms, state_json, final_state";
+     identifier_key, identifier_masked, created_at_ms, updated_at_ms, state_json, final_state, \
+     cancel_requested";
+const DELIVERY_COLUMNS: &str = "verification_id, url, event, body, status, attempts, \
+     created_at_ms, next_attempt_ms, last_error";
 const AUDIT_COLUMNS: &str = "seq, time_ms, verification_id, phase, agent_sub, agent_name, \
      reference, profile, issuer, identifier_kind, identifier_masked, id_hash, subject_name, \
      binding_message, outcome, acr, transaction_id, error_code, duration_ms, prev_hash, hash";
@@ -61,6 +70,10 @@ pub struct PgStore {
     target: Arc<str>,
     user: Arc<str>,
     pub(super) key: Option<AuditKey>,
+    /// For the change feed's own connection (a pooled one cannot stay listening).
+    config: Arc<tokio_postgres::Config>,
+    pub(super) changes: broadcast::Sender<Arc<str>>,
+    listening: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl fmt::Debug for PgStore {
@@ -119,6 +132,7 @@ impl PgStore {
         let target = target_of(&config);
         let create_timeout =
             *config.get_connect_timeout().unwrap_or(&CONNECT_TIMEOUT) + Duration::from_secs(5);
+        let listen_config = Arc::new(config.clone());
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -142,6 +156,9 @@ impl PgStore {
             target: target.into(),
             user: user.into(),
             key: None,
+            config: listen_config,
+            changes: broadcast::channel(1024).0,
+            listening: Default::default(),
         };
         // Connect once now: a wrong host, password or database shows at start.
         drop(store.conn().await?);
@@ -389,8 +406,10 @@ impl PgStore {
         }
         let r = quote_ident(role);
         tx.batch_execute(&format!(
-            "REVOKE ALL ON TABLE verifications, audit_records, schema_migrations FROM {r};
+            "REVOKE ALL ON TABLE verifications, audit_records, schema_migrations, \
+                 webhook_deliveries FROM {r};
              GRANT SELECT, INSERT, UPDATE ON TABLE verifications TO {r};
+             GRANT SELECT, INSERT, UPDATE ON TABLE webhook_deliveries TO {r};
              GRANT SELECT, INSERT ON TABLE audit_records TO {r};
              GRANT SELECT ON TABLE schema_migrations TO {r};"
         ))
@@ -507,8 +526,10 @@ impl PgStore {
             .prepare_cached(
                 "INSERT INTO verifications (id, profile, agent_sub, agent_name, reference, \
                      identifier_key, identifier_masked, created_at_ms, updated_at_ms, \
-                     state_json, final_state) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, FALSE) \
+                     state_json, final_state, lease_owner, lease_until_ms, fence, \
+                     sealed_request) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, FALSE, $10, $11, \
+                     CASE WHEN $10::TEXT IS NULL THEN 0 ELSE 1 END, $12) \
                  ON CONFLICT (identifier_key) WHERE NOT final_state DO NOTHING",
             )
             .await
@@ -526,6 +547,9 @@ impl PgStore {
                     &v.identifier_masked,
                     &v.created_at_ms,
                     &v.state_json,
+                    &v.lease.as_ref().map(|l| l.0.as_str()),
+                    &v.lease.as_ref().map_or(0, |l| l.1),
+                    &v.sealed_request,
                 ],
             )
             .await
@@ -541,37 +565,389 @@ impl PgStore {
     pub(super) async fn set_state(
         &self,
         id: &str,
+        lease: Option<&Lease>,
         state_json: &str,
         final_state: bool,
         now_ms: i64,
     ) -> Result<()> {
         let action = "store a verification's state";
         let client = self.conn().await?;
+        let (owner, fence) = lease_params(lease);
+        // One round trip: the update, and its notification when it changed a row.
         let st = client
             .prepare_cached(
-                "UPDATE verifications \
-                 SET state_json = $2, final_state = $3, updated_at_ms = $4 \
-                 WHERE id = $1 AND NOT final_state",
+                "WITH u AS (UPDATE verifications \
+                     SET state_json = $2, final_state = $3, updated_at_ms = $4, \
+                         lease_owner = CASE WHEN $3 THEN NULL ELSE lease_owner END \
+                     WHERE id = $1 AND NOT final_state \
+                       AND ($5::TEXT IS NULL OR (lease_owner = $5 AND fence = $6)) \
+                     RETURNING id) \
+                 SELECT pg_notify($7, id) FROM u",
             )
             .await
             .map_err(self.query_error(action))?;
         let n = client
-            .execute(&st, &[&id, &state_json, &final_state, &now_ms])
+            .query(
+                &st,
+                &[
+                    &id,
+                    &state_json,
+                    &final_state,
+                    &now_ms,
+                    &owner,
+                    &fence,
+                    &CHANGES_CHANNEL,
+                ],
+            )
+            .await
+            .map_err(self.query_error(action))?
+            .len();
+        if n == 1 {
+            return Ok(());
+        }
+        Err(self.why_not_written(&client, id).await)
+    }
+
+    /// Why a fenced write changed nothing: the verification is unknown, has ended, or is no
+    /// longer this instance's.
+    async fn why_not_written(&self, client: &tokio_postgres::Client, id: &str) -> ServerError {
+        match client
+            .query_opt(
+                "SELECT final_state FROM verifications WHERE id = $1",
+                &[&id],
+            )
+            .await
+        {
+            Ok(None) => ServerError::NoSuchVerification(id.to_owned()),
+            Ok(Some(r)) if r.try_get::<_, bool>(0).unwrap_or(false) => ServerError::AlreadyFinished,
+            Ok(Some(_)) => ServerError::LeaseLost,
+            Err(e) => self.query_error("store a verification's state")(e),
+        }
+    }
+
+    pub(super) async fn acknowledged(
+        &self,
+        id: &str,
+        lease: &Lease,
+        ack: &Acknowledged,
+    ) -> Result<()> {
+        let action = "store a provider's acknowledgement";
+        let client = self.conn().await?;
+        let st = client
+            .prepare_cached(
+                "UPDATE verifications \
+                 SET sealed_auth_req_id = $2, expires_at_ms = $3, interval_ms = $4 \
+                 WHERE id = $1 AND NOT final_state AND lease_owner = $5 AND fence = $6",
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        let n = client
+            .execute(
+                &st,
+                &[
+                    &id,
+                    &ack.sealed_auth_req_id,
+                    &ack.expires_at_ms,
+                    &ack.interval_ms,
+                    &lease.owner,
+                    &lease.fence,
+                ],
+            )
             .await
             .map_err(self.query_error(action))?;
         if n == 1 {
             return Ok(());
         }
-        let exists = client
-            .query_opt("SELECT 1 FROM verifications WHERE id = $1", &[&id])
+        Err(self.why_not_written(&client, id).await)
+    }
+
+    pub(super) async fn finish(
+        &self,
+        lease: Option<&Lease>,
+        entry: &AuditEntry,
+        state_json: &str,
+        deliveries: &[NewDelivery],
+        now_ms: i64,
+    ) -> Result<u64> {
+        let action = "end a verification";
+        let id = &entry.verification_id;
+        let mut client = self.conn().await?;
+        let tx = self.begin(&mut client, action).await?;
+        // The chain's lock before the row's, as everywhere: no two writers wait on each other.
+        self.lock(&tx, LOCK_AUDIT, 0).await?;
+        let row = tx
+            .query_opt(
+                "SELECT final_state, lease_owner, fence FROM verifications WHERE id = $1 \
+                 FOR UPDATE",
+                &[id],
+            )
             .await
             .map_err(self.query_error(action))?
-            .is_some();
-        Err(if exists {
-            ServerError::AlreadyFinished
-        } else {
-            ServerError::NoSuchVerification(id.to_owned())
-        })
+            .ok_or_else(|| ServerError::NoSuchVerification(id.clone()))?;
+        let (ended, owner, fence): (bool, Option<String>, i64) = (
+            row.try_get(0).map_err(read_error)?,
+            row.try_get(1).map_err(read_error)?,
+            row.try_get(2).map_err(read_error)?,
+        );
+        if ended {
+            return Err(ServerError::AlreadyFinished);
+        }
+        if let Some(l) = lease
+            && (owner.as_deref() != Some(l.owner.as_str()) || fence != l.fence)
+        {
+            return Err(ServerError::LeaseLost);
+        }
+        let seq = self.append_in(&tx, entry).await?;
+        tx.execute(
+            "UPDATE verifications SET state_json = $2, final_state = TRUE, updated_at_ms = $3, \
+                 lease_owner = NULL WHERE id = $1",
+            &[id, &state_json, &now_ms],
+        )
+        .await
+        .map_err(self.query_error(action))?;
+        for d in deliveries {
+            tx.execute(
+                "INSERT INTO webhook_deliveries (verification_id, url, event, body, \
+                     created_at_ms, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $5) \
+                 ON CONFLICT DO NOTHING",
+                &[id, &d.url, &d.event, &d.body, &now_ms],
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        }
+        tx.execute("SELECT pg_notify($1, $2)", &[&CHANGES_CHANNEL, id])
+            .await
+            .map_err(self.query_error(action))?;
+        tx.commit().await.map_err(self.query_error(action))?;
+        Ok(seq)
+    }
+
+    pub(super) async fn renew_leases(&self, owner: &str, until_ms: i64) -> Result<Vec<String>> {
+        let action = "renew its leases";
+        let client = self.conn().await?;
+        let rows = client
+            .query(
+                "UPDATE verifications SET lease_until_ms = $2 \
+                 WHERE lease_owner = $1 AND NOT final_state RETURNING id",
+                &[&owner, &until_ms],
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(read_error))
+            .collect()
+    }
+
+    pub(super) async fn claim_expired(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Claimed>> {
+        let action = "take over verifications";
+        let client = self.conn().await?;
+        // SKIP LOCKED: instances claiming at once take different rows, none waits.
+        let cols = VERIFICATION_COLUMNS
+            .split(", ")
+            .map(|c| format!("v.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = client
+            .query(
+                &format!(
+                    "UPDATE verifications v \
+                     SET lease_owner = $1, lease_until_ms = $3, fence = v.fence + 1 \
+                     FROM (SELECT id, lease_owner AS previous FROM verifications \
+                           WHERE NOT final_state AND lease_until_ms < $2 \
+                           ORDER BY lease_until_ms LIMIT $4 FOR UPDATE SKIP LOCKED) c \
+                     WHERE v.id = c.id \
+                     RETURNING {cols}, c.previous, v.fence, v.sealed_request, \
+                         v.sealed_auth_req_id, v.expires_at_ms, v.interval_ms"
+                ),
+                &[&owner, &now_ms, &until_ms, &i64::from(limit)],
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        rows.iter()
+            .map(|r| {
+                let n = 12;
+                Ok(Claimed {
+                    verification: verification_row(r)?,
+                    previous_owner: r.try_get(n).map_err(read_error)?,
+                    lease: Lease {
+                        owner: owner.to_owned(),
+                        fence: r.try_get(n + 1).map_err(read_error)?,
+                    },
+                    sealed_request: r.try_get(n + 2).map_err(read_error)?,
+                    sealed_auth_req_id: r.try_get(n + 3).map_err(read_error)?,
+                    expires_at_ms: r.try_get(n + 4).map_err(read_error)?,
+                    interval_ms: r.try_get(n + 5).map_err(read_error)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn release_leases(&self, owner: &str) -> Result<u64> {
+        let action = "hand its leases back";
+        let mut client = self.conn().await?;
+        let tx = self.begin(&mut client, action).await?;
+        let n = tx
+            .execute(
+                "UPDATE verifications SET lease_owner = NULL, lease_until_ms = 0 \
+                 WHERE lease_owner = $1 AND NOT final_state",
+                &[&owner],
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANGES_CHANNEL, &LEASES_RELEASED],
+        )
+        .await
+        .map_err(self.query_error(action))?;
+        tx.commit().await.map_err(self.query_error(action))?;
+        Ok(n)
+    }
+
+    pub(super) async fn request_cancel(&self, id: &str, now_ms: i64) -> Result<()> {
+        let action = "ask for a cancel";
+        let client = self.conn().await?;
+        let n = client
+            .query(
+                "WITH u AS (UPDATE verifications SET cancel_requested = TRUE, updated_at_ms = $2 \
+                     WHERE id = $1 AND NOT final_state RETURNING id) \
+                 SELECT pg_notify($3, id) FROM u",
+                &[&id, &now_ms, &CHANGES_CHANNEL],
+            )
+            .await
+            .map_err(self.query_error(action))?
+            .len();
+        if n == 1 {
+            return Ok(());
+        }
+        Err(self.why_not_written(&client, id).await)
+    }
+
+    pub(super) async fn requested_record(&self, id: &str) -> Result<Option<AuditRow>> {
+        let client = self.conn().await?;
+        client
+            .query_opt(
+                &format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_records \
+                     WHERE verification_id = $1 AND phase = $2"
+                ),
+                &[&id, &PHASE_REQUESTED],
+            )
+            .await
+            .map_err(self.query_error("read the audit trail"))?
+            .map(|r| audit_row(&r))
+            .transpose()
+    }
+
+    pub(super) async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        hold_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let action = "take webhook deliveries";
+        let client = self.conn().await?;
+        let cols = DELIVERY_COLUMNS
+            .split(", ")
+            .map(|c| format!("d.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = client
+            .query(
+                &format!(
+                    "UPDATE webhook_deliveries d SET next_attempt_ms = $2 \
+                     FROM (SELECT verification_id, url FROM webhook_deliveries \
+                           WHERE status = 'pending' AND next_attempt_ms <= $1 \
+                           ORDER BY next_attempt_ms LIMIT $3 FOR UPDATE SKIP LOCKED) c \
+                     WHERE d.verification_id = c.verification_id AND d.url = c.url \
+                     RETURNING {cols}"
+                ),
+                &[&now_ms, &hold_until_ms, &i64::from(limit)],
+            )
+            .await
+            .map_err(self.query_error(action))?;
+        rows.iter().map(delivery_row).collect()
+    }
+
+    pub(super) async fn record_delivery(
+        &self,
+        verification_id: &str,
+        url: &str,
+        result: &DeliveryResult,
+        now_ms: i64,
+    ) -> Result<()> {
+        let (status, next, error) = result.columns();
+        let client = self.conn().await?;
+        client
+            .execute(
+                "UPDATE webhook_deliveries SET status = $3, attempts = attempts + 1, \
+                     next_attempt_ms = COALESCE($4, next_attempt_ms), last_error = $5, \
+                     delivered_at_ms = CASE WHEN $3 = 'delivered' THEN $6::BIGINT END \
+                 WHERE verification_id = $1 AND url = $2",
+                &[&verification_id, &url, &status, &next, &error, &now_ms],
+            )
+            .await
+            .map_err(self.query_error("record a webhook delivery"))?;
+        Ok(())
+    }
+
+    pub(super) async fn deliveries_of(&self, verification_id: &str) -> Result<Vec<Delivery>> {
+        let client = self.conn().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+                     WHERE verification_id = $1 ORDER BY created_at_ms, url"
+                ),
+                &[&verification_id],
+            )
+            .await
+            .map_err(self.query_error("read webhook deliveries"))?;
+        rows.iter().map(delivery_row).collect()
+    }
+
+    pub(super) fn pool_use(&self) -> (usize, usize) {
+        let s = self.pool.status();
+        (s.size.saturating_sub(s.available), s.max_size)
+    }
+
+    /// Starts the change feed's listener, once; returns when it listens (or its first
+    /// connection failed: it keeps trying).
+    pub(super) async fn listen(&self) {
+        use std::sync::atomic::Ordering;
+        if self.listening.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let config = self.config.clone();
+        let changes = self.changes.clone();
+        let target = self.target.clone();
+        let (ready, listening) = tokio::sync::oneshot::channel();
+        let mut ready = Some(ready);
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                match listen_once(&config, &changes, first, &mut ready).await {
+                    Ok(()) => {}
+                    Err(e) => tracing::warn!(
+                        target = %target,
+                        error = %chain(&e),
+                        "the change feed's connection was lost; reconnecting"
+                    ),
+                }
+                first = false;
+                if let Some(r) = ready.take() {
+                    let _ = r.send(());
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+        let _ = listening.await;
     }
 
     pub(super) async fn verification(&self, id: &str) -> Result<Option<VerificationRow>> {
@@ -638,10 +1014,18 @@ impl PgStore {
 
     pub(super) async fn append_audit(&self, e: &AuditEntry) -> Result<u64> {
         let action = "append to the audit trail";
-        let key = AuditKey::get(&self.key)?;
         let mut client = self.conn().await?;
         let tx = self.begin(&mut client, action).await?;
-        self.lock(&tx, LOCK_AUDIT, 0).await?;
+        let seq = self.append_in(&tx, e).await?;
+        tx.commit().await.map_err(self.query_error(action))?;
+        Ok(seq)
+    }
+
+    /// Appends inside `tx`, after taking the chain's lock.
+    async fn append_in(&self, tx: &Transaction<'_>, e: &AuditEntry) -> Result<u64> {
+        let action = "append to the audit trail";
+        let key = AuditKey::get(&self.key)?;
+        self.lock(tx, LOCK_AUDIT, 0).await?;
         let st = tx
             .prepare_cached("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
             .await
@@ -708,7 +1092,6 @@ impl PgStore {
                 self.query_error(action)(err)
             }
         })?;
-        tx.commit().await.map_err(self.query_error(action))?;
         Ok(seq)
     }
 
@@ -759,6 +1142,72 @@ impl PgStore {
     }
 }
 
+/// `(owner, fence)` of an optional lease, as statement parameters.
+fn lease_params(lease: Option<&Lease>) -> (Option<&str>, Option<i64>) {
+    (lease.map(|l| l.owner.as_str()), lease.map(|l| l.fence))
+}
+
+/// One listening connection until it fails: `LISTEN`, then every notification onto the feed.
+async fn listen_once(
+    config: &tokio_postgres::Config,
+    changes: &broadcast::Sender<Arc<str>>,
+    first: bool,
+    ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    use tokio_postgres::AsyncMessage;
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        while let Some(m) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match m {
+                Ok(AsyncMessage::Notification(n)) => {
+                    let _ = tx.send(Ok(n.payload().to_owned()));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    client
+        .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+        .await?;
+    if let Some(r) = ready.take() {
+        let _ = r.send(());
+    }
+    if !first {
+        let _ = changes.send(FEED_RESUMED.into());
+    }
+    let result = loop {
+        match rx.recv().await {
+            Some(Ok(payload)) => {
+                let _ = changes.send(payload.into());
+            }
+            Some(Err(e)) => break Err(e),
+            None => break Ok(()),
+        }
+    };
+    driver.abort();
+    drop(client);
+    result
+}
+
+fn delivery_row(r: &Row) -> Result<Delivery> {
+    Ok(Delivery {
+        verification_id: r.try_get(0).map_err(read_error)?,
+        url: r.try_get(1).map_err(read_error)?,
+        event: r.try_get(2).map_err(read_error)?,
+        body: r.try_get(3).map_err(read_error)?,
+        status: r.try_get(4).map_err(read_error)?,
+        attempts: r.try_get(5).map_err(read_error)?,
+        created_at_ms: r.try_get(6).map_err(read_error)?,
+        next_attempt_ms: r.try_get(7).map_err(read_error)?,
+        last_error: r.try_get(8).map_err(read_error)?,
+    })
+}
+
 fn verification_row(r: &Row) -> Result<VerificationRow> {
     Ok(VerificationRow {
         id: r.try_get(0).map_err(read_error)?,
@@ -772,6 +1221,7 @@ fn verification_row(r: &Row) -> Result<VerificationRow> {
         updated_at_ms: r.try_get(8).map_err(read_error)?,
         state_json: r.try_get(9).map_err(read_error)?,
         final_state: r.try_get(10).map_err(read_error)?,
+        cancel_requested: r.try_get(11).map_err(read_error)?,
     })
 }
 

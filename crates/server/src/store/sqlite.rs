@@ -13,7 +13,12 @@ use rusqlite::{
     Connection, ErrorCode, OpenFlags, OptionalExtension as _, Row, TransactionBehavior, params,
 };
 
+use tokio::sync::broadcast;
+
 use super::chain::{ChainWalker, GENESIS_HASH, record_hash};
+use super::cluster::{
+    Acknowledged, Claimed, Delivery, DeliveryResult, LEASES_RELEASED, Lease, NewDelivery,
+};
 use super::migrations;
 use super::{
     AuditCheck, AuditEntry, AuditFilter, AuditKey, AuditRow, NewVerification, PHASE_REQUESTED,
@@ -25,7 +30,10 @@ use crate::error::{Result, ServerError};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const VERIFICATION_COLUMNS: &str = "id, profile, agent_sub, agent_name, reference, \
-     identifier_key, identifier_masked, created_at_ms, updated_at_ms, state_json, final_state";
+     identifier_key, identifier_masked, created_at_ms, updated_at_ms, state_json, final_state, \
+     cancel_requested";
+const DELIVERY_COLUMNS: &str = "verification_id, url, event, body, status, attempts, \
+     created_at_ms, next_attempt_ms, last_error";
 const AUDIT_COLUMNS: &str = "seq, time_ms, verification_id, phase, agent_sub, agent_name, \
      reference, profile, issuer, identifier_kind, identifier_masked, id_hash, subject_name, \
      binding_message, outcome, acr, transaction_id, error_code, duration_ms, prev_hash, hash";
@@ -36,7 +44,11 @@ const AUDIT_COLUMNS: &str = "seq, time_ms, verification_id, phase, agent_sub, ag
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: Arc<str>,
+    file: Option<Arc<PathBuf>>,
     pub(super) key: Option<AuditKey>,
+    pub(super) changes: broadcast::Sender<Arc<str>>,
+    /// The instance lock ([`SqliteStore::serve_alone`]), held while the store lives.
+    instance: Arc<Mutex<Option<std::fs::File>>>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -55,6 +67,7 @@ impl SqliteStore {
             .as_ref()
             .map_or(":memory:".into(), |p| p.display().to_string())
             .into();
+        let file = path.clone().map(Arc::new);
         let conn = {
             let in_task = shown.clone();
             tokio::task::spawn_blocking(move || open_connection(path.as_deref(), &in_task))
@@ -67,7 +80,10 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             path: shown,
+            file,
             key: None,
+            changes: broadcast::channel(1024).0,
+            instance: Arc::default(),
         })
     }
 
@@ -90,6 +106,42 @@ impl SqliteStore {
                 reason: e.to_string(),
             }),
         }
+    }
+
+    /// Takes the file's instance lock (`PATH.instance-lock`, released by the OS when the
+    /// process ends, however it ends): a second server on the same file is refused at start.
+    pub(super) fn serve_alone(&self) -> Result<()> {
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".instance-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| ServerError::DatabaseOpen {
+                path: PathBuf::from(lock_path).display().to_string(),
+                reason: e.to_string(),
+            })?;
+        match file.try_lock() {
+            Ok(()) => {
+                *self.instance.lock().unwrap_or_else(PoisonError::into_inner) = Some(file);
+                Ok(())
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(ServerError::SqliteInUse {
+                path: self.path.to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(ServerError::DatabaseOpen {
+                path: self.path.to_string(),
+                reason: format!("its instance lock could not be taken: {e}"),
+            }),
+        }
+    }
+
+    fn changed(&self, id: &str) {
+        let _ = self.changes.send(id.into());
     }
 
     pub(super) async fn migrate(&self, _runtime_role: Option<&str>) -> Result<()> {
@@ -219,8 +271,10 @@ impl SqliteStore {
                 .prepare_cached(
                     "INSERT INTO verifications (id, profile, agent_sub, agent_name, reference, \
                          identifier_key, identifier_masked, created_at_ms, updated_at_ms, \
-                         state_json, final_state) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, 0) \
+                         state_json, final_state, lease_owner, lease_until_ms, fence, \
+                         sealed_request) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, 0, ?10, ?11, \
+                         CASE WHEN ?10 IS NULL THEN 0 ELSE 1 END, ?12) \
                      ON CONFLICT (identifier_key) WHERE NOT final_state DO NOTHING",
                 )
                 .and_then(|mut st| {
@@ -234,6 +288,9 @@ impl SqliteStore {
                         v.identifier_masked,
                         v.created_at_ms,
                         v.state_json,
+                        v.lease.as_ref().map(|l| l.0.as_str()),
+                        v.lease.as_ref().map_or(0, |l| l.1),
+                        v.sealed_request,
                     ])
                 })
                 .map_err(&e)?;
@@ -249,36 +306,324 @@ impl SqliteStore {
     pub(super) async fn set_state(
         &self,
         id: &str,
+        lease: Option<&Lease>,
         state_json: &str,
         final_state: bool,
         now_ms: i64,
     ) -> Result<()> {
-        let (id, state_json) = (id.to_owned(), state_json.to_owned());
+        let (id, state_json, lease) = (id.to_owned(), state_json.to_owned(), lease.cloned());
+        let changed = id.clone();
         self.run(move |conn| {
             let e = sql_error("store a verification's state");
+            let (owner, fence) = lease_params(lease.as_ref());
             let n = conn
                 .prepare_cached(
                     "UPDATE verifications \
-                     SET state_json = ?2, final_state = ?3, updated_at_ms = ?4 \
-                     WHERE id = ?1 AND NOT final_state",
+                     SET state_json = ?2, final_state = ?3, updated_at_ms = ?4, \
+                         lease_owner = CASE WHEN ?3 THEN NULL ELSE lease_owner END \
+                     WHERE id = ?1 AND NOT final_state \
+                       AND (?5 IS NULL OR (lease_owner = ?5 AND fence = ?6))",
                 )
-                .and_then(|mut st| st.execute(params![id, state_json, final_state, now_ms]))
+                .and_then(|mut st| {
+                    st.execute(params![id, state_json, final_state, now_ms, owner, fence])
+                })
                 .map_err(&e)?;
             if n == 1 {
                 return Ok(());
             }
-            let exists = conn
-                .query_row("SELECT 1 FROM verifications WHERE id = ?1", [&id], |_| {
-                    Ok(())
+            Err(why_not_written(conn, &id))
+        })
+        .await?;
+        self.changed(&changed);
+        Ok(())
+    }
+
+    pub(super) async fn acknowledged(
+        &self,
+        id: &str,
+        lease: &Lease,
+        ack: &Acknowledged,
+    ) -> Result<()> {
+        let (id, lease, ack) = (id.to_owned(), lease.clone(), ack.clone());
+        self.run(move |conn| {
+            let n = conn
+                .prepare_cached(
+                    "UPDATE verifications \
+                     SET sealed_auth_req_id = ?2, expires_at_ms = ?3, interval_ms = ?4 \
+                     WHERE id = ?1 AND NOT final_state AND lease_owner = ?5 AND fence = ?6",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        id,
+                        ack.sealed_auth_req_id,
+                        ack.expires_at_ms,
+                        ack.interval_ms,
+                        lease.owner,
+                        lease.fence
+                    ])
                 })
-                .optional()
-                .map_err(&e)?
-                .is_some();
-            Err(if exists {
-                ServerError::AlreadyFinished
-            } else {
-                ServerError::NoSuchVerification(id)
+                .map_err(sql_error("store a provider's acknowledgement"))?;
+            if n == 1 {
+                return Ok(());
+            }
+            Err(why_not_written(conn, &id))
+        })
+        .await
+    }
+
+    pub(super) async fn finish(
+        &self,
+        lease: Option<&Lease>,
+        entry: &AuditEntry,
+        state_json: &str,
+        deliveries: &[NewDelivery],
+        now_ms: i64,
+    ) -> Result<u64> {
+        let key = self.key.clone();
+        let (lease, entry, state_json, deliveries) = (
+            lease.cloned(),
+            entry.clone(),
+            state_json.to_owned(),
+            deliveries.to_vec(),
+        );
+        let id = entry.verification_id.clone();
+        let seq = self
+            .run(move |conn| {
+                let action = "end a verification";
+                let e = sql_error(action);
+                let key = AuditKey::get(&key)?;
+                let tx = immediate(conn, action)?;
+                let id = &entry.verification_id;
+                let (ended, owner, fence): (bool, Option<String>, i64) = tx
+                    .query_row(
+                        "SELECT final_state, lease_owner, fence FROM verifications WHERE id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()
+                    .map_err(&e)?
+                    .ok_or_else(|| ServerError::NoSuchVerification(id.clone()))?;
+                if ended {
+                    return Err(ServerError::AlreadyFinished);
+                }
+                if let Some(l) = &lease
+                    && (owner.as_deref() != Some(l.owner.as_str()) || fence != l.fence)
+                {
+                    return Err(ServerError::LeaseLost);
+                }
+                let seq = append_in(&tx, key, &entry)?;
+                tx.execute(
+                    "UPDATE verifications SET state_json = ?2, final_state = 1, \
+                         updated_at_ms = ?3, lease_owner = NULL WHERE id = ?1",
+                    params![id, state_json, now_ms],
+                )
+                .map_err(&e)?;
+                for d in &deliveries {
+                    tx.execute(
+                        "INSERT INTO webhook_deliveries (verification_id, url, event, body, \
+                             created_at_ms, next_attempt_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+                         ON CONFLICT DO NOTHING",
+                        params![id, d.url, d.event, d.body, now_ms],
+                    )
+                    .map_err(&e)?;
+                }
+                tx.commit().map_err(&e)?;
+                Ok(seq)
             })
+            .await?;
+        self.changed(&id);
+        Ok(seq)
+    }
+
+    pub(super) async fn renew_leases(&self, owner: &str, until_ms: i64) -> Result<Vec<String>> {
+        let owner = owner.to_owned();
+        self.run(move |conn| {
+            conn.prepare_cached(
+                "UPDATE verifications SET lease_until_ms = ?2 \
+                 WHERE lease_owner = ?1 AND NOT final_state RETURNING id",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![owner, until_ms], |r| r.get(0))?
+                    .collect()
+            })
+            .map_err(sql_error("renew its leases"))
+        })
+        .await
+    }
+
+    pub(super) async fn claim_expired(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Claimed>> {
+        let owner = owner.to_owned();
+        self.run(move |conn| {
+            let action = "take over verifications";
+            let e = sql_error(action);
+            let tx = immediate(conn, action)?;
+            let ids: Vec<(String, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT id, lease_owner FROM verifications \
+                     WHERE NOT final_state AND lease_until_ms < ?1 \
+                     ORDER BY lease_until_ms LIMIT ?2",
+                )
+                .and_then(|mut st| {
+                    st.query_map(params![now_ms, i64::from(limit)], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?
+                    .collect()
+                })
+                .map_err(&e)?;
+            let mut claimed = Vec::with_capacity(ids.len());
+            for (id, previous_owner) in ids {
+                let c = tx
+                    .prepare_cached(&format!(
+                        "UPDATE verifications \
+                         SET lease_owner = ?2, lease_until_ms = ?3, fence = fence + 1 \
+                         WHERE id = ?1 \
+                         RETURNING {VERIFICATION_COLUMNS}, fence, sealed_request, \
+                             sealed_auth_req_id, expires_at_ms, interval_ms"
+                    ))
+                    .and_then(|mut st| {
+                        st.query_row(params![id, owner, until_ms], |r| {
+                            let n = 12;
+                            Ok(Claimed {
+                                verification: verification_row(r)?,
+                                previous_owner: previous_owner.clone(),
+                                lease: Lease {
+                                    owner: owner.clone(),
+                                    fence: r.get(n)?,
+                                },
+                                sealed_request: r.get(n + 1)?,
+                                sealed_auth_req_id: r.get(n + 2)?,
+                                expires_at_ms: r.get(n + 3)?,
+                                interval_ms: r.get(n + 4)?,
+                            })
+                        })
+                    })
+                    .map_err(&e)?;
+                claimed.push(c);
+            }
+            tx.commit().map_err(&e)?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    pub(super) async fn release_leases(&self, owner: &str) -> Result<u64> {
+        let owner = owner.to_owned();
+        let n = self
+            .run(move |conn| {
+                conn.execute(
+                    "UPDATE verifications SET lease_owner = NULL, lease_until_ms = 0 \
+                     WHERE lease_owner = ?1 AND NOT final_state",
+                    [owner],
+                )
+                .map_err(sql_error("hand its leases back"))
+            })
+            .await?;
+        self.changed(LEASES_RELEASED);
+        Ok(n as u64)
+    }
+
+    pub(super) async fn request_cancel(&self, id: &str, now_ms: i64) -> Result<()> {
+        let id = id.to_owned();
+        let changed = id.clone();
+        self.run(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE verifications SET cancel_requested = 1, updated_at_ms = ?2 \
+                     WHERE id = ?1 AND NOT final_state",
+                    params![id, now_ms],
+                )
+                .map_err(sql_error("ask for a cancel"))?;
+            if n == 1 {
+                return Ok(());
+            }
+            Err(why_not_written(conn, &id))
+        })
+        .await?;
+        self.changed(&changed);
+        Ok(())
+    }
+
+    pub(super) async fn requested_record(&self, id: &str) -> Result<Option<AuditRow>> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_records \
+                 WHERE verification_id = ?1 AND phase = ?2"
+            ))
+            .and_then(|mut st| {
+                st.query_row(params![id, PHASE_REQUESTED], audit_row)
+                    .optional()
+            })
+            .map_err(sql_error("read the audit trail"))
+        })
+        .await
+    }
+
+    pub(super) async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        hold_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        self.run(move |conn| {
+            conn.prepare_cached(&format!(
+                "UPDATE webhook_deliveries SET next_attempt_ms = ?2 \
+                 WHERE rowid IN (SELECT rowid FROM webhook_deliveries \
+                     WHERE status = 'pending' AND next_attempt_ms <= ?1 \
+                     ORDER BY next_attempt_ms LIMIT ?3) \
+                 RETURNING {DELIVERY_COLUMNS}"
+            ))
+            .and_then(|mut st| {
+                st.query_map(
+                    params![now_ms, hold_until_ms, i64::from(limit)],
+                    delivery_row,
+                )?
+                .collect()
+            })
+            .map_err(sql_error("take webhook deliveries"))
+        })
+        .await
+    }
+
+    pub(super) async fn record_delivery(
+        &self,
+        verification_id: &str,
+        url: &str,
+        result: &DeliveryResult,
+        now_ms: i64,
+    ) -> Result<()> {
+        let (verification_id, url, result) =
+            (verification_id.to_owned(), url.to_owned(), result.clone());
+        self.run(move |conn| {
+            let (status, next, error) = result.columns();
+            conn.execute(
+                "UPDATE webhook_deliveries SET status = ?3, attempts = attempts + 1, \
+                     next_attempt_ms = COALESCE(?4, next_attempt_ms), last_error = ?5, \
+                     delivered_at_ms = CASE WHEN ?3 = 'delivered' THEN ?6 END \
+                 WHERE verification_id = ?1 AND url = ?2",
+                params![verification_id, url, status, next, error, now_ms],
+            )
+            .map_err(sql_error("record a webhook delivery"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn deliveries_of(&self, verification_id: &str) -> Result<Vec<Delivery>> {
+        let verification_id = verification_id.to_owned();
+        self.run(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+                 WHERE verification_id = ?1 ORDER BY created_at_ms, url"
+            ))
+            .and_then(|mut st| st.query_map([verification_id], delivery_row)?.collect())
+            .map_err(sql_error("read webhook deliveries"))
         })
         .await
     }
@@ -334,57 +679,7 @@ impl SqliteStore {
             let action = "append to the audit trail";
             let key = AuditKey::get(&key)?;
             let tx = immediate(conn, action)?;
-            let last: Option<(i64, String)> = tx
-                .prepare_cached("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
-                .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-                .map_err(sql_error(action))?;
-            let (seq, prev_hash) = match last {
-                Some((seq, hash)) => (seq_of(seq)? + 1, hash),
-                None => (1, GENESIS_HASH.to_owned()),
-            };
-            let mut row = AuditRow::new(seq, &entry, prev_hash, String::new());
-            row.hash = record_hash(key, &row);
-            tx.prepare_cached(&format!(
-                "INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
-                 ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
-            ))
-            .and_then(|mut st| {
-                st.execute(params![
-                    seq as i64,
-                    row.time_ms,
-                    row.verification_id,
-                    row.phase,
-                    row.agent_sub,
-                    row.agent_name,
-                    row.reference,
-                    row.profile,
-                    row.issuer,
-                    row.identifier_kind,
-                    row.identifier_masked,
-                    row.id_hash,
-                    row.subject_name,
-                    row.binding_message,
-                    row.outcome,
-                    row.acr,
-                    row.transaction_id,
-                    row.error_code,
-                    row.duration_ms,
-                    row.prev_hash,
-                    row.hash,
-                ])
-            })
-            .map_err(|err| {
-                let dup = err.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
-                    && err.to_string().contains("audit_records.verification_id");
-                if dup {
-                    ServerError::AuditRecordExists {
-                        verification_id: entry.verification_id.clone(),
-                        phase: entry.phase.clone(),
-                    }
-                } else {
-                    sql_error(action)(err)
-                }
-            })?;
+            let seq = append_in(&tx, key, &entry)?;
             tx.commit().map_err(sql_error(action))?;
             Ok(seq)
         })
@@ -432,6 +727,99 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// Appends inside a `BEGIN IMMEDIATE` transaction (which holds the file's write lock).
+fn append_in(tx: &rusqlite::Transaction<'_>, key: &[u8], entry: &AuditEntry) -> Result<u64> {
+    let action = "append to the audit trail";
+    let last: Option<(i64, String)> = tx
+        .prepare_cached("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(sql_error(action))?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq_of(seq)? + 1, hash),
+        None => (1, GENESIS_HASH.to_owned()),
+    };
+    let mut row = AuditRow::new(seq, entry, prev_hash, String::new());
+    row.hash = record_hash(key, &row);
+    tx.prepare_cached(&format!(
+        "INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+         ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+    ))
+    .and_then(|mut st| {
+        st.execute(params![
+            seq as i64,
+            row.time_ms,
+            row.verification_id,
+            row.phase,
+            row.agent_sub,
+            row.agent_name,
+            row.reference,
+            row.profile,
+            row.issuer,
+            row.identifier_kind,
+            row.identifier_masked,
+            row.id_hash,
+            row.subject_name,
+            row.binding_message,
+            row.outcome,
+            row.acr,
+            row.transaction_id,
+            row.error_code,
+            row.duration_ms,
+            row.prev_hash,
+            row.hash,
+        ])
+    })
+    .map_err(|err| {
+        let dup = err.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+            && err.to_string().contains("audit_records.verification_id");
+        if dup {
+            ServerError::AuditRecordExists {
+                verification_id: entry.verification_id.clone(),
+                phase: entry.phase.clone(),
+            }
+        } else {
+            sql_error(action)(err)
+        }
+    })?;
+    Ok(seq)
+}
+
+/// Why a fenced write changed nothing: the verification is unknown, has ended, or is no
+/// longer this instance's.
+fn why_not_written(conn: &Connection, id: &str) -> ServerError {
+    match conn
+        .query_row(
+            "SELECT final_state FROM verifications WHERE id = ?1",
+            [id],
+            |r| r.get::<_, bool>(0),
+        )
+        .optional()
+    {
+        Ok(None) => ServerError::NoSuchVerification(id.to_owned()),
+        Ok(Some(true)) => ServerError::AlreadyFinished,
+        Ok(Some(false)) => ServerError::LeaseLost,
+        Err(e) => sql_error("store a verification's state")(e),
+    }
+}
+
+fn lease_params(lease: Option<&Lease>) -> (Option<&str>, Option<i64>) {
+    (lease.map(|l| l.owner.as_str()), lease.map(|l| l.fence))
+}
+
+fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        verification_id: r.get(0)?,
+        url: r.get(1)?,
+        event: r.get(2)?,
+        body: r.get(3)?,
+        status: r.get(4)?,
+        attempts: r.get(5)?,
+        created_at_ms: r.get(6)?,
+        next_attempt_ms: r.get(7)?,
+        last_error: r.get(8)?,
+    })
 }
 
 fn open_connection(path: Option<&Path>, shown: &str) -> Result<Connection> {
@@ -539,6 +927,7 @@ fn verification_row(r: &Row<'_>) -> rusqlite::Result<VerificationRow> {
         updated_at_ms: r.get(8)?,
         state_json: r.get(9)?,
         final_state: r.get(10)?,
+        cancel_requested: r.get(11)?,
     })
 }
 
