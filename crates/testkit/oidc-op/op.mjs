@@ -138,6 +138,33 @@ const PEOPLE = [
 const BY_SUB = new Map(PEOPLE.map((p) => [p.claims.sub, p]));
 const BY_HINT = new Map(PEOPLE.flatMap((p) => p.hints.map((h) => [h, p])));
 
+// Load and scale-out tests need many customers: any other Swedish personnummer of the
+// 1960s with a valid check digit is a synthetic person, "Person NNNN", with that ssn.
+function luhnValid(digits) {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[i]) * (i % 2 === 0 ? 2 : 1);
+    sum += d > 9 ? d - 9 : d;
+  }
+  return sum % 10 === 0;
+}
+function syntheticPerson(ssn) {
+  if (!/^196\d{9}$/.test(ssn) || !luhnValid(ssn.slice(2))) return undefined;
+  return {
+    hints: [ssn],
+    claims: {
+      sub: `se-${ssn}`,
+      name: `Person ${ssn.slice(-4)}`,
+      given_name: 'Person',
+      family_name: ssn.slice(-4),
+      ssn,
+    },
+  };
+}
+function personBySub(sub) {
+  return BY_SUB.get(sub) ?? (sub.startsWith('se-') ? syntheticPerson(sub.slice(3)) : undefined);
+}
+
 // The organisation's agents: sub -> { sub, name?, preferred_username?, roles }.
 // Only `org-agent-client` can start a CIBA request for them (login_hint = sub),
 // and that client can reach no one else.
@@ -192,7 +219,7 @@ function isOrgClient(ctx) {
 }
 
 async function findAccount(_ctx, sub) {
-  const person = BY_SUB.get(sub);
+  const person = personBySub(sub);
   if (person) {
     return {
       accountId: sub,
@@ -339,7 +366,7 @@ const requests = new Map();
 async function processLoginHint(ctx, loginHint) {
   // undefined -> unknown_user_id
   if (isOrgClient(ctx)) return AGENTS.has(loginHint) ? loginHint : undefined;
-  return BY_HINT.get(loginHint)?.claims.sub;
+  return (BY_HINT.get(loginHint) ?? syntheticPerson(loginHint))?.claims.sub;
 }
 
 async function processLoginHintToken(_ctx, loginHintToken) {
