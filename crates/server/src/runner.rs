@@ -23,7 +23,7 @@ use tracing::Instrument as _;
 use crate::auth::Agent;
 use crate::error::{Result, ServerError};
 use crate::service::{LEASE, Recorder, Running, Service, VerificationObject, now_ms, state_json};
-use crate::store::cluster::LEASES_RELEASED;
+use crate::store::cluster::{CANCEL_PREFIX, FEED_RESUMED, LEASES_RELEASED};
 use crate::store::{
     Acknowledged, AuditEntry, Claimed, DeliveryResult, Lease, NewDelivery, UnfinishedVerification,
 };
@@ -131,18 +131,33 @@ impl Service {
     ) {
         let id = record.verification_id.clone();
         let mut ended = false;
+        // Kept with the state that follows it (the desk sends "waiting" next): one write.
+        let mut acknowledged = None;
         while let Some(m) = messages.recv().await {
             let written = match m {
-                Message::Acknowledged(ack) => self.store.acknowledged(&id, &lease, &ack).await,
+                Message::Acknowledged(ack) => {
+                    acknowledged = Some(ack);
+                    continue;
+                }
                 Message::Event(e) if e.state.is_final() => {
                     self.finish(&record, Some(&lease), &e.state).await;
                     ended = true;
                     break;
                 }
                 Message::Event(e) => {
-                    self.store
-                        .set_state(&id, Some(&lease), &state_json(&e.state), false, now_ms())
-                        .await
+                    let json = state_json(&e.state);
+                    match acknowledged.take() {
+                        Some(ack) => {
+                            self.store
+                                .acknowledged(&id, &lease, &ack, &json, now_ms())
+                                .await
+                        }
+                        None => {
+                            self.store
+                                .set_state(&id, Some(&lease), &json, false, now_ms())
+                                .await
+                        }
+                    }
                 }
             };
             match written {
@@ -239,7 +254,7 @@ impl Service {
         self.store.listen().await;
         tokio::spawn(self.clone().renew_loop());
         tokio::spawn(self.clone().claim_loop());
-        tokio::spawn(self.clone().cancel_loop());
+        tokio::spawn(self.clone().feed_loop());
         tokio::spawn(self.clone().outbox_loop());
     }
 
@@ -258,7 +273,13 @@ impl Service {
             let until = now_ms() + LEASE.as_millis() as i64;
             match self.store.renew_leases(&self.instance, until).await {
                 Ok(held) => {
-                    let held: HashSet<String> = held.into_iter().collect();
+                    // A cancel whose notification was missed is acted on here.
+                    for (id, _) in held.iter().filter(|(_, cancel)| *cancel) {
+                        if let Some(d) = self.running().get(id).and_then(|r| r.desk_id) {
+                            let _ = self.desk.cancel(d);
+                        }
+                    }
+                    let held: HashSet<String> = held.into_iter().map(|(id, _)| id).collect();
                     for id in before.iter().filter(|id| !held.contains(*id)) {
                         self.lost(id);
                     }
@@ -432,8 +453,9 @@ impl Service {
             .await;
     }
 
-    /// Cancels asked for on any instance reach the one polling.
-    async fn cancel_loop(self: Arc<Self>) {
+    /// The change feed, handed on: to the event streams following the verification that
+    /// changed, and as a cancel to this instance's session when it polls that verification.
+    async fn feed_loop(self: Arc<Self>) {
         let mut feed = self.store.changes();
         let mut stopping = self.stopping.subscribe();
         loop {
@@ -441,16 +463,25 @@ impl Service {
                 _ = stopping.wait_for(|s| *s) => return,
                 m = feed.recv() => match m {
                     Ok(id) => id,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    // Changes were missed: every stream reads again.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => FEED_RESUMED.into(),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
             };
-            let desk_id = self.running().get(&*id).and_then(|r| r.desk_id);
-            let Some(desk_id) = desk_id else { continue };
-            if let Ok(Some(row)) = self.store.verification(&id).await
-                && row.cancel_requested
-                && !row.final_state
             {
+                let watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+                if &*id == FEED_RESUMED {
+                    for w in watchers.values() {
+                        w.send_modify(|n| *n += 1);
+                    }
+                } else if let Some(w) = watchers.get(&*id) {
+                    w.send_modify(|n| *n += 1);
+                }
+            }
+            let Some(cancelled) = id.strip_prefix(CANCEL_PREFIX) else {
+                continue;
+            };
+            if let Some(desk_id) = self.running().get(cancelled).and_then(|r| r.desk_id) {
                 let _ = self.desk.cancel(desk_id);
             }
         }

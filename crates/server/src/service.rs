@@ -23,7 +23,6 @@ use crate::config::Config;
 use crate::error::{Result, ServerError};
 use crate::metrics::{Gauges, Metrics};
 use crate::seal::Sealer;
-use crate::store::cluster::FEED_RESUMED;
 use crate::store::{AuditEntry, Delivery, Lease, NewVerification, Started, Store, VerificationRow};
 use crate::webhooks::Receiver;
 
@@ -170,6 +169,9 @@ pub struct Service {
     pub(crate) receivers: Vec<Receiver>,
     /// Wakes the webhook sender after a final state.
     pub(crate) outbox: Notify,
+    /// The event streams open on this instance, by verification: the change feed wakes only
+    /// the streams of the verification that changed.
+    pub(crate) watchers: Mutex<HashMap<String, watch::Sender<u64>>>,
 }
 
 impl Service {
@@ -205,6 +207,7 @@ impl Service {
             stopping: watch::channel(false).0,
             receivers,
             outbox: Notify::new(),
+            watchers: Mutex::default(),
         })
     }
 
@@ -265,6 +268,15 @@ impl Service {
             call_initiator: input.call_initiator,
         })
         .expect("a request serialises");
+        let record = Recorder {
+            verification_id: id.clone(),
+            agent: agent.clone(),
+            reference: reference.clone(),
+            id_hash: id_hash.clone(),
+            identifier_masked: prepared.expected.masked(),
+            created_at_ms: now,
+            draft: RecordDraft::new(&profile, &prepared),
+        };
         let row = NewVerification {
             id: id.clone(),
             profile: profile.name.clone(),
@@ -277,6 +289,8 @@ impl Service {
             state_json: state_json(&first),
             lease: Some((self.instance.clone(), now + LEASE.as_millis() as i64)),
             sealed_request: Some(self.sealer.seal(&id, "request", &sealed)),
+            // The trace comes with it: even a server killed mid-request leaves it.
+            requested: Some(record.requested(now)),
         };
         match self
             .store
@@ -294,24 +308,6 @@ impl Service {
             owner: self.instance.clone(),
             fence: 1,
         };
-        let record = Recorder {
-            verification_id: id.clone(),
-            agent: agent.clone(),
-            reference,
-            id_hash,
-            identifier_masked: prepared.expected.masked(),
-            created_at_ms: now,
-            draft: RecordDraft::new(&profile, &prepared),
-        };
-        // The trace comes first: even a server killed mid-request leaves it.
-        if let Err(e) = self.store.append_audit(&record.requested(now)).await {
-            let failed = VerificationState::ended_by(&desk::DeskError::NoDataDir);
-            let _ = self
-                .store
-                .set_state(&id, Some(&lease), &state_json(&failed), true, now_ms())
-                .await;
-            return Err(e);
-        }
         self.run(&profile, &input, record, lease, None).await;
         self.verification_for(agent, &id).await
     }
@@ -346,13 +342,22 @@ impl Service {
     /// between the two. The stream also ends when this instance shuts down (the agent's
     /// client reconnects, to another instance).
     pub async fn follow_states(
-        &self,
+        self: &Arc<Self>,
         agent: &Agent,
         id: &str,
     ) -> Result<(String, Option<mpsc::Receiver<String>>)> {
-        let mut feed = self.store.changes();
-        let row = self.row_for(agent, id).await?;
+        let mut changed = self.watch(id);
+        let row = match self.row_for(agent, id).await {
+            Ok(r) => r,
+            Err(e) => {
+                drop(changed);
+                self.unwatch(id);
+                return Err(e);
+            }
+        };
         if row.final_state {
+            drop(changed);
+            self.unwatch(id);
             return Ok((row.state_json, None));
         }
         let (tx, rx) = mpsc::channel(8);
@@ -360,21 +365,17 @@ impl Service {
         let mut stopping = self.stopping.subscribe();
         let id = id.to_owned();
         let mut last = row.state_json.clone();
+        let service = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    _ = stopping.wait_for(|s| *s) => return,
-                    _ = tx.closed() => return,
-                    m = feed.recv() => match m {
-                        Ok(p) if *p == *id || &*p == FEED_RESUMED => {}
-                        Ok(_) => continue,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                    },
+                    _ = stopping.wait_for(|s| *s) => break,
+                    _ = tx.closed() => break,
+                    c = changed.changed() => if c.is_err() { break },
                 }
                 let row = match store.verification(&id).await {
                     Ok(Some(r)) => r,
-                    Ok(None) => return,
+                    Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "a followed verification could not be read");
                         continue;
@@ -383,15 +384,40 @@ impl Service {
                 if row.state_json != last {
                     last = row.state_json.clone();
                     if tx.send(row.state_json).await.is_err() {
-                        return;
+                        break;
                     }
                 }
                 if row.final_state {
-                    return;
+                    break;
                 }
+            }
+            drop(changed);
+            if let Some(s) = service.upgrade() {
+                s.unwatch(&id);
             }
         });
         Ok((row.state_json, Some(rx)))
+    }
+
+    /// A receiver marked changed whenever the change feed names `id`.
+    fn watch(&self, id: &str) -> watch::Receiver<u64> {
+        let mut w = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        match w.get(id) {
+            Some(tx) => tx.subscribe(),
+            None => {
+                let (tx, rx) = watch::channel(0);
+                w.insert(id.to_owned(), tx);
+                rx
+            }
+        }
+    }
+
+    /// Forgets `id`'s entry once no stream follows it.
+    fn unwatch(&self, id: &str) {
+        let mut w = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        if w.get(id).is_some_and(|tx| tx.receiver_count() == 0) {
+            w.remove(id);
+        }
     }
 
     /// Cancels `agent`'s verification, whichever instance polls it (the provider's cancel

@@ -6,103 +6,17 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hmac::Mac as _;
 use serde_json::{Value, json};
-use support::{config_text, private_file};
+use support::{Instance, config_text, free_port, personnummer, private_file};
 use testkit::org_op::{Agent, OrgOp};
 use testkit::postgres::{RUNTIME_ROLE, TempPostgres};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ciba-desk-server");
 const HOOK_SECRET: &str = "webhook-shared-secret-0123456789";
-
-/// A valid Swedish personnummer of 1960 for customer `n` (the test OP knows each as a person).
-fn personnummer(n: u32) -> String {
-    let body = format!("600101{:03}", n % 1000);
-    let sum: u32 = body
-        .chars()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = c.to_digit(10).unwrap() * if i % 2 == 0 { 2 } else { 1 };
-            if d > 9 { d - 9 } else { d }
-        })
-        .sum();
-    format!("19{body}{}", (10 - sum % 10) % 10)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Instance {
-    child: tokio::process::Child,
-    base: String,
-}
-
-impl Instance {
-    /// Serves `text` on a port of its own; returns once `/readyz` answers.
-    async fn start(dir: &std::path::Path, name: &str, text: &str) -> Instance {
-        let port = free_port();
-        let text = text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
-        let config = private_file(dir, &format!("{name}.toml"), &text);
-        let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
-        let child = tokio::process::Command::new(BIN)
-            .args(["serve", "--config", config.to_str().unwrap()])
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{name} never became ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Instance { child, base }
-    }
-
-    fn signal(&self, sig: &str) {
-        let pid = self.child.id().expect("running").to_string();
-        assert!(
-            std::process::Command::new("kill")
-                .args([sig, &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    /// SIGTERM; returns how long it took to exit (it must exit cleanly).
-    async fn stop(mut self) -> Duration {
-        let t = Instant::now();
-        self.signal("-TERM");
-        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
-            .await
-            .expect("stopped")
-            .unwrap();
-        assert!(status.success(), "{status:?}");
-        t.elapsed()
-    }
-
-    async fn kill(mut self) {
-        self.signal("-KILL");
-        let _ = self.child.wait().await;
-    }
-}
 
 /// What the test's webhook receiver saw: accepted deliveries by idempotency key.
 #[derive(Default)]
@@ -224,7 +138,7 @@ impl Cluster {
     }
 
     async fn instance(&self, name: &str) -> Instance {
-        Instance::start(self.dir.path(), name, &self.text).await
+        Instance::start(BIN, self.dir.path(), name, &self.text).await
     }
 
     async fn get(&self, base: &str, path: &str, token: &str) -> Value {
@@ -545,7 +459,7 @@ async fn sqlite_serves_one_instance_and_says_so() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let first = Instance::start(dir.path(), "one", &text).await;
+    let first = Instance::start(BIN, dir.path(), "one", &text).await;
     let port = free_port();
     let second = private_file(
         dir.path(),

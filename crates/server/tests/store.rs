@@ -221,6 +221,7 @@ fn verification(id: &str, agent: &str, customer: &str, at: i64) -> NewVerificati
         state_json: r#"{"state":"requesting"}"#.into(),
         lease: None,
         sealed_request: None,
+        requested: None,
     }
 }
 
@@ -617,6 +618,7 @@ fn leased(id: &str, customer: &str, owner: &str, until: i64) -> NewVerification 
     NewVerification {
         lease: Some((owner.into(), until)),
         sealed_request: Some(format!("sealed-{id}")),
+        requested: Some(entry(id, "requested", "alice", T0)),
         ..verification(id, "alice", customer, T0)
     }
 }
@@ -643,14 +645,7 @@ async fn leases_are_fenced_and_expired_ones_are_claimed_once(db: Db) {
             expires_at_ms: T0 + 120_000,
             interval_ms: 1000,
         },
-    )
-    .await
-    .unwrap();
-    s.set_state(
-        "v1",
-        Some(&a1),
         r#"{"state":"waiting_for_user"}"#,
-        false,
         T0 + 1,
     )
     .await
@@ -669,7 +664,7 @@ async fn leases_are_fenced_and_expired_ones_are_claimed_once(db: Db) {
     // Renewed leases are named; nothing has expired before they run out.
     let mut held = s.renew_leases("a", T0 + 20_000).await.unwrap();
     held.sort();
-    assert_eq!(held, ["v1", "v2"]);
+    assert_eq!(held, [("v1".into(), false), ("v2".into(), false)]);
     assert!(
         s.claim_expired("b", T0 + 15_000, T0 + 30_000, 10)
             .await
@@ -721,15 +716,16 @@ async fn leases_are_fenced_and_expired_ones_are_claimed_once(db: Db) {
     assert!(s.renew_leases("a", T0 + 40_000).await.unwrap().is_empty());
     let row = s.verification("v1").await.unwrap().unwrap();
     assert_eq!(row.state_json, r#"{"state":"waiting_for_user"}"#);
-    assert!(
-        s.audit_records(&AuditFilter {
+    // Only the two "requested" records, written with their verifications.
+    let records = s
+        .audit_records(&AuditFilter {
             limit: 10,
             ..Default::default()
         })
         .await
-        .unwrap()
-        .is_empty()
-    );
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r.phase == "requested"));
 
     // A cancel asked anywhere is on the row, and heard.
     s.request_cancel("v1", T0 + 23_000).await.unwrap();
@@ -790,7 +786,7 @@ async fn a_final_state_its_record_and_its_deliveries_are_one_transaction(db: Db)
         )
         .await
         .unwrap();
-    assert_eq!(seq, 1);
+    assert_eq!(seq, 2, "after the requested record");
     let row = s.verification("v1").await.unwrap().unwrap();
     assert!(row.final_state);
     assert_eq!(row.state_json, r#"{"state":"verified"}"#);

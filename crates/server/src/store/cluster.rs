@@ -12,6 +12,9 @@ use super::VerificationRow;
 pub const CHANGES_CHANNEL: &str = "ciba_desk";
 /// Sent on the change feed when an instance hands its leases back: take them over now.
 pub const LEASES_RELEASED: &str = "~leases";
+/// Sent on the change feed, followed by a verification's id, when an agent asks to cancel it:
+/// the instance polling it does.
+pub const CANCEL_PREFIX: &str = "~cancel:";
 /// Sent on the change feed after it was interrupted (the listening connection was lost):
 /// changes may have been missed, so read again whatever you follow.
 pub const FEED_RESUMED: &str = "~resumed";

@@ -73,6 +73,9 @@ pub struct NewVerification {
     pub lease: Option<(String, i64)>,
     /// What the agent asked, sealed, for an instance that takes it over.
     pub sealed_request: Option<String>,
+    /// Its `requested` audit record, appended in the same transaction: a verification never
+    /// exists without its trace.
+    pub requested: Option<AuditEntry>,
 }
 
 /// What [`Store::start_verification`] did.
@@ -401,7 +404,8 @@ impl Store {
     /// Inserts the verification in one transaction, unless a verification of the same
     /// customer has not ended ([`Started::InFlight`]; checked before the limit) or the agent
     /// already started `per_agent_per_minute` in the 60 s before `now_ms`
-    /// ([`Started::RateLimited`]). `per_agent_per_minute == 0` means no limit.
+    /// ([`Started::RateLimited`]). `per_agent_per_minute == 0` means no limit. Its
+    /// `requested` record, if any, is appended in the same transaction.
     pub async fn start_verification(
         &self,
         v: &NewVerification,
@@ -409,6 +413,9 @@ impl Store {
         now_ms: i64,
     ) -> Result<Started> {
         check_new_verification(v)?;
+        if let Some(r) = &v.requested {
+            check_audit_entry(r)?;
+        }
         dispatch!(self, s => s.start_verification(v, per_agent_per_minute, now_ms).await)
     }
 
@@ -431,9 +438,18 @@ impl Store {
         dispatch!(self, s => s.set_state(id, lease, state_json, final_state, now_ms).await)
     }
 
-    /// Keeps what another instance needs to go on polling (while `lease` holds).
-    pub async fn acknowledged(&self, id: &str, lease: &Lease, ack: &Acknowledged) -> Result<()> {
-        dispatch!(self, s => s.acknowledged(id, lease, ack).await)
+    /// Keeps what another instance needs to go on polling, with the state that follows the
+    /// acknowledgement (while `lease` holds). Followers hear of it on the change feed.
+    pub async fn acknowledged(
+        &self,
+        id: &str,
+        lease: &Lease,
+        ack: &Acknowledged,
+        state_json: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        no_nul("state", state_json)?;
+        dispatch!(self, s => s.acknowledged(id, lease, ack, state_json, now_ms).await)
     }
 
     /// Ends a verification in one transaction: its final audit record (returned: its seq), its
@@ -457,8 +473,8 @@ impl Store {
     }
 
     /// Extends `owner`'s leases to `until_ms`; returns the ids it still holds (any other it
-    /// was polling has been taken over, or has ended).
-    pub async fn renew_leases(&self, owner: &str, until_ms: i64) -> Result<Vec<String>> {
+    /// was polling has been taken over, or has ended), each with whether a cancel was asked.
+    pub async fn renew_leases(&self, owner: &str, until_ms: i64) -> Result<Vec<(String, bool)>> {
         dispatch!(self, s => s.renew_leases(owner, until_ms).await)
     }
 
@@ -517,8 +533,9 @@ impl Store {
         dispatch!(self, s => s.deliveries_of(verification_id).await)
     }
 
-    /// The change feed: a verification's id after each change of its state or its cancel
-    /// request, [`cluster::LEASES_RELEASED`] and [`cluster::FEED_RESUMED`]. PostgreSQL: from
+    /// The change feed: a verification's id after each change of its state,
+    /// [`cluster::CANCEL_PREFIX`] and its id after a cancel request,
+    /// [`cluster::LEASES_RELEASED`] and [`cluster::FEED_RESUMED`]. PostgreSQL: from
     /// every instance, once [`listen`](Self::listen) has returned.
     pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
         dispatch!(self, s => s.changes.subscribe())

@@ -31,7 +31,7 @@ use tokio::sync::broadcast;
 
 use super::chain::{ChainWalker, GENESIS_HASH, record_hash};
 use super::cluster::{
-    Acknowledged, CHANGES_CHANNEL, Claimed, Delivery, DeliveryResult, FEED_RESUMED,
+    Acknowledged, CANCEL_PREFIX, CHANGES_CHANNEL, Claimed, Delivery, DeliveryResult, FEED_RESUMED,
     LEASES_RELEASED, Lease, NewDelivery,
 };
 use super::migrations::{self, Migration};
@@ -558,6 +558,9 @@ impl PgStore {
             tx.rollback().await.map_err(self.query_error(action))?;
             return Ok(Started::InFlight);
         }
+        if let Some(r) = &v.requested {
+            self.append_in(&tx, r).await?;
+        }
         tx.commit().await.map_err(self.query_error(action))?;
         Ok(Started::Inserted)
     }
@@ -630,19 +633,24 @@ impl PgStore {
         id: &str,
         lease: &Lease,
         ack: &Acknowledged,
+        state_json: &str,
+        now_ms: i64,
     ) -> Result<()> {
         let action = "store a provider's acknowledgement";
         let client = self.conn().await?;
         let st = client
             .prepare_cached(
-                "UPDATE verifications \
-                 SET sealed_auth_req_id = $2, expires_at_ms = $3, interval_ms = $4 \
-                 WHERE id = $1 AND NOT final_state AND lease_owner = $5 AND fence = $6",
+                "WITH u AS (UPDATE verifications \
+                     SET sealed_auth_req_id = $2, expires_at_ms = $3, interval_ms = $4, \
+                         state_json = $7, updated_at_ms = $8 \
+                     WHERE id = $1 AND NOT final_state AND lease_owner = $5 AND fence = $6 \
+                     RETURNING id) \
+                 SELECT pg_notify($9, id) FROM u",
             )
             .await
             .map_err(self.query_error(action))?;
         let n = client
-            .execute(
+            .query(
                 &st,
                 &[
                     &id,
@@ -651,10 +659,14 @@ impl PgStore {
                     &ack.interval_ms,
                     &lease.owner,
                     &lease.fence,
+                    &state_json,
+                    &now_ms,
+                    &CHANGES_CHANNEL,
                 ],
             )
             .await
-            .map_err(self.query_error(action))?;
+            .map_err(self.query_error(action))?
+            .len();
         if n == 1 {
             return Ok(());
         }
@@ -722,19 +734,28 @@ impl PgStore {
         Ok(seq)
     }
 
-    pub(super) async fn renew_leases(&self, owner: &str, until_ms: i64) -> Result<Vec<String>> {
+    pub(super) async fn renew_leases(
+        &self,
+        owner: &str,
+        until_ms: i64,
+    ) -> Result<Vec<(String, bool)>> {
         let action = "renew its leases";
         let client = self.conn().await?;
         let rows = client
             .query(
                 "UPDATE verifications SET lease_until_ms = $2 \
-                 WHERE lease_owner = $1 AND NOT final_state RETURNING id",
+                 WHERE lease_owner = $1 AND NOT final_state RETURNING id, cancel_requested",
                 &[&owner, &until_ms],
             )
             .await
             .map_err(self.query_error(action))?;
         rows.iter()
-            .map(|r| r.try_get(0).map_err(read_error))
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(read_error)?,
+                    r.try_get(1).map_err(read_error)?,
+                ))
+            })
             .collect()
     }
 
@@ -817,8 +838,8 @@ impl PgStore {
             .query(
                 "WITH u AS (UPDATE verifications SET cancel_requested = TRUE, updated_at_ms = $2 \
                      WHERE id = $1 AND NOT final_state RETURNING id) \
-                 SELECT pg_notify($3, id) FROM u",
-                &[&id, &now_ms, &CHANGES_CHANNEL],
+                 SELECT pg_notify($3, $4 || id) FROM u",
+                &[&id, &now_ms, &CHANGES_CHANNEL, &CANCEL_PREFIX],
             )
             .await
             .map_err(self.query_error(action))?

@@ -17,7 +17,8 @@ use tokio::sync::broadcast;
 
 use super::chain::{ChainWalker, GENESIS_HASH, record_hash};
 use super::cluster::{
-    Acknowledged, Claimed, Delivery, DeliveryResult, LEASES_RELEASED, Lease, NewDelivery,
+    Acknowledged, CANCEL_PREFIX, Claimed, Delivery, DeliveryResult, LEASES_RELEASED, Lease,
+    NewDelivery,
 };
 use super::migrations;
 use super::{
@@ -228,6 +229,7 @@ impl SqliteStore {
         now_ms: i64,
     ) -> Result<Started> {
         let v = v.clone();
+        let key = self.key.clone();
         self.run(move |conn| {
             let action = "start a verification";
             let e = sql_error(action);
@@ -297,6 +299,9 @@ impl SqliteStore {
             if inserted == 0 {
                 return Ok(Started::InFlight);
             }
+            if let Some(r) = &v.requested {
+                append_in(&tx, AuditKey::get(&key)?, r)?;
+            }
             tx.commit().map_err(&e)?;
             Ok(Started::Inserted)
         })
@@ -343,13 +348,22 @@ impl SqliteStore {
         id: &str,
         lease: &Lease,
         ack: &Acknowledged,
+        state_json: &str,
+        now_ms: i64,
     ) -> Result<()> {
-        let (id, lease, ack) = (id.to_owned(), lease.clone(), ack.clone());
+        let (id, lease, ack, state_json) = (
+            id.to_owned(),
+            lease.clone(),
+            ack.clone(),
+            state_json.to_owned(),
+        );
+        let changed = id.clone();
         self.run(move |conn| {
             let n = conn
                 .prepare_cached(
                     "UPDATE verifications \
-                     SET sealed_auth_req_id = ?2, expires_at_ms = ?3, interval_ms = ?4 \
+                     SET sealed_auth_req_id = ?2, expires_at_ms = ?3, interval_ms = ?4, \
+                         state_json = ?7, updated_at_ms = ?8 \
                      WHERE id = ?1 AND NOT final_state AND lease_owner = ?5 AND fence = ?6",
                 )
                 .and_then(|mut st| {
@@ -359,7 +373,9 @@ impl SqliteStore {
                         ack.expires_at_ms,
                         ack.interval_ms,
                         lease.owner,
-                        lease.fence
+                        lease.fence,
+                        state_json,
+                        now_ms
                     ])
                 })
                 .map_err(sql_error("store a provider's acknowledgement"))?;
@@ -368,7 +384,9 @@ impl SqliteStore {
             }
             Err(why_not_written(conn, &id))
         })
-        .await
+        .await?;
+        self.changed(&changed);
+        Ok(())
     }
 
     pub(super) async fn finish(
@@ -435,15 +453,19 @@ impl SqliteStore {
         Ok(seq)
     }
 
-    pub(super) async fn renew_leases(&self, owner: &str, until_ms: i64) -> Result<Vec<String>> {
+    pub(super) async fn renew_leases(
+        &self,
+        owner: &str,
+        until_ms: i64,
+    ) -> Result<Vec<(String, bool)>> {
         let owner = owner.to_owned();
         self.run(move |conn| {
             conn.prepare_cached(
                 "UPDATE verifications SET lease_until_ms = ?2 \
-                 WHERE lease_owner = ?1 AND NOT final_state RETURNING id",
+                 WHERE lease_owner = ?1 AND NOT final_state RETURNING id, cancel_requested",
             )
             .and_then(|mut st| {
-                st.query_map(params![owner, until_ms], |r| r.get(0))?
+                st.query_map(params![owner, until_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect()
             })
             .map_err(sql_error("renew its leases"))
@@ -545,7 +567,7 @@ impl SqliteStore {
             Err(why_not_written(conn, &id))
         })
         .await?;
-        self.changed(&changed);
+        self.changed(&format!("{CANCEL_PREFIX}{changed}"));
         Ok(())
     }
 

@@ -3,8 +3,9 @@
 //! Shared by the server's API tests and the command line's `--server` tests.
 #![allow(dead_code)]
 
+use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -203,5 +204,91 @@ impl Harness {
                     .and_then(|d| serde_json::from_str(d).ok())
             })
             .collect()
+    }
+}
+
+/// A valid Swedish personnummer of 1960 for customer `n` (the test OP knows each as a person).
+pub fn personnummer(n: u32) -> String {
+    let body = format!("600101{:03}", n % 1000);
+    let sum: u32 = body
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = c.to_digit(10).unwrap() * if i % 2 == 0 { 2 } else { 1 };
+            if d > 9 { d - 9 } else { d }
+        })
+        .sum();
+    format!("19{body}{}", (10 - sum % 10) % 10)
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Instance {
+    pub child: tokio::process::Child,
+    pub base: String,
+}
+
+impl Instance {
+    /// Runs `bin serve` with `text` (its `127.0.0.1:0` replaced by a port of its own), logging to
+    /// `DIR/NAME.log`; returns once `/readyz` answers.
+    pub async fn start(bin: &str, dir: &std::path::Path, name: &str, text: &str) -> Instance {
+        let port = free_port();
+        let text = text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+        let config = private_file(dir, &format!("{name}.toml"), &text);
+        let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
+        let child = tokio::process::Command::new(bin)
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{name} never became ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Instance { child, base }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// SIGTERM; returns how long it took to exit (it must exit cleanly).
+    pub async fn stop(mut self) -> Duration {
+        let t = Instant::now();
+        self.signal("-TERM");
+        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .expect("stopped")
+            .unwrap();
+        assert!(status.success(), "{status:?}");
+        t.elapsed()
+    }
+
+    pub async fn kill(mut self) {
+        self.signal("-KILL");
+        let _ = self.child.wait().await;
     }
 }
