@@ -440,7 +440,10 @@ async fn follow(
             let v: Value = serde_json::from_str(data.trim()).unwrap_or_default();
             let state = v["state"].as_str().unwrap_or_default();
             if state != "requesting" && state != "waiting_for_user" {
-                return Ok(Some(state.to_owned()));
+                return Ok(Some(match v["error"]["code"].as_str() {
+                    Some(code) => format!("{state} ({code})"),
+                    None => state.to_owned(),
+                }));
             }
         }
     }

@@ -20,7 +20,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::{Agent, Role};
 use crate::error::{Result, ServerError};
-use crate::service::{Service, StartRequest, VerificationObject};
+use crate::service::{Service, StartRequest, VerificationObject, is_final};
 use crate::store::AuditFilter;
 
 pub fn router(service: Arc<Service>) -> Router {
@@ -152,13 +152,6 @@ async fn events(
         })
         .map(|json| Ok(Event::default().event("state").data(json)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
-}
-
-fn is_final(state_json: &str) -> bool {
-    serde_json::from_str::<Value>(state_json)
-        .ok()
-        .and_then(|v| v.get("state").and_then(Value::as_str).map(str::to_owned))
-        .is_some_and(|s| !matches!(s.as_str(), "requesting" | "waiting_for_user"))
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,8 +22,10 @@ use tracing::Instrument as _;
 
 use crate::auth::Agent;
 use crate::error::{Result, ServerError};
-use crate::service::{LEASE, Recorder, Running, Service, VerificationObject, now_ms, state_json};
-use crate::store::cluster::{CANCEL_PREFIX, FEED_RESUMED, LEASES_RELEASED};
+use crate::service::{
+    Change, LEASE, Recorder, Running, Service, VerificationObject, now_ms, state_json,
+};
+use crate::store::cluster::{CANCEL_PREFIX, FEED_RESUMED, LEASES_RELEASED, parse_change};
 use crate::store::{
     Acknowledged, AuditEntry, Claimed, DeliveryResult, Lease, NewDelivery, UnfinishedVerification,
 };
@@ -45,7 +47,8 @@ enum Message {
 
 impl Service {
     /// Polls a verification on this instance: a new one (`resume` = `None`) or one taken
-    /// over. Returns once it runs; its states go to the database from then on.
+    /// over. Returns once it runs (true; its states go to the database from then on) or has
+    /// ended (false: the desk refused to start it).
     pub(crate) async fn run(
         self: &Arc<Self>,
         profile: &Profile,
@@ -53,7 +56,7 @@ impl Service {
         record: Recorder,
         lease: Lease,
         resume: Option<(RequestAcknowledged, bool)>,
-    ) {
+    ) -> bool {
         let id = record.verification_id.clone();
         self.running().insert(id.clone(), Running { desk_id: None });
         let (tx, rx) = mpsc::unbounded_channel();
@@ -62,6 +65,7 @@ impl Service {
             move |e| drop(tx.send(Message::Event(e)))
         };
         let span = tracing::info_span!("verification", id = %id, profile = %profile.name, agent = %record.agent.sub);
+        let taken_over = resume.is_some();
         let (started, cancel_now) = {
             let _enter = span.enter();
             match resume {
@@ -105,13 +109,16 @@ impl Service {
                 }
                 let service = self.clone();
                 tokio::spawn(
-                    async move { service.drive(record, lease, rx).await }.instrument(span),
+                    async move { service.drive(record, lease, rx, taken_over).await }
+                        .instrument(span),
                 );
+                true
             }
             Err(e) => {
                 self.finish(&record, Some(&lease), &VerificationState::ended_by(&e))
                     .await;
                 self.running().remove(&id);
+                false
             }
         }
     }
@@ -128,6 +135,7 @@ impl Service {
         record: Recorder,
         lease: Lease,
         mut messages: mpsc::UnboundedReceiver<Message>,
+        taken_over: bool,
     ) {
         let id = record.verification_id.clone();
         let mut ended = false;
@@ -140,7 +148,12 @@ impl Service {
                     continue;
                 }
                 Message::Event(e) if e.state.is_final() => {
-                    self.finish(&record, Some(&lease), &e.state).await;
+                    let state = if taken_over {
+                        answered_elsewhere(e.state)
+                    } else {
+                        e.state
+                    };
+                    self.finish(&record, Some(&lease), &state).await;
                     ended = true;
                     break;
                 }
@@ -472,10 +485,15 @@ impl Service {
                 let watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
                 if &*id == FEED_RESUMED {
                     for w in watchers.values() {
-                        w.send_modify(|n| *n += 1);
+                        w.send_replace(Change { state: None });
                     }
-                } else if let Some(w) = watchers.get(&*id) {
-                    w.send_modify(|n| *n += 1);
+                } else {
+                    let (changed, state) = parse_change(&id);
+                    if let Some(w) = watchers.get(changed) {
+                        w.send_replace(Change {
+                            state: state.map(Arc::from),
+                        });
+                    }
                 }
             }
             let Some(cancelled) = id.strip_prefix(CANCEL_PREFIX) else {
@@ -556,6 +574,25 @@ impl Service {
     }
 }
 
+/// A provider hands out the answer to a request once: when the instance that received it
+/// died before storing it, the one that took over hears `invalid_grant`. Said as it is.
+fn answered_elsewhere(state: VerificationState) -> VerificationState {
+    match state {
+        VerificationState::Failed { kind, error } if error.code == "invalid_grant" => {
+            VerificationState::Failed {
+                kind,
+                error: ErrorReport::new(
+                    "answer_lost",
+                    "the provider gave the customer's answer to a server instance that stopped \
+                     before it could record it (a provider answers only once); start the \
+                     verification again",
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
 impl Recorder {
     /// The verification as the API shows it, in `state`.
     pub(crate) fn object(&self, profile: &str, state: &VerificationState) -> VerificationObject {
@@ -572,5 +609,29 @@ impl Recorder {
             state: serde_json::to_value(state).unwrap_or_default(),
             webhooks: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_given_to_a_dead_instance_is_named_and_nothing_else_changes() {
+        let failed = |code: &str| VerificationState::Failed {
+            kind: FailureKind::Provider,
+            error: ErrorReport::new(code, "x"),
+        };
+        let VerificationState::Failed { error, .. } = answered_elsewhere(failed("invalid_grant"))
+        else {
+            panic!("still failed");
+        };
+        assert_eq!(error.code, "answer_lost");
+        assert!(error.message.contains("start the verification again"));
+        let VerificationState::Failed { error, .. } = answered_elsewhere(failed("access_denied"))
+        else {
+            panic!("still failed");
+        };
+        assert_eq!(error.code, "access_denied");
     }
 }

@@ -133,6 +133,21 @@ impl From<VerificationRow> for VerificationObject {
     }
 }
 
+/// What the change feed last said about a followed verification: its new state, or nothing
+/// (read it from the database).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Change {
+    pub state: Option<Arc<str>>,
+}
+
+/// Whether a state (as JSON) is final: anything but requesting and waiting.
+pub fn is_final(state_json: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(state_json)
+        .ok()
+        .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_owned))
+        .is_some_and(|s| !matches!(s.as_str(), "requesting" | "waiting_for_user"))
+}
+
 /// What the agent asked, as sealed into the verification's row for an instance that takes
 /// it over (read back as an [`AgentInput`]).
 #[derive(Debug, Serialize)]
@@ -171,7 +186,7 @@ pub struct Service {
     pub(crate) outbox: Notify,
     /// The event streams open on this instance, by verification: the change feed wakes only
     /// the streams of the verification that changed.
-    pub(crate) watchers: Mutex<HashMap<String, watch::Sender<u64>>>,
+    pub(crate) watchers: Mutex<HashMap<String, watch::Sender<Change>>>,
 }
 
 impl Service {
@@ -308,8 +323,16 @@ impl Service {
             owner: self.instance.clone(),
             fence: 1,
         };
-        self.run(&profile, &input, record, lease, None).await;
-        self.verification_for(agent, &id).await
+        let object = record.object(&profile.name, &first);
+        if self.run(&profile, &input, record, lease, None).await {
+            Ok(VerificationObject {
+                webhooks: (!self.receivers.is_empty()).then(Vec::new),
+                ..object
+            })
+        } else {
+            // It ended before it began (the provider could not be reached, …): as stored.
+            self.verification_for(agent, &id).await
+        }
     }
 
     /// A verification, if `agent` may see it (their own; auditors see all), with its webhook
@@ -373,21 +396,29 @@ impl Service {
                     _ = tx.closed() => break,
                     c = changed.changed() => if c.is_err() { break },
                 }
-                let row = match store.verification(&id).await {
-                    Ok(Some(r)) => r,
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "a followed verification could not be read");
-                        continue;
+                let notified = changed.borrow_and_update().state.clone();
+                let (state, ended) = match notified {
+                    Some(state) => {
+                        let ended = is_final(&state);
+                        (state.to_string(), ended)
                     }
+                    // Too long for a notification, or changes may have been missed: read.
+                    None => match store.verification(&id).await {
+                        Ok(Some(r)) => (r.state_json, r.final_state),
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "a followed verification could not be read");
+                            continue;
+                        }
+                    },
                 };
-                if row.state_json != last {
-                    last = row.state_json.clone();
-                    if tx.send(row.state_json).await.is_err() {
+                if state != last {
+                    last = state.clone();
+                    if tx.send(state).await.is_err() {
                         break;
                     }
                 }
-                if row.final_state {
+                if ended {
                     break;
                 }
             }
@@ -400,12 +431,12 @@ impl Service {
     }
 
     /// A receiver marked changed whenever the change feed names `id`.
-    fn watch(&self, id: &str) -> watch::Receiver<u64> {
+    fn watch(&self, id: &str) -> watch::Receiver<Change> {
         let mut w = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
         match w.get(id) {
             Some(tx) => tx.subscribe(),
             None => {
-                let (tx, rx) = watch::channel(0);
+                let (tx, rx) = watch::channel(Change::default());
                 w.insert(id.to_owned(), tx);
                 rx
             }

@@ -192,6 +192,25 @@ impl Cluster {
         panic!("fewer than {n} requests reached the OP");
     }
 
+    /// Waits until every verification in `ids` waits for its customer (the provider's
+    /// acknowledgement is stored: any instance can go on polling it).
+    async fn waiting(&self, base: &str, ids: &[String]) {
+        for _ in 0..300 {
+            let mut all = true;
+            for id in ids {
+                let v = self
+                    .get(base, &format!("/api/v1/verifications/{id}"), &self.agent)
+                    .await;
+                all &= v["state"]["state"] == "waiting_for_user";
+            }
+            if all {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("not every verification came to wait for its customer");
+    }
+
     /// Waits until every verification in `ids` has ended (asked of `base`); their states.
     async fn ended(&self, base: &str, ids: &[String], within: Duration) -> BTreeMap<String, Value> {
         let deadline = Instant::now() + within;
@@ -284,6 +303,7 @@ async fn an_instance_killed_mid_poll_loses_nothing() {
     let b = c.instance("b").await;
     let ids = c.start(&a.base, 0..20).await;
     let requests = c.pending(20).await;
+    c.waiting(&b.base, &ids).await;
     // Every one is polled by A (it started them); B holds none.
     let m = c.metrics(&a.base).await;
     assert_eq!(sample(&m, "ciba_desk_verifications_in_flight", &[]), 20.0);
@@ -387,6 +407,7 @@ async fn a_rolling_restart_loses_nothing_and_cancels_reach_the_poller() {
     let mut ids = c.start(&a.base, 100..110).await;
     ids.extend(c.start(&b.base, 110..120).await);
     let requests = c.pending(20).await;
+    c.waiting(&a.base, &ids).await;
 
     // A cancel sent to B for a verification A polls: A withdraws it.
     let cancelled = ids[0].clone();

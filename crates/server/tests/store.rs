@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use secrecy::SecretBox;
 use server::ServerError;
+use server::store::cluster::parse_change;
 use server::store::{
     Acknowledged, AuditEntry, AuditFilter, AuditRow, DeliveryResult, GENESIS_HASH, Lease,
     NewDelivery, NewVerification, Started, Store, record_hash,
@@ -650,16 +651,19 @@ async fn leases_are_fenced_and_expired_ones_are_claimed_once(db: Db) {
     )
     .await
     .unwrap();
-    // The write reaches the change feed (PostgreSQL: through NOTIFY on another connection).
+    // The write reaches the change feed (PostgreSQL: through NOTIFY on another connection),
+    // the new state with it.
     let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         loop {
-            if &*feed.recv().await.unwrap() == "v1" {
-                return;
+            let change = feed.recv().await.unwrap();
+            if let ("v1", state) = parse_change(&change) {
+                return state.map(str::to_owned);
             }
         }
     })
-    .await;
-    assert!(heard.is_ok(), "no change heard for v1");
+    .await
+    .expect("no change heard for v1");
+    assert_eq!(heard.as_deref(), Some(r#"{"state":"waiting_for_user"}"#));
 
     // Renewed leases are named; nothing has expired before they run out.
     let mut held = s.renew_leases("a", T0 + 20_000).await.unwrap();

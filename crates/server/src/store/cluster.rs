@@ -10,6 +10,19 @@ use super::VerificationRow;
 
 /// The `NOTIFY` channel of the change feed.
 pub const CHANGES_CHANNEL: &str = "ciba_desk";
+/// A state change is sent on the change feed as the verification's id, a line feed and the
+/// new state's JSON, unless the JSON is longer than this (PostgreSQL takes 8000 bytes at most
+/// in a notification): then as the id alone, and followers read the state.
+pub const MAX_NOTIFIED_STATE: i32 = 7000;
+
+/// A change on the feed: the verification's id, and its new state when it came along.
+pub fn parse_change(payload: &str) -> (&str, Option<&str>) {
+    match payload.split_once('\n') {
+        Some((id, state)) => (id, Some(state)),
+        None => (payload, None),
+    }
+}
+
 /// Sent on the change feed when an instance hands its leases back: take them over now.
 pub const LEASES_RELEASED: &str = "~leases";
 /// Sent on the change feed, followed by a verification's id, when an agent asks to cancel it:

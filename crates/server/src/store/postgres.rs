@@ -32,7 +32,7 @@ use tokio::sync::broadcast;
 use super::chain::{ChainWalker, GENESIS_HASH, record_hash};
 use super::cluster::{
     Acknowledged, CANCEL_PREFIX, CHANGES_CHANNEL, Claimed, Delivery, DeliveryResult, FEED_RESUMED,
-    LEASES_RELEASED, Lease, NewDelivery,
+    LEASES_RELEASED, Lease, MAX_NOTIFIED_STATE, NewDelivery,
 };
 use super::migrations::{self, Migration};
 use super::{
@@ -260,6 +260,50 @@ impl PgStore {
             .map_err(self.query_error(action))
     }
 
+    /// Runs `body` in a `READ COMMITTED` transaction that first takes `locks` (advisory,
+    /// transaction-scoped). `BEGIN` and the locks go in one round trip; the statements in
+    /// `body` come after the locks were granted, so each sees every commit made before.
+    /// Commits when `body` says so, rolls back otherwise and on any error.
+    async fn in_transaction<T>(
+        &self,
+        client: &deadpool_postgres::ClientWrapper,
+        locks: &[(i32, i32)],
+        action: &'static str,
+        body: impl AsyncFnOnce(&deadpool_postgres::ClientWrapper) -> Result<Ending<T>>,
+    ) -> Result<T> {
+        use std::fmt::Write as _;
+        let mut begin = String::from("BEGIN ISOLATION LEVEL READ COMMITTED;");
+        for (class, key) in locks {
+            let _ = write!(begin, " SELECT pg_advisory_xact_lock({class}, {key});");
+        }
+        client
+            .batch_execute(&begin)
+            .await
+            .map_err(self.query_error(action))?;
+        match body(client).await {
+            Ok(Ending::Commit(v)) => {
+                client
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(self.query_error(action))?;
+                Ok(v)
+            }
+            Ok(Ending::Rollback(v)) => {
+                client
+                    .batch_execute("ROLLBACK")
+                    .await
+                    .map_err(self.query_error(action))?;
+                Ok(v)
+            }
+            Err(e) => {
+                // Leaves the pooled connection usable (or, if even this fails, broken and
+                // replaced by the pool).
+                let _ = client.batch_execute("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
+
     async fn lock(&self, tx: &Transaction<'_>, class: i32, key: i32) -> Result<()> {
         let st = tx
             .prepare_cached("SELECT pg_advisory_xact_lock($1, $2)")
@@ -470,99 +514,98 @@ impl PgStore {
         now_ms: i64,
     ) -> Result<Started> {
         let action = "start a verification";
-        let mut client = self.conn().await?;
-        let tx = self.begin(&mut client, action).await?;
-        self.lock(&tx, LOCK_AGENT, agent_lock_key(&v.agent_sub))
-            .await?;
-
-        let st = tx
-            .prepare_cached(
-                "SELECT 1 FROM verifications WHERE identifier_key = $1 AND NOT final_state",
-            )
-            .await
-            .map_err(self.query_error(action))?;
-        if tx
-            .query_opt(&st, &[&v.identifier_key])
-            .await
-            .map_err(self.query_error(action))?
-            .is_some()
-        {
-            tx.rollback().await.map_err(self.query_error(action))?;
-            return Ok(Started::InFlight);
+        let key = match &v.requested {
+            Some(_) => Some(AuditKey::get(&self.key)?),
+            None => None,
+        };
+        let client = self.conn().await?;
+        let mut locks = vec![(LOCK_AGENT, agent_lock_key(&v.agent_sub))];
+        if key.is_some() {
+            locks.push((LOCK_AUDIT, 0));
         }
-
-        if per_agent_per_minute > 0 {
-            // The limit-th newest start in the window is the one that must leave it.
-            let st = tx
+        let err = self.query_error(action);
+        self.in_transaction(&client, &locks, action, async |c| {
+            // In one round trip: is the customer in a verification, the agent's recent
+            // starts (the limit-th newest is the one that must leave the window), the head.
+            let st = c
                 .prepare_cached(
-                    "SELECT created_at_ms FROM verifications \
-                     WHERE agent_sub = $1 AND created_at_ms > $2 \
-                     ORDER BY created_at_ms DESC LIMIT $3",
+                    "SELECT EXISTS (SELECT 1 FROM verifications \
+                                    WHERE identifier_key = $1 AND NOT final_state), \
+                            ARRAY(SELECT created_at_ms FROM verifications \
+                                  WHERE agent_sub = $2 AND created_at_ms > $3 \
+                                  ORDER BY created_at_ms DESC LIMIT $4), \
+                            (SELECT seq FROM audit_records ORDER BY seq DESC LIMIT 1), \
+                            (SELECT hash FROM audit_records ORDER BY seq DESC LIMIT 1)",
                 )
                 .await
-                .map_err(self.query_error(action))?;
-            let recent = tx
-                .query(
+                .map_err(&err)?;
+            let limit = i64::from(per_agent_per_minute.max(1));
+            let row = c
+                .query_one(
                     &st,
                     &[
+                        &v.identifier_key,
                         &v.agent_sub,
                         &(now_ms - WINDOW_MS),
-                        &i64::from(per_agent_per_minute),
+                        &limit,
                     ],
                 )
                 .await
-                .map_err(self.query_error(action))?;
-            if recent.len() >= per_agent_per_minute as usize {
-                let leaves: i64 = recent[recent.len() - 1].try_get(0).map_err(read_error)?;
-                tx.rollback().await.map_err(self.query_error(action))?;
-                return Ok(Started::RateLimited {
-                    retry_after_secs: retry_after_secs(leaves, now_ms),
-                });
+                .map_err(&err)?;
+            let in_flight: bool = row.try_get(0).map_err(read_error)?;
+            let recent: Vec<i64> = row.try_get(1).map_err(read_error)?;
+            if in_flight {
+                return Ok(Ending::Rollback(Started::InFlight));
             }
-        }
-
-        // The partial unique index decides between racing servers: the loser inserts nothing.
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO verifications (id, profile, agent_sub, agent_name, reference, \
-                     identifier_key, identifier_masked, created_at_ms, updated_at_ms, \
-                     state_json, final_state, lease_owner, lease_until_ms, fence, \
-                     sealed_request) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, FALSE, $10, $11, \
-                     CASE WHEN $10::TEXT IS NULL THEN 0 ELSE 1 END, $12) \
-                 ON CONFLICT (identifier_key) WHERE NOT final_state DO NOTHING",
-            )
-            .await
-            .map_err(self.query_error(action))?;
-        let inserted = tx
-            .execute(
-                &st,
-                &[
-                    &v.id,
-                    &v.profile,
-                    &v.agent_sub,
-                    &v.agent_name,
-                    &v.reference,
-                    &v.identifier_key,
-                    &v.identifier_masked,
-                    &v.created_at_ms,
-                    &v.state_json,
-                    &v.lease.as_ref().map(|l| l.0.as_str()),
-                    &v.lease.as_ref().map_or(0, |l| l.1),
-                    &v.sealed_request,
-                ],
-            )
-            .await
-            .map_err(self.query_error(action))?;
-        if inserted == 0 {
-            tx.rollback().await.map_err(self.query_error(action))?;
-            return Ok(Started::InFlight);
-        }
-        if let Some(r) = &v.requested {
-            self.append_in(&tx, r).await?;
-        }
-        tx.commit().await.map_err(self.query_error(action))?;
-        Ok(Started::Inserted)
+            if per_agent_per_minute > 0 && recent.len() >= per_agent_per_minute as usize {
+                return Ok(Ending::Rollback(Started::RateLimited {
+                    retry_after_secs: retry_after_secs(recent[recent.len() - 1], now_ms),
+                }));
+            }
+            // The partial unique index decides between racing servers: the loser inserts
+            // nothing.
+            let st = c
+                .prepare_cached(
+                    "INSERT INTO verifications (id, profile, agent_sub, agent_name, reference, \
+                         identifier_key, identifier_masked, created_at_ms, updated_at_ms, \
+                         state_json, final_state, lease_owner, lease_until_ms, fence, \
+                         sealed_request) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, FALSE, $10, $11, \
+                         CASE WHEN $10::TEXT IS NULL THEN 0 ELSE 1 END, $12) \
+                     ON CONFLICT (identifier_key) WHERE NOT final_state DO NOTHING",
+                )
+                .await
+                .map_err(&err)?;
+            let inserted = c
+                .execute(
+                    &st,
+                    &[
+                        &v.id,
+                        &v.profile,
+                        &v.agent_sub,
+                        &v.agent_name,
+                        &v.reference,
+                        &v.identifier_key,
+                        &v.identifier_masked,
+                        &v.created_at_ms,
+                        &v.state_json,
+                        &v.lease.as_ref().map(|l| l.0.as_str()),
+                        &v.lease.as_ref().map_or(0, |l| l.1),
+                        &v.sealed_request,
+                    ],
+                )
+                .await
+                .map_err(&err)?;
+            if inserted == 0 {
+                return Ok(Ending::Rollback(Started::InFlight));
+            }
+            if let (Some(entry), Some(key)) = (&v.requested, key) {
+                let head = head_of(&row, 2)?;
+                self.insert_audit(c, key, head, entry).await?;
+            }
+            Ok(Ending::Commit(Started::Inserted))
+        })
+        .await
     }
 
     pub(super) async fn set_state(
@@ -585,7 +628,8 @@ impl PgStore {
                      WHERE id = $1 AND NOT final_state \
                        AND ($5::TEXT IS NULL OR (lease_owner = $5 AND fence = $6)) \
                      RETURNING id) \
-                 SELECT pg_notify($7, id) FROM u",
+                 SELECT pg_notify($7, id || CASE WHEN octet_length($2) <= $8 \
+                                         THEN E'\\n' || $2 ELSE '' END) FROM u",
             )
             .await
             .map_err(self.query_error(action))?;
@@ -600,6 +644,7 @@ impl PgStore {
                     &owner,
                     &fence,
                     &CHANGES_CHANNEL,
+                    &MAX_NOTIFIED_STATE,
                 ],
             )
             .await
@@ -645,7 +690,8 @@ impl PgStore {
                          state_json = $7, updated_at_ms = $8 \
                      WHERE id = $1 AND NOT final_state AND lease_owner = $5 AND fence = $6 \
                      RETURNING id) \
-                 SELECT pg_notify($9, id) FROM u",
+                 SELECT pg_notify($9, id || CASE WHEN octet_length($7) <= $10 \
+                                         THEN E'\\n' || $7 ELSE '' END) FROM u",
             )
             .await
             .map_err(self.query_error(action))?;
@@ -662,6 +708,7 @@ impl PgStore {
                     &state_json,
                     &now_ms,
                     &CHANGES_CHANNEL,
+                    &MAX_NOTIFIED_STATE,
                 ],
             )
             .await
@@ -682,55 +729,143 @@ impl PgStore {
         now_ms: i64,
     ) -> Result<u64> {
         let action = "end a verification";
+        let key = AuditKey::get(&self.key)?;
         let id = &entry.verification_id;
-        let mut client = self.conn().await?;
-        let tx = self.begin(&mut client, action).await?;
-        // The chain's lock before the row's, as everywhere: no two writers wait on each other.
-        self.lock(&tx, LOCK_AUDIT, 0).await?;
-        let row = tx
-            .query_opt(
-                "SELECT final_state, lease_owner, fence FROM verifications WHERE id = $1 \
-                 FOR UPDATE",
-                &[id],
+        let client = self.conn().await?;
+        let err = self.query_error(action);
+        self.in_transaction(&client, &[(LOCK_AUDIT, 0)], action, async |c| {
+            let st = c
+                .prepare_cached(
+                    "SELECT v.final_state, v.lease_owner, v.fence, \
+                            (SELECT seq FROM audit_records ORDER BY seq DESC LIMIT 1), \
+                            (SELECT hash FROM audit_records ORDER BY seq DESC LIMIT 1) \
+                     FROM verifications v WHERE v.id = $1 FOR UPDATE",
+                )
+                .await
+                .map_err(&err)?;
+            let row = c
+                .query_opt(&st, &[id])
+                .await
+                .map_err(&err)?
+                .ok_or_else(|| ServerError::NoSuchVerification(id.clone()))?;
+            let (ended, owner, fence): (bool, Option<String>, i64) = (
+                row.try_get(0).map_err(read_error)?,
+                row.try_get(1).map_err(read_error)?,
+                row.try_get(2).map_err(read_error)?,
+            );
+            if ended {
+                return Err(ServerError::AlreadyFinished);
+            }
+            if let Some(l) = lease
+                && (owner.as_deref() != Some(l.owner.as_str()) || fence != l.fence)
+            {
+                return Err(ServerError::LeaseLost);
+            }
+            let seq = self.insert_audit(c, key, head_of(&row, 3)?, entry).await?;
+            // The final state, the deliveries it causes and its notification: one statement.
+            let st = c
+                .prepare_cached(
+                    "WITH u AS (UPDATE verifications SET state_json = $2, final_state = TRUE, \
+                                    updated_at_ms = $3, lease_owner = NULL \
+                                WHERE id = $1 RETURNING id), \
+                          d AS (INSERT INTO webhook_deliveries (verification_id, url, event, \
+                                    body, created_at_ms, next_attempt_ms) \
+                                SELECT $1, t.url, t.event, t.body, $3, $3 \
+                                FROM unnest($4::TEXT[], $5::TEXT[], $6::TEXT[]) \
+                                    AS t(url, event, body) \
+                                ON CONFLICT DO NOTHING) \
+                     SELECT pg_notify($7, u.id || CASE WHEN octet_length($2) <= $8 \
+                                                  THEN E'\\n' || $2 ELSE '' END) FROM u",
+                )
+                .await
+                .map_err(&err)?;
+            let urls: Vec<&str> = deliveries.iter().map(|d| d.url.as_str()).collect();
+            let events: Vec<&str> = deliveries.iter().map(|d| d.event.as_str()).collect();
+            let bodies: Vec<&str> = deliveries.iter().map(|d| d.body.as_str()).collect();
+            c.query(
+                &st,
+                &[
+                    id,
+                    &state_json,
+                    &now_ms,
+                    &urls,
+                    &events,
+                    &bodies,
+                    &CHANGES_CHANNEL,
+                    &MAX_NOTIFIED_STATE,
+                ],
             )
             .await
-            .map_err(self.query_error(action))?
-            .ok_or_else(|| ServerError::NoSuchVerification(id.clone()))?;
-        let (ended, owner, fence): (bool, Option<String>, i64) = (
-            row.try_get(0).map_err(read_error)?,
-            row.try_get(1).map_err(read_error)?,
-            row.try_get(2).map_err(read_error)?,
-        );
-        if ended {
-            return Err(ServerError::AlreadyFinished);
-        }
-        if let Some(l) = lease
-            && (owner.as_deref() != Some(l.owner.as_str()) || fence != l.fence)
-        {
-            return Err(ServerError::LeaseLost);
-        }
-        let seq = self.append_in(&tx, entry).await?;
-        tx.execute(
-            "UPDATE verifications SET state_json = $2, final_state = TRUE, updated_at_ms = $3, \
-                 lease_owner = NULL WHERE id = $1",
-            &[id, &state_json, &now_ms],
+            .map_err(&err)?;
+            Ok(Ending::Commit(seq))
+        })
+        .await
+    }
+
+    /// Appends `e` after `head` (the chain's last seq and hash, read under the chain's lock).
+    async fn insert_audit(
+        &self,
+        c: &deadpool_postgres::ClientWrapper,
+        key: &[u8],
+        head: Option<(u64, String)>,
+        e: &AuditEntry,
+    ) -> Result<u64> {
+        let action = "append to the audit trail";
+        let (seq, prev_hash) = match head {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, GENESIS_HASH.to_owned()),
+        };
+        let mut row = AuditRow::new(seq, e, prev_hash, String::new());
+        row.hash = record_hash(key, &row);
+        let st = c
+            .prepare_cached(&format!(
+                "INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
+                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+            ))
+            .await
+            .map_err(self.query_error(action))?;
+        let seq_i64 = seq as i64;
+        c.execute(
+            &st,
+            &[
+                &seq_i64,
+                &row.time_ms,
+                &row.verification_id,
+                &row.phase,
+                &row.agent_sub,
+                &row.agent_name,
+                &row.reference,
+                &row.profile,
+                &row.issuer,
+                &row.identifier_kind,
+                &row.identifier_masked,
+                &row.id_hash,
+                &row.subject_name,
+                &row.binding_message,
+                &row.outcome,
+                &row.acr,
+                &row.transaction_id,
+                &row.error_code,
+                &row.duration_ms,
+                &row.prev_hash,
+                &row.hash,
+            ],
         )
         .await
-        .map_err(self.query_error(action))?;
-        for d in deliveries {
-            tx.execute(
-                "INSERT INTO webhook_deliveries (verification_id, url, event, body, \
-                     created_at_ms, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $5) \
-                 ON CONFLICT DO NOTHING",
-                &[id, &d.url, &d.event, &d.body, &now_ms],
-            )
-            .await
-            .map_err(self.query_error(action))?;
-        }
-        tx.execute("SELECT pg_notify($1, $2)", &[&CHANGES_CHANNEL, id])
-            .await
-            .map_err(self.query_error(action))?;
-        tx.commit().await.map_err(self.query_error(action))?;
+        .map_err(|err| {
+            let dup = err.as_db_error().is_some_and(|db| {
+                *db.code() == SqlState::UNIQUE_VIOLATION
+                    && db.constraint() == Some("audit_records_one_per_phase")
+            });
+            if dup {
+                ServerError::AuditRecordExists {
+                    verification_id: e.verification_id.clone(),
+                    phase: e.phase.clone(),
+                }
+            } else {
+                self.query_error(action)(err)
+            }
+        })?;
         Ok(seq)
     }
 
@@ -1035,85 +1170,21 @@ impl PgStore {
 
     pub(super) async fn append_audit(&self, e: &AuditEntry) -> Result<u64> {
         let action = "append to the audit trail";
-        let mut client = self.conn().await?;
-        let tx = self.begin(&mut client, action).await?;
-        let seq = self.append_in(&tx, e).await?;
-        tx.commit().await.map_err(self.query_error(action))?;
-        Ok(seq)
-    }
-
-    /// Appends inside `tx`, after taking the chain's lock.
-    async fn append_in(&self, tx: &Transaction<'_>, e: &AuditEntry) -> Result<u64> {
-        let action = "append to the audit trail";
         let key = AuditKey::get(&self.key)?;
-        self.lock(tx, LOCK_AUDIT, 0).await?;
-        let st = tx
-            .prepare_cached("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
-            .await
-            .map_err(self.query_error(action))?;
-        let (seq, prev_hash) = match tx
-            .query_opt(&st, &[])
-            .await
-            .map_err(self.query_error(action))?
-        {
-            Some(r) => (
-                seq_of(r.try_get(0).map_err(read_error)?)? + 1,
-                r.try_get(1).map_err(read_error)?,
-            ),
-            None => (1, GENESIS_HASH.to_owned()),
-        };
-        let mut row = AuditRow::new(seq, e, prev_hash, String::new());
-        row.hash = record_hash(key, &row);
-        let st = tx
-            .prepare_cached(&format!(
-                "INSERT INTO audit_records ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-            ))
-            .await
-            .map_err(self.query_error(action))?;
-        let seq_i64 = seq as i64;
-        tx.execute(
-            &st,
-            &[
-                &seq_i64,
-                &row.time_ms,
-                &row.verification_id,
-                &row.phase,
-                &row.agent_sub,
-                &row.agent_name,
-                &row.reference,
-                &row.profile,
-                &row.issuer,
-                &row.identifier_kind,
-                &row.identifier_masked,
-                &row.id_hash,
-                &row.subject_name,
-                &row.binding_message,
-                &row.outcome,
-                &row.acr,
-                &row.transaction_id,
-                &row.error_code,
-                &row.duration_ms,
-                &row.prev_hash,
-                &row.hash,
-            ],
-        )
+        let client = self.conn().await?;
+        self.in_transaction(&client, &[(LOCK_AUDIT, 0)], action, async |c| {
+            let row = c
+                .query_one(
+                    "SELECT (SELECT seq FROM audit_records ORDER BY seq DESC LIMIT 1), \
+                            (SELECT hash FROM audit_records ORDER BY seq DESC LIMIT 1)",
+                    &[],
+                )
+                .await
+                .map_err(self.query_error(action))?;
+            let seq = self.insert_audit(c, key, head_of(&row, 0)?, e).await?;
+            Ok(Ending::Commit(seq))
+        })
         .await
-        .map_err(|err| {
-            let dup = err.as_db_error().is_some_and(|db| {
-                *db.code() == SqlState::UNIQUE_VIOLATION
-                    && db.constraint() == Some("audit_records_one_per_phase")
-            });
-            if dup {
-                ServerError::AuditRecordExists {
-                    verification_id: e.verification_id.clone(),
-                    phase: e.phase.clone(),
-                }
-            } else {
-                self.query_error(action)(err)
-            }
-        })?;
-        Ok(seq)
     }
 
     pub(super) async fn audit_records(&self, f: &AuditFilter) -> Result<Vec<AuditRow>> {
@@ -1160,6 +1231,22 @@ impl PgStore {
             walker.push(&audit_row(&row)?);
         }
         Ok(walker.finish())
+    }
+}
+
+/// How a transaction's body wants it to end.
+enum Ending<T> {
+    Commit(T),
+    Rollback(T),
+}
+
+/// The chain's head from columns `at` (seq) and `at + 1` (hash) of `row`, if it has one.
+fn head_of(row: &Row, at: usize) -> Result<Option<(u64, String)>> {
+    let seq: Option<i64> = row.try_get(at).map_err(read_error)?;
+    let hash: Option<String> = row.try_get(at + 1).map_err(read_error)?;
+    match (seq, hash) {
+        (Some(seq), Some(hash)) => Ok(Some((seq_of(seq)?, hash))),
+        _ => Ok(None),
     }
 }
 

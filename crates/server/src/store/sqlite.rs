@@ -317,7 +317,7 @@ impl SqliteStore {
         now_ms: i64,
     ) -> Result<()> {
         let (id, state_json, lease) = (id.to_owned(), state_json.to_owned(), lease.cloned());
-        let changed = id.clone();
+        let (changed, notified) = (id.clone(), state_json.clone());
         self.run(move |conn| {
             let e = sql_error("store a verification's state");
             let (owner, fence) = lease_params(lease.as_ref());
@@ -339,7 +339,7 @@ impl SqliteStore {
             Err(why_not_written(conn, &id))
         })
         .await?;
-        self.changed(&changed);
+        self.changed(&format!("{changed}\n{notified}"));
         Ok(())
     }
 
@@ -357,7 +357,7 @@ impl SqliteStore {
             ack.clone(),
             state_json.to_owned(),
         );
-        let changed = id.clone();
+        let (changed, notified) = (id.clone(), state_json.clone());
         self.run(move |conn| {
             let n = conn
                 .prepare_cached(
@@ -385,7 +385,7 @@ impl SqliteStore {
             Err(why_not_written(conn, &id))
         })
         .await?;
-        self.changed(&changed);
+        self.changed(&format!("{changed}\n{notified}"));
         Ok(())
     }
 
@@ -404,7 +404,7 @@ impl SqliteStore {
             state_json.to_owned(),
             deliveries.to_vec(),
         );
-        let id = entry.verification_id.clone();
+        let (id, notified) = (entry.verification_id.clone(), state_json.clone());
         let seq = self
             .run(move |conn| {
                 let action = "end a verification";
@@ -449,7 +449,7 @@ impl SqliteStore {
                 Ok(seq)
             })
             .await?;
-        self.changed(&id);
+        self.changed(&format!("{id}\n{notified}"));
         Ok(seq)
     }
 
