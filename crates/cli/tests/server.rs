@@ -151,3 +151,70 @@ async fn verify_through_the_server_completes_denies_cancels_and_is_refused() {
     );
     assert!(r.stderr.contains("try again in"), "{r:?}");
 }
+
+/// The server's binary, built with the workspace (`cargo build --workspace`, as the test
+/// command does).
+fn server_bin() -> String {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("ciba-desk-server");
+    assert!(
+        bin.exists(),
+        "{} is missing: build the workspace first (cargo build --workspace)",
+        bin.display()
+    );
+    bin.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_restarted_mid_verification_is_followed_to_the_end() {
+    use testkit::org_op::{Agent, OrgOp};
+    let op = OrgOp::start(&[Agent::new("anna", "Anna Agent", &["agent"])]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let text = support::config_text(
+        &op,
+        dir.path(),
+        &format!("url = \"sqlite://{}\"", db.display()),
+        true,
+    );
+    server::store::Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap()
+        .migrate(None)
+        .await
+        .unwrap();
+    let (bin, port) = (server_bin(), support::free_port());
+    let first = support::Instance::start_on(&bin, dir.path(), "first", &text, port).await;
+    let env = Env::new();
+    let mut c = env.cmd(&[
+        "verify",
+        "--server",
+        &first.base,
+        "--profile",
+        "bank",
+        "--national-id",
+        "se:19121212-1212",
+        "--json",
+    ]);
+    c.env("CIBA_DESK_TOKEN", op.access_token("anna").await);
+    let child = c.spawn().unwrap();
+    let pending = op.wait_for_pending(CUSTOMER).await;
+    // Time for the server to store the acknowledgement, then a restart: SIGTERM ends the
+    // agent's stream and hands the verification back; the next run goes on polling it.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    first.stop().await;
+    let second = support::Instance::start_on(&bin, dir.path(), "second", &text, port).await;
+    op.approve(&pending).await;
+    let r = common::finish(child).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("verified: Tolvan Tolvansson (19121212-XXXX)"),
+        "{r:?}"
+    );
+    second.stop().await;
+}

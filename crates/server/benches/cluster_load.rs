@@ -191,12 +191,14 @@ async fn run(count: u32, kill: bool) {
     let first = survivors.next().unwrap();
     let second = survivors.next().unwrap();
     let rss_at_kill = Arc::new(Mutex::new(None));
+    let cpu_at_kill = Arc::new(Mutex::new(None));
     if kill {
-        let rss = rss_at_kill.clone();
+        let (rss, cpu) = (rss_at_kill.clone(), cpu_at_kill.clone());
         let pid = pids[0];
         victim = Some(tokio::spawn(async move {
             killed.notified().await;
             *rss.lock().unwrap() = peak_rss_mb(pid);
+            *cpu.lock().unwrap() = cpu_ms(pid);
             first.kill().await;
             eprintln!("killed instance a (pid {pid}) at half of the approvals");
         }));
@@ -283,9 +285,17 @@ async fn run(count: u32, kill: bool) {
         })
         .collect();
     latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    // An answer the provider gave to the killed instance is lost by design (a provider answers
+    // once): counted apart from errors.
+    let lost_answers = outcomes
+        .iter()
+        .filter(|o| o.state.contains("answer_lost"))
+        .count();
     let errors: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|o| o.error.is_some() || o.state != "verified")
+        .filter(|o| {
+            o.error.is_some() || (o.state != "verified" && !o.state.contains("answer_lost"))
+        })
         .collect();
     let reconnects: u32 = outcomes.iter().map(|o| o.reconnects).sum();
 
@@ -354,7 +364,12 @@ async fn run(count: u32, kill: bool) {
     );
     let mut server_cpu = 0.0;
     for (i, name) in ["a", "b"].iter().enumerate() {
-        let used = cpu_after[i].unwrap_or(cpu_before[i]) - cpu_before[i];
+        let after = if kill && i == 0 {
+            *cpu_at_kill.lock().unwrap()
+        } else {
+            cpu_after[i]
+        };
+        let used = after.unwrap_or(cpu_before[i]) - cpu_before[i];
         server_cpu += used;
         let peak = if kill && i == 0 {
             *rss_at_kill.lock().unwrap()
@@ -364,7 +379,7 @@ async fn run(count: u32, kill: bool) {
         println!(
             "  instance {name}: CPU {used:.0} ms{}, peak RSS {:.1} MB",
             if kill && i == 0 {
-                " (until killed, as far as it could be read)"
+                " (until killed)"
             } else {
                 ""
             },
@@ -403,6 +418,9 @@ async fn run(count: u32, kill: bool) {
         "  audit: {finals} final records, {lost} lost, {duplicated} duplicated, chain intact: {}",
         intact["intact"]
     );
+    if kill {
+        println!("  answers lost with the killed instance {lost_answers} (ended answer_lost)");
+    }
     println!("  errors                         {}", errors.len());
     for e in errors.iter().take(5) {
         println!(

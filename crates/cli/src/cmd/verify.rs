@@ -407,10 +407,14 @@ async fn run_through_server(
     ticker.tick().await;
     let mut cancel_sent = false;
     let mut last = v["state"].clone();
+    // A server instance that stops ends its streams; the verification goes on at another
+    // one, so the stream is opened again (behind a load balancer, elsewhere).
+    let mut reconnects = 0;
     loop {
         tokio::select! {
-            next = events.next() => match next? {
-                Some(state) => {
+            next = events.next() => match next {
+                Ok(Some(state)) => {
+                    reconnects = 0;
                     view.show(&header, &state);
                     let done = serde_json::from_value::<FinalSummary>(state.clone())
                         .ok()
@@ -421,7 +425,17 @@ async fn run_through_server(
                         break;
                     }
                 }
-                None => break,
+                Ok(None) | Err(_) if reconnects < STREAM_RECONNECTS => {
+                    reconnects += 1;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    match client.events(&id).await {
+                        Ok(again) => events = again,
+                        Err(f) if reconnects >= STREAM_RECONNECTS => return Err(f),
+                        Err(_) => {}
+                    }
+                }
+                Ok(None) => break,
+                Err(f) => return Err(f),
             },
             _ = interrupt.cancelled(), if !cancel_sent => {
                 cancel_sent = true;
@@ -434,6 +448,9 @@ async fn run_through_server(
     }
     Ok(finish(&header, &last, &view, started, a.json))
 }
+
+/// How often a lost event stream is opened again (half a second apart) before giving up.
+const STREAM_RECONNECTS: u32 = 30;
 
 /// What the progress lines say about the profile.
 pub(crate) struct Header {

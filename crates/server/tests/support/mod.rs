@@ -238,7 +238,17 @@ impl Instance {
     /// Runs `bin serve` with `text` (its `127.0.0.1:0` replaced by a port of its own), logging to
     /// `DIR/NAME.log`; returns once `/readyz` answers.
     pub async fn start(bin: &str, dir: &std::path::Path, name: &str, text: &str) -> Instance {
-        let port = free_port();
+        Self::start_on(bin, dir, name, text, free_port()).await
+    }
+
+    /// As [`start`](Self::start), on `port`.
+    pub async fn start_on(
+        bin: &str,
+        dir: &std::path::Path,
+        name: &str,
+        text: &str,
+        port: u16,
+    ) -> Instance {
         let text = text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
         let config = private_file(dir, &format!("{name}.toml"), &text);
         let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
