@@ -40,6 +40,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/verifications/{id}/events", get(events))
         .route("/api/v1/audit", get(audit_records))
         .route("/api/v1/audit/verify", get(audit_verify))
+        .route("/api/v1/webhooks", get(webhook_deliveries))
         .with_state(service)
 }
 
@@ -212,4 +213,30 @@ async fn audit_verify(State(s): State<Arc<Service>>, headers: HeaderMap) -> Resu
     let a = agent(&s, &headers).await?;
     s.auth.require(&a, Role::Auditor)?;
     Ok(Json(s.store.verify_audit().await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliveryQuery {
+    status: Option<String>,
+    limit: Option<u32>,
+}
+
+/// For auditors: webhook deliveries, newest first (`?status=failed` for those given up).
+async fn webhook_deliveries(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Query(q): Query<DeliveryQuery>,
+) -> Result<Response> {
+    let a = agent(&s, &headers).await?;
+    s.auth.require(&a, Role::Auditor)?;
+    if let Some(st) = q.status.as_deref()
+        && !matches!(st, "pending" | "delivered" | "failed")
+    {
+        return Err(ServerError::BadRequest(format!(
+            "status {st:?} is not one of pending, delivered, failed"
+        )));
+    }
+    let limit = q.limit.unwrap_or(1000).min(10_000);
+    Ok(Json(s.store.deliveries(q.status.as_deref(), limit).await?).into_response())
 }

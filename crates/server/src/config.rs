@@ -401,6 +401,49 @@ hmac_key = { env = "CIBA_DESK_TEST_AUDIT_KEY" }
     }
 
     #[test]
+    fn webhooks_go_over_https_to_known_events_only() {
+        let with = |hook: &str| format!("{MINIMAL}\n[[webhooks]]\n{hook}\n");
+        let ok = with(
+            r#"url = "https://crm.example.com/hooks/ciba"
+secret = { env = "CRM_HOOK_SECRET" }
+events = ["verified", "mismatch"]"#,
+        );
+        let c = Config::parse(&ok, Path::new("server.toml")).unwrap();
+        assert_eq!(c.webhooks[0].events, ["verified", "mismatch"]);
+        let all = with(
+            r#"url = "http://127.0.0.1:9000/hook"
+secret = { env = "X" }"#,
+        );
+        assert_eq!(
+            Config::parse(&all, Path::new("server.toml"))
+                .unwrap()
+                .webhooks[0]
+                .events
+                .len(),
+            6
+        );
+        let e = Config::parse(
+            &with(
+                r#"url = "http://crm.example.com/hook"
+secret = { env = "X" }"#,
+            ),
+            Path::new("server.toml"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[[webhooks]] #1"), "{e}");
+        let e = Config::parse(
+            &with(
+                r#"url = "https://crm.example.com/hook"
+secret = { env = "X" }
+events = ["approved"]"#,
+            ),
+            Path::new("server.toml"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("\"approved\" is not one of"), "{e}");
+    }
+
+    #[test]
     fn plain_http_is_for_loopback_only() {
         let text = MINIMAL.replace("127.0.0.1:8480", "0.0.0.0:8480");
         let e = Config::parse(&text, Path::new("server.toml")).unwrap_err();

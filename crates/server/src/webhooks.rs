@@ -155,6 +155,51 @@ mod tests {
         assert_eq!(backoff(30), MAX_BACKOFF);
     }
 
+    #[tokio::test]
+    async fn a_failed_delivery_is_retried_until_a_day_has_passed() {
+        // Nothing listens on port 1.
+        let url = "http://127.0.0.1:1/hook".to_owned();
+        let receivers = [Receiver {
+            url: url.clone(),
+            events: vec!["verified".into()],
+            secret: SecretString::from("s"),
+        }];
+        let now = 1_800_000_000_000;
+        let mut d = Delivery {
+            verification_id: "v".into(),
+            url,
+            event: "verified".into(),
+            body: "{}".into(),
+            status: "pending".into(),
+            attempts: 0,
+            created_at_ms: now,
+            next_attempt_ms: now,
+            last_error: None,
+        };
+        let http = client();
+        match deliver(&http, &receivers, &d, now).await {
+            DeliveryResult::Retry {
+                next_attempt_ms,
+                error,
+            } => {
+                assert_eq!(next_attempt_ms, now + 5_000);
+                assert_eq!(error, "the receiver could not be reached");
+            }
+            other => panic!("{other:?}"),
+        }
+        d.attempts = 12;
+        d.created_at_ms = now - GIVE_UP_AFTER.as_millis() as i64;
+        assert!(matches!(
+            deliver(&http, &receivers, &d, now).await,
+            DeliveryResult::GaveUp { .. }
+        ));
+        // A receiver taken out of the configuration is given up at once.
+        assert!(matches!(
+            deliver(&http, &[], &d, now).await,
+            DeliveryResult::GaveUp { .. }
+        ));
+    }
+
     #[test]
     fn the_signature_covers_time_and_body() {
         let s = signature(b"secret", 1_700_000_000, b"{}");

@@ -391,6 +391,23 @@ async fn an_instance_killed_mid_poll_loses_nothing() {
         .await;
     assert_eq!(v["webhooks"][0]["url"], hook.as_str());
     assert_eq!(v["webhooks"][0]["status"], "delivered");
+    // Auditors see every delivery; an agent does not.
+    let all = c
+        .get(&b.base, "/api/v1/webhooks?status=delivered", &c.auditor)
+        .await;
+    assert_eq!(all.as_array().unwrap().len(), 20);
+    let failed = c
+        .get(&b.base, "/api/v1/webhooks?status=failed", &c.auditor)
+        .await;
+    assert!(failed.as_array().unwrap().is_empty());
+    let r = c
+        .http
+        .get(format!("{}/api/v1/webhooks", b.base))
+        .bearer_auth(&c.agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     let m = c.metrics(&b.base).await;
     assert_eq!(sample(&m, "ciba_desk_webhook_deliveries_total", &[]), 20.0);
     assert_eq!(sample(&m, "ciba_desk_webhook_failures_total", &[]), 2.0);

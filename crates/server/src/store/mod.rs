@@ -528,6 +528,12 @@ impl Store {
         dispatch!(self, s => s.record_delivery(verification_id, url, result, now_ms).await)
     }
 
+    /// Webhook deliveries for auditors: newest first, optionally only those in `status`
+    /// (`pending`, `delivered`, `failed`), at most `limit`.
+    pub async fn deliveries(&self, status: Option<&str>, limit: u32) -> Result<Vec<Delivery>> {
+        dispatch!(self, s => s.deliveries(status, limit).await)
+    }
+
     /// A verification's webhook deliveries, in the order of the configuration's receivers.
     pub async fn deliveries_of(&self, verification_id: &str) -> Result<Vec<Delivery>> {
         dispatch!(self, s => s.deliveries_of(verification_id).await)

@@ -1053,6 +1053,26 @@ impl PgStore {
         Ok(())
     }
 
+    pub(super) async fn deliveries(
+        &self,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let client = self.conn().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+                     WHERE ($1::TEXT IS NULL OR status = $1) \
+                     ORDER BY created_at_ms DESC, verification_id, url LIMIT $2"
+                ),
+                &[&status, &i64::from(limit)],
+            )
+            .await
+            .map_err(self.query_error("read webhook deliveries"))?;
+        rows.iter().map(delivery_row).collect()
+    }
+
     pub(super) async fn deliveries_of(&self, verification_id: &str) -> Result<Vec<Delivery>> {
         let client = self.conn().await?;
         let rows = client

@@ -637,6 +637,27 @@ impl SqliteStore {
         .await
     }
 
+    pub(super) async fn deliveries(
+        &self,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let status = status.map(str::to_owned);
+        self.run(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
+                 WHERE (?1 IS NULL OR status = ?1) \
+                 ORDER BY created_at_ms DESC, verification_id, url LIMIT ?2"
+            ))
+            .and_then(|mut st| {
+                st.query_map(params![status, i64::from(limit)], delivery_row)?
+                    .collect()
+            })
+            .map_err(sql_error("read webhook deliveries"))
+        })
+        .await
+    }
+
     pub(super) async fn deliveries_of(&self, verification_id: &str) -> Result<Vec<Delivery>> {
         let verification_id = verification_id.to_owned();
         self.run(move |conn| {
