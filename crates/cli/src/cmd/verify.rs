@@ -406,20 +406,29 @@ async fn run_through_server(
     let mut ticker = tokio::time::interval(Duration::from_secs(10));
     ticker.tick().await;
     let mut cancel_sent = false;
+    // The state the server answered with, then each new one from the stream (which starts
+    // with the current state, and does again after a reconnect: shown once).
     let mut last = v["state"].clone();
+    view.show(&header, &last);
+    let ended = |state: &Value| {
+        serde_json::from_value::<FinalSummary>(state.clone())
+            .ok()
+            .and_then(|s| s.outcome())
+            .is_some()
+    };
     // A server instance that stops ends its streams; the verification goes on at another
     // one, so the stream is opened again (behind a load balancer, elsewhere).
     let mut reconnects = 0;
-    loop {
+    while !ended(&last) {
         tokio::select! {
             next = events.next() => match next {
                 Ok(Some(state)) => {
                     reconnects = 0;
+                    if state == last {
+                        continue;
+                    }
                     view.show(&header, &state);
-                    let done = serde_json::from_value::<FinalSummary>(state.clone())
-                        .ok()
-                        .and_then(|s| s.outcome())
-                        .is_some();
+                    let done = ended(&state);
                     last = state;
                     if done {
                         break;
