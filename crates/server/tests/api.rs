@@ -31,6 +31,7 @@ macro_rules! both {
 both!(sign_in, sign_in_suite);
 both!(verifications, verifications_suite);
 both!(limits, limits_suite);
+both!(shutting_down, shutting_down_suite);
 
 async fn sign_in_suite(db: Db) {
     let Some(h) = harness(db).await else { return };
@@ -495,4 +496,71 @@ async fn tls_is_served_with_the_configured_certificate() {
     let plain = reqwest::get(format!("http://127.0.0.1:{}/healthz", addr.port())).await;
     assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
     handle.graceful_shutdown(Some(std::time::Duration::from_secs(1)));
+}
+
+/// SIGTERM's first half, as `serve` runs it: not ready, no new work, event streams end, and
+/// the verifications polled here are handed back at once.
+async fn shutting_down_suite(db: Db) {
+    let Some(h) = harness(db).await else { return };
+    let anna = h.token("anna").await;
+    let (s, _, v) = h
+        .start(
+            &anna,
+            json!({"profile": "bank", "national_id": "se:19121212-1212"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    h.op.wait_for_pending(CUSTOMER).await;
+    let mut stream = h
+        .http
+        .get(format!("{}/api/v1/verifications/{id}/events", h.base))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap();
+    // Until the provider's acknowledgement is stored (the stream says "waiting").
+    let mut seen = String::new();
+    while !seen.contains("waiting_for_user") {
+        let chunk = stream
+            .chunk()
+            .await
+            .unwrap()
+            .expect("the stream ended early");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+
+    h.service.shut_down().await;
+    let (s, _, body) = h.call(reqwest::Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("shutting_down"))
+    );
+    let (s, _, body) = h
+        .start(
+            &anna,
+            json!({"profile": "bank", "email": "alice@example.com"}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("shutting_down"))
+    );
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while stream.chunk().await.unwrap().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream stayed open");
+    // Handed back: another instance claims it now, not when a lease would have run out.
+    let now = server::service::now_ms();
+    let claimed = h
+        .service
+        .store
+        .claim_expired("another-instance", now, now + 10_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].verification.id, id);
+    assert_eq!(claimed[0].lease.fence, 2);
+    assert!(claimed[0].sealed_auth_req_id.is_some());
 }
