@@ -238,6 +238,7 @@ impl CibaClient {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(CibaError::Cancelled),
+                _ = cancel.handed_over() => return Err(CibaError::HandedOver),
                 _ = async { match ping { Some(p) => p.notify.notified().await, None => std::future::pending().await } } => {
                     progress(Progress::Pinged);
                 }

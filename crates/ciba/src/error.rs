@@ -168,6 +168,8 @@ pub enum CibaError {
     IdTokenRejected(#[from] ValidationFailure),
     #[error("the verification was cancelled")]
     Cancelled,
+    #[error("polling stopped here, for another process to go on with the request")]
+    HandedOver,
     #[error("ping notification refused: {0}")]
     PingRefused(&'static str),
 }
@@ -198,7 +200,7 @@ impl CibaError {
             AuthorizationDenied(_) => ErrorClass::Denied,
             Expired => ErrorClass::Expired,
             IdTokenRejected(_) => ErrorClass::Rejected,
-            Cancelled => ErrorClass::Cancelled,
+            Cancelled | HandedOver => ErrorClass::Cancelled,
             _ => ErrorClass::Provider,
         }
     }
@@ -233,6 +235,7 @@ impl CibaError {
             Provider(_) => "provider_error",
             IdTokenRejected(_) => "id_token_rejected",
             Cancelled => "cancelled",
+            HandedOver => "handed_over",
             PingRefused(_) => "ping_refused",
         }
     }

@@ -42,16 +42,19 @@ pub enum Progress {
     Verifying,
 }
 
-/// Cancels a verification from anywhere; cloned freely.
+/// Cancels a verification from anywhere, or hands its polling over to another process;
+/// cloned freely.
 #[derive(Clone, Debug)]
 pub struct CancelHandle {
     tx: Arc<watch::Sender<bool>>,
+    handover: Arc<watch::Sender<bool>>,
 }
 
 impl Default for CancelHandle {
     fn default() -> Self {
         Self {
             tx: Arc::new(watch::channel(false).0),
+            handover: Arc::new(watch::channel(false).0),
         }
     }
 }
@@ -74,6 +77,19 @@ impl CancelHandle {
         let mut rx = self.tx.subscribe();
         // wait_for only fails if the sender is gone, and we hold it.
         let _ = rx.wait_for(|c| *c).await;
+    }
+
+    /// Stops polling before the next poll, without withdrawing the request: another process
+    /// goes on with it ([`CibaClient::resume`](crate::CibaClient::resume)). A poll already
+    /// sent is answered first, so no answer is thrown away.
+    pub fn hand_over(&self) {
+        self.handover.send_replace(true);
+    }
+
+    /// Resolves once `hand_over` has been called.
+    pub async fn handed_over(&self) {
+        let mut rx = self.handover.subscribe();
+        let _ = rx.wait_for(|h| *h).await;
     }
 }
 

@@ -313,6 +313,38 @@ async fn cancel_stops_at_once() {
 }
 
 #[tokio::test]
+async fn a_hand_over_stops_before_the_next_poll_and_another_client_goes_on() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    op.approve().after([Reply::pending()]).signed_by(&k);
+    let (c, _) = client_for(&op, basic()).await;
+    let pending = c.request(&alice()).await.unwrap();
+    let auth_req_id = pending.acknowledgement.auth_req_id().clone();
+    let handle = CancelHandle::new();
+    handle.hand_over();
+    let e = c.wait(pending, &handle, &|_| {}).await.unwrap_err();
+    assert!(matches!(e, CibaError::HandedOver), "{e:?}");
+    assert_eq!(e.code(), "handed_over");
+    assert!(
+        op.recorded("/token").is_empty(),
+        "no poll after the hand-over"
+    );
+    // Nothing was withdrawn: another client resumes the same request and gets the answer.
+    let (other, _) = client_for(&op, basic()).await;
+    let resumed = other.resume(
+        auth_req_id,
+        Duration::from_secs(60),
+        Some(Duration::from_secs(2)),
+    );
+    let v = other
+        .wait(resumed, &CancelHandle::new(), &|_| {})
+        .await
+        .unwrap();
+    assert!(v.id_token.claims.contains_key("sub"));
+    assert_eq!(op.recorded("/token").len(), 2);
+}
+
+#[tokio::test]
 async fn cancel_interrupts_a_hanging_poll() {
     let op = FakeOp::start(&[&key("rsa1")]).await;
     op.set_default("/token", Reply::Hang);

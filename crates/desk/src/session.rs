@@ -293,9 +293,14 @@ impl Desk {
         let profile = profile.clone();
         let task = tokio::spawn(
             async move {
-                let state = inner
+                let Some(state) = inner
                     .run(&profile, prepared, begin, auth, cell, &cancel, &emitter)
-                    .await;
+                    .await
+                else {
+                    // Handed over: the handle reports an internal failure, nothing else.
+                    lock(&inner.sessions).remove(&id);
+                    return;
+                };
                 let audit = match trail {
                     Some(t) => Some(t.record(draft.finish(&state)).await),
                     None => None,
@@ -349,6 +354,16 @@ impl Desk {
             && let Some(task) = s.task
         {
             task.abort();
+        }
+    }
+
+    /// Stops polling a verification at its next wait, without withdrawing it at the provider
+    /// and without a final event, for another process to go on with it
+    /// ([`resume`](Self::resume)). A poll already sent is answered first: if that answer is
+    /// final, it ends here as usual.
+    pub fn hand_over(&self, id: VerificationId) {
+        if let Some(s) = lock(&self.inner.sessions).get(&id) {
+            s.cancel.hand_over();
         }
     }
 
@@ -519,7 +534,7 @@ impl Inner {
         cell: ClientCell,
         cancel: &CancelHandle,
         emit: &Emitter,
-    ) -> VerificationState {
+    ) -> Option<VerificationState> {
         let resumed = matches!(begin, Begin::Resume(_));
         if !resumed {
             emit.emit(VerificationState::Requesting {
@@ -532,12 +547,12 @@ impl Inner {
         }
         let client = tokio::select! {
             biased;
-            _ = cancel.cancelled(), if !resumed => return VerificationState::Cancelled { provider_notified: false },
+            _ = cancel.cancelled(), if !resumed => return Some(VerificationState::Cancelled { provider_notified: false }),
             c = self.client(profile, cell, auth) => c,
         };
         let client = match client {
             Ok(c) => c,
-            Err(e) => return VerificationState::ended_by(&e),
+            Err(e) => return Some(VerificationState::ended_by(&e)),
         };
         let issuer = client.metadata().issuer.clone();
         let (pending, acknowledged) = match begin {
@@ -546,7 +561,7 @@ impl Inner {
                 // and withdrawing it there needs the auth_req_id its answer carries.
                 let pending = match client.request(&prepared.request).await {
                     Ok(p) => p,
-                    Err(e) => return VerificationState::ended_by(&e.into()),
+                    Err(e) => return Some(VerificationState::ended_by(&e.into())),
                 };
                 let ack = &pending.acknowledgement;
                 let acknowledged = RequestAcknowledged {
@@ -573,11 +588,11 @@ impl Inner {
         };
         let auth_req_id = acknowledged.auth_req_id.clone();
         if cancel.is_cancelled() {
-            return VerificationState::Cancelled {
+            return Some(VerificationState::Cancelled {
                 provider_notified: self
                     .cancel_at_provider(&client, profile, &issuer, &auth_req_id)
                     .await,
-            };
+            });
         }
 
         let customer_link = profile.customer_link.as_ref().and_then(|l| {
@@ -614,7 +629,7 @@ impl Inner {
                 emit.emit(w.clone());
             }
         };
-        match client.wait(pending, cancel, &progress).await {
+        let state = match client.wait(pending, cancel, &progress).await {
             Ok(v) => {
                 let identity = VerifiedIdentity::from_token(profile, &issuer, &v.id_token);
                 let identity_match = identity_match(&prepared.expected, &identity);
@@ -631,8 +646,11 @@ impl Inner {
                     .cancel_at_provider(&client, profile, &issuer, &auth_req_id)
                     .await,
             },
+            // Another process goes on with it: no final state here.
+            Err(CibaError::HandedOver) => return None,
             Err(e) => VerificationState::ended_by(&e.into()),
-        }
+        };
+        Some(state)
     }
 
     /// The provider's own cancel call, if the profile has one. Never fails the cancel: the

@@ -36,6 +36,8 @@ const RENEW_EVERY: Duration = Duration::from_secs(3);
 const SCAN_EVERY: Duration = Duration::from_secs(2);
 /// How many verifications one scan takes over at most.
 const CLAIM_BATCH: u32 = 200;
+/// How long shutdown waits for polls already sent to be answered and stored.
+const HAND_OVER_WAIT: Duration = Duration::from_secs(5);
 /// How often the webhook sender looks for due deliveries (it is also woken by final states).
 const OUTBOX_EVERY: Duration = Duration::from_secs(1);
 
@@ -137,6 +139,8 @@ impl Service {
         mut messages: mpsc::UnboundedReceiver<Message>,
         taken_over: bool,
     ) {
+        self.drives.send_modify(|n| *n += 1);
+        let _done = Defer(|| self.drives.send_modify(|n| *n -= 1));
         let id = record.verification_id.clone();
         let mut ended = false;
         // Kept with the state that follows it (the desk sends "waiting" next): one write.
@@ -556,13 +560,26 @@ impl Service {
     }
 
     /// At SIGTERM: no new work, every open event stream ends, the verifications polled here
-    /// stop here and their leases go back at once, for another instance to take.
+    /// stop at their next wait (a poll already sent is answered and stored first: a provider
+    /// answers only once) and their leases go back at once, for another instance to take.
     pub async fn shut_down(&self) {
         self.stopping.send_replace(true);
         let ours: Vec<_> = self.running().drain().collect();
         for (_, r) in &ours {
             if let Some(d) = r.desk_id {
-                self.desk.abandon(d);
+                self.desk.hand_over(d);
+            }
+        }
+        let mut drives = self.drives.subscribe();
+        if tokio::time::timeout(HAND_OVER_WAIT, drives.wait_for(|n| *n == 0))
+            .await
+            .is_err()
+        {
+            tracing::warn!("some polls were still unanswered; handing them over anyway");
+            for (_, r) in &ours {
+                if let Some(d) = r.desk_id {
+                    self.desk.abandon(d);
+                }
             }
         }
         match self.store.release_leases(&self.instance).await {
@@ -571,6 +588,15 @@ impl Service {
                 tracing::warn!(error = %e, "the leases could not be handed back; they run out by themselves")
             }
         }
+    }
+}
+
+/// Runs its closure when dropped.
+struct Defer<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Defer<F> {
+    fn drop(&mut self) {
+        (self.0)()
     }
 }
 

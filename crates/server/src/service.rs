@@ -187,6 +187,8 @@ pub struct Service {
     /// The event streams open on this instance, by verification: the change feed wakes only
     /// the streams of the verification that changed.
     pub(crate) watchers: Mutex<HashMap<String, watch::Sender<Change>>>,
+    /// How many verifications' states are being stored here (shutdown waits for them).
+    pub(crate) drives: watch::Sender<usize>,
 }
 
 impl Service {
@@ -223,6 +225,7 @@ impl Service {
             receivers,
             outbox: Notify::new(),
             watchers: Mutex::default(),
+            drives: watch::channel(0).0,
         })
     }
 
