@@ -60,7 +60,18 @@ impl Service {
         resume: Option<(RequestAcknowledged, bool)>,
     ) -> bool {
         let id = record.verification_id.clone();
-        self.running().insert(id.clone(), Running { desk_id: None });
+        let before = self.running().insert(
+            id.clone(),
+            Running {
+                fence: lease.fence,
+                desk_id: None,
+            },
+        );
+        // Taken over from this very instance (it was too slow to renew): the old session
+        // goes, quietly.
+        if let Some(d) = before.and_then(|r| r.desk_id) {
+            self.desk.abandon(d);
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         let on_event = {
             let tx = tx.clone();
@@ -100,7 +111,9 @@ impl Service {
         };
         match started {
             Ok(h) => {
-                if let Some(r) = self.running().get_mut(&id) {
+                if let Some(r) = self.running().get_mut(&id)
+                    && r.fence == lease.fence
+                {
                     r.desk_id = Some(h.id);
                 }
                 // A cancel asked for before the session existed.
@@ -119,7 +132,7 @@ impl Service {
             Err(e) => {
                 self.finish(&record, Some(&lease), &VerificationState::ended_by(&e))
                     .await;
-                self.running().remove(&id);
+                self.forget(&id, lease.fence);
                 false
             }
         }
@@ -180,13 +193,13 @@ impl Service {
             match written {
                 Ok(()) => {}
                 Err(ServerError::LeaseLost) => {
-                    self.lost(&id);
+                    self.lost(&id, lease.fence);
                     return;
                 }
                 Err(e) => tracing::error!(error = %e, "a verification's state could not be stored"),
             }
         }
-        let still_ours = self.running().remove(&id).is_some();
+        let still_ours = self.forget(&id, lease.fence).is_some();
         if !ended && still_ours {
             // The runner stopped without a final state: end it, so the customer is not
             // blocked and the trail is complete.
@@ -201,9 +214,20 @@ impl Service {
         }
     }
 
-    /// Another instance has the verification now: stop polling it here, quietly.
-    fn lost(&self, id: &str) {
-        if let Some(r) = self.running().remove(id) {
+    /// Forgets the verification's session of the lease with `fence` (not a newer one).
+    fn forget(&self, id: &str, fence: i64) -> Option<Running> {
+        let mut running = self.running();
+        if running.get(id).is_some_and(|r| r.fence == fence) {
+            running.remove(id)
+        } else {
+            None
+        }
+    }
+
+    /// Another instance has the verification now (or this one under a newer fence): stop the
+    /// polling of the lease with `fence` here, quietly.
+    fn lost(&self, id: &str, fence: i64) {
+        if let Some(r) = self.forget(id, fence) {
             tracing::info!(id, "another instance took this verification over");
             if let Some(d) = r.desk_id {
                 self.desk.abandon(d);
@@ -255,7 +279,11 @@ impl Service {
                     self.outbox.notify_one();
                 }
             }
-            Err(ServerError::LeaseLost) => self.lost(&entry.verification_id),
+            Err(ServerError::LeaseLost) => {
+                if let Some(l) = lease {
+                    self.lost(&entry.verification_id, l.fence);
+                }
+            }
             Err(ServerError::AlreadyFinished) => {
                 tracing::info!("the verification had already ended");
             }
@@ -286,7 +314,11 @@ impl Service {
     async fn renew_loop(self: Arc<Self>) {
         while !self.until_stopping(RENEW_EVERY).await {
             // Only verifications registered before the renewal can be missing from it.
-            let before: Vec<String> = self.running().keys().cloned().collect();
+            let before: Vec<(String, i64)> = self
+                .running()
+                .iter()
+                .map(|(id, r)| (id.clone(), r.fence))
+                .collect();
             let until = now_ms() + LEASE.as_millis() as i64;
             match self.store.renew_leases(&self.instance, until).await {
                 Ok(held) => {
@@ -297,8 +329,8 @@ impl Service {
                         }
                     }
                     let held: HashSet<String> = held.into_iter().map(|(id, _)| id).collect();
-                    for id in before.iter().filter(|id| !held.contains(*id)) {
-                        self.lost(id);
+                    for (id, fence) in before.iter().filter(|(id, _)| !held.contains(id)) {
+                        self.lost(id, *fence);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "the leases could not be renewed"),

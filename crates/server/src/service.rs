@@ -160,8 +160,10 @@ pub(crate) struct SealedRequest<'a> {
     pub call_initiator: Option<CallInitiator>,
 }
 
-/// A verification this instance polls: the desk's session, once it runs.
+/// A verification this instance polls: the fence of its lease, and the desk's session once
+/// it runs.
 pub(crate) struct Running {
+    pub fence: i64,
     pub desk_id: Option<VerificationId>,
 }
 
