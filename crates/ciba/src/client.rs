@@ -57,6 +57,8 @@ pub struct CibaClient {
 pub struct PendingAuth {
     pub acknowledgement: Acknowledgement,
     started: Instant,
+    /// When the request was sent (Unix seconds): its answer cannot be older.
+    requested_at: u64,
     ping: Option<PingGate>,
 }
 
@@ -148,6 +150,7 @@ impl CibaClient {
             let mut form = req.form();
             form.extend(parts.form);
             let started = self.clock.now();
+            let requested_at = self.clock.unix_time();
             let resp = self.http.post_form(Endpoint::Backchannel, endpoint, &form, parts.authorization.as_deref()).await?;
             let body = resp.json(endpoint)?;
             if let Some(err) = resp.oauth_error(&body) {
@@ -172,7 +175,7 @@ impl CibaClient {
                 auth_req_id: acknowledgement.auth_req_id.clone(),
                 notify: Arc::new(Notify::new()),
             });
-            Ok(PendingAuth { acknowledgement, started, ping })
+            Ok(PendingAuth { acknowledgement, started, requested_at, ping })
         }
         .instrument(span)
         .await
@@ -181,9 +184,11 @@ impl CibaClient {
     /// A request acknowledged earlier, perhaps by another process: polling it goes on at
     /// `interval` until `remaining` has passed. (Ping mode is not resumed: the notification
     /// goes to the process that asked.)
+    /// `requested_at` (Unix seconds) is when the request was sent, or earlier.
     pub fn resume(
         &self,
         auth_req_id: SecretString,
+        requested_at: u64,
         remaining: Duration,
         interval: Option<Duration>,
     ) -> PendingAuth {
@@ -195,6 +200,7 @@ impl CibaClient {
                 extra: Default::default(),
             },
             started: self.clock.now(),
+            requested_at,
             ping: None,
         }
     }
@@ -261,7 +267,9 @@ impl CibaClient {
                 }
                 Ok(PollAnswer::Tokens(tokens)) => {
                     progress(Progress::Verifying);
-                    let id_token = self.verify_tokens(&tokens, &ack.auth_req_id).await?;
+                    let id_token = self
+                        .verify_tokens(&tokens, &ack.auth_req_id, pending.requested_at)
+                        .await?;
                     let elapsed = self.clock.now().saturating_duration_since(pending.started);
                     tracing::info!(alg = %id_token.algorithm, elapsed_ms = elapsed.as_millis() as u64, "verified");
                     return Ok(Verified {
@@ -296,16 +304,18 @@ impl CibaClient {
     }
 
     /// Verifies the ID token of a token response, bound to its access and refresh tokens and
-    /// to the request it answers.
+    /// to the request it answers (sent at `requested_at`, Unix seconds).
     pub async fn verify_tokens(
         &self,
         tokens: &TokenResponse,
         auth_req_id: &SecretString,
+        requested_at: u64,
     ) -> Result<VerifiedIdToken> {
         let binding = Binding {
             access_token: tokens.access_token.as_ref().map(|t| t.expose_secret()),
             refresh_token: tokens.refresh_token.as_ref().map(|t| t.expose_secret()),
             auth_req_id: Some(auth_req_id.expose_secret()),
+            requested_at: Some(requested_at),
         };
         self.verifier
             .verify(

@@ -38,6 +38,10 @@ pub enum ValidationFailure {
         "the ID token marks header extensions as critical ({names}), which CIBA Desk does not implement, so it must refuse the token"
     )]
     CriticalHeader { names: String },
+    #[error(
+        "the token's type is {found:?}, not an ID token: an access token or another kind of JWT is never accepted in its place"
+    )]
+    WrongType { found: String },
     #[error("the ID token uses the symmetric algorithm {0}, which is never accepted for ID tokens")]
     SymmetricAlgorithm(String),
     #[error("the ID token is signed with {alg}, which is not on the allow-list ({allowed})")]
@@ -79,6 +83,14 @@ pub enum ValidationFailure {
         "the ID token is not valid for another {seconds_ahead} s (nbf); check the clock of this computer"
     )]
     NotYetValid { seconds_ahead: u64 },
+    #[error(
+        "the ID token was issued {seconds_before} s before this request was sent, so it cannot be its answer"
+    )]
+    IssuedBeforeRequest { seconds_before: u64 },
+    #[error(
+        "the customer authenticated {seconds_before} s before this request was sent (auth_time), so that approval is not an answer to it"
+    )]
+    AuthenticatedBeforeRequest { seconds_before: u64 },
     #[error("the ID token's at_hash does not match the access token it came with")]
     AtHashMismatch,
     #[error("the ID token's rt_hash does not match the refresh token it came with")]

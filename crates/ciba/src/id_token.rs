@@ -61,6 +61,9 @@ pub struct Binding<'a> {
     pub access_token: Option<&'a str>,
     pub refresh_token: Option<&'a str>,
     pub auth_req_id: Option<&'a str>,
+    /// When the request this token answers was sent (Unix seconds): a token issued, or an
+    /// authentication made, before it (beyond the clock-skew leeway) is not its answer.
+    pub requested_at: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -70,7 +73,13 @@ pub struct IdTokenVerifier {
     allowed: Vec<Algorithm>,
     leeway: u64,
     jwks: Arc<JwksCache>,
+    /// Accepted `typ` header values (compared without case and without `application/`); a
+    /// token without `typ` is accepted.
+    types: Vec<String>,
 }
+
+/// The `typ` values an ID token may carry (RFC 7519 §5.1: `JWT`).
+pub const ID_TOKEN_TYPES: &[&str] = &["JWT"];
 
 impl IdTokenVerifier {
     /// `advertised` is the provider's `id_token_signing_alg_values_supported`; the allow-list
@@ -98,7 +107,15 @@ impl IdTokenVerifier {
             allowed,
             leeway: MAX_LEEWAY_SECS,
             jwks,
+            types: ID_TOKEN_TYPES.iter().map(|t| (*t).to_owned()).collect(),
         })
+    }
+
+    /// Accepts tokens whose `typ` is one of `types` (or absent) instead of ID tokens' `JWT`:
+    /// for verifying JWT access tokens (`at+jwt`, RFC 9068) with the same rules.
+    pub fn with_types(mut self, types: &[&str]) -> Self {
+        self.types = types.iter().map(|t| (*t).to_owned()).collect();
+        self
     }
 
     /// Sets a smaller clock-skew tolerance; larger values are capped at 60 s.
@@ -126,6 +143,19 @@ impl IdTokenVerifier {
                 names: crit.to_string(),
             }
             .into());
+        }
+        if let Some(typ) = header.get("typ") {
+            let found = typ.as_str().unwrap_or_default();
+            let bare = found
+                .get(..12)
+                .filter(|p| p.eq_ignore_ascii_case("application/"))
+                .map_or(found, |_| &found[12..]);
+            if !self.types.iter().any(|t| t.eq_ignore_ascii_case(bare)) {
+                return Err(F::WrongType {
+                    found: typ.to_string(),
+                }
+                .into());
+            }
         }
         let alg_name = header
             .get("alg")
@@ -165,6 +195,23 @@ impl IdTokenVerifier {
 
         let claims = decode_part(c64)?;
         let standard = self.check_claims(&claims, clock.unix_time())?;
+        if let Some(requested) = binding.requested_at {
+            let earliest = requested.saturating_sub(self.leeway);
+            if standard.iat < earliest {
+                return Err(F::IssuedBeforeRequest {
+                    seconds_before: requested - standard.iat,
+                }
+                .into());
+            }
+            if let Some(auth_time) = standard.auth_time
+                && auth_time < earliest
+            {
+                return Err(F::AuthenticatedBeforeRequest {
+                    seconds_before: requested - auth_time,
+                }
+                .into());
+            }
+        }
         check_hash(
             &claims,
             "at_hash",

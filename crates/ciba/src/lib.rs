@@ -31,7 +31,7 @@ pub use discovery::{
 };
 pub use error::{CibaError, ErrorClass, ProviderError, Result, ValidationFailure};
 pub use http::{Endpoint, Http, HttpOptions, Observer, loopback_addr, require_secure};
-pub use id_token::{Binding, IdTokenVerifier, StandardClaims, VerifiedIdToken};
+pub use id_token::{Binding, ID_TOKEN_TYPES, IdTokenVerifier, StandardClaims, VerifiedIdToken};
 pub use jwks::JwksCache;
 pub use poll::{CancelHandle, DEFAULT_INTERVAL, PingGate, Progress};
 pub use secrecy::{ExposeSecret, SecretString};

@@ -333,6 +333,7 @@ async fn a_hand_over_stops_before_the_next_poll_and_another_client_goes_on() {
     let (other, _) = client_for(&op, basic()).await;
     let resumed = other.resume(
         auth_req_id,
+        fake_op::now() - 5,
         Duration::from_secs(60),
         Some(Duration::from_secs(2)),
     );
@@ -610,9 +611,77 @@ fn tokens(id_token: String, access_token: &str) -> TokenResponse {
     }
 }
 
+/// Verifies `token` as the answer to a request sent a few seconds ago.
 async fn verify(c: &CibaClient, token: String) -> Result<ciba::VerifiedIdToken, CibaError> {
-    c.verify_tokens(&tokens(token, "at-1"), &SecretString::from("req-1"))
-        .await
+    verify_at(c, token, fake_op::now() - 5).await
+}
+
+async fn verify_at(
+    c: &CibaClient,
+    token: String,
+    requested_at: u64,
+) -> Result<ciba::VerifiedIdToken, CibaError> {
+    c.verify_tokens(
+        &tokens(token, "at-1"),
+        &SecretString::from("req-1"),
+        requested_at,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn tokens_of_another_type_or_older_than_the_request_are_refused() {
+    let k1 = key("rsa1");
+    let op = FakeOp::start(&[&k1]).await;
+    let (c, _) = client_for(&op, basic()).await;
+    let good = op.claims();
+    let typed = |typ: &str| {
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        h.kid = Some(k1.kid().into());
+        h.typ = Some(typ.into());
+        jsonwebtoken::encode(&h, &good, &k1.encoding_key()).unwrap()
+    };
+    for ok in ["JWT", "jwt", "application/jwt"] {
+        verify(&c, typed(ok)).await.unwrap();
+    }
+    // An access token (RFC 9068) signed by the same provider is not an ID token.
+    for bad in ["at+jwt", "application/at+jwt", "logout+jwt"] {
+        assert!(
+            matches!(rejected(verify(&c, typed(bad)).await), F::WrongType { .. }),
+            "{bad}"
+        );
+    }
+
+    // Issued, or authenticated, before the request was sent: not its answer. Within the
+    // clock-skew leeway it still is.
+    let now = fake_op::now();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = good.clone();
+        f(&mut c);
+        k1.sign(&c)
+    };
+    let replayed = with(&|c| {
+        c["iat"] = json!(now - 3600);
+        c["exp"] = json!(now + 600);
+    });
+    assert_eq!(
+        rejected(verify_at(&c, replayed, now).await),
+        F::IssuedBeforeRequest {
+            seconds_before: 3600
+        }
+    );
+    let earlier_login = with(&|c| c["auth_time"] = json!(now - 600));
+    assert_eq!(
+        rejected(verify_at(&c, earlier_login, now).await),
+        F::AuthenticatedBeforeRequest {
+            seconds_before: 600
+        }
+    );
+    let skewed = with(&|c| {
+        c["iat"] = json!(now - 30);
+        c["auth_time"] = json!(now - 30);
+    });
+    verify_at(&c, skewed, now).await.unwrap();
 }
 
 fn rejected(r: Result<ciba::VerifiedIdToken, CibaError>) -> F {

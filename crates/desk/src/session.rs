@@ -75,6 +75,8 @@ struct Session {
 /// client credentials are kept.
 pub struct RequestAcknowledged {
     pub auth_req_id: SecretString,
+    /// When the request was sent, or earlier (Unix ms): an answer older than this is refused.
+    pub requested_at_ms: u64,
     /// When the provider stops waiting for the customer (Unix ms).
     pub expires_at_ms: u64,
     /// The polling interval the provider asked for.
@@ -559,6 +561,7 @@ impl Inner {
             Begin::Request { on_ack } => {
                 // Not raced with the cancel: once sent, the request exists at the provider,
                 // and withdrawing it there needs the auth_req_id its answer carries.
+                let requested_at_ms = unix_ms();
                 let pending = match client.request(&prepared.request).await {
                     Ok(p) => p,
                     Err(e) => return Some(VerificationState::ended_by(&e.into())),
@@ -566,6 +569,7 @@ impl Inner {
                 let ack = &pending.acknowledgement;
                 let acknowledged = RequestAcknowledged {
                     auth_req_id: ack.auth_req_id().clone(),
+                    requested_at_ms,
                     expires_at_ms: unix_ms().saturating_add(ack.expires_in.as_millis() as u64),
                     interval: ack.interval.unwrap_or(ciba::DEFAULT_INTERVAL),
                     word_pair: profile
@@ -582,7 +586,12 @@ impl Inner {
             }
             Begin::Resume(a) => {
                 let remaining = Duration::from_millis(a.expires_at_ms.saturating_sub(unix_ms()));
-                let pending = client.resume(a.auth_req_id.clone(), remaining, Some(a.interval));
+                let pending = client.resume(
+                    a.auth_req_id.clone(),
+                    a.requested_at_ms / 1000,
+                    remaining,
+                    Some(a.interval),
+                );
                 (pending, a)
             }
         };

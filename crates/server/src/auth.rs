@@ -52,7 +52,9 @@ impl AgentAuth {
             &meta.id_token_signing_alg_values_supported,
             jwks,
         )
-        .map_err(|e| ServerError::SignInProvider(e.into()))?;
+        .map_err(|e| ServerError::SignInProvider(e.into()))?
+        // Agents' access tokens: RFC 9068's `at+jwt`, or `JWT` as many providers issue them.
+        .with_types(&["at+jwt", "JWT"]);
         Ok(Self {
             http,
             verifier,

@@ -459,6 +459,8 @@ impl Service {
             input,
             RequestAcknowledged {
                 auth_req_id: SecretString::from(auth_req_id),
+                // The row is written before the request is sent: never later than it.
+                requested_at_ms: c.verification.created_at_ms.max(0) as u64,
                 expires_at_ms: expires.max(0) as u64,
                 interval: Duration::from_millis(interval.max(0) as u64),
                 word_pair: state
