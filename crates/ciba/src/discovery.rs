@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::error::{CibaError, Result};
-use crate::http::{Endpoint, Http, endpoint_name, require_secure};
+use crate::http::{Endpoint, Http, endpoint_name, loopback_addr, require_secure};
 
 /// The grant type that marks a CIBA token request.
 pub const CIBA_GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
@@ -117,9 +117,37 @@ fn doc_url(issuer: &str, doc: &Map<String, Value>, field: &'static str) -> Resul
                 endpoint: issuer.into(),
                 reason: format!("{field} is not a URL"),
             })?;
-            require_secure(&u)?;
+            require_endpoint(issuer, &u)?;
             Ok(Some(u))
         }
+    }
+}
+
+/// An endpoint `issuer`'s client may be sent to: HTTPS, except that an issuer on this
+/// computer (plain HTTP, for development and tests) keeps every endpoint on this computer too.
+/// So a remote provider's document cannot send the secret and the customers' numbers in clear
+/// to a local port, nor a local one anywhere else.
+fn require_endpoint(issuer: &str, u: &Url) -> Result<()> {
+    require_secure(u)?;
+    let issuer_on_loopback = Url::parse(issuer)
+        .ok()
+        .is_some_and(|i| loopback_addr(&i).is_some());
+    let ok = if issuer_on_loopback {
+        loopback_addr(u).is_some()
+    } else {
+        u.scheme() == "https"
+    };
+    if ok {
+        Ok(())
+    } else if issuer_on_loopback {
+        Err(CibaError::InvalidConfiguration(format!(
+            "the issuer is on this computer, but {} is not: a development provider's endpoints must all be on this computer",
+            endpoint_name(u)
+        )))
+    } else {
+        Err(CibaError::InsecureUrl {
+            url: endpoint_name(u),
+        })
     }
 }
 
@@ -161,7 +189,7 @@ pub fn from_document(
         None => url("jwks_uri")?.ok_or(CibaError::IncompleteDiscovery { field: "jwks_uri" })?,
     };
     for u in [&backchannel, &token_endpoint, &jwks_uri] {
-        require_secure(u)?;
+        require_endpoint(issuer, u)?;
     }
     let strings = |field: &str| doc_strings(doc, field);
     Ok(ProviderMetadata {
@@ -189,7 +217,7 @@ impl ProviderMetadata {
     /// Metadata for a provider known only by its endpoints (no discovery document).
     pub fn from_endpoints(issuer: &str, backchannel: Url, token: Url, jwks: Url) -> Result<Self> {
         for u in [&backchannel, &token, &jwks] {
-            require_secure(u)?;
+            require_endpoint(issuer, u)?;
         }
         Ok(Self {
             issuer: issuer.into(),
@@ -259,6 +287,36 @@ mod tests {
         let e = from_document("https://idp.example.com", &d, &Default::default()).unwrap_err();
         assert!(matches!(e, CibaError::CibaNotSupported { .. }));
         assert!(e.to_string().contains("does not offer CIBA"));
+    }
+
+    #[test]
+    fn plain_http_to_this_computer_only_for_an_issuer_on_this_computer() {
+        let with = |issuer: &str, bc: &str| {
+            doc(
+                json!({"issuer": issuer, "backchannel_authentication_endpoint": bc,
+                "token_endpoint": format!("{issuer}/t"), "jwks_uri": format!("{issuer}/j")}),
+            )
+        };
+        // A remote HTTPS provider naming a local plain-HTTP port.
+        let d = with("https://idp.example.com", "http://127.0.0.1:8080/bc");
+        let e = from_document("https://idp.example.com", &d, &Default::default()).unwrap_err();
+        assert!(matches!(e, CibaError::InsecureUrl { .. }), "{e}");
+        let d = with("https://idp.example.com", "http://localhost:8080/bc");
+        assert!(from_document("https://idp.example.com", &d, &Default::default()).is_err());
+        // A local development provider naming a remote host.
+        let d = with("http://127.0.0.1:9000", "https://idp.example.com/bc");
+        let e = from_document("http://127.0.0.1:9000", &d, &Default::default()).unwrap_err();
+        assert!(e.to_string().contains("on this computer"), "{e}");
+        // Both local: fine, as both remote over HTTPS are.
+        let d = with("http://127.0.0.1:9000", "http://127.0.0.1:9000/bc");
+        from_document("http://127.0.0.1:9000", &d, &Default::default()).unwrap();
+        // Overrides follow the same rule.
+        let o = EndpointOverrides {
+            token_endpoint: Some(Url::parse("http://127.0.0.1:1/t").unwrap()),
+            ..Default::default()
+        };
+        let d = with("https://idp.example.com", "https://idp.example.com/bc");
+        assert!(from_document("https://idp.example.com", &d, &o).is_err());
     }
 
     #[test]

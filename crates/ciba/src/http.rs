@@ -70,6 +70,9 @@ impl std::fmt::Debug for Observer {
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// For loopback addresses: never through a proxy (`HTTP_PROXY` would otherwise receive
+    /// the plain-HTTP requests, credentials and all, meant for this computer).
+    direct: reqwest::Client,
     options: HttpOptions,
 }
 
@@ -81,18 +84,35 @@ pub(crate) struct Response {
 
 impl Http {
     pub fn new(options: HttpOptions) -> Result<Self> {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let client = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            // A redirect could lead a form full of credentials to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(headers)
-            .user_agent(concat!("ciba-desk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CibaError::InvalidConfiguration(format!("HTTP client: {e}")))?;
-        Ok(Self { client, options })
+        let builder = || {
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+            reqwest::Client::builder()
+                .connect_timeout(options.connect_timeout)
+                .timeout(options.request_timeout)
+                // A redirect could lead a form full of credentials to another host.
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .user_agent(concat!("ciba-desk/", env!("CARGO_PKG_VERSION")))
+        };
+        let built = |b: reqwest::ClientBuilder| {
+            b.build()
+                .map_err(|e| CibaError::InvalidConfiguration(format!("HTTP client: {e}")))
+        };
+        Ok(Self {
+            client: built(builder())?,
+            direct: built(builder().no_proxy())?,
+            options,
+        })
+    }
+
+    /// The client for `url`: the direct one for this computer.
+    fn client_for(&self, url: &Url) -> &reqwest::Client {
+        if loopback_addr(url).is_some() {
+            &self.direct
+        } else {
+            &self.client
+        }
     }
 
     pub fn options(&self) -> &HttpOptions {
@@ -101,7 +121,8 @@ impl Http {
 
     pub(crate) async fn get(&self, what: Endpoint, url: &Url) -> Result<Response> {
         require_secure(url)?;
-        self.send(what, url, self.client.get(url.clone())).await
+        self.send(what, url, self.client_for(url).get(url.clone()))
+            .await
     }
 
     pub(crate) async fn post_form(
@@ -112,7 +133,7 @@ impl Http {
         basic: Option<&str>,
     ) -> Result<Response> {
         require_secure(url)?;
-        let mut req = self.client.post(url.clone()).form(form);
+        let mut req = self.client_for(url).post(url.clone()).form(form);
         if let Some(b) = basic {
             req = req.header(reqwest::header::AUTHORIZATION, b);
         }
@@ -121,7 +142,7 @@ impl Http {
 
     pub(crate) async fn delete(&self, url: &Url, form_auth: Option<&str>) -> Result<Response> {
         require_secure(url)?;
-        let mut req = self.client.delete(url.clone());
+        let mut req = self.client_for(url).delete(url.clone());
         if let Some(b) = form_auth {
             req = req.header(reqwest::header::AUTHORIZATION, b);
         }

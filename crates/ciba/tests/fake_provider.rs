@@ -346,6 +346,39 @@ async fn a_hand_over_stops_before_the_next_poll_and_another_client_goes_on() {
 }
 
 #[tokio::test]
+async fn a_proxy_from_the_environment_never_sees_loopback_traffic() {
+    // A listener standing in for the proxy: it counts every connection it gets.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let reached = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = reached.clone();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = proxy.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(conn);
+        }
+    });
+    // SAFETY: nextest runs each test in its own process, and nothing else here reads the
+    // environment concurrently.
+    unsafe {
+        for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"] {
+            std::env::set_var(var, &proxy_url);
+        }
+        std::env::remove_var("NO_PROXY");
+        std::env::remove_var("no_proxy");
+    }
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    let (c, _) = client_for(&op, basic()).await;
+    c.request(&alice()).await.unwrap();
+    assert_eq!(
+        reached.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "requests with the client's credentials went to the proxy"
+    );
+    assert_eq!(op.recorded("/bc").len(), 1);
+}
+
+#[tokio::test]
 async fn cancel_interrupts_a_hanging_poll() {
     let op = FakeOp::start(&[&key("rsa1")]).await;
     op.set_default("/token", Reply::Hang);
