@@ -290,16 +290,58 @@ impl Response {
         &self,
         body: &serde_json::Map<String, serde_json::Value>,
     ) -> Option<ProviderError> {
-        let error = body.get("error")?.as_str()?.to_owned();
+        let error = provider_text(body.get("error")?.as_str()?);
         let description = body
             .get("error_description")
             .and_then(|d| d.as_str())
-            .map(str::to_owned);
+            .map(provider_text);
         Some(ProviderError {
             error,
             description,
             status: self.status,
         })
+    }
+}
+
+/// The longest provider text shown (an error description, a word pair), in characters.
+pub const MAX_PROVIDER_TEXT: usize = 300;
+
+/// A provider's free text made safe to show on a screen, a terminal or in JSON: control
+/// characters (terminal escapes among them) become spaces, any run of ten or more digits (a
+/// national ID, however written: `191212121212`, `19121212-1212`, `121212 1212`) becomes
+/// `[number]`, and it is cut to [`MAX_PROVIDER_TEXT`] characters.
+pub fn provider_text(text: &str) -> String {
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len()
+            && (chars[j].is_ascii_digit()
+                || (matches!(chars[j], '-' | '+' | ' ')
+                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
+        {
+            j += 1;
+        }
+        let digits = chars[i..j].iter().filter(|c| c.is_ascii_digit()).count();
+        if digits >= 10 {
+            out.push_str("[number]");
+        } else {
+            out.extend(&chars[i..j]);
+        }
+        i = j;
+    }
+    match out.char_indices().nth(MAX_PROVIDER_TEXT) {
+        Some((cut, _)) => format!("{}…", &out[..cut]),
+        None => out,
     }
 }
 
@@ -318,6 +360,21 @@ fn describe_non_json(body: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_text_is_shown_without_numbers_or_terminal_escapes() {
+        assert_eq!(
+            provider_text("user 191212121212 \u{1b}[31mdenied\u{7} (19121212-1212, 121212 1212)"),
+            "user [number]  [31mdenied  ([number], [number])"
+        );
+        assert_eq!(
+            provider_text("retry in 30 s, code 4711"),
+            "retry in 30 s, code 4711"
+        );
+        let long = "x".repeat(MAX_PROVIDER_TEXT + 50);
+        assert_eq!(provider_text(&long).chars().count(), MAX_PROVIDER_TEXT + 1);
+        assert_eq!(provider_text("\u{9b}2J\r\nok"), " 2J  ok");
+    }
 
     #[test]
     fn only_https_or_loopback_is_allowed() {

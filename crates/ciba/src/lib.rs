@@ -30,7 +30,10 @@ pub use discovery::{
     EndpointOverrides, ProviderMetadata, SigningMetadata, discover, discover_signing,
 };
 pub use error::{CibaError, ErrorClass, ProviderError, Result, ValidationFailure};
-pub use http::{Endpoint, Http, HttpOptions, Observer, loopback_addr, require_secure};
+pub use http::{
+    Endpoint, Http, HttpOptions, MAX_PROVIDER_TEXT, Observer, loopback_addr, provider_text,
+    require_secure,
+};
 pub use id_token::{Binding, ID_TOKEN_TYPES, IdTokenVerifier, StandardClaims, VerifiedIdToken};
 pub use jwks::JwksCache;
 pub use poll::{CancelHandle, DEFAULT_INTERVAL, PingGate, Progress};

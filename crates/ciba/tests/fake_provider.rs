@@ -379,6 +379,34 @@ async fn a_proxy_from_the_environment_never_sees_loopback_traffic() {
 }
 
 #[tokio::test]
+async fn a_providers_error_text_reaches_nobody_with_a_number_or_an_escape_in_it() {
+    let op = FakeOp::start(&[&key("rsa1")]).await;
+    op.queue(
+        "/bc",
+        [Reply::error(
+            400,
+            "unknown_user_id",
+            "no user 191212121212 (19121212-1212)\u{1b}]0;owned\u{7}\u{1b}[2J",
+        )],
+    );
+    let (c, _) = client_for(&op, basic()).await;
+    let e = c.request(&alice()).await.unwrap_err();
+    let shown = e.to_string();
+    let description = e.provider_error().unwrap().description.clone().unwrap();
+    for text in [&shown, &description] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(
+            !text.contains("1212121212") && !text.contains("-1212"),
+            "{text:?}"
+        );
+        assert!(text.contains("no user [number] ([number])"), "{text:?}");
+    }
+}
+
+#[tokio::test]
 async fn cancel_interrupts_a_hanging_poll() {
     let op = FakeOp::start(&[&key("rsa1")]).await;
     op.set_default("/token", Reply::Hang);

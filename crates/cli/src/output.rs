@@ -5,15 +5,29 @@ use serde_json::{Value, json};
 
 /// A progress line on stderr.
 pub fn progress(line: impl AsRef<str>) {
-    eprintln!("{}", line.as_ref());
+    eprintln!("{}", printable(line.as_ref()));
 }
 
 pub fn warn(message: impl AsRef<str>) {
-    eprintln!("warning: {}", message.as_ref());
+    eprintln!("warning: {}", printable(message.as_ref()));
 }
 
 pub fn error(message: impl AsRef<str>) {
-    eprintln!("error: {}", message.as_ref());
+    eprintln!("error: {}", printable(message.as_ref()));
+}
+
+/// Lines carry text from providers and their tokens (names, descriptions): a control
+/// character there could move the cursor, rewrite what the agent sees or set the window
+/// title, so each becomes a space. (JSON output escapes them by itself.)
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
 }
 
 /// One JSON document on stdout, on one line.
@@ -121,6 +135,12 @@ pub fn terminal_qr(data: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_lines_carry_no_control_characters() {
+        assert_eq!(printable("Tolvan\u{1b}[2J\u{7}"), "Tolvan [2J ");
+        assert_eq!(printable("plain"), "plain");
+    }
 
     #[test]
     fn qr_codes_render_as_text() {

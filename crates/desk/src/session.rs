@@ -577,7 +577,8 @@ impl Inner {
                         .as_ref()
                         .and_then(|f| ack.extra.get(f))
                         .and_then(|v| v.as_str())
-                        .map(str::to_owned),
+                        // Read aloud from the screen: no terminal escapes, no numbers.
+                        .map(ciba::provider_text),
                 };
                 if let Some(on_ack) = on_ack {
                     on_ack(&acknowledged);
