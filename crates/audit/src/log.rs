@@ -138,12 +138,10 @@ impl AuditLog {
             });
         }
         let path = path.as_ref().to_path_buf();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| AuditError::NotWritable {
-                path: path.clone(),
-                detail: e.to_string(),
-            })?;
-        }
+        private_files(&path).map_err(|e| AuditError::NotWritable {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
         let sql = |e| AuditError::sqlite(&path, e);
         let conn = Connection::open(&path).map_err(sql)?;
         conn.busy_timeout(options.busy_timeout).map_err(sql)?;
@@ -554,10 +552,69 @@ pub(crate) fn format_time(t: OffsetDateTime) -> String {
         .expect("every UTC time between years 0 and 9999 formats")
 }
 
-fn current_os_user() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+/// The directory (created `0700`, or tightened to it) and the database file (created `0600`;
+/// SQLite gives its `-wal` and `-shm` files the same mode) are the account's alone: the log
+/// holds who was verified when.
+#[cfg(unix)]
+fn private_files(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let meta = std::fs::metadata(dir)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    if file.metadata()?.permissions().mode() & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_files(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(())
+}
+
+/// The account running this process: on Unix the passwd entry of the real user id (never
+/// `$USER`, which anyone can set), else its number.
+#[cfg(unix)]
+pub fn current_os_user() -> String {
+    // SAFETY: getuid cannot fail; getpwuid_r writes only into the buffers given, and the name
+    // is read before they go.
+    unsafe {
+        let uid = libc::getuid();
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found);
+        if rc == 0 && !found.is_null() && !pwd.pw_name.is_null() {
+            let name = std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy();
+            if !name.is_empty() {
+                return name.into_owned();
+            }
+        }
+        format!("uid {uid}")
+    }
+}
+
+/// The account running this process (Windows: `USERNAME`, set by the system at logon).
+#[cfg(not(unix))]
+pub fn current_os_user() -> String {
+    std::env::var("USERNAME")
+        .ok()
+        .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "unknown".to_string())
 }
 

@@ -889,3 +889,55 @@ fn external_hash(raw: &Connection, seq: i64) -> String {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(unix)]
+#[test]
+fn the_agent_is_the_real_user_whatever_user_says() {
+    // SAFETY: nextest runs each test in its own process; nothing else reads the environment.
+    unsafe {
+        for var in ["USER", "USERNAME", "LOGNAME"] {
+            std::env::set_var(var, "somebody-else");
+        }
+    }
+    let fx = Fixture::new();
+    let options = AuditOptions {
+        os_user: None,
+        ..fx.options()
+    };
+    let log = AuditLog::open_with(&fx.path, &KEY, options).unwrap();
+    let r = log
+        .append(rec("199001011234", "Login to Bank", Outcome::Verified))
+        .unwrap();
+    let real = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    assert_eq!(r.os_user, String::from_utf8_lossy(&real.stdout).trim());
+    assert_ne!(r.os_user, "somebody-else");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_log_and_its_directory_are_the_accounts_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let path = data.join("audit.sqlite");
+    let log = AuditLog::open(&path, &KEY).unwrap();
+    log.append(rec("199001011234", "Login to Bank", Outcome::Verified))
+        .unwrap();
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    let wal = data.join("audit.sqlite-wal");
+    assert!(wal.exists());
+    assert_eq!(mode(&wal), 0o600);
+    drop(log);
+
+    // Loosened by hand: tightened again when the log is opened.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _log = AuditLog::open(&path, &KEY).unwrap();
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&path), 0o600);
+}

@@ -124,6 +124,26 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
     let r = env.run(&["audit", "export", "--format", "json"]).await;
     assert_eq!(r.code, 0, "{r:?}");
     let records = r.json();
+    // Files holding the log are this account's alone: the data directory, the database,
+    // and an export written to a file (even one that replaces a readable file).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let export = env.root.path().join("export.csv");
+        std::fs::write(&export, "old").unwrap();
+        std::fs::set_permissions(&export, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = export.to_str().unwrap();
+        let r = env.run(&["audit", "export", "-o", out]).await;
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(mode(&export), 0o600);
+        assert!(
+            std::fs::read_to_string(&export)
+                .unwrap()
+                .starts_with("seq,")
+        );
+        assert_eq!(mode(&env.data_dir()), 0o700);
+    }
     assert_eq!(records[0]["outcome"], "verified");
     assert_eq!(records[0]["profile"], "sandbox");
     assert_eq!(records[0]["identifier_kind"], "national_id");

@@ -144,7 +144,7 @@ fn export(
     let io =
         |e: std::io::Error| Failure::usage("io_error", format!("writing the export failed: {e}"));
     let mut sink: Box<dyn Write> = match output_path {
-        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| {
+        Some(p) => Box::new(private_file(p).map_err(|e| {
             Failure::usage("io_error", format!("could not create {}: {e}", p.display()))
         })?),
         None => Box::new(std::io::stdout().lock()),
@@ -218,4 +218,21 @@ fn recent(limit: usize, json_out: bool) -> Result<u8, Failure> {
         eprintln!("no records");
     }
     Ok(exit::VERIFIED)
+}
+
+/// An export holds who was verified when: readable by this account only (`0600`), also when
+/// it replaces an older file.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
