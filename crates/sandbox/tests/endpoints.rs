@@ -355,3 +355,75 @@ async fn the_start_page_lists_the_test_persons() {
     }
     assert!(page.contains(CLIENT_SECRET));
 }
+
+#[tokio::test]
+async fn pages_elsewhere_can_neither_read_nor_approve_through_the_browser() {
+    let running = start().await;
+    let issuer = running.sandbox.issuer();
+    let port = running.sandbox.local_addr().port();
+    let id = new_request(issuer, "19121212-1212", &[]).await;
+
+    // DNS rebinding: the browser sends the attacker's name as Host.
+    for path in [
+        "/sandbox/requests",
+        "/device",
+        "/.well-known/openid-configuration",
+    ] {
+        let r = http()
+            .get(format!("{issuer}{path}"))
+            .header("host", format!("evil.example:{port}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 421, "{path}");
+        assert!(!r.text().await.unwrap().contains(&id));
+    }
+
+    // A cross-site form post to the phone page's buttons and the control API.
+    for path in [
+        format!("/device/{id}/approve"),
+        format!("/sandbox/requests/{id}/approve"),
+    ] {
+        let r = http()
+            .post(format!("{issuer}{path}"))
+            .header("origin", "https://evil.example")
+            .form(&[("x", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{path}");
+        let r = http()
+            .post(format!("{issuer}{path}"))
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("x", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{path}");
+    }
+    let list = get_json(&format!("{issuer}/sandbox/requests")).await;
+    // Still pending: nothing was approved.
+    assert_eq!(list["requests"][0]["auth_req_id"], id.as_str(), "{list}");
+
+    // The sandbox's own page, under any of its names, still works.
+    for origin in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+    ] {
+        let r = http()
+            .get(format!("{issuer}/device"))
+            .header("host", origin.trim_start_matches("http://"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let r = http()
+        .post(format!("{issuer}/device/{id}/approve"))
+        .header("origin", format!("http://127.0.0.1:{port}"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+}

@@ -5,6 +5,7 @@ mod backchannel;
 mod control;
 mod device;
 mod discovery;
+mod guard;
 mod token;
 
 use std::sync::Arc;
@@ -39,6 +40,10 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/identity/ciba", get(device::pickup))
         .route("/sandbox/requests", get(control::list))
         .route("/sandbox/requests/{id}/{decision}", post(control::decide))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guard::same_machine_only,
+        ))
         .with_state(app)
 }
 
