@@ -80,6 +80,8 @@ pub struct Http {
 pub(crate) struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// `Cache-Control: max-age`, in seconds, when the answer carried one.
+    pub max_age: Option<u64>,
 }
 
 impl Http {
@@ -167,6 +169,11 @@ impl Http {
         let endpoint = endpoint_name(url);
         let mut resp = req.send().await.map_err(|e| self.transport(&endpoint, e))?;
         let status = resp.status().as_u16();
+        let max_age = resp
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(max_age);
         if resp
             .content_length()
             .is_some_and(|n| n > self.options.max_body as u64)
@@ -190,7 +197,11 @@ impl Http {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            body,
+            max_age,
+        })
     }
 
     fn transport(&self, endpoint: &str, e: reqwest::Error) -> CibaError {
@@ -303,6 +314,21 @@ impl Response {
     }
 }
 
+/// `max-age` of a `Cache-Control` value (`no-store` and `no-cache` count as 0).
+fn max_age(cache_control: &str) -> Option<u64> {
+    let mut age = None;
+    for directive in cache_control.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(0);
+        }
+        if let Some(v) = lower.strip_prefix("max-age=") {
+            age = v.trim_matches('"').parse().ok();
+        }
+    }
+    age
+}
+
 /// The longest provider text shown (an error description, a word pair), in characters.
 pub const MAX_PROVIDER_TEXT: usize = 300;
 
@@ -360,6 +386,15 @@ fn describe_non_json(body: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_control_max_age_is_read() {
+        assert_eq!(max_age("public, max-age=3600"), Some(3600));
+        assert_eq!(max_age("Max-Age=\"60\""), Some(60));
+        assert_eq!(max_age("no-store"), Some(0));
+        assert_eq!(max_age("private"), None);
+        assert_eq!(max_age("max-age=soon"), None);
+    }
 
     #[test]
     fn provider_text_is_shown_without_numbers_or_terminal_escapes() {

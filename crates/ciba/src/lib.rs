@@ -35,7 +35,7 @@ pub use http::{
     require_secure,
 };
 pub use id_token::{Binding, ID_TOKEN_TYPES, IdTokenVerifier, StandardClaims, VerifiedIdToken};
-pub use jwks::JwksCache;
+pub use jwks::{DEFAULT_MAX_AGE as JWKS_DEFAULT_MAX_AGE, JwksCache};
 pub use poll::{CancelHandle, DEFAULT_INTERVAL, PingGate, Progress};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;

@@ -789,6 +789,45 @@ async fn an_unknown_kid_refetches_the_jwks_once_then_fails() {
 }
 
 #[tokio::test]
+async fn a_key_the_provider_withdraws_stops_being_trusted_when_the_cache_expires() {
+    let (k1, k2) = (key("rsa1"), key("rsa2"));
+    let op = FakeOp::start(&[&k1, &k2]).await;
+    let (c, clock) = client_for(&op, basic()).await;
+    // Claims valid at the client's (manual) time.
+    let fresh = || {
+        let mut claims = op.claims();
+        let now = ciba::Clock::unix_time(clock.as_ref());
+        claims["iat"] = json!(now);
+        claims["exp"] = json!(now + 600);
+        claims
+    };
+    verify(&c, k1.sign(&fresh())).await.unwrap();
+    assert_eq!(op.recorded("/jwks").len(), 1);
+
+    // The provider withdraws rsa1. Within the cache's life a token with it still verifies…
+    op.set_jwks(&[&k2]);
+    clock.advance(Duration::from_secs(60 * 60));
+    verify(&c, k1.sign(&fresh())).await.unwrap();
+    assert_eq!(op.recorded("/jwks").len(), 1);
+    // …and once the cache has expired (no max-age: three hours) it does not.
+    clock.advance(ciba::JWKS_DEFAULT_MAX_AGE);
+    assert!(matches!(
+        rejected(verify(&c, k1.sign(&fresh())).await),
+        F::UnknownKey { .. }
+    ));
+    assert_eq!(op.recorded("/jwks").len(), 2);
+    verify(&c, k2.sign(&fresh())).await.unwrap();
+
+    // A provider whose JWKS fails after expiry: the keys in hand serve a while, fetched again
+    // at most once a minute.
+    op.set_default("/jwks", Reply::html(503));
+    clock.advance(ciba::JWKS_DEFAULT_MAX_AGE);
+    verify(&c, k2.sign(&fresh())).await.unwrap();
+    verify(&c, k2.sign(&fresh())).await.unwrap();
+    assert_eq!(op.recorded("/jwks").len(), 3);
+}
+
+#[tokio::test]
 async fn forged_and_altered_tokens_are_rejected_by_the_right_check() {
     let (k1, k2, ec) = (key("rsa1"), key("rsa2"), key("ec1"));
     let op = FakeOp::start(&[&k1, &ec]).await;
