@@ -171,8 +171,16 @@ pub struct VerifyArgs {
     pub assertion_alg: Option<String>,
 
     /// The customer's national ID with its country: se:…, no:… or dk:… (validated, sent
-    /// normalised, compared with the identity the provider returns).
-    #[arg(long, value_name = "CC:NUMBER", help_heading = "The customer")]
+    /// normalised, compared with the identity the provider returns). `-` reads it from
+    /// standard input; CIBA_DESK_NATIONAL_ID also gives it. Either keeps it out of `ps` and
+    /// the shell's history.
+    #[arg(
+        long,
+        value_name = "CC:NUMBER|-",
+        env = "CIBA_DESK_NATIONAL_ID",
+        hide_env_values = true,
+        help_heading = "The customer"
+    )]
     pub national_id: Option<String>,
     /// The customer's user id or user name at the provider (MitID UUID, Authway user name).
     #[arg(long, help_heading = "The customer")]
@@ -185,7 +193,15 @@ pub struct VerifyArgs {
     pub login_hint: Option<String>,
     #[arg(long, help_heading = "The customer")]
     pub login_hint_token: Option<String>,
-    #[arg(long, help_heading = "The customer")]
+    /// An ID token as the hint; `-` reads it from standard input, CIBA_DESK_ID_TOKEN_HINT
+    /// also gives it.
+    #[arg(
+        long,
+        value_name = "JWT|-",
+        env = "CIBA_DESK_ID_TOKEN_HINT",
+        hide_env_values = true,
+        help_heading = "The customer"
+    )]
     pub id_token_hint: Option<String>,
 
     /// The short text shown on the customer's device and read aloud by the agent.
@@ -218,7 +234,15 @@ pub struct VerifyArgs {
     /// Seconds the provider should wait for the customer (overrides the profile's).
     #[arg(long)]
     pub requested_expiry: Option<u32>,
-    #[arg(long, help_heading = "Form without a profile")]
+    /// The user_code some providers ask for; `-` reads it from standard input,
+    /// CIBA_DESK_USER_CODE also gives it.
+    #[arg(
+        long,
+        value_name = "CODE|-",
+        env = "CIBA_DESK_USER_CODE",
+        hide_env_values = true,
+        help_heading = "Form without a profile"
+    )]
     pub user_code: Option<String>,
     /// Rich authorization details as JSON, e.g. '[{"type":"phoneAuth","callInitiator":"RP"}]'.
     #[arg(long, help_heading = "Form without a profile")]

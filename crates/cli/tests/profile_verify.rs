@@ -555,3 +555,62 @@ async fn ctrl_c_cancels_at_the_provider_and_exits_130() {
         .json();
     assert_eq!(records[0]["outcome"], "cancelled");
 }
+
+#[tokio::test]
+async fn the_national_id_can_stay_out_of_ps_and_the_shell_history() {
+    use tokio::io::AsyncWriteExt as _;
+    let env = Env::new();
+    let port = free_port();
+    env.sandbox_at(&format!("http://127.0.0.1:{port}"));
+    let args = |id: &'static str| {
+        vec![
+            "verify",
+            "--profile",
+            "sandbox",
+            "--national-id",
+            id,
+            "--json",
+            "--sandbox-auto",
+            "approve",
+        ]
+    };
+
+    // From standard input: no warning, and the number is nowhere in the arguments.
+    let mut c = env.cmd(&args("-"));
+    c.stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"se:19121212-1212\n").await.unwrap();
+    drop(stdin);
+    let r = common::finish(child).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["match"], "match");
+    assert!(!r.stderr.contains("shows in `ps`"), "{r:?}");
+
+    // From the environment: the same.
+    let mut c = env.cmd(&[
+        "verify",
+        "--profile",
+        "sandbox",
+        "--json",
+        "--sandbox-auto",
+        "approve",
+    ]);
+    c.env("CIBA_DESK_NATIONAL_ID", "se:19121212-1212");
+    let r = common::finish(c.spawn().unwrap()).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stderr.contains("shows in `ps`"), "{r:?}");
+
+    // On the command line it still works, with a warning that says what to do instead.
+    let r = env.run(&args("se:19121212-1212")).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("shows in `ps`") && r.stderr.contains("--national-id -"),
+        "{r:?}"
+    );
+
+    // Empty standard input is an input error, before anything is sent.
+    let r = env.run(&args("-")).await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("standard input was empty"), "{r:?}");
+}

@@ -30,7 +30,10 @@ use crate::server_client::ServerClient;
 /// is visible to other users).
 pub use desk::secrets::CLIENT_SECRET_ENV as SECRET_ENV;
 
-pub async fn run(a: VerifyArgs) -> u8 {
+pub async fn run(mut a: VerifyArgs) -> u8 {
+    if let Err(f) = read_private_values(&mut a) {
+        return f.report(a.json);
+    }
     // Ctrl-C from here on cancels (and exits 130) instead of killing the process.
     let interrupt = CancelHandle::new();
     let on_ctrl_c = interrupt.clone();
@@ -161,6 +164,56 @@ fn profile_choice(
         profile,
         Some(Arc::new(MemorySecrets::new().with(entry, secret))),
     ))
+}
+
+/// Values that must not show in `ps` or the shell's history: `-` reads one from standard
+/// input (one line); a national ID typed on the command line is taken with a warning.
+fn read_private_values(a: &mut VerifyArgs) -> Result<(), Failure> {
+    let fields: [(&str, &mut Option<String>); 3] = [
+        ("--national-id", &mut a.national_id),
+        ("--id-token-hint", &mut a.id_token_hint),
+        ("--user-code", &mut a.user_code),
+    ];
+    let mut stdin_used_by: Option<&str> = None;
+    for (flag, value) in fields {
+        if value.as_deref() != Some("-") {
+            continue;
+        }
+        if let Some(other) = stdin_used_by {
+            return Err(Failure::usage(
+                "stdin_twice",
+                format!(
+                    "{other} and {flag} cannot both read standard input; give one of them in its environment variable"
+                ),
+            ));
+        }
+        stdin_used_by = Some(flag);
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| {
+            Failure::usage(
+                "stdin_unreadable",
+                format!("{flag} -: standard input could not be read ({e})"),
+            )
+        })?;
+        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+        if line.is_empty() {
+            return Err(Failure::usage(
+                "empty_input",
+                format!("{flag} -: standard input was empty"),
+            ));
+        }
+        *value = Some(line);
+    }
+    let on_command_line = std::env::args_os().any(|arg| {
+        let arg = arg.to_string_lossy();
+        arg == "--national-id" || arg.starts_with("--national-id=")
+    });
+    if on_command_line && stdin_used_by != Some("--national-id") {
+        output::warn(
+            "the national ID on the command line shows in `ps` and in the shell's history; give it as `--national-id -` (standard input) or in CIBA_DESK_NATIONAL_ID",
+        );
+    }
+    Ok(())
 }
 
 /// What the agent typed, as the desk takes it.
