@@ -182,6 +182,33 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
     let r = env.run(&["audit", "purge"]).await;
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("older than 45 days"), "{r:?}");
+    // Where the administrator sets a floor, nothing younger goes: not by hand, not by a
+    // retention setting below it.
+    let mut settings = std::fs::read_to_string(env.settings_file()).unwrap();
+    settings = settings.replace("[audit]\n", "[audit]\nmin_retention_days = 60\n");
+    std::fs::write(env.settings_file(), &settings).unwrap();
+    for older_than in [Some("0"), Some("59"), None] {
+        let mut args = vec!["audit", "purge"];
+        args.extend(
+            older_than
+                .map(|d| ["--older-than", d])
+                .into_iter()
+                .flatten(),
+        );
+        let r = env.run(&args).await;
+        assert_eq!(r.code, 1, "{older_than:?}: {r:?}");
+        assert!(
+            r.stderr.contains("at least 60 days") && r.stderr.contains("min_retention_days"),
+            "{r:?}"
+        );
+    }
+    let r = env.run(&["audit", "purge", "--older-than", "60"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    std::fs::write(
+        env.settings_file(),
+        settings.replace("min_retention_days = 60\n", ""),
+    )
+    .unwrap();
 
     // Flip a byte of the first record: `audit verify` fails and names it.
     let conn = rusqlite::Connection::open(env.audit_db()).unwrap();

@@ -33,6 +33,23 @@ pub struct AuditSettings {
     /// Whether records carry the verified person's name. Off: masked identifier only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub include_names: bool,
+    /// The administrator's floor: records younger than this many days are never purged,
+    /// whatever `retention_days` or `audit purge --older-than` say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_retention_days: Option<u32>,
+}
+
+impl AuditSettings {
+    /// Whether purging records older than `days` is allowed; if not, the sentence that says
+    /// why and what to do.
+    pub fn check_purge(&self, days: u32) -> std::result::Result<(), String> {
+        match self.min_retention_days {
+            Some(min) if days < min => Err(format!(
+                "records must be kept at least {min} days ([audit] min_retention_days, set by your administrator); {days} is fewer"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The opened audit log with its keyring key, ready for appends.
@@ -113,8 +130,13 @@ impl AuditTrail {
             retention_days: settings.retention_days,
         };
         if let Some(days) = settings.retention_days {
-            // A refused purge (a broken chain) must not stop recording: the evidence stays.
-            if let Err(e) = trail.purge_older_than(days).await {
+            // A refused purge (a broken chain, a retention below the floor) must not stop
+            // recording: the evidence stays.
+            if let Err(why) = settings.check_purge(days) {
+                trail
+                    .notices
+                    .push(format!("the retention setting was not applied: {why}"));
+            } else if let Err(e) = trail.purge_older_than(days).await {
                 trail
                     .notices
                     .push(format!("the retention setting was not applied: {e}"));

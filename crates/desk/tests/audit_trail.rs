@@ -273,6 +273,28 @@ async fn retention_deletes_old_records_on_open_and_records_the_deletion() {
             .unwrap();
         }
     }
+    // Below the administrator's floor, a retention setting purges nothing and says why.
+    let floored = AuditTrail::open(
+        path.clone(),
+        Err("none"),
+        &AuditSettings {
+            retention_days: Some(30),
+            min_retention_days: Some(60),
+            ..AuditSettings::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(floored.recent(10).await.unwrap().len(), 3);
+    assert!(
+        floored
+            .notices()
+            .iter()
+            .any(|n| n.contains("at least 60 days")),
+        "{:?}",
+        floored.notices()
+    );
+    drop(floored);
     let trail = AuditTrail::open(
         path.clone(),
         Err("none"),

@@ -166,7 +166,8 @@ fn export(
 }
 
 fn purge(days: Option<u32>) -> Result<u8, Failure> {
-    let days = match days.or(crate::audit_log::settings().retention_days) {
+    let settings = crate::audit_log::settings();
+    let days = match days.or(settings.retention_days) {
         Some(d) => d,
         None => {
             return Err(Failure::usage(
@@ -175,6 +176,9 @@ fn purge(days: Option<u32>) -> Result<u8, Failure> {
             ));
         }
     };
+    settings
+        .check_purge(days)
+        .map_err(|why| Failure::usage("retention_too_short", why))?;
     let Some((_, log)) = existing()? else {
         eprintln!("no audit log yet: nothing to purge");
         return Ok(exit::VERIFIED);
