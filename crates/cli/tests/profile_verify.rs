@@ -121,6 +121,11 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
     let r = env.run(&["audit", "verify"]).await;
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stderr.contains("intact: 2 record(s)"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("cannot prove that nobody with access to this account rewrote it"),
+        "{r:?}"
+    );
     let r = env.run(&["audit", "export", "--format", "json"]).await;
     assert_eq!(r.code, 0, "{r:?}");
     let records = r.json();

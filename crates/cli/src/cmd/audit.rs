@@ -96,6 +96,9 @@ fn verify(json_out: bool) -> Result<u8, Failure> {
             if let Some(h) = &report.head_hash {
                 eprintln!("head hash (keep it elsewhere to anchor the log): {h}");
             }
+            eprintln!(
+                "intact as far as this file can show; it cannot prove that nobody with access to this account rewrote it"
+            );
             Ok(exit::VERIFIED)
         }
         Some(problem) => {
