@@ -88,6 +88,37 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// The lock CIBA Desk's processes take around reading or creating the audit key:
+/// `PATH.key-lock` beside the log, held until the returned file is dropped (and released by
+/// the OS if the process dies).
+async fn key_lock(log: &Path) -> Result<std::fs::File> {
+    let mut lock = log.as_os_str().to_owned();
+    lock.push(".key-lock");
+    let lock = PathBuf::from(lock);
+    let shown = lock.clone();
+    let io = move |e: std::io::Error| DeskError::Io {
+        action: "lock",
+        path: shown.display().to_string(),
+        reason: e.to_string(),
+    };
+    let io2 = io.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&lock)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| io2(std::io::Error::other(e.to_string())))?
+    .map_err(io)
+}
+
 impl AuditTrail {
     /// Opens (creating if needed) the log at `path`, takes the identifier key from `keyring`
     /// (`Err` says why there is none) and applies the retention setting. Problems that do not
@@ -100,13 +131,21 @@ impl AuditTrail {
         let mut notices = vec![];
         let no_hash = "audit records get no keyed hash of the customer's identifier, so they cannot be found by identity number later";
         let key: Option<Vec<u8>> = match keyring {
-            Ok(store) => match store.audit_hmac_key().await {
-                Ok(k) => Some(k.expose_secret().to_vec()),
-                Err(e) => {
-                    notices.push(format!("{no_hash}: {e}"));
-                    None
+            Ok(store) => {
+                // Two processes (the app and the command line) opening a new log at once
+                // must not each create a key: the later one would overwrite the key the
+                // other already hashes with. The lock makes check-and-create one step.
+                let lock = key_lock(&path).await?;
+                let key = store.audit_hmac_key().await;
+                drop(lock);
+                match key {
+                    Ok(k) => Some(k.expose_secret().to_vec()),
+                    Err(e) => {
+                        notices.push(format!("{no_hash}: {e}"));
+                        None
+                    }
                 }
-            },
+            }
             Err(reason) => {
                 notices.push(format!("{no_hash}: {reason}"));
                 None

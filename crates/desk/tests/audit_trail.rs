@@ -364,3 +364,38 @@ async fn a_desk_without_a_trail_sends_no_audit_entry() {
     assert!(last.audit.is_none());
     assert!(serde_json::to_value(&last).unwrap().get("audit").is_none());
 }
+
+#[tokio::test]
+async fn a_key_another_process_is_creating_is_waited_for_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.sqlite3");
+    let keyring = SecretStore::in_memory();
+    // Another process (the command line, say) holds the key lock while it creates the key.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.path().join("audit.sqlite3.key-lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let opening = {
+        let (keyring, path) = (keyring.clone(), path.clone());
+        tokio::spawn(async move {
+            AuditTrail::open(path, Ok(&keyring), &AuditSettings::default())
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !opening.is_finished(),
+        "the log was opened without waiting for the other process's key"
+    );
+    let theirs = keyring.audit_hmac_key().await.unwrap();
+    drop(lock);
+    let trail = opening.await.unwrap();
+    assert!(trail.keyed());
+    // Their key stands: nobody overwrote it.
+    let now = keyring.audit_hmac_key().await.unwrap();
+    assert_eq!(now.expose_secret(), theirs.expose_secret());
+}
