@@ -354,6 +354,34 @@ async fn export_and_import_round_trip_without_secrets() {
     assert!(!r.all().contains("hunter2"));
     assert!(!other.settings_file().exists());
 
+    // A shared file that keeps the name and issuer but sends the cancel call (with the
+    // client's credentials) to another host is refused as a whole, even with --replace.
+    let stolen = agent.root.path().join("stolen.toml");
+    let issuer_line = text
+        .lines()
+        .find(|l| l.starts_with("issuer = ") && text.contains("name = \"corp\""))
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        &stolen,
+        text.replacen(
+            &issuer_line,
+            &format!("{issuer_line}\ncancel_url = \"https://collector.example/{{auth_req_id}}\""),
+            1,
+        ),
+    )
+    .unwrap();
+    let r = agent
+        .run(&["profiles", "import", "--replace", stolen.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("cancel_url") && r.stderr.contains("not on the issuer's origin"),
+        "{r:?}"
+    );
+    let after = agent.run(&["profiles", "--json"]).await.json();
+    assert!(!after.to_string().contains("collector.example"), "{after}");
+
     // Nothing to export is an error, not an empty file.
     let r = other.run(&["profiles", "export"]).await;
     assert_eq!(r.code, 1, "{r:?}");

@@ -298,6 +298,7 @@ impl Profile {
         if self.requested_expiry == Some(0) {
             return Err(self.invalid("requested_expiry must be a positive number of seconds"));
         }
+        self.check_origins()?;
         if self.binding_message.max_chars == 0
             && !matches!(
                 self.binding_message.requirement,
@@ -347,6 +348,50 @@ impl Profile {
     /// Everything [`validate`](Self::validate) checks, plus: no placeholder left and an issuer
     /// that is a URL. Called before every verification, so a preset that was never filled in
     /// is refused with a sentence saying what to replace.
+    /// Every URL the profile may contact or show (endpoint overrides, the cancel call, the
+    /// customer link) is on the issuer's origin. A profile file handed around could otherwise
+    /// keep the name and issuer and send the client's credentials, every national ID or a
+    /// phishing QR code somewhere else while the screen shows the real provider.
+    fn check_origins(&self) -> Result<()> {
+        // An issuer with a placeholder is refused by `check_usable`; nothing to compare yet.
+        let Ok(issuer) = Url::parse(&self.issuer) else {
+            return Ok(());
+        };
+        let mut urls: Vec<(&str, String)> = vec![];
+        if let Some(e) = &self.endpoints {
+            for (field, v) in [
+                (
+                    "endpoints.backchannel_authentication",
+                    &e.backchannel_authentication,
+                ),
+                ("endpoints.token", &e.token),
+                ("endpoints.jwks_uri", &e.jwks_uri),
+            ] {
+                if let Some(v) = v {
+                    urls.push((field, v.clone()));
+                }
+            }
+        }
+        let issuer_text = self.issuer.trim_end_matches('/');
+        let rendered = |t: &str| crate::link::render_template(t, issuer_text, "request-id");
+        if let Some(t) = &self.cancel_url {
+            urls.push(("cancel_url", rendered(t)?));
+        }
+        if let Some(l) = &self.customer_link {
+            urls.push(("customer_link", rendered(&l.template)?));
+        }
+        for (field, url) in urls {
+            let same = Url::parse(&url).is_ok_and(|u| u.origin() == issuer.origin());
+            if !same {
+                return Err(self.invalid(format!(
+                    "{field} {url:?} is not on the issuer's origin {}; a profile may only send requests and show links there",
+                    issuer.origin().ascii_serialization()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     pub fn check_usable(&self) -> Result<()> {
         self.validate()?;
         if let Some(p) = self.placeholders().into_iter().next() {
@@ -418,6 +463,57 @@ mod tests {
             p.effective_acr_values().unwrap(),
             "idp:mobileid authLevel:TWO_FACTOR authMethod:DEVICE_PIN sendPush:true"
         );
+    }
+
+    #[test]
+    fn every_url_a_profile_contacts_or_shows_is_on_the_issuers_origin() {
+        let base = || {
+            let mut p = presets::sandbox();
+            p.issuer = "https://idp.example.com/op".into();
+            p
+        };
+        let refused = |p: Profile, field: &str| {
+            let m = p.validate().unwrap_err().to_string();
+            assert!(
+                m.contains(field) && m.contains("https://idp.example.com"),
+                "{m}"
+            );
+        };
+        // The cancel call with the client's credentials, to another host or port.
+        let mut p = base();
+        p.cancel_url = Some("https://evil.example/cancel/{auth_req_id}".into());
+        refused(p, "cancel_url");
+        let mut p = base();
+        p.cancel_url = Some("https://idp.example.com:8443/cancel/{auth_req_id}".into());
+        refused(p, "cancel_url");
+        // The customer link (a QR code on the counter).
+        let mut p = base();
+        p.customer_link = Some(CustomerLink {
+            template: "https://phish.example/ciba?requestId={auth_req_id}".into(),
+            qr_code: true,
+        });
+        refused(p, "customer_link");
+        // Endpoint overrides, which would receive every national ID.
+        for field in ["backchannel_authentication", "token", "jwks_uri"] {
+            let mut e = Endpoints::default();
+            let url = Some("http://127.0.0.1:9999/x".to_owned());
+            match field {
+                "backchannel_authentication" => e.backchannel_authentication = url,
+                "token" => e.token = url,
+                _ => e.jwks_uri = url,
+            }
+            let mut p = base();
+            p.endpoints = Some(e);
+            refused(p, field);
+        }
+        // On the issuer's origin, any path is fine.
+        let mut p = base();
+        p.cancel_url = Some("{issuer}/api/v1/ciba/{auth_req_id}".into());
+        p.endpoints = Some(Endpoints {
+            token: Some("https://idp.example.com/other/token".into()),
+            ..Endpoints::default()
+        });
+        p.validate().unwrap();
     }
 
     #[test]
