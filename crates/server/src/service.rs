@@ -148,18 +148,6 @@ pub fn is_final(state_json: &str) -> bool {
         .is_some_and(|s| !matches!(s.as_str(), "requesting" | "waiting_for_user"))
 }
 
-/// What the agent asked, as sealed into the verification's row for an instance that takes
-/// it over (read back as an [`AgentInput`]).
-#[derive(Debug, Serialize)]
-pub(crate) struct SealedRequest<'a> {
-    pub identity: &'a str,
-    pub kind: Option<InputKind>,
-    pub country: Option<desk::Country>,
-    /// The binding message that was sent (also a generated one).
-    pub binding_message: &'a str,
-    pub call_initiator: Option<CallInitiator>,
-}
-
 /// A verification this instance polls: the fence of its lease, and the desk's session once
 /// it runs.
 pub(crate) struct Running {
@@ -280,14 +268,7 @@ impl Service {
             call_initiator: prepared.call_initiator,
             warnings: prepared.warnings.clone(),
         };
-        let sealed = serde_json::to_vec(&SealedRequest {
-            identity: &input.identity,
-            kind: input.kind,
-            country: input.country,
-            binding_message: &input.binding_message,
-            call_initiator: input.call_initiator,
-        })
-        .expect("a request serialises");
+        let sealed = serde_json::to_vec(&input).expect("an input serialises");
         let record = Recorder {
             verification_id: id.clone(),
             agent: agent.clone(),

@@ -10,7 +10,7 @@ use std::fmt;
 
 use ciba::{AuthRequest, Hint, SecretString};
 use identity::{Country, Date, mask_generic};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{DeskError, ErrorReport, Result, warning_report};
@@ -18,8 +18,10 @@ use crate::profile::{CallInitiator, HintFormat, InputKind, Profile};
 
 pub use expected::ExpectedIdentity;
 
-/// What the agent typed.
-#[derive(Clone, Default, Deserialize)]
+/// What the agent typed. Serialised only to be kept sealed (the server's row for another
+/// instance): it holds the customer's full identifier. A provider hint and a user code are
+/// never written.
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentInput {
     /// The customer's identifier: a national ID (optionally `se:…`, `no:…`, `dk:…`), an e-mail

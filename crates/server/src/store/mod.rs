@@ -707,6 +707,27 @@ fn push_csv_row(out: &mut String, cells: impl Iterator<Item = Option<String>>) {
     out.push_str("\r\n");
 }
 
+/// The columns a [`VerificationRow`] is read from, in its fields' order (both backends).
+const VERIFICATION_COLUMNS: &str = "id, profile, agent_sub, agent_name, reference, \
+     identifier_key, identifier_masked, created_at_ms, updated_at_ms, state_json, final_state, \
+     cancel_requested";
+/// The columns a [`Delivery`] is read from.
+const DELIVERY_COLUMNS: &str = "verification_id, url, event, body, status, attempts, \
+     created_at_ms, next_attempt_ms, last_error";
+/// The columns of an audit record, in canonical (hashed) order: [`AUDIT_CSV_HEADER`] as SQL.
+const AUDIT_COLUMNS: &str = "seq, time_ms, verification_id, phase, agent_sub, agent_name, \
+     reference, profile, issuer, identifier_kind, identifier_masked, id_hash, subject_name, \
+     binding_message, outcome, acr, transaction_id, error_code, duration_ms, prev_hash, hash";
+
+/// `columns` with each name prefixed by a table alias (`v.id, v.profile, …`).
+fn qualified(alias: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The scheme of a URL-like string, if it has a plausible one (never anything after it).
 fn scheme_of(url: &str) -> Option<&str> {
     let (scheme, _) = url.split_once(':')?;
@@ -837,6 +858,12 @@ mod tests {
             lines.next().unwrap(),
             "1,2,v,final,a,,\"x,\"\"y\"\"\nz\",p,i,k,m,h,,b,verified,,,,5,0,1"
         );
+    }
+
+    #[test]
+    fn the_audit_columns_are_the_csv_header() {
+        assert_eq!(AUDIT_COLUMNS, AUDIT_CSV_HEADER.join(", "));
+        assert_eq!(qualified("d", "a, b"), "d.a, d.b");
     }
 
     #[test]

@@ -36,8 +36,9 @@ use super::cluster::{
 };
 use super::migrations::{self, Migration};
 use super::{
-    AuditCheck, AuditEntry, AuditFilter, AuditKey, AuditRow, NewVerification, PHASE_REQUESTED,
-    Started, UnfinishedVerification, VerificationRow, WINDOW_MS, agent_lock_key, retry_after_secs,
+    AUDIT_COLUMNS, AuditCheck, AuditEntry, AuditFilter, AuditKey, AuditRow, DELIVERY_COLUMNS,
+    NewVerification, PHASE_REQUESTED, Started, UnfinishedVerification, VERIFICATION_COLUMNS,
+    VerificationRow, WINDOW_MS, agent_lock_key, qualified, retry_after_secs,
 };
 use crate::error::{Result, ServerError};
 
@@ -52,15 +53,6 @@ const POOL_SIZE: usize = 16;
 const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connecting (TCP, TLS negotiation, authentication), unless the URL sets `connect_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-const VERIFICATION_COLUMNS: &str = "id, profile, agent_sub, agent_name, reference, \
-     identifier_key, identifier_masked, created_at_ms, updated_at_ms, state_json, final_state, \
-     cancel_requested";
-const DELIVERY_COLUMNS: &str = "verification_id, url, event, body, status, attempts, \
-     created_at_ms, next_attempt_ms, last_error";
-const AUDIT_COLUMNS: &str = "seq, time_ms, verification_id, phase, agent_sub, agent_name, \
-     reference, profile, issuer, identifier_kind, identifier_masked, id_hash, subject_name, \
-     binding_message, outcome, acr, transaction_id, error_code, duration_ms, prev_hash, hash";
 
 /// The store on PostgreSQL. Cheap to clone (the pool is shared).
 #[derive(Clone)]
@@ -904,11 +896,7 @@ impl PgStore {
         let action = "take over verifications";
         let client = self.conn().await?;
         // SKIP LOCKED: instances claiming at once take different rows, none waits.
-        let cols = VERIFICATION_COLUMNS
-            .split(", ")
-            .map(|c| format!("v.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = qualified("v", VERIFICATION_COLUMNS);
         let rows = client
             .query(
                 &format!(
@@ -1009,11 +997,7 @@ impl PgStore {
     ) -> Result<Vec<Delivery>> {
         let action = "take webhook deliveries";
         let client = self.conn().await?;
-        let cols = DELIVERY_COLUMNS
-            .split(", ")
-            .map(|c| format!("d.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = qualified("d", DELIVERY_COLUMNS);
         let rows = client
             .query(
                 &format!(

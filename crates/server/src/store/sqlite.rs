@@ -22,22 +22,14 @@ use super::cluster::{
 };
 use super::migrations;
 use super::{
-    AuditCheck, AuditEntry, AuditFilter, AuditKey, AuditRow, NewVerification, PHASE_REQUESTED,
-    Started, UnfinishedVerification, VerificationRow, WINDOW_MS, retry_after_secs,
+    AUDIT_COLUMNS, AuditCheck, AuditEntry, AuditFilter, AuditKey, AuditRow, DELIVERY_COLUMNS,
+    NewVerification, PHASE_REQUESTED, Started, UnfinishedVerification, VERIFICATION_COLUMNS,
+    VerificationRow, WINDOW_MS, retry_after_secs,
 };
 use crate::error::{Result, ServerError};
 
 /// How long a statement waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-const VERIFICATION_COLUMNS: &str = "id, profile, agent_sub, agent_name, reference, \
-     identifier_key, identifier_masked, created_at_ms, updated_at_ms, state_json, final_state, \
-     cancel_requested";
-const DELIVERY_COLUMNS: &str = "verification_id, url, event, body, status, attempts, \
-     created_at_ms, next_attempt_ms, last_error";
-const AUDIT_COLUMNS: &str = "seq, time_ms, verification_id, phase, agent_sub, agent_name, \
-     reference, profile, issuer, identifier_kind, identifier_masked, id_hash, subject_name, \
-     binding_message, outcome, acr, transaction_id, error_code, duration_ms, prev_hash, hash";
 
 /// The store in an SQLite file (or in memory, for tests). Cheap to clone (one shared
 /// connection).
