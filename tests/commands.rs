@@ -189,10 +189,10 @@ fn secrets_go_into_the_keyring_and_never_come_back() {
         .keyring
         .get_blocking(&EntryName::client_secret("bank").unwrap())
         .unwrap();
-    assert_eq!(
-        secrecy::ExposeSecret::expose_secret(&stored),
-        "hunter2-top-secret"
-    );
+    // Bound to the profile's destination: its fingerprint line, then the secret.
+    let stored = secrecy::ExposeSecret::expose_secret(&stored);
+    assert!(stored.starts_with("ciba-desk-bound-v1 "), "{stored}");
+    assert!(stored.ends_with("\nhunter2-top-secret"));
 
     let listed = h.call("list_profiles", json!({})).unwrap();
     assert!(!listed.to_string().contains("hunter2"));
@@ -224,6 +224,51 @@ fn secrets_go_into_the_keyring_and_never_come_back() {
         .call("set_secret", json!({"profile": "sandbox", "secret": "x"}))
         .unwrap_err();
     assert_eq!(e["code"], "no_secret_needed");
+
+    // A shared file that moves "bank" elsewhere: the page is shown the change first, nothing
+    // changes until it says so, and the stored secret does not follow the profile.
+    let moved = export
+        .as_str()
+        .unwrap()
+        .replace("https://idp.example.com", "https://idp.elsewhere.example");
+    let preview = h
+        .call("import_profiles", json!({"toml": moved, "mode": "preview"}))
+        .unwrap();
+    assert_eq!(preview["replaced"], json!(["bank"]));
+    assert_eq!(preview["changes"][0]["fields"][0]["field"], "issuer");
+    assert_eq!(
+        preview["changes"][0]["fields"][0]["after"],
+        "https://idp.elsewhere.example"
+    );
+    assert_eq!(preview["changes"][0]["destination_changed"], true);
+    let status = |h: &Harness| {
+        h.call("list_profiles", json!({}))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "bank")
+            .unwrap()["secret_status"]
+            .clone()
+    };
+    assert_eq!(status(&h), "stored", "a preview changes nothing");
+    let kept = h
+        .call(
+            "import_profiles",
+            json!({"toml": moved, "mode": "keep_existing"}),
+        )
+        .unwrap();
+    assert_eq!(kept["skipped"], json!(["bank"]));
+    assert_eq!(status(&h), "stored");
+    h.call("import_profiles", json!({"toml": moved, "mode": "replace"}))
+        .unwrap();
+    assert_eq!(status(&h), "outdated");
+    h.call(
+        "set_secret",
+        json!({"profile": "bank", "secret": "hunter2-top-secret"}),
+    )
+    .unwrap();
+    assert_eq!(status(&h), "stored");
 }
 
 #[test]

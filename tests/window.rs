@@ -435,7 +435,12 @@ async fn a_secret_typed_in_settings_lives_only_in_the_keyring_and_is_used() {
         .get(&secrets::EntryName::client_secret("bank").unwrap())
         .await
         .unwrap();
-    assert_eq!(secrecy::ExposeSecret::expose_secret(&stored), secret);
+    let stored = secrecy::ExposeSecret::expose_secret(&stored);
+    assert!(
+        stored.starts_with("ciba-desk-bound-v1 "),
+        "bound to its provider"
+    );
+    assert!(stored.ends_with(&format!("\n{secret}")));
 
     // A verification with the profile authenticates with it.
     s.el("nav-verify").await.click().await.unwrap();

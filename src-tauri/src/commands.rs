@@ -114,12 +114,15 @@ pub fn export_profiles(state: State<'_, AppState>) -> Result<String> {
     state.export_profiles(&[]).map_err(report)
 }
 
+/// `preview` first: the page shows what would be added and changed and asks before it calls
+/// again with `replace` or `keep_existing`.
 #[tauri::command]
-pub fn import_profiles(state: State<'_, AppState>, toml: String) -> Result<Vec<String>> {
-    let report = state
-        .import_profiles(&toml, desk::ImportMode::Replace)
-        .map_err(report)?;
-    Ok(report.added.into_iter().chain(report.replaced).collect())
+pub fn import_profiles(
+    state: State<'_, AppState>,
+    toml: String,
+    mode: desk::ImportMode,
+) -> Result<desk::ImportReport> {
+    state.import_profiles(&toml, mode).map_err(report)
 }
 
 /// Write-only: the secret goes into the keyring and is never sent back to the page.

@@ -13,6 +13,8 @@ import type {
   BindingMessageCheck,
   HistoryEntry,
   IdentityCheck,
+  ImportMode,
+  ImportReport,
   MatchDetail,
   MatchResult,
   NewProfile,
@@ -619,24 +621,54 @@ export class MockBackend implements Backend {
       .join('\n');
   }
 
-  async importProfiles(toml: string) {
-    await this.record('import_profiles', { toml });
-    const names = [...toml.matchAll(/^\s*name\s*=\s*"([^"]+)"/gm)].map((m) => m[1]!);
-    if (names.length === 0) throw backendError('import_malformed', 'the profiles file is not valid: no [[profile]] entries');
-    const imported: string[] = [];
-    for (const name of names) {
-      if (this.profiles.some((p) => p.name === name)) continue;
-      this.profiles.push({
-        ...defaultMockProfiles()[0]!,
-        name,
-        display_name: name,
-        preset: null,
-        is_sandbox: false,
-        provider: 'generic',
-      });
-      imported.push(name);
+  /** Reads each `name = "…"` and the `issuer = "…"` after it; a same-named profile with
+   * another issuer is a change of destination, as in the desk. */
+  async importProfiles(toml: string, mode: ImportMode): Promise<ImportReport> {
+    await this.record('import_profiles', { toml, mode });
+    const entries = toml
+      .split(/^\s*\[\[profiles?\]\]\s*$/m)
+      .map((block) => ({
+        name: /^\s*name\s*=\s*"([^"]+)"/m.exec(block)?.[1],
+        issuer: /^\s*issuer\s*=\s*"([^"]+)"/m.exec(block)?.[1],
+      }))
+      .filter((e): e is { name: string; issuer: string | undefined } => e.name !== undefined);
+    if (entries.length === 0) throw backendError('import_malformed', 'the profiles file is not valid: no [[profile]] entries');
+    const report: ImportReport = { added: [], replaced: [], skipped: [], unchanged: [], changes: [] };
+    for (const { name, issuer } of entries) {
+      const existing = this.profiles.find((p) => p.name === name);
+      if (!existing) {
+        report.added.push(name);
+        if (mode !== 'preview') {
+          this.profiles.push({
+            ...defaultMockProfiles()[0]!,
+            name,
+            display_name: name,
+            preset: null,
+            is_sandbox: false,
+            provider: 'generic',
+            issuer: issuer ?? 'https://idp.example.com',
+          });
+        }
+      } else if (issuer === undefined || issuer === existing.issuer) {
+        report.unchanged.push(name);
+      } else {
+        report.changes.push({
+          name,
+          fields: [{ field: 'issuer', before: existing.issuer, after: issuer }],
+          destination_changed: true,
+        });
+        if (mode === 'keep_existing') {
+          report.skipped.push(name);
+        } else {
+          report.replaced.push(name);
+          if (mode === 'replace') {
+            existing.issuer = issuer;
+            if (existing.secret_status === 'stored') existing.secret_status = 'outdated';
+          }
+        }
+      }
     }
-    return imported;
+    return report;
   }
 
   async setSecret(profile: string, secret: string) {

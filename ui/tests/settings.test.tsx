@@ -171,28 +171,65 @@ describe('settings', () => {
     click.mockRestore();
   });
 
-  it('imports profiles from a chosen file', async () => {
-    await openSettings();
+  const chooseFile = async (text: string) => {
     const input = m.get<HTMLInputElement>('import');
-    const file = new File(['[[profile]]\nname = "branch-office"\n'], 'profiles.toml', { type: 'text/plain' });
+    const file = new File([text], 'profiles.toml', { type: 'text/plain' });
     Object.defineProperty(input, 'files', { value: [file], configurable: true });
     await act(() => {
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
     await flush();
+  };
+
+  it('imports new profiles from a chosen file without asking', async () => {
+    await openSettings();
+    await chooseFile('[[profile]]\nname = "branch-office"\n');
+    const modes = m.backend.callsTo('import_profiles').map((c) => c.args.mode);
+    expect(modes).toEqual(['preview', 'replace']);
     expect(m.backend.callsTo('import_profiles')[0]!.args.toml).toContain('branch-office');
     expect(m.get('io-status').textContent).toBe('Imported: branch-office.');
+    expect(m.q('import-review')).toBeNull();
+  });
+
+  it('shows what an import would change and asks before replacing', async () => {
+    await openSettings();
+    const file = '[[profiles]]\nname = "bankid-se"\nissuer = "https://elsewhere.example"\n[[profiles]]\nname = "new-one"\n';
+    await chooseFile(file);
+    expect(m.backend.callsTo('import_profiles').map((c) => c.args.mode)).toEqual(['preview']);
+    const change = m.get('import-change-bankid-se').textContent!;
+    expect(change).toContain('https://desk.idura.broker');
+    expect(change).toContain('https://elsewhere.example');
+    expect(m.get('import-secret-bankid-se').textContent).toContain('not sent there until it is entered again');
+    expect(m.get('import-review-added').textContent).toBe('New profiles: new-one.');
+    expect(document.activeElement).toBe(m.get('import-replace'));
+
+    // Cancel: nothing changes, focus stays in the section.
+    await m.click('import-cancel');
+    expect(m.q('import-review')).toBeNull();
+    expect(m.get('io-status').textContent).toBe('Nothing was imported.');
+    expect(document.activeElement).toBe(m.get('import'));
+    expect(m.backend.callsTo('import_profiles')).toHaveLength(1);
+
+    // Only the new ones: the existing profile stays.
+    await chooseFile(file);
+    await m.click('import-keep');
+    await flush();
+    expect(m.backend.callsTo('import_profiles').at(-1)!.args.mode).toBe('keep_existing');
+    expect(m.get('io-status').textContent).toBe('Imported: new-one. Kept yours as they are: bankid-se.');
+
+    // Replace: the secret must be entered again.
+    await chooseFile(file);
+    await m.click('import-replace');
+    await flush();
+    expect(m.backend.callsTo('import_profiles').at(-1)!.args.mode).toBe('replace');
+    expect(m.get('io-status').textContent).toContain('Enter the secret again for bankid-se');
+    expect(m.get('secret-status-bankid-se').textContent).toBe('Enter secret again');
+    expect(document.activeElement).toBe(m.get('import'));
   });
 
   it('says when an imported file is not valid', async () => {
     await openSettings({}, { languages: ['nb'] });
-    const input = m.get<HTMLInputElement>('import');
-    const file = new File(['just text'], 'profiles.toml', { type: 'text/plain' });
-    Object.defineProperty(input, 'files', { value: [file], configurable: true });
-    await act(() => {
-      input.dispatchEvent(new Event('change', { bubbles: true }));
-    });
-    await flush();
+    await chooseFile('just text');
     expect(m.get('io-status').textContent).toBe('Profilfilen er ikke gyldig. Ingenting ble importert.');
   });
 

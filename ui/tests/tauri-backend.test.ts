@@ -22,7 +22,7 @@ describe('TauriBackend: the command contract', () => {
     await backend.cancelVerification('v1');
     await backend.history(50);
     await backend.auditStatus();
-    await backend.importProfiles('toml');
+    await backend.importProfiles('toml', 'preview');
     await backend.setPreferences({ last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' });
     expect(invoke.mock.calls).toEqual([
       ['list_profiles', undefined],
@@ -33,7 +33,7 @@ describe('TauriBackend: the command contract', () => {
       ['cancel_verification', { id: 'v1' }],
       ['history', { limit: 50 }],
       ['audit_status', undefined],
-      ['import_profiles', { toml: 'toml' }],
+      ['import_profiles', { toml: 'toml', mode: 'preview' }],
       ['set_preferences', { prefs: { last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' } }],
     ]);
   });

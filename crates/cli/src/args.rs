@@ -326,9 +326,13 @@ pub enum ProfilesCommand {
     /// Add the profiles of an export file (nothing changes unless the whole file is valid).
     Import {
         file: PathBuf,
-        /// Replace profiles that have the same name (default: keep yours, skip theirs).
+        /// Replace profiles that have the same name (default: keep yours, skip theirs); every
+        /// change is printed.
         #[arg(long)]
         replace: bool,
+        /// Print what the import would add and change (as with --replace), and change nothing.
+        #[arg(long, conflicts_with = "replace")]
+        dry_run: bool,
     },
 }
 

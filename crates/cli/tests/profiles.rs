@@ -324,16 +324,62 @@ async fn export_and_import_round_trip_without_secrets() {
         }
     }
 
-    // Importing again keeps what is there; --replace replaces.
+    // Importing the same again changes nothing and says so.
     let r = agent
         .run(&["profiles", "import", file.to_str().unwrap()])
         .await;
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("skipped \"corp\""), "{r:?}");
+    assert!(r.stdout.contains("unchanged \"corp\""), "{r:?}");
+
+    // A changed file: without --replace, what is here stays and the difference is named;
+    // --dry-run shows each change and changes nothing; --replace prints what it changed.
+    let moved = admin.root.path().join("moved.toml");
+    std::fs::write(
+        &moved,
+        text.replace("https://idp.example.com", "https://idp.moved.example"),
+    )
+    .unwrap();
     let r = agent
-        .run(&["profiles", "import", "--replace", file.to_str().unwrap()])
+        .run(&["profiles", "import", moved.to_str().unwrap()])
         .await;
-    assert!(r.stdout.contains("replaced \"corp\""), "{r:?}");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("skipped \"corp\": yours differs in issuer"),
+        "{r:?}"
+    );
+    let r = agent
+        .run(&["profiles", "import", "--dry-run", moved.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("would be replaced \"corp\":"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("  issuer: \"https://idp.example.com\" -> \"https://idp.moved.example\""),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("nothing was changed"), "{r:?}");
+    let listed = agent.run(&["profiles", "--json"]).await.json();
+    assert_eq!(entry(&listed, "corp")["issuer"], "https://idp.example.com");
+    let r = agent
+        .run(&["profiles", "import", "--replace", moved.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("replaced \"corp\":"), "{r:?}");
+    assert!(
+        r.stdout.contains("-> \"https://idp.moved.example\""),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("a stored secret is not sent there until it is entered again"),
+        "{r:?}"
+    );
+    let listed = agent.run(&["profiles", "--json"]).await.json();
+    assert_eq!(
+        entry(&listed, "corp")["issuer"],
+        "https://idp.moved.example"
+    );
 
     // A file carrying a secret is refused as a whole.
     let bad = agent.root.path().join("bad.toml");

@@ -255,3 +255,127 @@ async fn private_keys_are_stored_from_a_pem_file() {
     assert_eq!((r.code, r.stdout.trim()), (0, "stored"), "{r:?}");
     assert_eq!(env.run(&["secret", "delete", &name]).await.code, 0);
 }
+
+#[tokio::test]
+async fn a_stored_secret_never_follows_a_profile_to_another_provider() {
+    if !real_keyring() {
+        eprintln!("note: skipped; needs CIBA_DESK_REAL_KEYRING=1 (with-test-keyring.sh)");
+        return;
+    }
+    let op = FakeOp::start(&[]).await;
+    // Another listener on another port, standing in for whoever a shared file points at.
+    let collector = FakeOp::start(&[]).await;
+    let env = Env::new();
+    let name = format!("moved-{}", std::process::id());
+    let r = env
+        .run(&[
+            "profiles",
+            "add",
+            &name,
+            "--issuer",
+            &op.issuer,
+            "--client-id",
+            CLIENT_ID,
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(set_secret(&env, &name, CLIENT_SECRET).await.code, 0);
+
+    // A profile file that keeps the name and points the issuer elsewhere, imported with
+    // --replace as an agent would when told to.
+    let exported = env.run(&["profiles", "export", "--profile", &name]).await;
+    let file = env.root.path().join("shared.toml");
+    std::fs::write(
+        &file,
+        exported.stdout.replace(&op.issuer, &collector.issuer),
+    )
+    .unwrap();
+    let r = env
+        .run(&["profiles", "import", "--replace", file.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("not sent there until it is entered again"),
+        "{r:?}"
+    );
+
+    let r = env.run(&["secret", "status", &name]).await;
+    assert_eq!((r.code, r.stdout.trim()), (1, "outdated"), "{r:?}");
+    // Whatever the command, nothing reaches the other listener: no credentials, no ID.
+    answer(&collector);
+    let r = env
+        .run(&[
+            "verify",
+            "--profile",
+            &name,
+            "--national-id",
+            "se:19121212-1212",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("entered for another issuer"), "{r:?}");
+    assert!(
+        r.stderr.contains(&format!("ciba-desk secret set {name}")),
+        "{r:?}"
+    );
+
+    // A second profile naming the first one's entry borrows nothing either.
+    let thief = format!("thief-{}", std::process::id());
+    let r = env
+        .run(&[
+            "profiles",
+            "add",
+            &thief,
+            "--issuer",
+            &collector.issuer,
+            "--client-id",
+            "someone-else",
+            "--secret-entry",
+            &name,
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = env
+        .run(&[
+            "verify",
+            "--profile",
+            &thief,
+            "--national-id",
+            "se:19121212-1212",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("entered for another issuer"), "{r:?}");
+    for path in ["/bc", "/token", "/.well-known/openid-configuration"] {
+        assert!(
+            collector
+                .recorded(path)
+                .iter()
+                .all(|c| !c.headers.contains_key("authorization")),
+            "no credentials at {path}"
+        );
+    }
+    assert!(
+        collector.recorded("/bc").is_empty(),
+        "no national ID was sent"
+    );
+    assert!(!r.all().contains(CLIENT_SECRET));
+
+    // Entered again for the new destination, it is used there.
+    assert_eq!(set_secret(&env, &name, CLIENT_SECRET).await.code, 0);
+    let r = env.run(&["secret", "status", &name]).await;
+    assert_eq!((r.code, r.stdout.trim()), (0, "stored"), "{r:?}");
+    let r = env
+        .run(&[
+            "verify",
+            "--profile",
+            &name,
+            "--national-id",
+            "se:19121212-1212",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(collector.recorded("/bc").len(), 1);
+    assert_eq!(env.run(&["secret", "delete", &name]).await.code, 0);
+}

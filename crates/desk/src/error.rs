@@ -139,6 +139,14 @@ pub enum DeskError {
         what: &'static str,
         hint: String,
     },
+    #[error(
+        "the {what} stored for profile {profile:?} was entered for another issuer, client id or provider address; the profile changed since, or it names another profile's keyring entry. It is not sent anywhere until it is entered again: store it in Settings, or run `{command}`"
+    )]
+    SecretBoundElsewhere {
+        profile: String,
+        what: &'static str,
+        command: String,
+    },
     #[error("the {what} for profile {profile:?} could not be read: {reason}")]
     SecretUnavailable {
         profile: String,
@@ -245,6 +253,7 @@ impl DeskError {
             CallInitiatorRequired => "call_initiator_required",
             MissingSecret { .. } => "missing_secret",
             SecretUnavailable { .. } => "secret_unavailable",
+            SecretBoundElsewhere { .. } => "secret_bound_elsewhere",
             SettingsMalformed { .. } => "settings_malformed",
             SettingsTooNew { .. } => "settings_too_new",
             Io { .. } => "io_error",
@@ -347,7 +356,9 @@ impl DeskError {
             InvalidProfile { profile, .. } | MissingSecret { profile, .. } => {
                 p.text("profile", profile)
             }
-            SecretUnavailable { profile, .. } => p.text("profile", profile),
+            SecretUnavailable { profile, .. } | SecretBoundElsewhere { profile, .. } => {
+                p.text("profile", profile)
+            }
             UnknownProfile(name) | DuplicateProfile(name) => p.text("profile", name),
             UnknownPreset(name) => p.text("preset", name),
             EmptyInput { kind, .. } => p.text("what", kind),

@@ -2,9 +2,16 @@
 //! use. The keyring entry is named after the profile (or its `secret` entry name), so the
 //! settings file holds only that name. When the keyring cannot give a secret and the
 //! environment variable is set explicitly, the environment serves instead, with a notice.
+//!
+//! A stored value is bound to where it may be sent: its first line is the profile's
+//! [destination fingerprint](Profile::destination_fingerprint) (issuer, client id, every
+//! origin the profile may contact). The name of an entry is in the settings file, which a
+//! shared profile file can rewrite; the fingerprint is in the keyring, which it cannot. So a
+//! profile whose issuer, client id or URLs changed, or that names another profile's entry,
+//! gets no secret until someone enters it again for the new destination.
 
-use secrecy::SecretString;
-use secrets::{EntryName, SecretError, SecretStore};
+use secrecy::{ExposeSecret as _, SecretString};
+use secrets::{EntryName, EntryStatus, SecretError, SecretStore};
 
 use crate::error::{DeskError, Result};
 use crate::profile::Profile;
@@ -19,6 +26,79 @@ pub fn entry_for(profile: &Profile) -> Option<std::result::Result<EntryName, Sec
         AuthMethod::PrivateKeyJwt => EntryName::private_key(entry),
         _ => EntryName::client_secret(entry),
     })
+}
+
+/// The first line of a bound value, before the fingerprint.
+const BOUND_PREFIX: &str = "ciba-desk-bound-v1 ";
+
+/// `secret` as the keyring keeps it for `profile`: bound to the profile's destination.
+pub fn bind(profile: &Profile, secret: &SecretString) -> SecretString {
+    SecretString::from(format!(
+        "{BOUND_PREFIX}{}\n{}",
+        profile.destination_fingerprint(),
+        secret.expose_secret()
+    ))
+}
+
+/// The secret in a stored value, if it was bound to `profile`'s destination. `None` for a
+/// value bound elsewhere or stored before values were bound.
+fn unbind(profile: &Profile, stored: &SecretString) -> Option<SecretString> {
+    let (fingerprint, secret) = stored
+        .expose_secret()
+        .strip_prefix(BOUND_PREFIX)?
+        .split_once('\n')?;
+    (fingerprint == profile.destination_fingerprint() && !secret.is_empty())
+        .then(|| SecretString::from(secret))
+}
+
+/// Stores `secret` as `profile`'s client secret or private key, bound to its destination.
+pub async fn store_secret(
+    store: &SecretStore,
+    profile: &Profile,
+    secret: SecretString,
+) -> Result<()> {
+    let entry = entry_for(profile)
+        .ok_or_else(|| DeskError::NoSecretNeeded(profile.name.clone()))?
+        .map_err(DeskError::Keyring)?;
+    if secret.expose_secret().trim().is_empty() {
+        return Err(DeskError::EmptySecret);
+    }
+    store
+        .set(&entry, bind(profile, &secret))
+        .await
+        .map_err(DeskError::Keyring)
+}
+
+/// Whether `profile`'s entry holds a value, and whether that value was entered for the
+/// profile's destination.
+pub async fn stored_status(
+    store: &SecretStore,
+    profile: &Profile,
+) -> std::result::Result<Stored, SecretError> {
+    let Some(entry) = entry_for(profile) else {
+        return Ok(Stored::NotNeeded);
+    };
+    let entry = entry?;
+    // Asking for the status first spares reading a secret that is not there.
+    if store.status(&entry).await? == EntryStatus::Missing {
+        return Ok(Stored::Missing);
+    }
+    match store.get(&entry).await {
+        Ok(v) if unbind(profile, &v).is_some() => Ok(Stored::ForThisDestination),
+        Ok(_) => Ok(Stored::ForAnotherDestination),
+        Err(SecretError::Missing { .. }) => Ok(Stored::Missing),
+        Err(e) => Err(e),
+    }
+}
+
+/// What [`stored_status`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    NotNeeded,
+    Missing,
+    ForThisDestination,
+    /// Entered for another issuer, client id or address: not used until entered again.
+    ForAnotherDestination,
 }
 
 type Notice = Box<dyn Fn(&str) + Send + Sync>;
@@ -65,7 +145,19 @@ impl KeyringSecrets {
             },
         };
         match got {
-            Ok(s) => Ok(s),
+            Ok(stored) => unbind(profile, &stored).ok_or_else(|| DeskError::SecretBoundElsewhere {
+                profile: profile.name.clone(),
+                what,
+                command: format!(
+                    "ciba-desk secret set {}{}",
+                    shell_word(&profile.name),
+                    if what == "private key" {
+                        " --private-key FILE.pem"
+                    } else {
+                        ""
+                    }
+                ),
+            }),
             Err(e) if env_set => {
                 (self.notice)(&format!(
                     "the {what} for profile {:?} is not in the keyring ({}); using {env}",
@@ -144,11 +236,7 @@ mod tests {
         let store = SecretStore::in_memory();
         let mut p = preset("generic").unwrap();
         p.name = "bank".into();
-        store
-            .set(
-                &EntryName::client_secret("bank").unwrap(),
-                SecretString::from("s3cret"),
-            )
+        store_secret(&store, &p, SecretString::from("s3cret"))
             .await
             .unwrap();
         let src = KeyringSecrets::new(Ok(store));
@@ -169,6 +257,124 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, DeskError::MissingSecret { .. }), "{e}");
         assert!(e.to_string().contains("ciba-desk secret set bank"), "{e}");
+    }
+
+    fn read(src: KeyringSecrets, p: &Profile) -> Result<String> {
+        let p = p.clone();
+        std::thread::spawn(move || {
+            src.client_secret(&p)
+                .map(|s| secrecy::ExposeSecret::expose_secret(&s).to_owned())
+        })
+        .join()
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_secret_is_only_given_to_the_destination_it_was_entered_for() {
+        let store = SecretStore::in_memory();
+        let mut bank = preset("generic").unwrap();
+        bank.name = "bank".into();
+        bank.issuer = "https://idp.bank.example".into();
+        bank.client_id = "desk".into();
+        store_secret(&store, &bank, SecretString::from("s3cret"))
+            .await
+            .unwrap();
+        assert_eq!(
+            stored_status(&store, &bank).await.unwrap(),
+            Stored::ForThisDestination
+        );
+        assert_eq!(
+            read(KeyringSecrets::new(Ok(store.clone())), &bank).unwrap(),
+            "s3cret"
+        );
+
+        // The same name with another issuer, client id or cancel address: not used.
+        let mut moved = bank.clone();
+        moved.issuer = "https://idp.elsewhere.example".into();
+        let mut other_client = bank.clone();
+        other_client.client_id = "someone-else".into();
+        let mut other_port = bank.clone();
+        other_port.issuer = "https://idp.bank.example:8443".into();
+        // And another profile naming bank's entry.
+        let mut borrower = preset("generic").unwrap();
+        borrower.name = "borrower".into();
+        borrower.issuer = "https://attacker.example".into();
+        borrower.client_id = "desk".into();
+        borrower.secret = Some(crate::profile::SecretRef::Entry("bank".into()));
+        for p in [&moved, &other_client, &other_port, &borrower] {
+            assert_eq!(
+                stored_status(&store, p).await.unwrap(),
+                Stored::ForAnotherDestination,
+                "{}",
+                p.issuer
+            );
+            let e = read(KeyringSecrets::new(Ok(store.clone())), p).unwrap_err();
+            assert_eq!(e.code(), "secret_bound_elsewhere", "{e}");
+            assert!(!e.to_string().contains("s3cret"));
+            assert!(e.to_string().contains("ciba-desk secret set"), "{e}");
+        }
+
+        // A profile with the same destination may share the entry.
+        let mut twin = bank.clone();
+        twin.name = "bank-pickup".into();
+        twin.secret = Some(crate::profile::SecretRef::Entry("bank".into()));
+        assert_eq!(
+            read(KeyringSecrets::new(Ok(store.clone())), &twin).unwrap(),
+            "s3cret"
+        );
+        // A trailing slash typed by hand is the same issuer.
+        let mut slash = bank.clone();
+        slash.issuer.push('/');
+        assert_eq!(
+            read(KeyringSecrets::new(Ok(store.clone())), &slash).unwrap(),
+            "s3cret"
+        );
+
+        // A value stored without a binding (by hand, or by an older version) is not used.
+        store
+            .set(
+                &EntryName::client_secret("bank").unwrap(),
+                SecretString::from("legacy"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            stored_status(&store, &bank).await.unwrap(),
+            Stored::ForAnotherDestination
+        );
+        assert!(read(KeyringSecrets::new(Ok(store.clone())), &bank).is_err());
+
+        // Entered again for the new destination, it works there and no longer at the old one.
+        store_secret(&store, &moved, SecretString::from("n3w"))
+            .await
+            .unwrap();
+        assert_eq!(
+            read(KeyringSecrets::new(Ok(store.clone())), &moved).unwrap(),
+            "n3w"
+        );
+        assert!(read(KeyringSecrets::new(Ok(store)), &bank).is_err());
+    }
+
+    #[test]
+    fn the_fingerprint_covers_every_origin_and_nothing_else() {
+        let mut p = preset("generic").unwrap();
+        p.issuer = "https://idp.bank.example".into();
+        p.client_id = "desk".into();
+        let base = p.destination_fingerprint();
+        assert_eq!(base.len(), 64);
+        // Not part of the destination: the name, description, scopes.
+        let mut same = p.clone();
+        same.name = "renamed".into();
+        same.description = "other words".into();
+        same.scopes.push("profile".into());
+        assert_eq!(same.destination_fingerprint(), base);
+        // A cancel URL on the issuer's origin adds no origin; another path is the same.
+        same.cancel_url = Some("{issuer}/cancel/{auth_req_id}".into());
+        assert_eq!(same.destination_fingerprint(), base);
+        // Another origin for any URL changes it (once a policy may allow such origins).
+        let mut elsewhere = p.clone();
+        elsewhere.cancel_url = Some("https://cancel.bank.example/{auth_req_id}".into());
+        assert_ne!(elsewhere.destination_fingerprint(), base);
     }
 
     #[test]

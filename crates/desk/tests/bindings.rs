@@ -10,8 +10,12 @@ use desk::api::{
     PresetSummary, ProfileSummary, Requirement, SecretStatus, Theme, VerificationRequest,
     VerificationUpdate,
 };
+use desk::settings::{FieldChange, ProfileChange};
 use desk::verified::{MatchBasis, NotComparableReason};
-use desk::{CallInitiator, ErrorField, ErrorReport, IdentityMatch, Param, ProviderKind};
+use desk::{
+    CallInitiator, ErrorField, ErrorReport, IdentityMatch, ImportMode, ImportReport, Param,
+    ProviderKind,
+};
 use identity::{Country, IdKind};
 use ts_rs::{Config, TS};
 
@@ -47,6 +51,10 @@ fn generated() -> String {
         Language::decl(&cfg),
         Theme::decl(&cfg),
         Preferences::decl(&cfg),
+        ImportMode::decl(&cfg),
+        FieldChange::decl(&cfg),
+        ProfileChange::decl(&cfg),
+        ImportReport::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types of the desk's application layer (crates/desk/src/api/views.rs\n\

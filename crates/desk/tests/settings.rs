@@ -201,6 +201,80 @@ fn migrates_a_v0_file_and_keeps_a_backup_on_save() {
 }
 
 #[test]
+fn an_import_says_what_it_would_change_before_it_changes_anything() {
+    let mut here = sample();
+    let mut theirs = sample();
+    let mut moved = filled("idura_se_bankid", "Acme BankID");
+    moved.issuer = "https://acme-new.idura.broker".into();
+    moved.description = "New notes".into();
+    theirs.remove_profile("Acme BankID").unwrap();
+    theirs.add_profile(moved).unwrap();
+    let mut renamed = filled("authway_pickup", "Acme pickup");
+    renamed.description = "Pickup desk 2".into();
+    theirs.remove_profile("Acme pickup").unwrap();
+    theirs.add_profile(renamed).unwrap();
+    theirs
+        .add_profile(filled("idura_no_bankid", "Acme NO"))
+        .unwrap();
+    let text = theirs.export_profiles(&[]).unwrap();
+
+    let before = here.clone();
+    let preview = here.import_profiles(&text, ImportMode::Preview).unwrap();
+    assert_eq!(here, before, "a preview changes nothing");
+    assert_eq!(preview.added, ["Acme NO"]);
+    assert_eq!(preview.unchanged, ["Signaturgruppen MitID (PP demo)"]);
+    assert_eq!(preview.replaced, ["Acme BankID", "Acme pickup"]);
+    let bank = &preview.changes[0];
+    assert_eq!(bank.name, "Acme BankID");
+    let fields: Vec<(&str, Option<&str>, Option<&str>)> = bank
+        .fields
+        .iter()
+        .map(|f| (f.field.as_str(), f.before.as_deref(), f.after.as_deref()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            (
+                "description",
+                Some(
+                    "Swedish BankID phone authentication. Tell the system who placed the call: the customer's app asks accordingly."
+                ),
+                Some("New notes")
+            ),
+            (
+                "issuer",
+                Some("https://acme.idura.broker"),
+                Some("https://acme-new.idura.broker")
+            ),
+        ]
+    );
+    assert!(
+        bank.destination_changed,
+        "its stored secret will not follow"
+    );
+    let pickup = &preview.changes[1];
+    assert_eq!(pickup.fields.len(), 1);
+    assert!(!pickup.destination_changed);
+
+    let kept = here
+        .clone()
+        .import_profiles(&text, ImportMode::KeepExisting)
+        .unwrap();
+    assert_eq!(kept.skipped, ["Acme BankID", "Acme pickup"]);
+    assert_eq!(
+        kept.changes, preview.changes,
+        "skipped ones say what differs too"
+    );
+
+    let done = here.import_profiles(&text, ImportMode::Replace).unwrap();
+    assert_eq!(done, preview);
+    assert_eq!(
+        here.profile("Acme BankID").unwrap().issuer,
+        "https://acme-new.idura.broker"
+    );
+}
+
+#[test]
 fn an_empty_or_missing_file_still_has_the_sandbox() {
     let dir = tempfile::tempdir().unwrap();
     let store = SettingsStore::in_dir(dir.path());
@@ -235,13 +309,14 @@ fn exports_carry_no_secrets_and_import_back() {
     assert_eq!(report.added.len(), 3);
     assert_eq!(other.user_profiles(), s.user_profiles());
 
-    // Again: everything exists already.
-    let report = other
-        .import_profiles(&text, ImportMode::KeepExisting)
-        .unwrap();
-    assert_eq!(report.skipped.len(), 3);
-    let report = other.import_profiles(&text, ImportMode::Replace).unwrap();
-    assert_eq!(report.replaced.len(), 3);
+    // Again: everything exists already, the same.
+    for mode in [ImportMode::KeepExisting, ImportMode::Replace] {
+        let report = other.import_profiles(&text, mode).unwrap();
+        assert_eq!(report.unchanged.len(), 3, "{report:?}");
+        assert!(
+            report.replaced.is_empty() && report.skipped.is_empty() && report.changes.is_empty()
+        );
+    }
 
     let one = s.export_profiles(&["Acme pickup"]).unwrap();
     assert_eq!(one.matches("[[profiles]]").count(), 1);

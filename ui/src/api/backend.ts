@@ -4,6 +4,8 @@ import type {
   BindingMessageCheck,
   HistoryEntry,
   IdentityCheck,
+  ImportMode,
+  ImportReport,
   NewProfile,
   Preferences,
   PresetSummary,
@@ -44,8 +46,8 @@ export interface Backend {
   removeProfile(name: string): Promise<void>;
   /** TOML text without secrets. */
   exportProfiles(): Promise<string>;
-  /** Returns the names imported. */
-  importProfiles(toml: string): Promise<string[]>;
+  /** `preview` changes nothing and says what `replace` would add and change. */
+  importProfiles(toml: string, mode: ImportMode): Promise<ImportReport>;
   /** Write-only: no command ever returns a secret. */
   setSecret(profile: string, secret: string): Promise<void>;
   getPreferences(): Promise<Preferences>;
@@ -105,8 +107,8 @@ export class TauriBackend implements Backend {
   exportProfiles() {
     return call<string>('export_profiles');
   }
-  importProfiles(toml: string) {
-    return call<string[]>('import_profiles', { toml });
+  importProfiles(toml: string, mode: ImportMode) {
+    return call<ImportReport>('import_profiles', { toml, mode });
   }
   setSecret(profile: string, secret: string) {
     return call<void>('set_secret', { profile, secret });

@@ -16,7 +16,7 @@ export type ProviderKind = "signicat_mobileid" | "signaturgruppen_mitid" | "idur
 
 export type CallInitiator = "rp" | "user";
 
-export type SecretStatus = "stored" | "missing" | "not_needed" | "no_keyring";
+export type SecretStatus = "stored" | "missing" | "outdated" | "not_needed" | "no_keyring";
 
 export type Requirement = "required" | "optional" | "forbidden";
 
@@ -114,3 +114,28 @@ language: Language | null, theme: Theme,
  * speaks while the agent has chosen none. Read-only.
  */
 system_language: Language | null, };
+
+export type ImportMode = "keep_existing" | "replace" | "preview";
+
+export type FieldChange = { field: string, before: string | null, after: string | null, };
+
+export type ProfileChange = { name: string, fields: Array<FieldChange>, 
+/**
+ * The issuer, client id or an origin the profile may contact changed: a stored secret is
+ * not sent there until someone enters it again.
+ */
+destination_changed: boolean, };
+
+export type ImportReport = { added: Array<string>, replaced: Array<string>, 
+/**
+ * Kept as they were because a profile of that name exists.
+ */
+skipped: Array<string>, 
+/**
+ * The same as the profile of that name already here.
+ */
+unchanged: Array<string>, 
+/**
+ * What differs, for every replaced or skipped profile.
+ */
+changes: Array<ProfileChange>, };

@@ -183,10 +183,10 @@ export function RequestForm({ session, controller }: Props) {
             <span>{t('error.no_keyring')}</span>
           </p>
         )}
-        {profile?.secret_status === 'missing' && (
-          <div class="note note--warning" data-testid="secret-missing">
+        {(profile?.secret_status === 'missing' || profile?.secret_status === 'outdated') && (
+          <div class="note note--warning" data-testid={`secret-${profile.secret_status}`}>
             <KeyIcon size={16} />
-            <span>{t('form.secretMissing')}</span>
+            <span>{t(profile.secret_status === 'missing' ? 'form.secretMissing' : 'form.secretOutdated')}</span>
             <button type="button" class="link-button" onClick={openSettings}>
               {t('form.openSettings')}
             </button>

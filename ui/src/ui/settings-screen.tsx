@@ -1,7 +1,9 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   THEMES,
   toBackendError,
+  type ImportMode,
+  type ImportReport,
   type Language,
   type Preferences,
   type PresetSummary,
@@ -144,7 +146,7 @@ function ProfileItem({
         </div>
         <div class="profile-side">
           <span class={`badge badge--secret-${profile.secret_status}`} data-testid={`secret-status-${profile.name}`}>
-            {profile.secret_status === 'stored' ? <CheckIcon size={12} /> : profile.secret_status === 'missing' ? <KeyIcon size={12} /> : null}
+            {profile.secret_status === 'stored' ? <CheckIcon size={12} /> : profile.secret_status === 'missing' || profile.secret_status === 'outdated' ? <KeyIcon size={12} /> : null}
             {t(`secret.${profile.secret_status}`)}
           </span>
           {!confirming && (
@@ -176,7 +178,7 @@ function ProfileItem({
           {t('error.no_keyring')}
         </p>
       )}
-      {(profile.secret_status === 'stored' || profile.secret_status === 'missing') && (
+      {(profile.secret_status === 'stored' || profile.secret_status === 'missing' || profile.secret_status === 'outdated') && (
         <form class="secret-form" onSubmit={saveSecret} autoComplete="off">
           <label for={id} class="sr-only">
             {t('secret.label', { name })}
@@ -346,18 +348,48 @@ function ImportExportSection({ reloadProfiles }: { reloadProfiles: () => Promise
     }
   };
 
+  const [review, setReview] = useState<{ toml: string; report: ImportReport } | null>(null);
+  const firstChoice = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (review) firstChoice.current?.focus();
+  }, [review]);
+
+  const done = (report: ImportReport): Status => {
+    const names = [...report.added, ...report.replaced];
+    const parts: UiMessage[] = [names.length ? { key: 'io.imported', params: { names: names.join(', ') } } : { key: 'io.importedNone' }];
+    if (report.skipped.length) parts.push({ key: 'io.kept', params: { names: report.skipped.join(', ') } });
+    const moved = report.changes.filter((c) => c.destination_changed && report.replaced.includes(c.name));
+    if (moved.length) parts.push({ key: 'io.secretAgain', params: { names: moved.map((c) => c.name).join(', ') } });
+    return { kind: 'ok', parts };
+  };
+
+  const apply = async (toml: string, mode: ImportMode) => {
+    setReview(null);
+    try {
+      setStatus(done(await backend.importProfiles(toml, mode)));
+      await reloadProfiles();
+    } catch (error) {
+      setStatus(failed(error));
+    } finally {
+      // The review's buttons are gone: focus goes back where the agent started, not to the page.
+      fileRef.current?.focus();
+    }
+  };
+
   const importFile = async (event: Event) => {
     const input = event.target as HTMLInputElement;
     const file = input.files?.[0];
     if (!file) return;
     try {
       const toml = await file.text();
-      const names = await backend.importProfiles(toml);
-      setStatus({
-        kind: 'ok',
-        parts: [names.length ? { key: 'io.imported', params: { names: names.join(', ') } } : { key: 'io.importedNone' }],
-      });
-      await reloadProfiles();
+      const report = await backend.importProfiles(toml, 'preview');
+      if (report.changes.length === 0) {
+        await apply(toml, 'replace');
+      } else {
+        setStatus(null);
+        setReview({ toml, report });
+      }
     } catch (error) {
       setStatus(failed(error));
     } finally {
@@ -387,6 +419,63 @@ function ImportExportSection({ reloadProfiles }: { reloadProfiles: () => Promise
           />
         </label>
       </div>
+      {review && (
+        <div class="confirm import-review" role="group" aria-labelledby="import-review-title" data-testid="import-review">
+          <p class="import-review-title" id="import-review-title">
+            {t('io.reviewTitle')}
+          </p>
+          {review.report.added.length > 0 && (
+            <p class="hint" data-testid="import-review-added">
+              {t('io.reviewAdded', { names: review.report.added.join(', ') })}
+            </p>
+          )}
+          {review.report.changes.map((change) => (
+            <div class="import-change" key={change.name} data-testid={`import-change-${change.name}`}>
+              <p class="import-change-name">{change.name}</p>
+              <ul class="import-fields">
+                {change.fields.map((f) => (
+                  <li key={f.field}>
+                    <span class="mono">{f.field}</span>: <span class="mono import-before">{f.before ?? t('io.none')}</span> →{' '}
+                    <span class="mono import-after">{f.after ?? t('io.none')}</span>
+                  </li>
+                ))}
+              </ul>
+              {change.destination_changed && (
+                <p class="note note--warning" data-testid={`import-secret-${change.name}`}>
+                  <KeyIcon size={16} />
+                  <span>{t('io.reviewSecret')}</span>
+                </p>
+              )}
+            </div>
+          ))}
+          <div class="button-row">
+            <button
+              type="button"
+              ref={firstChoice}
+              class="button button--danger"
+              data-testid="import-replace"
+              onClick={() => apply(review.toml, 'replace')}
+            >
+              {t('io.reviewReplace')}
+            </button>
+            <button type="button" class="button button--secondary" data-testid="import-keep" onClick={() => apply(review.toml, 'keep_existing')}>
+              {t('io.reviewKeep')}
+            </button>
+            <button
+              type="button"
+              class="button button--ghost"
+              data-testid="import-cancel"
+              onClick={() => {
+                setReview(null);
+                setStatus({ kind: 'ok', parts: [{ key: 'io.reviewCancelled' }] });
+                fileRef.current?.focus();
+              }}
+            >
+              {t('io.reviewCancel')}
+            </button>
+          </div>
+        </div>
+      )}
       <StatusLine status={status} testId="io-status" />
     </section>
   );

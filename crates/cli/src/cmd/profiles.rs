@@ -22,7 +22,11 @@ pub async fn run(a: ProfilesArgs) -> u8 {
         Some(ProfilesCommand::Add(add_args)) => add(*add_args),
         Some(ProfilesCommand::Remove { name }) => remove(&name),
         Some(ProfilesCommand::Export { file, profiles }) => export(file.as_deref(), &profiles),
-        Some(ProfilesCommand::Import { file, replace }) => import(&file, replace),
+        Some(ProfilesCommand::Import {
+            file,
+            replace,
+            dry_run,
+        }) => import(&file, replace, dry_run),
     };
     match result {
         Ok(()) => exit::VERIFIED,
@@ -318,7 +322,7 @@ fn export(file: Option<&Path>, names: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn import(file: &Path, replace: bool) -> Result<(), Failure> {
+fn import(file: &Path, replace: bool, dry_run: bool) -> Result<(), Failure> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         Failure::usage(
             "io_error",
@@ -326,26 +330,59 @@ fn import(file: &Path, replace: bool) -> Result<(), Failure> {
         )
     })?;
     let (store, mut settings) = open()?;
-    let mode = if replace {
-        ImportMode::Replace
-    } else {
-        ImportMode::KeepExisting
+    let mode = match (replace, dry_run) {
+        (_, true) => ImportMode::Preview,
+        (true, _) => ImportMode::Replace,
+        _ => ImportMode::KeepExisting,
     };
     let report = settings.import_profiles(&text, mode).map_err(desk_err)?;
-    store.save(&settings).map_err(desk_err)?;
+    if !dry_run {
+        store.save(&settings).map_err(desk_err)?;
+    }
+    let would = if dry_run { "would be " } else { "" };
     for n in &report.added {
-        println!("added {n:?}");
+        println!("{would}added {n:?}");
     }
-    for n in &report.replaced {
-        println!("replaced {n:?}");
+    for n in &report.unchanged {
+        println!("unchanged {n:?}");
     }
-    for n in &report.skipped {
-        println!("skipped {n:?} (a profile of that name exists; --replace replaces it)");
+    for c in &report.changes {
+        if report.skipped.contains(&c.name) {
+            let fields: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+            println!(
+                "skipped {:?}: yours differs in {} (--replace replaces it; --dry-run shows how)",
+                c.name,
+                fields.join(", ")
+            );
+            continue;
+        }
+        println!("{would}replaced {:?}:", c.name);
+        for f in &c.fields {
+            println!(
+                "  {}: {} -> {}",
+                f.field,
+                shown(f.before.as_deref()),
+                shown(f.after.as_deref())
+            );
+        }
+        if c.destination_changed
+            && settings
+                .profile(&c.name)
+                .is_some_and(|p| p.secret_entry().is_some())
+        {
+            println!(
+                "  its issuer, client id or provider address changes: a stored secret is not sent there until it is entered again with `ciba-desk secret set {}`",
+                shell_word(&c.name)
+            );
+        }
+    }
+    if dry_run {
+        println!("nothing was changed (--dry-run)");
+        return Ok(());
     }
     let needing: Vec<String> = report
         .added
         .iter()
-        .chain(&report.replaced)
         .filter_map(|n| settings.profile(n))
         .filter(|p| p.secret_entry().is_some())
         .map(|p| shell_word(&p.name))
@@ -357,6 +394,21 @@ fn import(file: &Path, replace: bool) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// A setting's value for a line of the import report: quoted (which escapes control
+/// characters), long ones shortened.
+fn shown(v: Option<&str>) -> String {
+    const MAX: usize = 80;
+    let Some(v) = v else {
+        return "(none)".into();
+    };
+    if v.chars().count() > MAX {
+        let cut: String = v.chars().take(MAX).collect();
+        format!("{cut:?}…")
+    } else {
+        format!("{v:?}")
+    }
 }
 
 /// The status as scripts read it (the JSON's word).

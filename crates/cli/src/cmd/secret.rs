@@ -5,8 +5,9 @@
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
+use desk::keyring::{Stored, stored_status};
 use desk::{AuthMethod, Profile, SecretRef, SecretString, SettingsStore};
-use secrets::{EntryName, EntryStatus, SecretStore};
+use secrets::{EntryName, SecretStore};
 
 use crate::args::{SecretArgs, SecretCommand};
 use crate::exit;
@@ -98,9 +99,9 @@ fn read_secret(prompt: &str) -> Result<SecretString, Failure> {
 
 async fn set(name: &str, private_key: Option<&Path>) -> Result<u8, Failure> {
     let p = profile(name)?;
-    let entry = entry_name(&p)?;
+    entry_name(&p)?;
     let wants_key = p.auth_method == AuthMethod::PrivateKeyJwt;
-    let (entry, value, what) = match (private_key, wants_key) {
+    let (value, what) = match (private_key, wants_key) {
         (Some(path), true) => {
             let pem = std::fs::read_to_string(path).map_err(|e| {
                 Failure::usage(
@@ -112,11 +113,7 @@ async fn set(name: &str, private_key: Option<&Path>) -> Result<u8, Failure> {
             // Refuse what could never sign a client assertion.
             ciba::SigningKey::from_pem(&pem, p.signing_alg.as_deref(), p.key_id.clone())
                 .map_err(|e| Failure::usage(e.code(), e.to_string()))?;
-            (
-                EntryName::private_key(entry).map_err(keyring_failure)?,
-                pem,
-                "private key",
-            )
+            (pem, "private key")
         }
         (None, true) => {
             return Err(Failure::usage(
@@ -141,16 +138,17 @@ async fn set(name: &str, private_key: Option<&Path>) -> Result<u8, Failure> {
         }
         (None, false) => {
             let value = read_secret(&format!("Client secret for profile {}: ", p.name))?;
-            (
-                EntryName::client_secret(entry).map_err(keyring_failure)?,
-                value,
-                "client secret",
-            )
+            (value, "client secret")
         }
     };
     let store = open_store().await?;
-    store.set(&entry, value).await.map_err(keyring_failure)?;
-    println!("stored the {what} for profile {:?} in the keyring", p.name);
+    desk::keyring::store_secret(&store, &p, value)
+        .await
+        .map_err(|e| Failure::usage(e.code(), e.to_string()))?;
+    println!(
+        "stored the {what} for profile {:?} in the keyring, for {} with client id {:?} only",
+        p.name, p.issuer, p.client_id
+    );
     Ok(exit::VERIFIED)
 }
 
@@ -163,23 +161,31 @@ async fn status(name: &str) -> Result<u8, Failure> {
     };
     let entry = entry.map_err(keyring_failure)?;
     let store = open_store().await?;
-    match store.status(&entry).await.map_err(keyring_failure)? {
-        EntryStatus::Stored => {
+    let set_command = format!(
+        "ciba-desk secret set {}{}",
+        shell_word(&p.name),
+        if p.auth_method == AuthMethod::PrivateKeyJwt {
+            " --private-key FILE.pem"
+        } else {
+            ""
+        }
+    );
+    match stored_status(&store, &p).await.map_err(keyring_failure)? {
+        Stored::ForThisDestination | Stored::NotNeeded => {
             println!("stored");
-            eprintln!("the {entry} is in the keyring");
+            eprintln!("the {entry} is in the keyring, entered for this profile's provider");
             Ok(exit::VERIFIED)
         }
-        EntryStatus::Missing => {
-            println!("missing");
+        Stored::ForAnotherDestination => {
+            println!("outdated");
             eprintln!(
-                "no {entry} in the keyring; store it with `ciba-desk secret set {}{}`",
-                shell_word(&p.name),
-                if p.auth_method == AuthMethod::PrivateKeyJwt {
-                    " --private-key FILE.pem"
-                } else {
-                    ""
-                }
+                "the {entry} was entered for another issuer, client id or provider address and is not used; store it again with `{set_command}`"
             );
+            Ok(exit::USAGE)
+        }
+        Stored::Missing => {
+            println!("missing");
+            eprintln!("no {entry} in the keyring; store it with `{set_command}`");
             Ok(exit::USAGE)
         }
     }

@@ -1,12 +1,12 @@
 //! Profiles and presets: what an agent may pick, add, remove, hand on, and the secret each one
 //! needs.
 
-use secrets::{EntryStatus, SecretStore};
+use secrets::{SecretError, SecretStore};
 
 use super::App;
 use super::views::{PresetSummary, ProfileSummary, SecretStatus};
 use crate::error::{DeskError, Result};
-use crate::keyring::entry_for;
+use crate::keyring::{Stored, entry_for, store_secret, stored_status};
 use crate::presets;
 use crate::profile::Profile;
 use crate::settings::{ImportMode, ImportReport};
@@ -20,21 +20,19 @@ pub struct NewProfile {
     pub client_id: String,
 }
 
-/// Whether `profile`'s secret is in `keyring`.
+/// Whether `profile`'s secret is in `keyring`, entered for the profile's destination.
 pub async fn secret_status(keyring: Option<&SecretStore>, profile: &Profile) -> SecretStatus {
-    let Some(entry) = entry_for(profile) else {
+    if entry_for(profile).is_none() {
         return SecretStatus::NotNeeded;
+    }
+    let Some(k) = keyring else {
+        return SecretStatus::NoKeyring;
     };
-    let (Some(k), Ok(entry)) = (keyring, entry) else {
-        return if keyring.is_none() {
-            SecretStatus::NoKeyring
-        } else {
-            SecretStatus::Missing
-        };
-    };
-    match k.status(&entry).await {
-        Ok(EntryStatus::Stored) => SecretStatus::Stored,
-        Ok(_) => SecretStatus::Missing,
+    match stored_status(k, profile).await {
+        Ok(Stored::NotNeeded) => SecretStatus::NotNeeded,
+        Ok(Stored::ForThisDestination) => SecretStatus::Stored,
+        Ok(Stored::ForAnotherDestination) => SecretStatus::Outdated,
+        Ok(Stored::Missing) | Err(SecretError::InvalidProfile { .. }) => SecretStatus::Missing,
         Err(_) => SecretStatus::NoKeyring,
     }
 }
@@ -99,7 +97,12 @@ impl App {
         self.settings().export_profiles(names)
     }
 
+    /// Imports an export file; [`ImportMode::Preview`] changes nothing and says what replacing
+    /// would change.
     pub fn import_profiles(&self, toml: &str, mode: ImportMode) -> Result<ImportReport> {
+        if mode == ImportMode::Preview {
+            return self.settings().import_profiles(toml, mode);
+        }
         let report = self.update_settings(|s| s.import_profiles(toml, mode))?;
         for name in report.added.iter().chain(&report.replaced) {
             self.desk.forget_profile(name);
@@ -109,19 +112,9 @@ impl App {
 
     /// Write-only: the secret goes into the keyring and never comes back out of this layer.
     pub async fn set_secret(&self, profile: &str, secret: secrecy::SecretString) -> Result<()> {
-        use secrecy::ExposeSecret as _;
         let p = self.profile(profile)?;
-        let entry = entry_for(&p)
-            .ok_or_else(|| DeskError::NoSecretNeeded(p.name.clone()))?
-            .map_err(DeskError::Keyring)?;
         let keyring = self.keyring().ok_or(DeskError::NoKeyring)?;
-        if secret.expose_secret().trim().is_empty() {
-            return Err(DeskError::EmptySecret);
-        }
-        keyring
-            .set(&entry, secret)
-            .await
-            .map_err(DeskError::Keyring)?;
+        store_secret(keyring, &p, secret).await?;
         self.desk.forget_profile(&p.name);
         Ok(())
     }

@@ -19,6 +19,9 @@ use crate::verified::{IdentityMatch, VerifiedIdentity};
 pub enum SecretStatus {
     Stored,
     Missing,
+    /// Stored for another issuer, client id or address (the profile changed since, or it
+    /// names another profile's entry): not used until it is entered again.
+    Outdated,
     /// A public credential, or a profile that needs none.
     NotNeeded,
     /// No OS keyring answered, so nobody can tell.

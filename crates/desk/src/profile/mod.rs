@@ -357,7 +357,22 @@ impl Profile {
         let Ok(issuer) = Url::parse(&self.issuer) else {
             return Ok(());
         };
-        let mut urls: Vec<(&str, String)> = vec![];
+        for (field, url) in self.contact_urls()? {
+            let same = Url::parse(&url).is_ok_and(|u| u.origin() == issuer.origin());
+            if !same {
+                return Err(self.invalid(format!(
+                    "{field} {url:?} is not on the issuer's origin {}; a profile may only send requests and show links there",
+                    issuer.origin().ascii_serialization()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every URL besides the issuer that the profile may contact or show, by field name:
+    /// endpoint overrides, the cancel call and the customer link (templates rendered).
+    fn contact_urls(&self) -> Result<Vec<(&'static str, String)>> {
+        let mut urls: Vec<(&'static str, String)> = vec![];
         if let Some(e) = &self.endpoints {
             for (field, v) in [
                 (
@@ -380,16 +395,41 @@ impl Profile {
         if let Some(l) = &self.customer_link {
             urls.push(("customer_link", rendered(&l.template)?));
         }
-        for (field, url) in urls {
-            let same = Url::parse(&url).is_ok_and(|u| u.origin() == issuer.origin());
-            if !same {
-                return Err(self.invalid(format!(
-                    "{field} {url:?} is not on the issuer's origin {}; a profile may only send requests and show links there",
-                    issuer.origin().ascii_serialization()
-                )));
-            }
+        Ok(urls)
+    }
+
+    /// Where this profile's secret may go: a SHA-256 over the issuer, the client id and every
+    /// origin the profile may contact, hex. A stored secret carries the fingerprint it was
+    /// entered for, so that a profile whose destination changed (or that names another
+    /// profile's keyring entry) cannot send it anywhere else.
+    pub fn destination_fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let origin = |u: &str| {
+            Url::parse(u)
+                .map(|u| u.origin().ascii_serialization())
+                // Not a URL: the text itself, so any change still changes the fingerprint.
+                .unwrap_or_else(|_| u.to_owned())
+        };
+        let mut origins: Vec<String> = std::iter::once(origin(&self.issuer))
+            .chain(
+                self.contact_urls()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(_, u)| origin(u)),
+            )
+            .collect();
+        origins.sort();
+        origins.dedup();
+        let mut h = Sha256::new();
+        // Length-prefixed fields, so no two different destinations hash the same text.
+        for field in [self.issuer.trim_end_matches('/'), self.client_id.as_str()]
+            .into_iter()
+            .chain(origins.iter().map(String::as_str))
+        {
+            h.update((field.len() as u64).to_be_bytes());
+            h.update(field.as_bytes());
         }
-        Ok(())
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn check_usable(&self) -> Result<()> {

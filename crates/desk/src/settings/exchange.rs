@@ -1,10 +1,11 @@
 //! Profiles travel between computers as export files without secrets; import refuses anything
 //! that looks like a secret.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
+use ts_rs::TS;
 
 use super::locations::{key_location, key_value_location, location};
 use super::{EXPORT_VERSION, ExportFile, Settings, reserved};
@@ -12,19 +13,96 @@ use crate::error::{DeskError, Result};
 use crate::profile::{Profile, PublicCredential};
 
 /// What to do when an imported profile has the name of an existing one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportMode {
     KeepExisting,
     Replace,
+    /// Change nothing; report what `Replace` would do, so a person can look before agreeing.
+    Preview,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
 pub struct ImportReport {
     pub added: Vec<String>,
     pub replaced: Vec<String>,
     /// Kept as they were because a profile of that name exists.
     pub skipped: Vec<String>,
+    /// The same as the profile of that name already here.
+    pub unchanged: Vec<String>,
+    /// What differs, for every replaced or skipped profile.
+    pub changes: Vec<ProfileChange>,
+}
+
+/// How an imported profile differs from the one of the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ProfileChange {
+    pub name: String,
+    pub fields: Vec<FieldChange>,
+    /// The issuer, client id or an origin the profile may contact changed: a stored secret is
+    /// not sent there until someone enters it again.
+    pub destination_changed: bool,
+}
+
+/// One setting, by its dotted name in the profile file; `None` where it is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl ProfileChange {
+    /// `None` when the two are the same.
+    pub fn between(before: &Profile, after: &Profile) -> Option<Self> {
+        let mut old = BTreeMap::new();
+        let mut new = BTreeMap::new();
+        flatten("", &json_of(before), &mut old);
+        flatten("", &json_of(after), &mut new);
+        let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        let fields: Vec<FieldChange> = names
+            .into_iter()
+            .filter(|n| old.get(*n) != new.get(*n))
+            .map(|n| FieldChange {
+                field: n.clone(),
+                before: old.get(n).cloned(),
+                after: new.get(n).cloned(),
+            })
+            .collect();
+        (!fields.is_empty()).then(|| Self {
+            name: after.name.clone(),
+            fields,
+            destination_changed: before.destination_fingerprint()
+                != after.destination_fingerprint(),
+        })
+    }
+}
+
+fn json_of(p: &Profile) -> serde_json::Value {
+    serde_json::to_value(p).unwrap_or_default()
+}
+
+/// Tables become dotted names; lists and scalars are one value each, as text.
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&name, v, out);
+            }
+        }
+        serde_json::Value::Null => {}
+        serde_json::Value::String(s) => {
+            out.insert(prefix.to_owned(), s.clone());
+        }
+        other => {
+            out.insert(prefix.to_owned(), other.to_string());
+        }
+    }
 }
 
 impl Settings {
@@ -68,6 +146,9 @@ impl Settings {
 
     /// Imports an export file. Nothing changes unless the whole file is acceptable.
     pub fn import_profiles(&mut self, text: &str, mode: ImportMode) -> Result<ImportReport> {
+        if mode == ImportMode::Preview {
+            return self.clone().import_profiles(text, ImportMode::Replace);
+        }
         let malformed =
             |location, message: String| DeskError::ImportMalformed { location, message };
         let table: Table = text.parse().map_err(|e: toml::de::Error| {
@@ -119,11 +200,18 @@ impl Settings {
         let mut report = ImportReport::default();
         for p in file.profiles {
             match self.profiles.iter_mut().find(|e| e.name == p.name) {
-                Some(_) if mode == ImportMode::KeepExisting => report.skipped.push(p.name),
-                Some(existing) => {
-                    report.replaced.push(p.name.clone());
-                    *existing = p;
-                }
+                Some(existing) => match ProfileChange::between(existing, &p) {
+                    None => report.unchanged.push(p.name),
+                    Some(change) => {
+                        report.changes.push(change);
+                        if mode == ImportMode::KeepExisting {
+                            report.skipped.push(p.name);
+                        } else {
+                            report.replaced.push(p.name.clone());
+                            *existing = p;
+                        }
+                    }
+                },
                 None => {
                     report.added.push(p.name.clone());
                     self.profiles.push(p);

@@ -28,7 +28,7 @@ use crate::profile::{Profile, SANDBOX_PROFILE};
 use locations::{key_location, key_value_location, location};
 use migrations::migrate;
 
-pub use exchange::{ImportMode, ImportReport};
+pub use exchange::{FieldChange, ImportMode, ImportReport, ProfileChange};
 pub use store::{SettingsStore, write_atomic};
 
 /// The settings schema this version writes.
