@@ -298,7 +298,7 @@ async fn an_agent_verifies_denies_and_cancels_in_the_real_window() {
     assert!(record.contains("Counter 3"), "{record}");
     s.screenshot("history.png").await;
 
-    let log = desk::audit_trail::open_unkeyed(&s.data.join(desk::paths::AUDIT_FILE)).unwrap();
+    let log = desk::audit_trail::open_unkeyed(&s.data.join(desk::paths::AUDIT_FILE), None).unwrap();
     let outcomes: Vec<&str> = log
         .recent(10)
         .unwrap()

@@ -35,17 +35,24 @@
 //! covering the start is what counts. A purge is refused if the chain does not
 //! verify, so it cannot erase evidence of tampering.
 //!
-//! # Limits
+//! # Limits, and the anchor
 //! The hashes are not keyed: someone who can write the file can recompute the whole
-//! chain. To catch that, publish [`ChainReport::head_hash`] somewhere else now and
-//! then (a daily report, a ticket); any rewrite before that point then shows.
+//! chain. To catch that, [`AuditOptions::anchor`] sends every record's `seq` and `hash`
+//! to a sink outside the file as it is written (an append-only file on another volume,
+//! or the system log), and [`AuditLog::verify_anchor`] names the first record the two
+//! disagree on: rewritten, deleted (also from the end), or never anchored. Without an
+//! anchor, publish [`ChainReport::head_hash`] somewhere else now and then.
 
+mod anchor;
 mod chain;
 mod error;
 mod export;
 mod log;
 mod record;
 
+pub use anchor::{
+    ANCHOR_TAG, Anchor, AnchorProblem, AnchorProblemKind, AnchorReport, SYSLOG_SOCKET,
+};
 pub use chain::{ChainProblem, ChainReport, ProblemKind};
 pub use error::{AuditError, Result};
 pub use export::{CSV_HEADER, ExportFormat};

@@ -1,5 +1,6 @@
 //! [`AuditLog`]: the SQLite file, appends, verification, export, retention.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 
+use crate::anchor::{self, Anchor, AnchorReport};
 use crate::chain::{self, ChainReport};
 use crate::error::{AuditError, Result};
 use crate::export::{self, ExportFormat};
@@ -57,6 +59,8 @@ pub struct AuditOptions {
     pub clock: Clock,
     /// How long to wait for another process holding the database lock.
     pub busy_timeout: Duration,
+    /// Where each record's `seq` and `hash` also go, outside this file.
+    pub anchor: Option<Anchor>,
 }
 
 impl Default for AuditOptions {
@@ -68,6 +72,7 @@ impl Default for AuditOptions {
             workstation: None,
             clock: Arc::new(OffsetDateTime::now_utc),
             busy_timeout: Duration::from_secs(5),
+            anchor: None,
         }
     }
 }
@@ -79,6 +84,7 @@ impl fmt::Debug for AuditOptions {
             .field("os_user", &self.os_user)
             .field("workstation", &self.workstation)
             .field("busy_timeout", &self.busy_timeout)
+            .field("anchor", &self.anchor)
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +112,11 @@ pub struct AuditLog {
     os_user: String,
     workstation: String,
     clock: Clock,
+    anchor: Option<Anchor>,
+    /// This log's random id, so one anchor can serve many logs.
+    log_id: String,
+    /// Why the last anchor line could not be written, until one is written again.
+    anchor_error: Mutex<Option<String>>,
 }
 
 impl fmt::Debug for AuditLog {
@@ -164,6 +175,13 @@ impl AuditLog {
         )
         .map_err(sql)?;
         init_schema(&conn, &path)?;
+        let log_id: String = conn
+            .query_row(
+                "SELECT value FROM audit_meta WHERE key = 'log_id'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
 
         let os_user = options.os_user.unwrap_or_else(current_os_user);
         let workstation = options
@@ -178,7 +196,51 @@ impl AuditLog {
             os_user,
             workstation,
             clock: options.clock,
+            anchor: options.anchor,
+            log_id,
+            anchor_error: Mutex::new(None),
         })
+    }
+
+    /// This log's id, as anchor lines name it.
+    pub fn log_id(&self) -> &str {
+        &self.log_id
+    }
+
+    /// Why the last anchor line could not be written (the record itself was kept), if it
+    /// could not.
+    pub fn anchor_error(&self) -> Option<String> {
+        self.anchor_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// After a commit: a record that is not anchored shows at the next anchored check, so a
+    /// sink that cannot be written never stops recording.
+    fn anchor(&self, record: &Record) {
+        let Some(anchor) = &self.anchor else { return };
+        let result = anchor
+            .write(&self.log_id, record.seq, &record.hash)
+            .err()
+            .map(|e| format!("could not write to the audit anchor {anchor}: {e}"));
+        *self.anchor_error.lock().unwrap_or_else(|p| p.into_inner()) = result;
+    }
+
+    /// The chain's own check, then the log against the lines of an anchor (`text`).
+    pub fn verify_anchor(&self, text: &str) -> Result<(ChainReport, AnchorReport)> {
+        let conn = self.lock();
+        let chain = chain::verify(&conn).map_err(|e| self.sql(e))?;
+        let records: BTreeMap<u64, String> = conn
+            .prepare("SELECT seq, hash FROM audit_records ORDER BY seq")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?
+                    .collect()
+            })
+            .map_err(|e| self.sql(e))?;
+        let anchored = anchor::parse(text, &self.log_id);
+        let report = anchor::verify(&records, &chain, &anchored);
+        Ok((chain, report))
     }
 
     /// The database file.
@@ -228,6 +290,7 @@ impl AuditLog {
             .map_err(|e| self.sql(e))?;
         let record = self.insert(&tx, fields)?;
         tx.commit().map_err(|e| self.sql(e))?;
+        self.anchor(&record);
         Ok(record)
     }
 
@@ -379,6 +442,7 @@ impl AuditLog {
         };
         let record = self.insert(&tx, fields)?;
         tx.commit().map_err(|e| self.sql(e))?;
+        self.anchor(&record);
         // Move the deleted pages out of the WAL as well.
         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         Ok(PurgeReport {
@@ -526,7 +590,8 @@ fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
          ) STRICT;
          CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time);
          CREATE INDEX IF NOT EXISTS audit_records_id_hash ON audit_records (id_hash);
-         INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('format_version', 1);",
+         INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('format_version', 1);
+         INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('log_id', lower(hex(randomblob(16))));",
     )
     .map_err(sql)?;
     let found: i64 = conn

@@ -941,3 +941,198 @@ fn the_log_and_its_directory_are_the_accounts_alone() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&path), 0o600);
 }
+
+// ----- the anchor outside the file ----------------------------------------------
+
+/// What someone with write access to the file can do: change record `from` (by `change`),
+/// then recompute every hash and link after it, and the head beside the table.
+fn rewrite_and_rechain(raw: &Connection, change: &str, from: i64) {
+    raw.execute_batch(change).unwrap();
+    let last: i64 = raw
+        .query_row("SELECT MAX(seq) FROM audit_records", [], |r| r.get(0))
+        .unwrap();
+    for seq in from..=last {
+        if seq > from {
+            raw.execute(
+                "UPDATE audit_records SET prev_hash = (SELECT hash FROM audit_records WHERE seq = ?1 - 1) WHERE seq = ?1",
+                [seq],
+            )
+            .unwrap();
+        }
+        let h = external_hash(raw, seq);
+        raw.execute(
+            "UPDATE audit_records SET hash = ?1 WHERE seq = ?2",
+            (&h, seq),
+        )
+        .unwrap();
+    }
+    raw.execute(
+        "UPDATE audit_meta SET value = (SELECT hash FROM audit_records WHERE seq = ?1) WHERE key = 'head_hash'",
+        [last],
+    )
+    .unwrap();
+    raw.execute(
+        "UPDATE audit_meta SET value = ?1 WHERE key = 'head_seq'",
+        [last],
+    )
+    .unwrap();
+}
+
+fn anchored(fx: &Fixture, anchor: &Path) -> AuditLog {
+    AuditLog::open_with(
+        &fx.path,
+        &KEY,
+        AuditOptions {
+            anchor: Some(audit::Anchor::File(anchor.to_path_buf())),
+            ..fx.options()
+        },
+    )
+    .unwrap()
+}
+
+fn anchor_problem(log: &AuditLog, anchor: &Path) -> Option<audit::AnchorProblem> {
+    let text = std::fs::read_to_string(anchor).unwrap_or_default();
+    let (_, report) = log.verify_anchor(&text).unwrap();
+    report.problem
+}
+
+#[test]
+fn the_anchor_catches_a_rewritten_outcome_with_the_chain_recomputed() {
+    let fx = Fixture::new();
+    let anchor = fx.path.with_file_name("anchor.log");
+    let log = anchored(&fx, &anchor);
+    fill(&log, 5);
+    let text = std::fs::read_to_string(&anchor).unwrap();
+    assert_eq!(text.lines().count(), 5);
+    assert!(text.lines().all(|l| l.starts_with(audit::ANCHOR_TAG)));
+    let (_, report) = log.verify_anchor(&text).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(
+        (
+            report.anchored,
+            report.first_anchored_seq,
+            report.last_anchored_seq
+        ),
+        (5, Some(1), Some(5))
+    );
+
+    rewrite_and_rechain(
+        &fx.raw(),
+        "UPDATE audit_records SET outcome = 'denied' WHERE seq = 3",
+        3,
+    );
+    assert!(
+        log.verify_chain().unwrap().is_intact(),
+        "the file alone cannot show a recomputed chain"
+    );
+    let p = anchor_problem(&log, &anchor).unwrap();
+    assert_eq!(
+        (p.seq, p.kind.clone()),
+        (3, audit::AnchorProblemKind::Rewritten)
+    );
+    assert!(p.to_string().contains("record 3"), "{p}");
+}
+
+#[test]
+fn the_anchor_catches_records_deleted_from_the_end() {
+    let fx = Fixture::new();
+    let anchor = fx.path.with_file_name("anchor.log");
+    let log = anchored(&fx, &anchor);
+    fill(&log, 5);
+    let raw = fx.raw();
+    raw.execute("DELETE FROM audit_records WHERE seq >= 4", [])
+        .unwrap();
+    rewrite_and_rechain(&raw, "SELECT 1", 3);
+    assert!(log.verify_chain().unwrap().is_intact());
+    let p = anchor_problem(&log, &anchor).unwrap();
+    assert_eq!((p.seq, p.kind), (4, audit::AnchorProblemKind::Deleted));
+}
+
+#[test]
+fn records_the_anchor_never_saw_are_named_and_purged_ones_are_not() {
+    let fx = Fixture::new();
+    // Records from before the anchor was set are not its business.
+    fill(&fx.open(), 2);
+    let dir = fx.path.parent().unwrap();
+    let anchor = dir.join("anchor.log");
+    let log = anchored(&fx, &anchor);
+    fill(&log, 2); // 3, 4
+    assert_eq!(log.anchor_error(), None);
+    assert_eq!(anchor_problem(&log, &anchor), None);
+
+    // The anchor's volume goes away: recording goes on, and says so.
+    let gone = dir.join("offline").join("anchor.log");
+    let cut_off = AuditLog::open_with(
+        &fx.path,
+        &KEY,
+        AuditOptions {
+            anchor: Some(audit::Anchor::File(gone)),
+            ..fx.options()
+        },
+    )
+    .unwrap();
+    let kept = cut_off
+        .append(rec("199001011234", "while offline", Outcome::Verified))
+        .unwrap();
+    assert_eq!(kept.seq, 5);
+    assert!(cut_off.anchor_error().unwrap().contains("offline"));
+    fill(&log, 1); // 6, anchored again
+    let p = anchor_problem(&log, &anchor).unwrap();
+    assert_eq!((p.seq, p.kind), (5, audit::AnchorProblemKind::NotAnchored));
+
+    // Another log's lines in the same anchor count for nothing here.
+    let other = Fixture::new();
+    let other_log = anchored(&other, &anchor);
+    fill(&other_log, 1);
+    assert_ne!(other_log.log_id(), log.log_id());
+    let fresh = Fixture::new();
+    let fresh_log = fresh.open();
+    fill(&fresh_log, 1);
+    let p = anchor_problem(&fresh_log, &anchor).unwrap();
+    assert_eq!(p.kind, audit::AnchorProblemKind::NoEntries);
+
+    // A purge of anchored records is not a deletion: the chain's purge record vouches.
+    let purged = Fixture::new();
+    let purged_anchor = purged.path.with_file_name("anchor.log");
+    let log = anchored(&purged, &purged_anchor);
+    fill(&log, 3);
+    purged.advance_days(40);
+    fill(&log, 1);
+    assert_eq!(log.purge_older_than(30).unwrap().deleted, 3);
+    assert_eq!(anchor_problem(&log, &purged_anchor), None);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_anchor_can_be_the_system_log() {
+    let fx = Fixture::new();
+    let socket = fx.path.with_file_name("log.sock");
+    let listener = std::os::unix::net::UnixDatagram::bind(&socket).unwrap();
+    listener
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let log = AuditLog::open_with(
+        &fx.path,
+        &KEY,
+        AuditOptions {
+            anchor: Some(audit::Anchor::parse(&format!("syslog:{}", socket.display())).unwrap()),
+            ..fx.options()
+        },
+    )
+    .unwrap();
+    let r = log
+        .append(rec("199001011234", "Login", Outcome::Verified))
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = listener.recv(&mut buf).unwrap();
+    let line = std::str::from_utf8(&buf[..n]).unwrap();
+    assert!(
+        line.starts_with("<134>ciba-desk: ciba-desk-anchor v1 "),
+        "{line}"
+    );
+    assert!(line.contains(&format!("seq=1 hash={}", r.hash)), "{line}");
+    // What `journalctl -t ciba-desk` prints checks against the log.
+    let exported = format!("Dec 01 10:00:00 host ciba-desk[7]: {}\n", &line[5..]);
+    let (_, report) = log.verify_anchor(&exported).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+}

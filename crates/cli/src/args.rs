@@ -423,12 +423,18 @@ pub enum ExportFormatArg {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check every record's hash and link. Exit 0 when intact, 7 naming the first broken
-    /// record otherwise.
+    /// Check every record's hash and link, and the anchor outside the file when there is
+    /// one. Exit 0 when intact, 7 naming the first broken record otherwise.
     Verify {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also check the log against this anchor file (the settings' `[audit] anchor` file,
+        /// or the system log exported with `journalctl -t ciba-desk -o cat > FILE`); names
+        /// the first record they disagree on, also records deleted from the end. Default:
+        /// the `[audit] anchor` file, when one is set.
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<PathBuf>,
     },
     /// Write the records (masked identifiers, no secrets) as CSV or JSON.
     Export {

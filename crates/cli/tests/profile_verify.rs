@@ -646,3 +646,101 @@ async fn the_national_id_can_stay_out_of_ps_and_the_shell_history() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("standard input was empty"), "{r:?}");
 }
+
+#[tokio::test]
+async fn the_audit_anchor_outside_the_file_catches_records_deleted_from_the_end() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    let env = Env::new();
+    profile_at(&env, "bank", &op).await;
+    let anchor = env.root.path().join("other-volume").join("anchor.log");
+    std::fs::create_dir_all(anchor.parent().unwrap()).unwrap();
+    let mut settings = std::fs::read_to_string(env.settings_file()).unwrap();
+    settings.push_str(&format!(
+        "\n[audit]\nanchor = {:?}\n",
+        anchor.display().to_string()
+    ));
+    std::fs::write(env.settings_file(), settings).unwrap();
+    for _ in 0..3 {
+        answer_with(&op, &k, json!({"ssn": "191212121212"}));
+        let mut c = env.cmd(&[
+            "verify",
+            "--profile",
+            "bank",
+            "--national-id",
+            "se:19121212-1212",
+        ]);
+        c.env("CIBA_CLIENT_SECRET", CLIENT_SECRET);
+        assert_eq!(common::finish(c.spawn().unwrap()).await.code, 0);
+    }
+    let lines = std::fs::read_to_string(&anchor).unwrap();
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    assert!(
+        !lines.contains("1212"),
+        "the anchor holds hashes, no numbers"
+    );
+
+    let r = env.run(&["audit", "verify"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("agrees with the anchor") && r.stderr.contains("3 record(s) anchored"),
+        "{r:?}"
+    );
+    // Whoever owns the file deletes the newest record and points the head at the one before:
+    // the file alone still looks intact, the anchor does not agree.
+    let conn = rusqlite::Connection::open(env.audit_db()).unwrap();
+    conn.execute_batch(
+        "DELETE FROM audit_records WHERE seq = 3;
+         UPDATE audit_meta SET value = 2 WHERE key = 'head_seq';
+         UPDATE audit_meta SET value = (SELECT hash FROM audit_records WHERE seq = 2) WHERE key = 'head_hash';",
+    )
+    .unwrap();
+    drop(conn);
+    let elsewhere = env.root.path().join("copy.log");
+    std::fs::copy(&anchor, &elsewhere).unwrap();
+    std::fs::write(
+        env.settings_file(),
+        std::fs::read_to_string(env.settings_file())
+            .unwrap()
+            .replace("[audit]\n", "[audit]\n# anchor moved\n")
+            .replace(
+                &format!("anchor = {:?}\n", anchor.display().to_string()),
+                "",
+            ),
+    )
+    .unwrap();
+    let r = env.run(&["audit", "verify"]).await;
+    assert_eq!(
+        r.code, 0,
+        "without an anchor the file cannot show it: {r:?}"
+    );
+    let r = env
+        .run(&[
+            "audit",
+            "verify",
+            "--json",
+            "--anchor",
+            elsewhere.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(r.code, 7, "{r:?}");
+    assert!(
+        r.stderr.contains("does NOT agree with the anchor")
+            && r.stderr
+                .contains("record 3 is in the anchor but not in the log"),
+        "{r:?}"
+    );
+    let out = r.json();
+    assert_eq!(out["intact"], false);
+    assert_eq!(out["anchor"]["problem"]["seq"], 3);
+    assert_eq!(out["anchor"]["problem"]["kind"], "deleted");
+
+    // An anchor of some other log is no evidence either way, and says so.
+    let unrelated = env.root.path().join("unrelated.log");
+    std::fs::write(&unrelated, "ciba-desk-anchor v1 log=0000 seq=1 hash=ab\n").unwrap();
+    let r = env
+        .run(&["audit", "verify", "--anchor", unrelated.to_str().unwrap()])
+        .await;
+    assert_eq!(r.code, 7, "{r:?}");
+    assert!(r.stderr.contains("holds no line for this log"), "{r:?}");
+}

@@ -37,6 +37,11 @@ pub struct AuditSettings {
     /// whatever `retention_days` or `audit purge --older-than` say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_retention_days: Option<u32>,
+    /// Where each record's hash also goes, outside the log: an absolute file path (make it
+    /// append-only, on a volume the agent cannot rewrite), or `syslog`. `audit verify` checks
+    /// the log against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
 }
 
 impl AuditSettings {
@@ -49,6 +54,11 @@ impl AuditSettings {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// The anchor sink, if one is set; `Err` says why the setting cannot be used.
+    pub fn anchor(&self) -> std::result::Result<Option<audit::Anchor>, String> {
+        self.anchor.as_deref().map(audit::Anchor::parse).transpose()
     }
 }
 
@@ -70,9 +80,16 @@ impl fmt::Debug for AuditTrail {
 }
 
 /// Opens the log for commands that hash nothing (`verify`, `export`, `purge`, `recent`): any
-/// key of the minimum length serves.
-pub fn open_unkeyed(path: &Path) -> audit::Result<AuditLog> {
-    AuditLog::open(path, &[0u8; audit::MIN_KEY_LEN])
+/// key of the minimum length serves. `anchor` receives what they write (a purge record).
+pub fn open_unkeyed(path: &Path, anchor: Option<audit::Anchor>) -> audit::Result<AuditLog> {
+    AuditLog::open_with(
+        path,
+        &[0u8; audit::MIN_KEY_LEN],
+        AuditOptions {
+            anchor,
+            ..AuditOptions::default()
+        },
+    )
 }
 
 async fn blocking<T: Send + 'static>(
@@ -152,9 +169,16 @@ impl AuditTrail {
             }
         };
         let keyed = key.is_some();
+        let anchor = settings.anchor().unwrap_or_else(|why| {
+            notices.push(format!(
+                "records are not anchored outside the log ([audit] anchor): {why}"
+            ));
+            None
+        });
         let options = AuditOptions {
             include_names: settings.include_names,
             hash_identifiers: keyed,
+            anchor,
             ..AuditOptions::default()
         };
         let log = blocking(move || {
@@ -204,7 +228,12 @@ impl AuditTrail {
 
     pub async fn append(&self, record: NewRecord) -> Result<Record> {
         let log = self.log.clone();
-        blocking(move || log.append(record)).await
+        let appended = blocking(move || log.append(record)).await;
+        if let Some(why) = self.log.anchor_error() {
+            // The record is kept; the next anchored check names it as not anchored.
+            tracing::error!("{why}");
+        }
+        appended
     }
 
     /// Appends and reports the result as the final event carries it.

@@ -18,7 +18,7 @@ use crate::output::{self, Failure};
 pub async fn run(a: AuditArgs) -> u8 {
     // SQLite blocks (fsync): keep it off the async threads.
     let result = tokio::task::spawn_blocking(move || match a.command {
-        AuditCommand::Verify { json } => verify(json),
+        AuditCommand::Verify { json, anchor } => verify(json, anchor.as_deref()),
         AuditCommand::Export {
             since,
             format,
@@ -47,17 +47,50 @@ fn failure(e: AuditError) -> Failure {
     }
 }
 
-/// The log, when it exists (reading commands never create one).
+/// The log, when it exists (reading commands never create one), with the anchor the
+/// settings name (a purge record goes there too).
 fn existing() -> Result<Option<(PathBuf, AuditLog)>, Failure> {
     let path = db_path()?;
     if !path.exists() {
         return Ok(None);
     }
-    let log = open_unkeyed(&path).map_err(failure)?;
+    let anchor = crate::audit_log::settings()
+        .anchor()
+        .map_err(|why| Failure::usage("audit_anchor_invalid", why))?;
+    let log = open_unkeyed(&path, anchor).map_err(failure)?;
     Ok(Some((path, log)))
 }
 
-fn verify(json_out: bool) -> Result<u8, Failure> {
+/// The anchor's text to check against: `--anchor FILE`, else the settings' anchor file.
+/// `None` when there is nothing to check against (and why, for the person).
+fn anchor_text(given: Option<&Path>) -> Result<Option<(String, String)>, Failure> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| Some((p.display().to_string(), t)))
+            .map_err(|e| {
+                Failure::usage(
+                    "io_error",
+                    format!("could not read the anchor {}: {e}", p.display()),
+                )
+            })
+    };
+    if let Some(p) = given {
+        return read(p);
+    }
+    match crate::audit_log::settings().anchor() {
+        Ok(Some(audit::Anchor::File(p))) => read(&p),
+        Ok(Some(audit::Anchor::Syslog(_))) => {
+            eprintln!(
+                "records are anchored in the system log: check against it with `journalctl -t ciba-desk -o cat > anchor.txt` and `ciba-desk audit verify --anchor anchor.txt`"
+            );
+            Ok(None)
+        }
+        Ok(None) => Ok(None),
+        Err(why) => Err(Failure::usage("audit_anchor_invalid", why)),
+    }
+}
+
+fn verify(json_out: bool, anchor: Option<&Path>) -> Result<u8, Failure> {
     let Some((path, log)) = existing()? else {
         let path = db_path()?;
         if json_out {
@@ -69,45 +102,89 @@ fn verify(json_out: bool) -> Result<u8, Failure> {
         );
         return Ok(exit::VERIFIED);
     };
-    let report = log.verify_chain().map_err(failure)?;
+    let anchor = anchor_text(anchor)?;
+    let (report, anchored) = match &anchor {
+        Some((_, text)) => {
+            let (chain, anchored) = log.verify_anchor(text).map_err(failure)?;
+            (chain, Some(anchored))
+        }
+        None => (log.verify_chain().map_err(failure)?, None),
+    };
+    let anchor_problem = anchored.as_ref().and_then(|a| a.problem.clone());
+    let intact = report.is_intact() && anchor_problem.is_none();
     if json_out {
         output::json_line(&json!({
-            "intact": report.is_intact(),
+            "intact": intact,
             "path": path,
             "records": report.records,
             "first_seq": report.first_seq,
             "last_seq": report.last_seq,
             "head_hash": report.head_hash,
             "problem": report.problem,
-            "message": report.problem.as_ref().map(ToString::to_string),
+            "message": report.problem.as_ref().map(ToString::to_string)
+                .or_else(|| anchor_problem.as_ref().map(ToString::to_string)),
+            "anchor": anchored.as_ref().map(|a| json!({
+                "file": anchor.as_ref().map(|(f, _)| f),
+                "anchored": a.anchored,
+                "first_anchored_seq": a.first_anchored_seq,
+                "last_anchored_seq": a.last_anchored_seq,
+                "problem": a.problem,
+            })),
         }));
     }
-    match &report.problem {
-        None => {
-            eprintln!(
-                "the audit log {} is intact: {} record(s){}",
-                path.display(),
-                report.records,
-                match (report.first_seq, report.last_seq) {
-                    (Some(f), Some(l)) => format!(", seq {f} to {l}"),
-                    _ => String::new(),
+    if let Some(problem) = &report.problem {
+        eprintln!(
+            "the audit log {} does NOT verify: {problem}",
+            path.display()
+        );
+        eprintln!("keep a copy of the file and report it to your security team");
+        return Ok(exit::AUDIT_BROKEN);
+    }
+    eprintln!(
+        "the audit log {} is intact: {} record(s){}",
+        path.display(),
+        report.records,
+        match (report.first_seq, report.last_seq) {
+            (Some(f), Some(l)) => format!(", seq {f} to {l}"),
+            _ => String::new(),
+        }
+    );
+    match (&anchored, &anchor) {
+        (Some(a), Some((file, _))) => match &a.problem {
+            None => {
+                eprintln!(
+                    "and it agrees with the anchor {file}: {} record(s) anchored{}",
+                    a.anchored,
+                    match (a.first_anchored_seq, a.last_anchored_seq) {
+                        (Some(f), Some(l)) => format!(", seq {f} to {l}"),
+                        _ => String::new(),
+                    }
+                );
+                if a.first_anchored_seq
+                    .zip(report.first_seq)
+                    .is_some_and(|(a, f)| a > f)
+                {
+                    eprintln!(
+                        "records before seq {} were written before the anchor was set; only the file vouches for them",
+                        a.first_anchored_seq.unwrap_or_default()
+                    );
                 }
-            );
+                Ok(exit::VERIFIED)
+            }
+            Some(problem) => {
+                eprintln!("but it does NOT agree with the anchor {file}: {problem}");
+                eprintln!("keep a copy of both files and report it to your security team");
+                Ok(exit::AUDIT_BROKEN)
+            }
+        },
+        _ => {
             if let Some(h) = &report.head_hash {
                 eprintln!("head hash (keep it elsewhere to anchor the log): {h}");
             }
             eprintln!(
-                "intact as far as this file can show; it cannot prove that nobody with access to this account rewrote it"
+                "intact as far as this file can show; it cannot prove that nobody with access to this account rewrote it (set [audit] anchor to check against a copy outside the file)"
             );
             Ok(exit::VERIFIED)
-        }
-        Some(problem) => {
-            eprintln!(
-                "the audit log {} does NOT verify: {problem}",
-                path.display()
-            );
-            eprintln!("keep a copy of the file and report it to your security team");
-            Ok(exit::AUDIT_BROKEN)
         }
     }
 }
