@@ -31,19 +31,23 @@ pub enum Outcome {
     Cancelled,
     /// The verified identity did not match the one requested.
     Mismatch,
+    /// The user approved and the ID token was verified, but it carried nothing to compare
+    /// with the identity requested: who approved is known, not that it is the one asked for.
+    NotComparable,
     /// Records were deleted by the retention policy (written by the log itself).
     RetentionPurge,
 }
 
 impl Outcome {
     /// Every outcome, in a fixed order.
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Verified,
         Outcome::Denied,
         Outcome::Expired,
         Outcome::Failed,
         Outcome::Cancelled,
         Outcome::Mismatch,
+        Outcome::NotComparable,
         Outcome::RetentionPurge,
     ];
 
@@ -56,6 +60,7 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Cancelled => "cancelled",
             Outcome::Mismatch => "mismatch",
+            Outcome::NotComparable => "not_comparable",
             Outcome::RetentionPurge => "retention_purge",
         }
     }

@@ -21,6 +21,7 @@ use crate::error::{DeskError, Result};
 use crate::events::{AuditEntry, Outcome as Ended, VerificationState};
 use crate::input::{ExpectedIdentity, PreparedRequest};
 use crate::profile::{InputKind, Profile};
+use crate::verified::IdentityMatch;
 
 /// The `[audit]` section of the settings file: the administrator's choices.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,6 +342,19 @@ impl RecordDraft {
             r.issuer = identity.provider.issuer.clone();
         }
         let (outcome, code) = match state.outcome() {
+            // Who approved is known; that it is the person asked for is not: the record says
+            // so instead of "verified".
+            Some(Ended::Verified)
+                if matches!(
+                    state,
+                    VerificationState::Verified {
+                        identity_match: IdentityMatch::NotComparable { .. },
+                        ..
+                    }
+                ) =>
+            {
+                (Outcome::NotComparable, None)
+            }
             Some(Ended::Verified) => (Outcome::Verified, None),
             Some(Ended::Mismatch) => (Outcome::Mismatch, Some("identity_mismatch".to_owned())),
             Some(Ended::Denied) => (Outcome::Denied, state.error().map(|e| e.code.clone())),

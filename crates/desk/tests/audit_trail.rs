@@ -130,6 +130,16 @@ async fn every_outcome_is_recorded_before_its_final_event() {
     assert_eq!((seq_of(&e), r.outcome), (r.seq, Outcome::Mismatch));
     assert_eq!(r.error_code.as_deref(), Some("identity_mismatch"));
 
+    // The token carries no identity number to compare: recorded as such, not as verified.
+    f.op.approve()
+        .claims(json!({"aud": "ciba-desk", "sub": "sbx-2", "auth_time": null, "name": "Someone"}))
+        .signed_by(&f.key);
+    let (e, newest) = f.run(AgentInput::new(FULL_ID)).await;
+    let r = newest.unwrap();
+    assert_eq!((seq_of(&e), r.outcome), (r.seq, Outcome::NotComparable));
+    assert_eq!(r.outcome.as_str(), "not_comparable");
+    assert_eq!(r.error_code, None);
+
     f.op.queue("/token", [Reply::error(400, "access_denied", "no")]);
     let (e, newest) = f.run(AgentInput::new("anna@example.com")).await;
     let r = newest.unwrap();
@@ -167,7 +177,7 @@ async fn every_outcome_is_recorded_before_its_final_event() {
 
     let report = f.trail.verify_chain().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.problem);
-    assert_eq!(report.records, 5);
+    assert_eq!(report.records, 6);
 
     // The keyed hash finds the customer's records; the file never holds the number.
     let key = f.keyring.audit_hmac_key().await.unwrap();
@@ -178,7 +188,7 @@ async fn every_outcome_is_recorded_before_its_final_event() {
         .iter()
         .map(|r| r.seq)
         .collect();
-    assert_eq!(found, [1, 2, 4, 5]);
+    assert_eq!(found, [1, 2, 3, 5, 6]);
     let bytes = f.file_bytes();
     for needle in [FULL_ID, "196802020575", "anna@example.com", "Tolvansson"] {
         assert!(

@@ -29,6 +29,7 @@ export const da: Messages = {
   'state.waiting': 'Venter',
   'state.verified': 'Bekræftet',
   'state.mismatch': 'Passer ikke',
+  'state.not_comparable': 'Verificeret, ikke sammenlignet',
   'state.denied': 'Afvist',
   'state.expired': 'Udløbet',
   'state.failed': 'Mislykkedes',
@@ -208,6 +209,7 @@ export const da: Messages = {
   'history.loadFailed': 'Historikken kunne ikke indlæses: {message}',
   'history.recordedVerified': 'Kunden blev bekræftet som {identity}.',
   'history.recordedMismatch': 'En anden end {identity} godkendte anmodningen.',
+  'history.recordedNotComparable': 'Nogen godkendte anmodningen for {identity}, men udbyderen returnerede intet at sammenligne med.',
   'history.recordedOnly': 'Kontrollen blev foretaget, før CIBA Desk sidst blev startet. Revisionsloggen gemmer kun posten nedenfor, ikke hele resultatet.',
 
   'audit.records.one': 'Revisionslog: {count} post',

@@ -29,6 +29,7 @@ export const en = {
   'state.waiting': 'Waiting',
   'state.verified': 'Verified',
   'state.mismatch': 'Mismatch',
+  'state.not_comparable': 'Verified, not compared',
   'state.denied': 'Declined',
   'state.expired': 'Expired',
   'state.failed': 'Failed',
@@ -208,6 +209,7 @@ export const en = {
   'history.loadFailed': 'The history could not be loaded: {message}',
   'history.recordedVerified': 'The customer was verified as {identity}.',
   'history.recordedMismatch': 'Someone other than {identity} approved the request.',
+  'history.recordedNotComparable': 'Someone approved the request for {identity}, but the provider returned nothing to compare with it.',
   'history.recordedOnly': 'This verification was made before CIBA Desk was last started. The audit log keeps only the record below, not the full result.',
 
   'audit.records.one': 'Audit log: {count} record',

@@ -29,6 +29,7 @@ export const nb: Messages = {
   'state.waiting': 'Venter',
   'state.verified': 'Bekreftet',
   'state.mismatch': 'Stemmer ikke',
+  'state.not_comparable': 'Verifisert, ikke sammenlignet',
   'state.denied': 'Avvist',
   'state.expired': 'Utløpt',
   'state.failed': 'Mislyktes',
@@ -208,6 +209,7 @@ export const nb: Messages = {
   'history.loadFailed': 'Historikken kunne ikke lastes inn: {message}',
   'history.recordedVerified': 'Kunden ble bekreftet som {identity}.',
   'history.recordedMismatch': 'Noen andre enn {identity} godkjente forespørselen.',
+  'history.recordedNotComparable': 'Noen godkjente forespørselen for {identity}, men leverandøren returnerte ingenting å sammenligne med.',
   'history.recordedOnly': 'Kontrollen ble gjort før CIBA Desk sist ble startet. Revisjonsloggen tar bare vare på posten nedenfor, ikke hele resultatet.',
 
   'audit.records.one': 'Revisjonslogg: {count} post',

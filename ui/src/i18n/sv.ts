@@ -29,6 +29,7 @@ export const sv: Messages = {
   'state.waiting': 'Väntar',
   'state.verified': 'Bekräftad',
   'state.mismatch': 'Stämmer inte',
+  'state.not_comparable': 'Verifierad, ej jämförd',
   'state.denied': 'Nekad',
   'state.expired': 'Utgången',
   'state.failed': 'Misslyckad',
@@ -208,6 +209,7 @@ export const sv: Messages = {
   'history.loadFailed': 'Historiken kunde inte läsas in: {message}',
   'history.recordedVerified': 'Kunden bekräftades som {identity}.',
   'history.recordedMismatch': 'Någon annan än {identity} godkände begäran.',
+  'history.recordedNotComparable': 'Någon godkände begäran för {identity}, men leverantören returnerade inget att jämföra med.',
   'history.recordedOnly': 'Kontrollen gjordes innan CIBA Desk senast startades. Granskningsloggen sparar bara posten nedan, inte hela resultatet.',
 
   'audit.records.one': 'Granskningslogg: {count} post',

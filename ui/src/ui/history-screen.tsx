@@ -159,7 +159,7 @@ function EntryCard({ entry }: { entry: HistoryEntry }) {
       />
     );
   }
-  if (entry.outcome === 'verified' || entry.outcome === 'mismatch') {
+  if (entry.outcome === 'verified' || entry.outcome === 'mismatch' || entry.outcome === 'not_comparable') {
     return <RecordedResultCard entry={entry} sandbox={sandbox} />;
   }
   // The log gives every ending a code (access_denied, expired, …); the card shows it for failures
@@ -195,7 +195,14 @@ function RecordedResultCard({ entry, sandbox }: { entry: HistoryEntry; sandbox: 
           </p>
         )}
         <p class="result-message" data-testid="recorded-summary">
-          {t(mismatch ? 'history.recordedMismatch' : 'history.recordedVerified', { identity: entry.masked_identity })}
+          {t(
+            mismatch
+              ? 'history.recordedMismatch'
+              : entry.outcome === 'not_comparable'
+                ? 'history.recordedNotComparable'
+                : 'history.recordedVerified',
+            { identity: entry.masked_identity },
+          )}
         </p>
         <p class="result-advice">{t('history.recordedOnly')}</p>
       </div>

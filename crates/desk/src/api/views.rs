@@ -415,6 +415,8 @@ impl SessionResult {
 pub enum HistoryOutcome {
     Verified,
     Mismatch,
+    /// Approved and verified, with nothing returned to compare with what the agent entered.
+    NotComparable,
     Denied,
     Expired,
     Failed,
@@ -457,6 +459,7 @@ impl HistoryEntry {
             O::RetentionPurge => return None,
             O::Verified => HistoryOutcome::Verified,
             O::Mismatch => HistoryOutcome::Mismatch,
+            O::NotComparable => HistoryOutcome::NotComparable,
             O::Denied => HistoryOutcome::Denied,
             O::Expired => HistoryOutcome::Expired,
             O::Failed => HistoryOutcome::Failed,
@@ -469,9 +472,11 @@ impl HistoryEntry {
             identity_match: None,
             error: None,
         });
-        let identity_match = session
-            .identity_match
-            .or((outcome == HistoryOutcome::Mismatch).then_some(MatchWord::Mismatch));
+        let identity_match = session.identity_match.or(match outcome {
+            HistoryOutcome::Mismatch => Some(MatchWord::Mismatch),
+            HistoryOutcome::NotComparable => Some(MatchWord::NotComparable),
+            _ => None,
+        });
         Some(Self {
             id: r.seq.to_string(),
             seq: r.seq,
