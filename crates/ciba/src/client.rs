@@ -10,7 +10,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::backchannel::{Acknowledgement, AuthRequest};
-use crate::client_auth::ClientAuth;
+use crate::client_auth::{ClientAuth, SecretForm};
 use crate::clock::{Clock, SystemClock};
 use crate::discovery::{self, EndpointOverrides, ProviderMetadata};
 use crate::error::{CibaError, Result};
@@ -146,12 +146,12 @@ impl CibaClient {
         let endpoint = &self.metadata.backchannel_authentication_endpoint;
         let span = tracing::info_span!("ciba_request", issuer = %self.metadata.issuer);
         async {
-            let parts = self.auth.parts(&self.metadata.issuer, self.clock.unix_time())?;
-            let mut form = req.form();
-            form.extend(parts.form);
+            let mut parts = self.auth.parts(&self.metadata.issuer, self.clock.unix_time())?;
+            let mut form = SecretForm(req.form());
+            form.append(&mut parts.form);
             let started = self.clock.now();
             let requested_at = self.clock.unix_time();
-            let resp = self.http.post_form(Endpoint::Backchannel, endpoint, &form, parts.authorization.as_deref()).await?;
+            let resp = self.http.post_form(Endpoint::Backchannel, endpoint, &form.0, parts.authorization()).await?;
             let body = resp.json(endpoint)?;
             if let Some(err) = resp.oauth_error(&body) {
                 tracing::info!(error = %err.error, "the provider refused the authentication request");
@@ -335,10 +335,7 @@ impl CibaClient {
         let parts = self
             .auth
             .parts(&self.metadata.issuer, self.clock.unix_time())?;
-        let resp = self
-            .http
-            .delete(url, parts.authorization.as_deref())
-            .await?;
+        let resp = self.http.delete(url, parts.authorization()).await?;
         Ok(resp.status)
     }
 }

@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::RngCore;
+use secrecy::zeroize::{Zeroize as _, Zeroizing};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -140,11 +141,43 @@ impl fmt::Debug for ClientAuth {
     }
 }
 
-/// What a request carries to authenticate the client.
+/// What a request carries to authenticate the client. Both parts hold the secret (or a
+/// signed assertion) in plain text, so both are wiped from memory when dropped.
 #[derive(Default)]
 pub(crate) struct AuthParts {
-    pub form: Vec<(String, String)>,
-    pub authorization: Option<String>,
+    pub form: SecretForm,
+    pub authorization: Option<Zeroizing<String>>,
+}
+
+impl AuthParts {
+    pub fn authorization(&self) -> Option<&str> {
+        self.authorization.as_deref().map(String::as_str)
+    }
+}
+
+/// Form fields that may carry a secret, wiped from memory when dropped.
+#[derive(Default)]
+pub(crate) struct SecretForm(pub Vec<(String, String)>);
+
+impl SecretForm {
+    /// Adds `other`'s fields; `other` is left empty (and wipes nothing twice).
+    pub fn append(&mut self, other: &mut SecretForm) {
+        self.0.append(&mut other.0);
+    }
+
+    fn wipe(&mut self) {
+        for (name, value) in &mut self.0 {
+            name.zeroize();
+            value.zeroize();
+        }
+        self.0.clear();
+    }
+}
+
+impl Drop for SecretForm {
+    fn drop(&mut self) {
+        self.wipe();
+    }
 }
 
 /// How long a client assertion lives: long enough for one request, short enough to be useless
@@ -174,18 +207,18 @@ impl ClientAuth {
     pub(crate) fn parts(&self, audience: &str, now: u64) -> Result<AuthParts> {
         Ok(match self {
             ClientAuth::SecretBasic { client_id, secret } => AuthParts {
-                form: vec![],
+                form: SecretForm::default(),
                 authorization: Some(basic_header(client_id, secret.expose_secret())),
             },
             ClientAuth::SecretPost { client_id, secret } => AuthParts {
-                form: vec![
+                form: SecretForm(vec![
                     ("client_id".into(), client_id.clone()),
                     ("client_secret".into(), secret.expose_secret().to_owned()),
-                ],
+                ]),
                 authorization: None,
             },
             ClientAuth::PrivateKeyJwt { client_id, key } => AuthParts {
-                form: vec![
+                form: SecretForm(vec![
                     ("client_id".into(), client_id.clone()),
                     (
                         "client_assertion_type".into(),
@@ -195,7 +228,7 @@ impl ClientAuth {
                         "client_assertion".into(),
                         assertion(client_id, key, audience, now)?,
                     ),
-                ],
+                ]),
                 authorization: None,
             },
         })
@@ -204,12 +237,12 @@ impl ClientAuth {
 
 /// RFC 6749 §2.3.1: id and secret are form-urlencoded *before* Base64, which matters for
 /// secrets with `:`, `+`, `/` or `=` (Signaturgruppen's demo secret has all of them).
-pub(crate) fn basic_header(client_id: &str, secret: &str) -> String {
-    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    format!(
-        "Basic {}",
-        STANDARD.encode(format!("{}:{}", enc(client_id), enc(secret)))
-    )
+pub(crate) fn basic_header(client_id: &str, secret: &str) -> Zeroizing<String> {
+    let enc = |s: &str| {
+        Zeroizing::new(url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>())
+    };
+    let pair = Zeroizing::new(format!("{}:{}", *enc(client_id), *enc(secret)));
+    Zeroizing::new(format!("Basic {}", STANDARD.encode(pair.as_bytes())))
 }
 
 fn assertion(client_id: &str, key: &SigningKey, audience: &str, now: u64) -> Result<String> {
@@ -243,6 +276,36 @@ mod tests {
             String::from_utf8(decoded).unwrap(),
             "62b8cc03-aa73:a%2Bb%2Fc%3Dd%3Ae+f"
         );
+    }
+
+    #[test]
+    fn form_fields_with_the_secret_are_wiped_not_just_dropped() {
+        let auth = ClientAuth::SecretPost {
+            client_id: "client".into(),
+            secret: SecretString::from("hunter2-very-secret"),
+        };
+        let mut parts = auth.parts("https://idp.example", 0).unwrap();
+        let mut form = SecretForm(vec![("scope".into(), "openid".into())]);
+        form.append(&mut parts.form);
+        assert!(
+            parts.form.0.is_empty(),
+            "moved, so no second copy is left behind"
+        );
+        assert_eq!(form.0[2].1, "hunter2-very-secret");
+        // Wiping overwrites the bytes in place before letting go of them.
+        let value_ptr = form.0[2].1.as_ptr();
+        let len = form.0[2].1.len();
+        let (_, value) = &mut form.0[2];
+        value.zeroize();
+        // SAFETY: the String still owns its buffer (zeroize clears the length, not the
+        // allocation), so these `len` bytes are valid to read.
+        let bytes = unsafe { std::slice::from_raw_parts(value_ptr, len) };
+        assert!(
+            bytes.iter().all(|b| *b == 0),
+            "the secret's bytes are zeroes"
+        );
+        form.wipe();
+        assert!(form.0.is_empty());
     }
 
     #[test]

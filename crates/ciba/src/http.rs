@@ -89,7 +89,7 @@ impl Http {
         let builder = || {
             let mut headers = HeaderMap::new();
             headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-            reqwest::Client::builder()
+            pin_localhost(reqwest::Client::builder())
                 .connect_timeout(options.connect_timeout)
                 .timeout(options.request_timeout)
                 // A redirect could lead a form full of credentials to another host.
@@ -137,7 +137,7 @@ impl Http {
         require_secure(url)?;
         let mut req = self.client_for(url).post(url.clone()).form(form);
         if let Some(b) = basic {
-            req = req.header(reqwest::header::AUTHORIZATION, b);
+            req = req.header(reqwest::header::AUTHORIZATION, sensitive(b)?);
         }
         self.send(what, url, req).await
     }
@@ -146,7 +146,7 @@ impl Http {
         require_secure(url)?;
         let mut req = self.client_for(url).delete(url.clone());
         if let Some(b) = form_auth {
-            req = req.header(reqwest::header::AUTHORIZATION, b);
+            req = req.header(reqwest::header::AUTHORIZATION, sensitive(b)?);
         }
         self.send(Endpoint::Other, url, req).await
     }
@@ -249,6 +249,31 @@ pub fn require_secure(url: &Url) -> Result<()> {
         }),
     }
 }
+
+/// A header value that carries a credential: marked sensitive, so the HTTP stack leaves it
+/// out of its debug output and HTTP/2 never indexes it.
+fn sensitive(value: &str) -> Result<HeaderValue> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        CibaError::InvalidConfiguration(
+            "the client credentials cannot be sent in a header (they contain a line break or another control character)".into(),
+        )
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// `builder` with `localhost` answered as `127.0.0.1` and `::1` without asking the system's
+/// resolver: plain HTTP is allowed to `localhost` because it is this computer, so a hosts
+/// file or DNS answer must not make it another one.
+pub fn pin_localhost(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder.resolve_to_addrs("localhost", &LOCALHOST_ADDRS)
+}
+
+/// What `localhost` is, whatever the resolver says (port 0: the URL's port is used).
+pub const LOCALHOST_ADDRS: [SocketAddr; 2] = [
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+    SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), 0),
+];
 
 /// The address on this computer that `url` points at, if it points at this computer: a
 /// loopback IP address (`127.0.0.0/8`, `::1`) or `localhost`, taken as `127.0.0.1`; the port is
@@ -385,6 +410,62 @@ fn describe_non_json(body: &[u8]) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    /// Answers every name with `ip`, like a hosts file or DNS server someone else controls.
+    struct Hostile(IpAddr);
+
+    impl reqwest::dns::Resolve for Hostile {
+        fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            let addr = SocketAddr::new(self.0, 0);
+            Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as reqwest::dns::Addrs) })
+        }
+    }
+
+    /// A listener that answers `{}` and counts its connections.
+    async fn listener(ip: &str, port: u16) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind((ip, port)).await.unwrap();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+                    )
+                    .await;
+            }
+        });
+        hits
+    }
+
+    #[tokio::test]
+    async fn localhost_is_this_computer_whatever_the_resolver_says() {
+        // The same port on 127.0.0.1 (this computer, as `localhost` must be) and on 127.0.0.2
+        // (where a hostile resolver sends it).
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let here = listener("127.0.0.1", port).await;
+        let elsewhere = listener("127.0.0.2", port).await;
+        let hostile = || {
+            reqwest::Client::builder()
+                .no_proxy()
+                .dns_resolver(std::sync::Arc::new(Hostile("127.0.0.2".parse().unwrap())))
+        };
+        let url = format!("http://localhost:{port}/");
+        let pinned = pin_localhost(hostile()).build().unwrap();
+        assert_eq!(pinned.get(&url).send().await.unwrap().status(), 200);
+        assert_eq!(here.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(elsewhere.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // Without the pin the resolver decides: this is what the pin prevents.
+        let unpinned = hostile().build().unwrap();
+        assert_eq!(unpinned.get(&url).send().await.unwrap().status(), 200);
+        assert_eq!(elsewhere.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
     use super::*;
 
     #[test]

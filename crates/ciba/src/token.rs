@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::client_auth::ClientAuth;
+use crate::client_auth::{ClientAuth, SecretForm};
 use crate::discovery::CIBA_GRANT_TYPE;
 use crate::error::{CibaError, ProviderError, Result};
 use crate::http::{Endpoint, Http, endpoint_name};
@@ -48,22 +48,17 @@ pub(crate) async fn request_token(
     now: u64,
     auth_req_id: &SecretString,
 ) -> Result<PollAnswer> {
-    let parts = auth.parts(issuer, now)?;
-    let mut form = vec![
+    let mut parts = auth.parts(issuer, now)?;
+    let mut form = SecretForm(vec![
         ("grant_type".to_owned(), CIBA_GRANT_TYPE.to_owned()),
         (
             "auth_req_id".to_owned(),
             auth_req_id.expose_secret().to_owned(),
         ),
-    ];
-    form.extend(parts.form);
+    ]);
+    form.append(&mut parts.form);
     let resp = http
-        .post_form(
-            Endpoint::Token,
-            endpoint,
-            &form,
-            parts.authorization.as_deref(),
-        )
+        .post_form(Endpoint::Token, endpoint, &form.0, parts.authorization())
         .await?;
     let body = resp.json(endpoint)?;
     if let Some(err) = resp.oauth_error(&body) {

@@ -54,7 +54,7 @@ impl ServerClient {
                 format!("sign in first: put your access token in {TOKEN_ENV} or a file named by --token-file"),
             )
         })?;
-        let mut builder = reqwest::Client::builder()
+        let mut builder = ciba::pin_localhost(reqwest::Client::builder())
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none());
         if ciba::loopback_addr(&base).is_some() {

@@ -134,7 +134,7 @@ pub async fn deliver(
 /// The client deliveries go out with: no redirects (a body must not follow one elsewhere),
 /// a timeout, HTTPS except loopback (checked when the configuration is read).
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    ciba::pin_localhost(reqwest::Client::builder())
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
