@@ -15,6 +15,7 @@ pub mod events;
 pub mod input;
 pub mod keyring;
 pub mod link;
+pub mod matching;
 pub mod paths;
 pub mod presets;
 pub mod profile;

@@ -122,6 +122,8 @@ fn signicat_mobileid() -> Profile {
     p.hint = HintFormat::SignicatMobileid;
     p.binding_message = rules(200, true);
     p.claims.user_id = s(&["mobileid_user_id"]);
+    p.claims.device_id = s(&["mobileid_device_id"]);
+    p.claims.binding_message = s(&["mobileid_binding_message"]);
     p.claims.transaction_id = s(&["mobileid_transaction_id"]);
     p
 }
@@ -160,6 +162,8 @@ fn signaturgruppen(demo: bool) -> Profile {
         email: s(&["email"]),
         country: vec![],
         user_id: s(&["mitid.uuid"]),
+        device_id: vec![],
+        binding_message: vec![],
         transaction_id: s(&["mitid.transaction_id", "idp_transaction_id"]),
         acr: s(&["acr", "loa"]),
         idp: s(&["idp"]),
@@ -184,6 +188,8 @@ fn idura(name: &str, acr: &str) -> Profile {
         email: s(&["email"]),
         country: s(&["country"]),
         user_id: vec![],
+        device_id: vec![],
+        binding_message: vec![],
         transaction_id: vec![],
         acr: s(&["acr", "authenticationtype"]),
         idp: s(&["idp", "identityscheme"]),

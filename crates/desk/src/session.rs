@@ -642,7 +642,11 @@ impl Inner {
         let state = match client.wait(pending, cancel, &progress).await {
             Ok(v) => {
                 let identity = VerifiedIdentity::from_token(profile, &issuer, &v.id_token);
-                let identity_match = identity_match(&prepared.expected, &identity);
+                let identity_match = identity_match(
+                    &prepared.expected,
+                    prepared.binding_message.as_deref(),
+                    &identity,
+                );
                 if identity_match.is_mismatch() {
                     tracing::warn!("the person who approved is not the one asked for");
                 }

@@ -12,9 +12,7 @@ use ciba::VerifiedIdToken;
 use identity::{Country, Date, NationalId, mask_generic};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
-use ts_rs::TS;
 
-use crate::input::ExpectedIdentity;
 use crate::profile::{Profile, ProviderKind};
 
 /// Claims that carry national identity numbers at some provider, masked in every output even
@@ -60,6 +58,8 @@ pub struct VerifiedIdentity {
     pub country: Option<String>,
     /// The provider's own user id (MitID UUID, MobileID user id), when mapped.
     pub user_id: Option<String>,
+    /// The device that approved (MobileID), when mapped.
+    pub device_id: Option<String>,
     /// The ID token's `sub`.
     pub subject: String,
     pub provider: ProviderInfo,
@@ -70,6 +70,17 @@ pub struct VerifiedIdentity {
     /// From the training sandbox: "Sandbox: not a real identity".
     pub is_sandbox: bool,
     claims: Map<String, Value>,
+    /// The birth date as the provider stated it (not derived from a returned number).
+    birth_date_claim: Option<String>,
+    /// The binding message as the provider says the customer saw it.
+    binding_message_echo: Option<String>,
+}
+
+/// What the provider returned that only the identity match reads.
+pub(crate) struct Returned<'a> {
+    pub birth_date: Option<&'a str>,
+    pub device_id: Option<&'a str>,
+    pub binding_message: Option<&'a str>,
 }
 
 impl VerifiedIdentity {
@@ -84,7 +95,7 @@ impl VerifiedIdentity {
         )
     }
 
-    fn from_claims(
+    pub(crate) fn from_claims(
         profile: &Profile,
         issuer: &str,
         claims: &Map<String, Value>,
@@ -102,7 +113,8 @@ impl VerifiedIdentity {
                 None => g,
             })
         });
-        let date_of_birth = first(&m.date_of_birth).or_else(|| {
+        let birth_date_claim = first(&m.date_of_birth);
+        let date_of_birth = birth_date_claim.clone().or_else(|| {
             parse_returned_id(national_id.as_deref()?, country.as_deref())
                 .map(|id| iso_date(id.birth_date()))
         });
@@ -114,6 +126,7 @@ impl VerifiedIdentity {
             email: first(&m.email),
             country,
             user_id: first(&m.user_id),
+            device_id: first(&m.device_id),
             subject: claims.get("sub").and_then(text).unwrap_or_default(),
             provider: ProviderInfo {
                 kind: profile.provider,
@@ -129,6 +142,16 @@ impl VerifiedIdentity {
             transaction_id: first(&m.transaction_id),
             is_sandbox: profile.is_sandbox,
             claims: claims.clone(),
+            birth_date_claim,
+            binding_message_echo: first(&m.binding_message),
+        }
+    }
+
+    pub(crate) fn returned(&self) -> Returned<'_> {
+        Returned {
+            birth_date: self.birth_date_claim.as_deref(),
+            device_id: self.device_id.as_deref(),
+            binding_message: self.binding_message_echo.as_deref(),
         }
     }
 
@@ -222,6 +245,7 @@ impl Serialize for VerifiedIdentity {
             email: &'a Option<String>,
             country: &'a Option<String>,
             user_id: &'a Option<String>,
+            device_id: &'a Option<String>,
             subject: String,
             provider: &'a ProviderInfo,
             method: &'a MethodInfo,
@@ -238,6 +262,7 @@ impl Serialize for VerifiedIdentity {
             email: &self.email,
             country: &self.country,
             user_id: &self.user_id,
+            device_id: &self.device_id,
             subject: self.subject_shown(),
             provider: &self.provider,
             method: &self.method,
@@ -251,110 +276,7 @@ impl Serialize for VerifiedIdentity {
     }
 }
 
-/// What was compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum MatchBasis {
-    NationalId,
-    Email,
-}
-
-/// Whether the person who approved is the one the agent asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
-#[serde(tag = "result", rename_all = "snake_case")]
-pub enum IdentityMatch {
-    /// The provider returned the same identifier the agent entered.
-    Match { on: MatchBasis },
-    /// The person who approved is not the one asked for.
-    Mismatch { on: MatchBasis },
-    /// Nothing comparable came back (or nothing comparable was entered).
-    NotComparable { reason: NotComparableReason },
-}
-
-/// Why nothing could be compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum NotComparableReason {
-    NoNationalIdReturned,
-    NoEmailReturned,
-    /// The request named the customer by something the answer does not carry.
-    NothingToCompare,
-}
-
-impl IdentityMatch {
-    pub fn is_mismatch(&self) -> bool {
-        matches!(self, IdentityMatch::Mismatch { .. })
-    }
-
-    /// The word scripts and screens use: `match`, `mismatch` or `not_comparable`.
-    pub fn word(&self) -> &'static str {
-        match self {
-            IdentityMatch::Match { .. } => "match",
-            IdentityMatch::Mismatch { .. } => "mismatch",
-            IdentityMatch::NotComparable { .. } => "not_comparable",
-        }
-    }
-
-    /// A sentence for the agent.
-    pub fn summary(&self) -> String {
-        match self {
-            IdentityMatch::Match {
-                on: MatchBasis::NationalId,
-            } => "The identity number matches the one you entered.".into(),
-            IdentityMatch::Match {
-                on: MatchBasis::Email,
-            } => "The e-mail address matches the one you entered.".into(),
-            IdentityMatch::Mismatch { .. } => {
-                "MISMATCH: the person who approved is not the one you asked for. Do not proceed."
-                    .into()
-            }
-            IdentityMatch::NotComparable {
-                reason: NotComparableReason::NoNationalIdReturned,
-            } => "The provider returned no identity number to compare; confirm the identity another way.".into(),
-            IdentityMatch::NotComparable {
-                reason: NotComparableReason::NoEmailReturned,
-            } => "The provider returned no e-mail address to compare; check the result against the order.".into(),
-            IdentityMatch::NotComparable {
-                reason: NotComparableReason::NothingToCompare,
-            } => "The provider's answer carries nothing to compare with the entered id; the provider itself addressed that user.".into(),
-        }
-    }
-}
-
-/// Compares what the agent expected with what the provider returned.
-pub fn identity_match(expected: &ExpectedIdentity, identity: &VerifiedIdentity) -> IdentityMatch {
-    match expected {
-        ExpectedIdentity::NationalId(id) => match identity.expose_national_id() {
-            Some(returned) if id.matches_claim(returned) => IdentityMatch::Match {
-                on: MatchBasis::NationalId,
-            },
-            Some(_) => IdentityMatch::Mismatch {
-                on: MatchBasis::NationalId,
-            },
-            None => IdentityMatch::NotComparable {
-                reason: NotComparableReason::NoNationalIdReturned,
-            },
-        },
-        ExpectedIdentity::Email(e) => match &identity.email {
-            Some(returned) if returned.trim().eq_ignore_ascii_case(e.trim()) => {
-                IdentityMatch::Match {
-                    on: MatchBasis::Email,
-                }
-            }
-            Some(_) => IdentityMatch::Mismatch {
-                on: MatchBasis::Email,
-            },
-            None => IdentityMatch::NotComparable {
-                reason: NotComparableReason::NoEmailReturned,
-            },
-        },
-        ExpectedIdentity::UserId(_)
-        | ExpectedIdentity::MobileId { .. }
-        | ExpectedIdentity::ProviderHint { .. } => IdentityMatch::NotComparable {
-            reason: NotComparableReason::NothingToCompare,
-        },
-    }
-}
+pub use crate::matching::{IdentityMatch, MatchBasis, NotComparableReason, identity_match};
 
 fn text(v: &Value) -> Option<String> {
     match v {
@@ -516,38 +438,6 @@ mod tests {
             json!({"sub": "s", "given_name": "Kari", "family_name": "Nordmann"}),
         );
         assert_eq!(v.display_name.as_deref(), Some("Kari Nordmann"));
-    }
-
-    #[test]
-    fn matching() {
-        let p = presets::sandbox();
-        let expected =
-            ExpectedIdentity::NationalId(NationalId::parse(Country::Se, "19121212-1212").unwrap());
-        let same = build(&p, json!({"sub": "s", "ssn": "191212121212"}));
-        assert_eq!(
-            identity_match(&expected, &same),
-            IdentityMatch::Match {
-                on: MatchBasis::NationalId
-            }
-        );
-        let other = build(&p, json!({"sub": "s", "ssn": "196802020575"}));
-        assert!(matches!(
-            identity_match(&expected, &other),
-            IdentityMatch::Mismatch { .. }
-        ));
-        let none = build(&p, json!({"sub": "s"}));
-        assert!(matches!(
-            identity_match(&expected, &none),
-            IdentityMatch::NotComparable { .. }
-        ));
-        let e = ExpectedIdentity::Email("Customer@Example.com".into());
-        let v = build(&p, json!({"sub": "s", "email": "customer@example.com"}));
-        assert!(matches!(
-            identity_match(&e, &v),
-            IdentityMatch::Match {
-                on: MatchBasis::Email
-            }
-        ));
     }
 
     #[test]

@@ -76,9 +76,9 @@ export type IdentityView = { display_name: string | null, national_id_masked: st
  */
 date_of_birth: string | null, age: number | null, provider: ProviderKind, profile: string, acr: string | null, amr: Array<string>, idp: string | null, auth_time_ms: number | null, transaction_id: string | null, is_sandbox: boolean, };
 
-export type MatchBasis = "national_id" | "email";
+export type MatchBasis = "national_id" | "email" | "user_id" | "device_id" | "birth_date" | "binding_message";
 
-export type NotComparableReason = "no_national_id_returned" | "no_email_returned" | "nothing_to_compare";
+export type NotComparableReason = "no_national_id_returned" | "no_email_returned" | "no_user_id_returned" | "birth_date_only" | "nothing_to_compare";
 
 export type IdentityMatch = { "result": "match", on: MatchBasis, } | { "result": "mismatch", on: MatchBasis, } | { "result": "not_comparable", reason: NotComparableReason, };
 

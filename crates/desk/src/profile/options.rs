@@ -95,6 +95,10 @@ pub struct ClaimMapping {
     pub email: Vec<String>,
     pub country: Vec<String>,
     pub user_id: Vec<String>,
+    /// The device that approved (MobileID's enrolled device), compared with the one entered.
+    pub device_id: Vec<String>,
+    /// The binding message as the provider echoes it back; must be the one sent.
+    pub binding_message: Vec<String>,
     pub transaction_id: Vec<String>,
     pub acr: Vec<String>,
     pub idp: Vec<String>,
@@ -114,6 +118,8 @@ impl Default for ClaimMapping {
             email: names(&["email"]),
             country: vec![],
             user_id: vec![],
+            device_id: vec![],
+            binding_message: vec![],
             transaction_id: vec![],
             acr: names(&["acr"]),
             idp: names(&["idp"]),
