@@ -37,7 +37,9 @@ describe('several verifications at once', () => {
     expect(m.get('tab-1').dataset.state).toBe('waiting');
     expect(m.get('tab-2').dataset.state).toBe('verified');
     expect(m.get('tab-1').textContent).toContain('19121212-XXXX');
-    expect(m.get('tab-2').textContent).toContain('150585-XXXXX');
+    // Once verified, the tab is named after the person; the identifier stays in its tooltip.
+    expect(m.get('tab-title-2').textContent).toBe('Kari Nordmann');
+    expect(m.get('tab-2').title).toBe('150585-XXXXX');
     expect(m.get('active-count').textContent).toBe('1 active');
 
     // Tab 2 is on screen: its result.

@@ -23,6 +23,10 @@ export const da: Messages = {
   'tabs.newShortcut': 'Alt+N',
   'tabs.untitled': 'Ny kunde',
   'tabs.close': 'Luk {name}',
+  'tabs.closeFinished': 'Luk afsluttede ({count})',
+  'tabs.closedFinished': 'Afsluttede faner lukket: {count}.',
+  'tabs.closeRunning': 'Kontrollen er stadig i gang, så fanen forbliver åben. Annullér den først med Esc.',
+  'tabs.full': 'Alle {count} faner er i brug. Vent, til en kontrol er færdig, eller luk en fane, du ikke længere har brug for, og åbn så en ny.',
 
   'state.editing': 'Ikke startet',
   'state.requesting': 'Sender',
@@ -179,6 +183,14 @@ export const da: Messages = {
   'match.not_comparable.no_national_id_returned': 'Udbyderen returnerede intet identitetsnummer at sammenligne med det, du indtastede. Bekræft identiteten på anden vis, før du går videre.',
   'match.not_comparable.no_email_returned': 'Udbyderen returnerede ingen e-mailadresse at sammenligne med det, du indtastede. Bekræft identiteten på anden vis, før du går videre.',
   'match.not_comparable.nothing_to_compare': 'Der var intet at sammenligne den bekræftede identitet med. Bekræft identiteten på anden vis, før du går videre.',
+  'match.match.user_id': 'Det bruger-id, udbyderen returnerede, er det, du indtastede.',
+  'match.match.device_id': 'Den enhed, der godkendte, er den, du indtastede.',
+  'match.mismatch.user_id': 'Udbyderen returnerede et andet bruger-id end det, du indtastede. Fortsæt ikke.',
+  'match.mismatch.device_id': 'Anmodningen blev godkendt på en anden enhed end den, du indtastede. Fortsæt ikke.',
+  'match.mismatch.birth_date': 'Den fødselsdato, udbyderen returnerede, passer ikke med det CPR-nummer, du indtastede. Fortsæt ikke.',
+  'match.mismatch.binding_message': 'Kunden fik vist en anden besked end den, du sendte. Fortsæt ikke.',
+  'match.not_comparable.no_user_id_returned': 'Udbyderen returnerede intet bruger-id at sammenligne med det, du indtastede. Bekræft identiteten på en anden måde, før du fortsætter.',
+  'match.not_comparable.birth_date_only': 'Fødselsdatoen stemmer, men intet CPR-nummer blev returneret. Bekræft identiteten på en anden måde, før du fortsætter.',
 
   'sandbox.banner': 'Sandkasse: ikke en rigtig identitet',
 

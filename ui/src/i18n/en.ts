@@ -23,6 +23,10 @@ export const en = {
   'tabs.newShortcut': 'Alt+N',
   'tabs.untitled': 'New customer',
   'tabs.close': 'Close {name}',
+  'tabs.closeFinished': 'Close finished ({count})',
+  'tabs.closedFinished': 'Finished tabs closed: {count}.',
+  'tabs.closeRunning': 'This verification is still running, so its tab stays open. Cancel it first with Esc.',
+  'tabs.full': 'All {count} tabs are in use. Wait for a verification to finish, or close a tab you no longer need, then open a new one.',
 
   'state.editing': 'Not started',
   'state.requesting': 'Sending',
@@ -179,6 +183,14 @@ export const en = {
   'match.not_comparable.no_national_id_returned': 'The provider returned no identity number to compare with what you entered. Confirm the identity another way before you proceed.',
   'match.not_comparable.no_email_returned': 'The provider returned no e-mail address to compare with what you entered. Confirm the identity another way before you proceed.',
   'match.not_comparable.nothing_to_compare': 'There was nothing to compare the verified identity with. Confirm the identity another way before you proceed.',
+  'match.match.user_id': 'The user ID the provider returned is the one you entered.',
+  'match.match.device_id': 'The device that approved is the one you entered.',
+  'match.mismatch.user_id': 'The provider returned a different user ID from the one you entered. Do not proceed.',
+  'match.mismatch.device_id': 'The request was approved on a different device from the one you entered. Do not proceed.',
+  'match.mismatch.birth_date': 'The birth date the provider returned does not fit the identity number you entered. Do not proceed.',
+  'match.mismatch.binding_message': 'The customer was shown a different message from the one you sent. Do not proceed.',
+  'match.not_comparable.no_user_id_returned': 'The provider returned no user ID to compare with what you entered. Confirm the identity another way before you proceed.',
+  'match.not_comparable.birth_date_only': 'The birth date agrees; no identity number was returned. Confirm the identity another way before you proceed.',
 
   'sandbox.banner': 'Sandbox: not a real identity',
 

@@ -23,6 +23,10 @@ export const nb: Messages = {
   'tabs.newShortcut': 'Alt+N',
   'tabs.untitled': 'Ny kunde',
   'tabs.close': 'Lukk {name}',
+  'tabs.closeFinished': 'Lukk fullførte ({count})',
+  'tabs.closedFinished': 'Fullførte faner lukket: {count}.',
+  'tabs.closeRunning': 'Kontrollen pågår fortsatt, så fanen blir stående åpen. Avbryt den først med Esc.',
+  'tabs.full': 'Alle {count} fanene er i bruk. Vent til en kontroll er ferdig, eller lukk en fane du ikke lenger trenger, og åpne så en ny.',
 
   'state.editing': 'Ikke startet',
   'state.requesting': 'Sender',
@@ -179,6 +183,14 @@ export const nb: Messages = {
   'match.not_comparable.no_national_id_returned': 'Leverandøren returnerte ikke noe identitetsnummer å sammenligne med det du skrev inn. Bekreft identiteten på en annen måte før du går videre.',
   'match.not_comparable.no_email_returned': 'Leverandøren returnerte ingen e-postadresse å sammenligne med det du skrev inn. Bekreft identiteten på en annen måte før du går videre.',
   'match.not_comparable.nothing_to_compare': 'Det var ingenting å sammenligne den bekreftede identiteten med. Bekreft identiteten på en annen måte før du går videre.',
+  'match.match.user_id': 'Bruker-ID-en leverandøren returnerte, er den du skrev inn.',
+  'match.match.device_id': 'Enheten som godkjente, er den du skrev inn.',
+  'match.mismatch.user_id': 'Leverandøren returnerte en annen bruker-ID enn den du skrev inn. Ikke fortsett.',
+  'match.mismatch.device_id': 'Forespørselen ble godkjent på en annen enhet enn den du skrev inn. Ikke fortsett.',
+  'match.mismatch.birth_date': 'Fødselsdatoen leverandøren returnerte, passer ikke med fødselsnummeret du skrev inn. Ikke fortsett.',
+  'match.mismatch.binding_message': 'Kunden fikk se en annen melding enn den du sendte. Ikke fortsett.',
+  'match.not_comparable.no_user_id_returned': 'Leverandøren returnerte ingen bruker-ID å sammenligne med det du skrev inn. Bekreft identiteten på en annen måte før du fortsetter.',
+  'match.not_comparable.birth_date_only': 'Fødselsdatoen stemmer, men ikke noe fødselsnummer ble returnert. Bekreft identiteten på en annen måte før du fortsetter.',
 
   'sandbox.banner': 'Sandkasse: ikke en ekte identitet',
 

@@ -23,6 +23,10 @@ export const sv: Messages = {
   'tabs.newShortcut': 'Alt+N',
   'tabs.untitled': 'Ny kund',
   'tabs.close': 'Stäng {name}',
+  'tabs.closeFinished': 'Stäng avslutade ({count})',
+  'tabs.closedFinished': 'Avslutade flikar stängda: {count}.',
+  'tabs.closeRunning': 'Kontrollen pågår fortfarande, så fliken förblir öppen. Avbryt den först med Esc.',
+  'tabs.full': 'Alla {count} flikar används. Vänta tills en kontroll är klar, eller stäng en flik du inte längre behöver, och öppna sedan en ny.',
 
   'state.editing': 'Inte startad',
   'state.requesting': 'Skickar',
@@ -179,6 +183,14 @@ export const sv: Messages = {
   'match.not_comparable.no_national_id_returned': 'Leverantören skickade inget identitetsnummer att jämföra med det du fyllde i. Bekräfta identiteten på annat sätt innan du går vidare.',
   'match.not_comparable.no_email_returned': 'Leverantören skickade ingen e-postadress att jämföra med det du fyllde i. Bekräfta identiteten på annat sätt innan du går vidare.',
   'match.not_comparable.nothing_to_compare': 'Det fanns inget att jämföra den bekräftade identiteten med. Bekräfta identiteten på annat sätt innan du går vidare.',
+  'match.match.user_id': 'Användar-id:t som leverantören returnerade är det du angav.',
+  'match.match.device_id': 'Enheten som godkände är den du angav.',
+  'match.mismatch.user_id': 'Leverantören returnerade ett annat användar-id än det du angav. Fortsätt inte.',
+  'match.mismatch.device_id': 'Begäran godkändes på en annan enhet än den du angav. Fortsätt inte.',
+  'match.mismatch.birth_date': 'Födelsedatumet som leverantören returnerade stämmer inte med personnumret du angav. Fortsätt inte.',
+  'match.mismatch.binding_message': 'Kunden fick se ett annat meddelande än det du skickade. Fortsätt inte.',
+  'match.not_comparable.no_user_id_returned': 'Leverantören returnerade inget användar-id att jämföra med det du angav. Bekräfta identiteten på annat sätt innan du fortsätter.',
+  'match.not_comparable.birth_date_only': 'Födelsedatumet stämmer, men inget personnummer returnerades. Bekräfta identiteten på annat sätt innan du fortsätter.',
 
   'sandbox.banner': 'Sandlåda: ingen verklig identitet',
 

@@ -9,8 +9,10 @@ import { errorText, matchTitle, messageText, type UiMessage } from '../i18n/text
 import type { Politeness } from '../ui/context';
 import {
   emptyDraft,
+  finishedToClose,
   identityInput,
   isActive,
+  MAX_TABS,
   typedCountry,
   type Action,
   type Draft,
@@ -71,12 +73,23 @@ export class Controller {
     return this.deps.getProfiles().find((p) => p.name === name);
   }
 
+  /**
+   * Opens a tab and returns its key. When the strip is full and no tab has finished,
+   * none is opened: the agent is told why, and the key of the tab on screen is returned.
+   */
   newTab(profileName?: string): number {
-    const active = this.deps.getState();
-    const current = active.sessions.find((s) => s.key === active.activeKey);
-    const key = this.nextKey++;
+    const before = this.deps.getState();
+    const current = before.sessions.find((s) => s.key === before.activeKey);
+    const key = this.nextKey;
     const draft = emptyDraft(this.deps.getProfiles(), profileName ?? current?.draft.profile);
     this.deps.dispatch({ type: 'create', key, draft });
+    if (!this.session(key)) {
+      const message: UiMessage = { key: 'tabs.full', params: { count: MAX_TABS } };
+      this.deps.dispatch({ type: 'notice', message });
+      this.deps.announce(messageText(this.deps.t(), message), 'assertive');
+      return before.activeKey;
+    }
+    this.nextKey++;
     this.deps.focus('identity-input');
     return key;
   }
@@ -104,7 +117,7 @@ export class Controller {
   async generateCode(key: number) {
     try {
       const code = await this.deps.backend.generateCode();
-      this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: code } });
+      this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: code, bindingGenerated: true } });
     } catch (error) {
       this.deps.dispatch({ type: 'formError', key, message: { error: toBackendError(error) } });
     }
@@ -146,7 +159,7 @@ export class Controller {
         if (message === '' && rules.generate_when_empty) {
           // Generated here rather than by the backend, so the agent sees the code.
           message = await backend.generateCode();
-          this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: message } });
+          this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: message, bindingGenerated: true } });
         }
         if (message === '' && rules.requirement === 'required') {
           return this.formError(key, { key: 'error.binding_message_required' }, 'binding-message');
@@ -277,14 +290,56 @@ export class Controller {
     void key;
   }
 
-  retry(key: number) {
+  async retry(key: number) {
+    const before = this.session(key);
     this.deps.dispatch({ type: 'retry', key });
     this.deps.focus('identity-input');
+    if (!before?.draft.bindingGenerated || this.session(key)?.phase !== 'editing') return;
+    // A generated code is never sent twice: with the old one on the phone, the customer
+    // could not tell the new request from the one that failed. Cleared at once, so the
+    // old code cannot be sent while the new one is on its way.
+    this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: '', bindingGenerated: false } });
+    try {
+      const code = await this.deps.backend.generateCode();
+      const now = this.session(key);
+      // The agent may have typed a message meanwhile: that one stays.
+      if (now?.phase !== 'editing' || now.draft.bindingMessage !== '') return;
+      this.deps.dispatch({ type: 'edit', key, patch: { bindingMessage: code, bindingGenerated: true } });
+    } catch (error) {
+      this.deps.dispatch({ type: 'formError', key, message: { error: toBackendError(error) } });
+    }
   }
 
+  /** Closes a tab that is not running; focus goes to the tab left on screen. */
   close(key: number) {
     const session = this.session(key);
     if (!session || isActive(session.phase)) return;
     this.deps.dispatch({ type: 'close', key });
+    if (!this.session(key)) this.focusActiveTab();
+  }
+
+  /** Ctrl+W: the tab on screen, as its close button would; a running one is not closed. */
+  closeActive() {
+    const state = this.deps.getState();
+    const session = state.sessions.find((s) => s.key === state.activeKey);
+    if (!session) return;
+    if (isActive(session.phase)) {
+      this.deps.announce(this.deps.t()('tabs.closeRunning'), 'assertive');
+      return;
+    }
+    this.close(session.key);
+  }
+
+  /** Closes every finished tab but keeps at least one open. */
+  closeFinished() {
+    const count = finishedToClose(this.deps.getState()).length;
+    if (count === 0) return;
+    this.deps.dispatch({ type: 'closeFinished' });
+    this.deps.announce(this.deps.t()('tabs.closedFinished', { count }));
+    this.focusActiveTab();
+  }
+
+  private focusActiveTab() {
+    this.deps.focus(`tab-${this.deps.getState().activeKey}`);
   }
 }

@@ -27,6 +27,12 @@ export const ACTIVE_PHASES: readonly Phase[] = ['requesting', 'waiting'];
 export const isActive = (phase: Phase) => ACTIVE_PHASES.includes(phase);
 export const isFinished = (phase: Phase) => phase !== 'editing' && !isActive(phase);
 
+/**
+ * The most tabs open at once. Over a shift the strip would otherwise grow until tabs
+ * scroll out of reach; past this the oldest finished tab makes room.
+ */
+export const MAX_TABS = 12;
+
 /** What the agent typed; kept as is for "Try again". */
 export interface Draft {
   profile: string;
@@ -34,6 +40,11 @@ export interface Draft {
   identity: string;
   bindingMessage: string;
   callInitiator: CallInitiator;
+  /**
+   * The binding message is a code the app generated, not text the agent typed: "Try again"
+   * then asks for a fresh one, so the customer cannot mistake the old request for the new.
+   */
+  bindingGenerated?: boolean;
 }
 
 export interface Waiting {
@@ -84,12 +95,16 @@ export interface Ending {
 export interface SessionsState {
   sessions: Session[];
   activeKey: number;
+  /** Shown over the tab strip, e.g. why no new tab could be opened. */
+  notice?: UiMessage | null;
 }
 
 export type Action =
   | { type: 'create'; key: number; draft: Draft }
   | { type: 'select'; key: number }
   | { type: 'close'; key: number }
+  | { type: 'closeFinished' }
+  | { type: 'notice'; message: UiMessage | null }
   | { type: 'edit'; key: number; patch: Partial<Draft> }
   | { type: 'identityChecked'; key: number; profile: string; input: string; result: IdentityCheck }
   | { type: 'bindingChecked'; key: number; profile: string; message: string; result: BindingMessageCheck }
@@ -198,22 +213,45 @@ export function applyEvent(session: Session, event: VerificationEvent, nowMs: nu
 
 export function reduce(state: SessionsState, action: Action): SessionsState {
   switch (action.type) {
-    case 'create':
-      return { sessions: [...state.sessions, newSession(action.key, action.draft)], activeKey: action.key };
+    case 'create': {
+      // Full: the oldest finished tab makes room. When none has finished, nothing is
+      // opened (the controller tells the agent why).
+      let kept = state.sessions;
+      if (kept.length >= MAX_TABS) {
+        const oldest = kept.find((s) => isFinished(s.phase));
+        if (!oldest) return state;
+        kept = kept.filter((s) => s !== oldest);
+      }
+      return { sessions: [...kept, newSession(action.key, action.draft)], activeKey: action.key, notice: null };
+    }
     case 'select':
-      return state.sessions.some((s) => s.key === action.key) ? { ...state, activeKey: action.key } : state;
+      return state.sessions.some((s) => s.key === action.key) ? { ...state, activeKey: action.key, notice: null } : state;
     case 'close': {
       const index = state.sessions.findIndex((s) => s.key === action.key);
       if (index < 0 || state.sessions.length === 1) return state;
       const sessions = state.sessions.filter((s) => s.key !== action.key);
       const activeKey =
         state.activeKey === action.key ? sessions[Math.min(index, sessions.length - 1)]!.key : state.activeKey;
-      return { sessions, activeKey };
+      return { sessions, activeKey, notice: null };
     }
+    case 'closeFinished': {
+      const closing = finishedToClose(state);
+      if (closing.length === 0) return state;
+      const sessions = state.sessions.filter((s) => !closing.includes(s));
+      return { sessions, activeKey: survivorOf(state, sessions), notice: null };
+    }
+    case 'notice':
+      return (state.notice ?? null) === action.message ? state : { ...state, notice: action.message };
     case 'edit':
-      return update(state, action.key, (s) =>
-        s.phase === 'editing' ? { ...s, draft: { ...s.draft, ...action.patch }, formError: null } : s,
-      );
+      return update(state, action.key, (s) => {
+        if (s.phase !== 'editing') return s;
+        const draft = { ...s.draft, ...action.patch };
+        // Any change to the message that does not say it was generated was typed.
+        if (action.patch.bindingMessage !== undefined && action.patch.bindingGenerated === undefined) {
+          draft.bindingGenerated = false;
+        }
+        return { ...s, draft, formError: null };
+      });
     case 'identityChecked':
       return update(state, action.key, (s) => ({
         ...s,
@@ -263,6 +301,30 @@ export function reduce(state: SessionsState, action: Action): SessionsState {
           : s,
       );
   }
+}
+
+/** What "Close finished" closes: every finished tab, but one tab always stays open (the one on screen if it can). */
+export function finishedToClose(state: SessionsState): Session[] {
+  const finished = state.sessions.filter((s) => isFinished(s.phase));
+  if (finished.length < state.sessions.length) return finished;
+  return finished.filter((s) => s.key !== state.activeKey);
+}
+
+/** The tab on screen once others are gone: the same one, else its nearest neighbour (right first). */
+function survivorOf(state: SessionsState, sessions: Session[]): number {
+  if (sessions.some((s) => s.key === state.activeKey)) return state.activeKey;
+  const index = state.sessions.findIndex((s) => s.key === state.activeKey);
+  const after = state.sessions.slice(index + 1).find((s) => sessions.includes(s));
+  const before = state.sessions
+    .slice(0, Math.max(index, 0))
+    .reverse()
+    .find((s) => sessions.includes(s));
+  return (after ?? before ?? sessions[0]!).key;
+}
+
+/** The tab's title: the verified person's name once known, the identifier sent before that. */
+export function tabTitle(session: Session): string | null {
+  return session.result?.identity.display_name ?? session.sent?.masked ?? null;
 }
 
 /** The state shown on a tab: a verified result whose identity does not match is a mismatch. */

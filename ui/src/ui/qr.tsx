@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Waiting } from '../state/sessions';
 import { useUi } from './context';
 import { Countdown } from './countdown';
@@ -50,7 +50,16 @@ export function QrPanel({ waiting, onShow }: { waiting: Waiting; onShow: () => v
         )}
         <div class="button-row">
           {isSafeSvg(waiting.qrSvg) && (
-            <button type="button" class="button button--primary" data-testid="qr-fullscreen" onClick={onShow}>
+            <button
+              type="button"
+              class="button button--primary"
+              data-testid="qr-fullscreen"
+              // Safari does not focus a clicked button; the full-screen view returns focus here.
+              onClick={(event) => {
+                event.currentTarget.focus();
+                onShow();
+              }}
+            >
               <ExpandIcon size={16} />
               {t('qr.show')}
             </button>
@@ -67,14 +76,48 @@ export function QrPanel({ waiting, onShow }: { waiting: Waiting; onShow: () => v
   );
 }
 
-/** "Show to customer": the code over the whole window, with its own countdown. Esc or the button closes it. */
+/**
+ * "Show to customer": the code on the whole screen (the whole window where full screen is
+ * refused), with its own countdown. Esc or the button closes it.
+ */
 export function QrOverlay({ waiting, onClose }: { waiting: Waiting; onClose: () => void }) {
   const { t } = useUi();
+  const dialogRef = useRef<HTMLDivElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  // A layout effect: full screen is only granted close to the click that asked for it.
+  useLayoutEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
+    const dialog = dialogRef.current;
     closeRef.current?.focus();
-    return () => previous?.focus?.();
+    let entered = false;
+    const onChange = () => {
+      if (dialog && document.fullscreenElement === dialog) {
+        entered = true;
+      } else if (entered) {
+        // The browser's own Esc leaves full screen without a keydown reaching the page:
+        // the view closes with it rather than lingering over the window.
+        entered = false;
+        onCloseRef.current();
+      }
+    };
+    document.addEventListener('fullscreenchange', onChange);
+    if (dialog && typeof dialog.requestFullscreen === 'function') {
+      try {
+        // Refused (no user gesture, a webview without it): the full-window overlay stays.
+        Promise.resolve(dialog.requestFullscreen({ navigationUI: 'hide' })).catch(() => undefined);
+      } catch {
+        /* same: the overlay covers the window */
+      }
+    }
+    return () => {
+      document.removeEventListener('fullscreenchange', onChange);
+      if (dialog && document.fullscreenElement === dialog && typeof document.exitFullscreen === 'function') {
+        Promise.resolve(document.exitFullscreen()).catch(() => undefined);
+      }
+      previous?.focus?.();
+    };
   }, []);
   const trap = (event: KeyboardEvent) => {
     // One focusable element: keep Tab inside the dialog.
@@ -85,6 +128,7 @@ export function QrOverlay({ waiting, onClose }: { waiting: Waiting; onClose: () 
   };
   return (
     <div
+      ref={dialogRef}
       class="qr-overlay"
       role="dialog"
       aria-modal="true"

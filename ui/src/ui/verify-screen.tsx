@@ -1,12 +1,23 @@
+import { useEffect, useRef } from 'preact/hooks';
 import type { ProfileSummary } from '../api/types';
-import { errorText } from '../i18n/texts';
+import { errorText, messageText } from '../i18n/texts';
 import type { Controller } from '../state/controller';
-import { displayState, isActive, isFinished, type Session, type SessionsState } from '../state/sessions';
+import {
+  displayState,
+  finishedToClose,
+  isActive,
+  isFinished,
+  tabTitle,
+  type Phase,
+  type Session,
+  type SessionsState,
+} from '../state/sessions';
 import { AuditFailedAlert } from './audit';
 import { useUi } from './context';
 import { Countdown } from './countdown';
 import { formatTime } from './format';
 import {
+  AlertIcon,
   CheckIcon,
   ClockIcon,
   InfoIcon,
@@ -29,6 +40,17 @@ interface Props {
 
 export function VerifyScreen({ state, controller, onShowQr }: Props) {
   const session = state.sessions.find((s) => s.key === state.activeKey) ?? state.sessions[0]!;
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.defaultPrevented || event.altKey || !(event.ctrlKey || event.metaKey)) return;
+      if (event.code !== 'KeyW' && event.key.toLowerCase() !== 'w') return;
+      // Even when nothing can be closed: Ctrl+W must never close the window mid-shift.
+      event.preventDefault();
+      controller.closeActive();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
   return (
     <div class="verify-screen">
       <SessionTabs state={state} controller={controller} />
@@ -46,9 +68,28 @@ export function VerifyScreen({ state, controller, onShowQr }: Props) {
   );
 }
 
+/** Scrolls a tab into the strip's view, where the browser can (jsdom and older engines cannot). */
+function reveal(key: number) {
+  const tab = document.getElementById(`tab-${key}`);
+  if (typeof tab?.scrollIntoView === 'function') tab.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+}
+
 function SessionTabs({ state, controller }: { state: SessionsState; controller: Controller }) {
   const { t } = useUi();
   const keys = state.sessions.map((s) => s.key);
+  const phases = useRef(new Map<number, Phase>());
+  useEffect(() => {
+    const before = phases.current;
+    const finished = state.sessions.filter((s) => {
+      const was = before.get(s.key);
+      return isFinished(s.phase) && was !== undefined && !isFinished(was);
+    });
+    phases.current = new Map(state.sessions.map((s) => [s.key, s.phase]));
+    // The tab on screen last, so that it wins when both do not fit.
+    finished.forEach((s) => reveal(s.key));
+    reveal(state.activeKey);
+  }, [state.sessions, state.activeKey]);
+  const closingCount = finishedToClose(state).length;
   const onKeyDown = (event: KeyboardEvent) => {
     const index = keys.indexOf(state.activeKey);
     let next = -1;
@@ -63,61 +104,86 @@ function SessionTabs({ state, controller }: { state: SessionsState; controller: 
     requestAnimationFrame(() => document.getElementById(`tab-${key}`)?.focus());
   };
   return (
-    <div class="tabs-bar">
-      <div class="tabs" role="tablist" aria-label={t('tabs.label')} onKeyDown={onKeyDown}>
-        {state.sessions.map((s) => {
-          const selected = s.key === state.activeKey;
-          const shown = displayState(s);
-          const title = s.sent?.masked ?? t('tabs.untitled');
-          const closable = state.sessions.length > 1 && !isActive(s.phase);
-          return (
-            <div class={`tab-wrap ${selected ? 'is-selected' : ''}`} role="presentation" key={s.key}>
-              <button
-                type="button"
-                role="tab"
-                id={`tab-${s.key}`}
-                class={`tab tab--${shown}`}
-                aria-selected={selected}
-                aria-controls={`panel-${s.key}`}
-                tabIndex={selected ? 0 : -1}
-                data-testid={`tab-${s.key}`}
-                data-state={shown}
-                onClick={() => controller.dispatch({ type: 'select', key: s.key })}
-              >
-                <span class={`state-dot state-dot--${shown}`} aria-hidden="true" />
-                <span class="tab-text">
-                  <span class="tab-title">{title}</span>
-                  <span class="tab-state">{t(`state.${shown}`)}</span>
-                </span>
-              </button>
-              {closable && (
+    <>
+      <div class="tabs-bar">
+        <div class="tabs" role="tablist" aria-label={t('tabs.label')} onKeyDown={onKeyDown}>
+          {state.sessions.map((s) => {
+            const selected = s.key === state.activeKey;
+            const shown = displayState(s);
+            const title = tabTitle(s) ?? t('tabs.untitled');
+            const named = Boolean(s.result?.identity.display_name);
+            const closable = state.sessions.length > 1 && !isActive(s.phase);
+            return (
+              <div class={`tab-wrap ${selected ? 'is-selected' : ''}`} role="presentation" key={s.key}>
                 <button
                   type="button"
-                  class="tab-close"
+                  role="tab"
+                  id={`tab-${s.key}`}
+                  class={`tab tab--${shown}`}
+                  aria-selected={selected}
+                  aria-controls={`panel-${s.key}`}
                   tabIndex={selected ? 0 : -1}
-                  aria-label={t('tabs.close', { name: title })}
-                  data-testid={`tab-close-${s.key}`}
-                  onClick={() => controller.close(s.key)}
+                  data-testid={`tab-${s.key}`}
+                  data-state={shown}
+                  // The strip cuts long titles short; the identifier stays at hand under a name.
+                  title={named ? s.sent?.masked : (tabTitle(s) ?? undefined)}
+                  onClick={() => controller.dispatch({ type: 'select', key: s.key })}
                 >
-                  <XIcon size={14} />
+                  <span class={`state-dot state-dot--${shown}`} aria-hidden="true" />
+                  <span class="tab-text">
+                    <span class={`tab-title ${named ? 'tab-title--name' : ''}`} data-testid={`tab-title-${s.key}`}>
+                      {title}
+                    </span>
+                    <span class="tab-state">{t(`state.${shown}`)}</span>
+                  </span>
                 </button>
-              )}
-            </div>
-          );
-        })}
+                {closable && (
+                  <button
+                    type="button"
+                    class="tab-close"
+                    tabIndex={selected ? 0 : -1}
+                    aria-label={t('tabs.close', { name: title })}
+                    aria-keyshortcuts={selected ? 'Control+W Meta+W' : undefined}
+                    data-testid={`tab-close-${s.key}`}
+                    onClick={() => controller.close(s.key)}
+                  >
+                    <XIcon size={14} />
+                  </button>
+                )}
+              </div>
+            );
+          })}
+        </div>
+        <button
+          type="button"
+          class="button button--secondary new-verification"
+          data-testid="new-verification"
+          onClick={() => controller.newTab()}
+          aria-keyshortcuts="Alt+N"
+        >
+          <PlusIcon size={16} />
+          {t('tabs.new')}
+          <kbd aria-hidden="true">{t('tabs.newShortcut')}</kbd>
+        </button>
+        {closingCount > 0 && state.sessions.length > 1 && (
+          <button
+            type="button"
+            class="button button--ghost close-finished"
+            data-testid="close-finished"
+            onClick={() => controller.closeFinished()}
+          >
+            <XIcon size={16} />
+            {t('tabs.closeFinished', { count: closingCount })}
+          </button>
+        )}
       </div>
-      <button
-        type="button"
-        class="button button--secondary new-verification"
-        data-testid="new-verification"
-        onClick={() => controller.newTab()}
-        aria-keyshortcuts="Alt+N"
-      >
-        <PlusIcon size={16} />
-        {t('tabs.new')}
-        <kbd aria-hidden="true">{t('tabs.newShortcut')}</kbd>
-      </button>
-    </div>
+      {state.notice && (
+        <p class="message message--error tabs-notice" data-testid="tabs-notice">
+          <AlertIcon size={16} />
+          <span>{messageText(t, state.notice)}</span>
+        </p>
+      )}
+    </>
   );
 }
 
@@ -277,7 +343,7 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
       type="button"
       class={`button ${primary ? 'button--primary' : 'button--secondary'}`}
       data-testid="try-again"
-      onClick={() => controller.retry(session.key)}
+      onClick={() => void controller.retry(session.key)}
     >
       {t('result.tryAgain')}
     </button>
