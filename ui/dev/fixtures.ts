@@ -196,6 +196,7 @@ export function defaultMockProfiles(): ProfileSummary[] {
       call_initiator: true,
       pickup: false,
       secret_status: 'not_needed',
+      problem: null,
     },
     {
       name: 'bankid-se',
@@ -211,6 +212,7 @@ export function defaultMockProfiles(): ProfileSummary[] {
       call_initiator: true,
       pickup: false,
       secret_status: 'stored',
+      problem: null,
     },
     {
       name: 'bankid-no',
@@ -230,6 +232,7 @@ export function defaultMockProfiles(): ProfileSummary[] {
       call_initiator: false,
       pickup: false,
       secret_status: 'stored',
+      problem: null,
     },
     {
       // Its description was changed, so it has no preset: the page shows it as written.
@@ -245,6 +248,7 @@ export function defaultMockProfiles(): ProfileSummary[] {
       call_initiator: false,
       pickup: false,
       secret_status: 'missing',
+      problem: null,
     },
     {
       name: 'pickup',
@@ -260,6 +264,7 @@ export function defaultMockProfiles(): ProfileSummary[] {
       call_initiator: false,
       pickup: true,
       secret_status: 'stored',
+      problem: null,
     },
   ];
 }

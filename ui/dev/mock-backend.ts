@@ -601,6 +601,7 @@ export class MockBackend implements Backend {
       countries: [...shape.countries],
       binding_message: mockRules(64),
       secret_status: preset.needs.includes('secret') ? 'missing' : 'not_needed',
+      problem: null,
     });
   }
 

@@ -1,3 +1,4 @@
+import { defaultMockProfiles } from '../dev/fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DK_MOD11_FAILS, mount, NO_VALID, SE_BAD_CHECK, SE_VALID, type Mounted } from './helpers';
 
@@ -240,6 +241,27 @@ describe('binding message', () => {
     expect(m.q('generate-code')).toBeNull();
   });
 
+  it('says at once when the sandbox port is held by another program', async () => {
+    const [sandbox, ...rest] = defaultMockProfiles();
+    m = await mount(
+      {
+        profiles: [
+          {
+            ...sandbox!,
+            problem: { code: 'not_the_sandbox', message: 'port 7878 is not the sandbox', params: { port: '7878' } },
+          },
+          ...rest,
+        ],
+      },
+      { languages: ['sv-SE'] },
+    );
+    expect(m.get('profile-problem').textContent).toBe(
+      'Port 7878 på den här datorn används av ett annat program, inte CIBA Desks sandlåda, så ingenting skickas dit. Stäng det programmet eller flytta sandlådan till en ledig port och börja om.',
+    );
+    await m.select('profile', rest[0]!.name);
+    expect(m.q('profile-problem')).toBeNull();
+  });
+
   it('translates the forbidden reason, and falls back to the English one for an unknown code', async () => {
     const forbidden = (code: string | null) =>
       mount(
@@ -264,6 +286,7 @@ describe('binding message', () => {
               call_initiator: false,
               pickup: false,
               secret_status: 'stored',
+              problem: null,
             },
           ],
         },

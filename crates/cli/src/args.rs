@@ -63,7 +63,8 @@ pub struct SandboxArgs {
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = sandbox::DEFAULT_PORT)]
     pub port: u16,
-    /// Decide every request automatically: approve or deny.
+    /// Decide every request automatically: approve, deny, or mismatch (approve as another
+    /// test person, to rehearse the "do not proceed" case).
     #[arg(long, requires = "after")]
     pub auto: Option<String>,
     /// Seconds to wait before the automatic decision.
@@ -103,7 +104,10 @@ not the person you asked for.
 
 --profile sandbox starts the sandbox provider by itself when nothing listens at its address,
 for the duration of the verification; approve on its phone page (<issuer>/device), or pass
---sandbox-auto approve|deny[:SECONDS] (env CIBA_DESK_SANDBOX_AUTO) to decide automatically.
+--sandbox-auto approve|deny|mismatch[:SECONDS] (env CIBA_DESK_SANDBOX_AUTO) to decide
+automatically (mismatch: another test person approves, and the run exits 6). Before the
+national ID is sent, whatever listens on the sandbox's port must prove it is the sandbox this
+user started; another program there gets nothing.
 
 Progress goes to stderr, one line per step; with --json the result is one JSON object on
 stdout. National ID numbers are masked everywhere in the output, the `claims` and the
@@ -213,11 +217,11 @@ pub struct VerifyArgs {
     /// Show the customer link (pickup profiles) as a QR code in the terminal.
     #[arg(long, requires = "profile")]
     pub qr: bool,
-    /// When `--profile sandbox` starts the sandbox itself: decide automatically, approve or
-    /// deny, optionally after SECONDS (default 1).
+    /// When `--profile sandbox` starts the sandbox itself: decide automatically, approve,
+    /// deny or mismatch (another test person approves), optionally after SECONDS (default 1).
     #[arg(
         long,
-        value_name = "approve|deny[:SECONDS]",
+        value_name = "approve|deny|mismatch[:SECONDS]",
         env = "CIBA_DESK_SANDBOX_AUTO",
         requires = "profile"
     )]

@@ -9,14 +9,13 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStderr, Command};
 use url::Url;
 
 use crate::output::Failure;
 use desk::paths;
 
-/// `approve|deny[:SECONDS]`.
+/// `approve|deny|mismatch[:SECONDS]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoDecision {
     pub decision: String,
@@ -29,7 +28,7 @@ impl AutoDecision {
             Failure::usage(
                 "invalid_sandbox_auto",
                 format!(
-                    "--sandbox-auto {s:?} is not approve, deny, approve:SECONDS or deny:SECONDS"
+                    "--sandbox-auto {s:?} is not approve, deny or mismatch, optionally followed by :SECONDS"
                 ),
             )
         };
@@ -38,7 +37,7 @@ impl AutoDecision {
             None => (s.trim(), 1),
         };
         let d = d.trim().to_ascii_lowercase();
-        if d != "approve" && d != "deny" {
+        if !matches!(d.as_str(), "approve" | "deny" | "mismatch") {
             return Err(bad());
         }
         Ok(Self {
@@ -71,34 +70,12 @@ fn local_port(issuer: &str) -> Option<u16> {
     ciba::loopback_addr(&url).map(|addr| addr.port())
 }
 
-/// Whether something accepts connections at the issuer's address.
-pub async fn listening(issuer: &str) -> bool {
-    let Ok(url) = Url::parse(issuer) else {
-        return false;
-    };
-    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-        return false;
-    };
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    matches!(
-        tokio::time::timeout(
-            Duration::from_millis(700),
-            TcpStream::connect((host.as_str(), port))
-        )
-        .await,
-        Ok(Ok(_))
-    )
-}
-
 /// Starts the sandbox on the issuer's port unless something listens there already.
 pub async fn ensure(
     issuer: &str,
     auto: Option<&AutoDecision>,
 ) -> Result<Option<StartedSandbox>, Failure> {
-    if listening(issuer).await {
+    if desk::sandbox_proof::listening(issuer).await {
         return Ok(None);
     }
     let Some(port) = local_port(issuer) else {

@@ -744,3 +744,60 @@ async fn the_audit_anchor_outside_the_file_catches_records_deleted_from_the_end(
     assert_eq!(r.code, 7, "{r:?}");
     assert!(r.stderr.contains("holds no line for this log"), "{r:?}");
 }
+
+#[tokio::test]
+async fn the_sandbox_rehearses_a_mismatch_on_demand() {
+    let env = Env::new();
+    let issuer = format!("http://127.0.0.1:{}", free_port());
+    env.sandbox_at(&issuer);
+    let r = env
+        .run(&[
+            "verify",
+            "--profile",
+            "sandbox",
+            "--national-id",
+            "se:19121212-1212",
+            "--sandbox-auto",
+            "mismatch",
+            "--json",
+        ])
+        .await;
+    assert_eq!(r.code, 6, "{r:?}");
+    let out = r.json();
+    assert_eq!(
+        (out["status"].as_str(), out["match"].as_str()),
+        (Some("mismatch"), Some("mismatch"))
+    );
+    assert_ne!(out["identity"]["national_id"], "19121212-XXXX");
+    assert_eq!(out["is_sandbox"], true);
+    assert!(r.stderr.contains("MISMATCH"), "{r:?}");
+}
+
+#[tokio::test]
+async fn a_national_id_never_goes_to_a_program_that_took_the_sandbox_port() {
+    // Something else listens where the sandbox should be: a provider-shaped fake that would
+    // happily take the number.
+    let k = key("rsa1");
+    let squatter = FakeOp::start(&[&k]).await;
+    answer_with(&squatter, &k, json!({"ssn": "191212121212"}));
+    let env = Env::new();
+    env.sandbox_at(&squatter.issuer);
+    let r = env
+        .run(&[
+            "verify",
+            "--profile",
+            "sandbox",
+            "--national-id",
+            "se:19121212-1212",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    let port = squatter.issuer.rsplit(':').next().unwrap();
+    assert!(
+        r.stderr.contains(&format!(
+            "port {port} on this computer is not the CIBA Desk sandbox"
+        )) && r.stderr.contains("nothing was sent"),
+        "{r:?}"
+    );
+    assert!(squatter.recorded("/bc").is_empty(), "the number never left");
+}

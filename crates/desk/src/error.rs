@@ -132,6 +132,11 @@ pub enum DeskError {
     )]
     CallInitiatorRequired,
 
+    #[error(
+        "port {port} on this computer is not the CIBA Desk sandbox ({reason}), so nothing was sent to it. Close the program that holds the port, or move the sandbox to a free port"
+    )]
+    NotTheSandbox { port: u16, reason: String },
+
     // --- secrets ---
     #[error("no {what} is stored for profile {profile:?}: {hint}")]
     MissingSecret {
@@ -254,6 +259,7 @@ impl DeskError {
             MissingSecret { .. } => "missing_secret",
             SecretUnavailable { .. } => "secret_unavailable",
             SecretBoundElsewhere { .. } => "secret_bound_elsewhere",
+            NotTheSandbox { .. } => "not_the_sandbox",
             SettingsMalformed { .. } => "settings_malformed",
             SettingsTooNew { .. } => "settings_too_new",
             Io { .. } => "io_error",
@@ -361,6 +367,7 @@ impl DeskError {
             }
             UnknownProfile(name) | DuplicateProfile(name) => p.text("profile", name),
             UnknownPreset(name) => p.text("preset", name),
+            NotTheSandbox { port, .. } => p.text("port", &port.to_string()),
             EmptyInput { kind, .. } => p.text("what", kind),
             InputKindNotAccepted {
                 given_kind,

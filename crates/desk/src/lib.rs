@@ -19,6 +19,7 @@ pub mod matching;
 pub mod paths;
 pub mod presets;
 pub mod profile;
+pub mod sandbox_proof;
 pub mod secrets;
 pub mod session;
 pub mod settings;

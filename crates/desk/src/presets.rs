@@ -99,6 +99,8 @@ pub fn sandbox() -> Profile {
     p.binding_message = rules(64, true);
     p.claims.national_id = s(&["ssn"]);
     p.claims.transaction_id = s(&["txn"]);
+    // The sandbox withdraws a request like Signaturgruppen's broker does.
+    p.cancel_url = Some("{issuer}/ciba/auth/{auth_req_id}".into());
     p
 }
 

@@ -37,6 +37,9 @@ pub struct DeskOptions {
     /// The most each poll is put off past the provider's interval (see
     /// [`CibaClient::with_poll_jitter`]); none by default.
     pub poll_jitter: Duration,
+    /// Where the built-in sandbox writes its proof file. When set, a sandbox profile's
+    /// listener must prove it is that sandbox before anything is sent to it.
+    pub sandbox_proof_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for DeskOptions {
@@ -46,6 +49,7 @@ impl Default for DeskOptions {
             clock: None,
             cancel_timeout: Duration::from_secs(5),
             poll_jitter: Duration::ZERO,
+            sandbox_proof_dir: None,
         }
     }
 }
@@ -258,6 +262,9 @@ impl Desk {
         F: Fn(VerificationEvent) + Send + Sync + 'static,
     {
         let prepared = prepare(profile, input)?;
+        if let (true, Some(dir)) = (profile.is_sandbox, &self.inner.options.sandbox_proof_dir) {
+            crate::sandbox_proof::prove(&profile.issuer, dir).await?;
+        }
         let draft = RecordDraft::new(profile, &prepared);
         let trail = self.audit_trail();
         let cell = self.inner.client_cell(profile);

@@ -140,7 +140,9 @@ impl VerifiedIdentity {
             },
             auth_time,
             transaction_id: first(&m.transaction_id),
-            is_sandbox: profile.is_sandbox,
+            // A sandbox token is training whatever profile read it.
+            is_sandbox: profile.is_sandbox
+                || claims.get(sandbox::SANDBOX_CLAIM) == Some(&Value::Bool(true)),
             claims: claims.clone(),
             birth_date_claim,
             binding_message_echo: first(&m.binding_message),

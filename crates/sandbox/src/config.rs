@@ -54,6 +54,9 @@ pub struct AutoDecision {
 pub enum Decision {
     Approve,
     Deny,
+    /// Approve as another test person, so agents rehearse the "do not proceed" case: the ID
+    /// token names someone other than the person asked for.
+    Mismatch,
 }
 
 impl Decision {
@@ -61,6 +64,7 @@ impl Decision {
         match self {
             Decision::Approve => "approve",
             Decision::Deny => "deny",
+            Decision::Mismatch => "mismatch",
         }
     }
 }
@@ -73,17 +77,18 @@ impl fmt::Display for Decision {
 
 /// Error from parsing a [`Decision`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{0}\" is not a decision; use \"approve\" or \"deny\"")]
+#[error("\"{0}\" is not a decision; use \"approve\", \"deny\" or \"mismatch\"")]
 pub struct UnknownDecision(String);
 
 impl FromStr for Decision {
     type Err = UnknownDecision;
 
-    /// `approve` or `deny`, any case.
+    /// `approve`, `deny` or `mismatch`, any case.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.trim().to_ascii_lowercase().as_str() {
             "approve" => Ok(Decision::Approve),
             "deny" => Ok(Decision::Deny),
+            "mismatch" => Ok(Decision::Mismatch),
             _ => Err(UnknownDecision(text.chars().take(20).collect())),
         }
     }
@@ -104,6 +109,7 @@ mod tests {
     fn decisions_parse() {
         assert_eq!("Approve".parse(), Ok(Decision::Approve));
         assert_eq!(" deny".parse(), Ok(Decision::Deny));
+        assert_eq!("mismatch".parse(), Ok(Decision::Mismatch));
         assert!("yes".parse::<Decision>().is_err());
         assert_eq!(Decision::Deny.to_string(), "deny");
     }

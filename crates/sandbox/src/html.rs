@@ -37,6 +37,7 @@ h1{font-size:1.4rem}\
 .actions form{flex:1}\
 button{width:100%;font-size:1.2rem;padding:1rem;border:0;border-radius:10px;color:#fff;cursor:pointer}\
 .approve{background:#1d7a3a}.deny{background:#a12828}\
+.drill{margin-top:.75rem}.mismatch{background:#5b4a8a;font-size:1rem;padding:.75rem}\
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem;border-bottom:1px solid #ddd}\
 small{color:#5b606a}";
 

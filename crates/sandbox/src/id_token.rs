@@ -16,6 +16,8 @@ pub(crate) const TOKEN_LIFETIME: u64 = 300;
 /// The `acr` of every sandbox ID token: nothing real was checked.
 pub(crate) const ACR: &str = "urn:ciba-desk:sandbox";
 const AUTH_REQ_ID_CLAIM: &str = "urn:openid:params:jwt:claim:auth_req_id";
+/// Marks every sandbox ID token as one about a test person.
+pub const SANDBOX_CLAIM: &str = "ciba_desk_sandbox";
 
 /// What is signed into one ID token.
 pub(crate) struct Grant<'a> {
@@ -46,6 +48,8 @@ pub(crate) fn claims(grant: &Grant<'_>) -> Value {
         "family_name": p.family_name,
         "birthdate": p.birthdate,
         "country": p.country.code().to_ascii_uppercase(),
+        // Whatever profile a desk reads this with, the result is marked as training.
+        SANDBOX_CLAIM: true,
     });
     if let Some(ssn) = p.ssn {
         claims["ssn"] = ssn.into();

@@ -16,7 +16,9 @@
 //!
 //! Endpoints: `/.well-known/openid-configuration`, `/jwks`, `/ciba/auth` (backchannel
 //! authentication), `/token`; the phone page `/device` and the Authway-style pickup link
-//! `/identity/ciba?requestId=…`; a JSON control API under `/sandbox/requests` for scripts.
+//! `/identity/ciba?requestId=…`; a JSON control API under `/sandbox/requests` for scripts;
+//! `DELETE /ciba/auth/{auth_req_id}` to withdraw a request; `POST /sandbox/proof` to prove
+//! that the listener is this sandbox ([`proof`]).
 
 mod client_auth;
 mod config;
@@ -26,6 +28,7 @@ mod id_token;
 mod keys;
 mod oauth;
 mod persons;
+pub mod proof;
 mod routes;
 mod server;
 mod state;
@@ -33,7 +36,8 @@ mod state;
 pub use client_auth::{CLIENT_ID, CLIENT_SECRET};
 pub use config::{AutoDecision, DEFAULT_PORT, Decision, SandboxConfig, UnknownDecision};
 pub use error::SandboxError;
+pub use id_token::SANDBOX_CLAIM;
 pub use keys::KEY_FILE_NAME;
-pub use persons::{Person, find_person, persons};
+pub use persons::{Person, find_person, persons, stand_in_for};
 pub use server::{Sandbox, start};
 pub use state::{DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, POLL_INTERVAL};

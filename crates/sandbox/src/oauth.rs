@@ -9,6 +9,11 @@ use serde_json::json;
 pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
+    /// No form at all (a `DELETE`): only the `Authorization` header can authenticate.
+    pub(crate) fn none() -> Self {
+        Self(vec![])
+    }
+
     /// Parses an `application/x-www-form-urlencoded` body.
     pub(crate) fn from_form(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
         let form_type = headers

@@ -7,6 +7,22 @@
 use identity::{Country, NationalId};
 use serde::Serialize;
 
+/// Who approves instead of `asked` in the mismatch drill: another person found the same way
+/// (by a number of the same country, or by e-mail), so the agent sees a plausible answer for
+/// the wrong person.
+pub fn stand_in_for(asked: &Person) -> &'static Person {
+    let alike = |p: &&Person| {
+        p.sub != asked.sub
+            && p.ssn.is_some() == asked.ssn.is_some()
+            && (p.ssn.is_none() || p.country == asked.country)
+    };
+    PERSONS
+        .iter()
+        .find(alike)
+        .or_else(|| PERSONS.iter().find(|p| p.sub != asked.sub))
+        .expect("the sandbox has more than one person")
+}
+
 /// A test person the sandbox can "authenticate".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Person {
@@ -256,6 +272,18 @@ mod tests {
             "Tolvan",
         ] {
             assert_eq!(find_person(typed), None, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn a_stand_in_is_someone_else_found_the_same_way() {
+        for p in persons() {
+            let other = stand_in_for(p);
+            assert_ne!(other.sub, p.sub);
+            assert_eq!(other.ssn.is_some(), p.ssn.is_some(), "{}", p.name);
+            if p.ssn.is_some() && persons().iter().filter(|q| q.country == p.country).count() > 1 {
+                assert_eq!(other.country, p.country, "{}", p.name);
+            }
         }
     }
 

@@ -23,6 +23,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct Sandbox {
     issuer: String,
     local_addr: SocketAddr,
+    proof_file: std::path::PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -45,10 +46,17 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         .local_addr()
         .map_err(|source| SandboxError::BindFailed { addr, source })?;
     let issuer = format!("http://{local_addr}");
+    let proof_file = crate::proof::proof_file(&config.data_dir, local_addr.port());
+    let proof_token =
+        crate::proof::write_token(&proof_file).map_err(|source| SandboxError::DataDir {
+            path: proof_file.clone(),
+            source,
+        })?;
     let app = Arc::new(App {
         issuer: issuer.clone(),
         key,
         requests: Requests::new(config.auto),
+        proof_token,
     });
     let kid = app.key.kid().to_owned();
     let router = routes::router(app);
@@ -68,6 +76,7 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
     Ok(Sandbox {
         issuer,
         local_addr,
+        proof_file,
         stop: Some(stop),
         task,
     })
@@ -107,6 +116,8 @@ impl Sandbox {
         {
             task.abort();
         }
+        // A later listener on the port must not be able to pass for this one.
+        let _ = std::fs::remove_file(&self.proof_file);
         tracing::info!(issuer = %self.issuer, "sandbox stopped");
     }
 }

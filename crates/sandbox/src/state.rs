@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::config::{AutoDecision, Decision};
-use crate::persons::Person;
+use crate::persons::{Person, stand_in_for};
 
 /// `expires_in` when the client sends no `requested_expiry`, in seconds.
 pub const DEFAULT_EXPIRES_IN: u64 = 120;
@@ -32,8 +32,12 @@ pub(crate) enum Status {
     Pending,
     Approved {
         auth_time: u64,
+        /// Approved as another test person (the mismatch drill).
+        stand_in: bool,
     },
     Denied,
+    /// Withdrawn by the client before the customer answered: it can no longer be approved.
+    Cancelled,
     /// Approved and the tokens handed out: the `auth_req_id` is used up.
     Delivered,
     /// Only in views: the request outlived `expires_in` undecided.
@@ -58,12 +62,7 @@ impl Entry {
         let Some(auto) = self.auto else { return };
         let due = self.created + auto.after;
         if self.status == Status::Pending && due <= now && due < self.expires_at {
-            self.status = match auto.decision {
-                Decision::Approve => Status::Approved {
-                    auth_time: self.created_unix + auto.after.as_secs(),
-                },
-                Decision::Deny => Status::Denied,
-            };
+            self.status = decided(auto.decision, self.created_unix + auto.after.as_secs());
         }
     }
 
@@ -142,6 +141,20 @@ pub(crate) struct Requests {
     entries: Mutex<HashMap<String, Entry>>,
 }
 
+fn decided(decision: Decision, auth_time: u64) -> Status {
+    match decision {
+        Decision::Approve => Status::Approved {
+            auth_time,
+            stand_in: false,
+        },
+        Decision::Mismatch => Status::Approved {
+            auth_time,
+            stand_in: true,
+        },
+        Decision::Deny => Status::Denied,
+    }
+}
+
 /// Whether a poll at `now` comes sooner than `interval` after the previous one.
 pub(crate) fn polled_too_soon(
     last_poll: Option<Instant>,
@@ -215,6 +228,9 @@ impl Requests {
         if entry.status == Status::Delivered {
             return PollOutcome::InvalidGrant("this auth_req_id has already been used");
         }
+        if entry.status == Status::Cancelled {
+            return PollOutcome::InvalidGrant("the client withdrew this request");
+        }
         if entry.is_expired(now) {
             return PollOutcome::Expired;
         }
@@ -229,14 +245,23 @@ impl Requests {
         match entry.status {
             Status::Pending => PollOutcome::Pending,
             Status::Denied => PollOutcome::Denied,
-            Status::Approved { auth_time } => {
+            Status::Approved {
+                auth_time,
+                stand_in,
+            } => {
                 entry.status = Status::Delivered;
                 PollOutcome::Approved {
-                    person: entry.person,
+                    person: if stand_in {
+                        stand_in_for(entry.person)
+                    } else {
+                        entry.person
+                    },
                     auth_time,
                 }
             }
-            Status::Delivered | Status::Expired => unreachable!("handled above"),
+            Status::Delivered | Status::Expired | Status::Cancelled => {
+                unreachable!("handled above")
+            }
         }
     }
 
@@ -256,13 +281,23 @@ impl Requests {
         if entry.is_expired(now) {
             return Err(DecideError::Expired);
         }
-        entry.status = match decision {
-            Decision::Approve => Status::Approved {
-                auth_time: unix_now,
-            },
-            Decision::Deny => Status::Denied,
-        };
+        entry.status = decided(decision, unix_now);
         Ok(entry.person)
+    }
+
+    /// The client withdraws a request (MitID-style `DELETE`): nobody can approve it any more.
+    /// Only the client that sent it knows its id.
+    pub(crate) fn cancel(&self, id: &str, now: Instant) -> Result<(), DecideError> {
+        let mut entries = self.lock(now);
+        let entry = entries.get_mut(id).ok_or(DecideError::Unknown)?;
+        match entry.status {
+            Status::Pending | Status::Approved { .. } | Status::Denied => {
+                entry.status = Status::Cancelled;
+                Ok(())
+            }
+            Status::Cancelled => Ok(()),
+            s => Err(DecideError::AlreadyDecided(s)),
+        }
     }
 
     pub(crate) fn view(&self, id: &str, now: Instant) -> Option<RequestView> {
@@ -350,6 +385,32 @@ mod tests {
     }
 
     #[test]
+    fn a_mismatch_drill_delivers_someone_else_and_a_withdrawn_request_cannot_be_approved() {
+        let r = Requests::new(None);
+        let t0 = Instant::now();
+        r.insert(request("m", 120), t0, UNIX).unwrap();
+        let asked = r.decide("m", Decision::Mismatch, t0, UNIX + 1).unwrap();
+        match r.poll("m", t0 + Duration::from_secs(2)) {
+            PollOutcome::Approved { person, .. } => assert_ne!(person.sub, asked.sub),
+            other => panic!("{other:?}"),
+        }
+
+        r.insert(request("c", 120), t0, UNIX).unwrap();
+        r.cancel("c", t0).unwrap();
+        assert_eq!(r.cancel("c", t0), Ok(()), "withdrawing twice is no error");
+        assert_eq!(
+            r.decide("c", Decision::Approve, t0, UNIX + 1),
+            Err(DecideError::AlreadyDecided(Status::Cancelled))
+        );
+        assert!(r.pending(t0).iter().all(|v| v.auth_req_id != "c"));
+        assert!(matches!(
+            r.poll("c", t0 + Duration::from_secs(2)),
+            PollOutcome::InvalidGrant(_)
+        ));
+        assert_eq!(r.cancel("nope", t0), Err(DecideError::Unknown));
+    }
+
+    #[test]
     fn approval_is_delivered_once() {
         let r = Requests::new(None);
         let t0 = Instant::now();
@@ -359,7 +420,8 @@ mod tests {
         assert_eq!(
             r.decide("a", Decision::Deny, t0, UNIX + 6),
             Err(DecideError::AlreadyDecided(Status::Approved {
-                auth_time: UNIX + 5
+                auth_time: UNIX + 5,
+                stand_in: false,
             }))
         );
         assert_eq!(

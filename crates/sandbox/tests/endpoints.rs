@@ -427,3 +427,83 @@ async fn pages_elsewhere_can_neither_read_nor_approve_through_the_browser() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
 }
+
+#[tokio::test]
+async fn a_withdrawn_request_can_no_longer_be_approved_on_the_phone() {
+    let running = start().await;
+    let issuer = running.sandbox.issuer();
+    let id = new_request(issuer, "19121212-1212", &[("binding_message", "Call 13")]).await;
+    let withdraw = |auth: Option<(&'static str, &'static str)>| {
+        let mut req = http().delete(format!("{issuer}/ciba/auth/{id}"));
+        if let Some((user, pass)) = auth {
+            req = req.basic_auth(user, Some(pass));
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(withdraw(None).await, 401, "only the client may withdraw");
+    assert_eq!(withdraw(Some((CLIENT_ID, "wrong"))).await, 401);
+    assert_eq!(withdraw(Some((CLIENT_ID, CLIENT_SECRET))).await, 204);
+
+    let r = http()
+        .post(format!("{issuer}/device/{id}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("withdrew this request"), "{page}");
+    let (_, list) = get_text(&format!("{issuer}/device")).await;
+    assert!(!list.contains("Call 13"), "no longer on the phone");
+    let (status, body) = poll(issuer, &id).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn approving_as_someone_else_issues_a_token_for_another_person() {
+    let running = start().await;
+    let issuer = running.sandbox.issuer();
+    let id = new_request(issuer, "19121212-1212", &[]).await;
+    let (_, page) = get_text(&format!("{issuer}/device")).await;
+    assert!(page.contains("Approve as someone else"), "{page}");
+    let (status, _) = press(&format!("{issuer}/device/{id}/mismatch"), &[]).await;
+    assert_eq!(status, 303);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (status, body) = poll(issuer, &id).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["id_token"].as_str().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_ne!(claims["ssn"], "191212121212");
+    assert_eq!(claims["country"], "SE", "someone plausible: another Swede");
+    assert_eq!(claims[sandbox::SANDBOX_CLAIM], true);
+}
+
+#[tokio::test]
+async fn the_sandbox_proves_it_is_the_one_that_wrote_the_proof_file() {
+    let running = start().await;
+    let issuer = running.sandbox.issuer();
+    let port = running.sandbox.local_addr().port();
+    let file = sandbox::proof::proof_file(running.dir.path(), port);
+    let token = std::fs::read_to_string(&file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only this user can read it");
+    }
+    let nonce = "0123456789abcdef0123";
+    let (status, body) = post_form(&format!("{issuer}/sandbox/proof"), &[("nonce", nonce)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["proof"], sandbox::proof::answer(&token, nonce));
+    let (status, _) = post_form(&format!("{issuer}/sandbox/proof"), &[("nonce", "short")]).await;
+    assert_eq!(status, 400);
+    running.sandbox.shutdown().await;
+    assert!(!file.exists(), "a stopped sandbox leaves no proof behind");
+}

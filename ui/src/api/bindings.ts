@@ -46,7 +46,12 @@ display_name: string,
  * The preset whose description the profile still carries, so a screen can show that
  * description in the agent's language.
  */
-preset: string | null, issuer: string, is_sandbox: boolean, identity_kind: IdentityKind, countries: Array<Country>, binding_message: BindingMessageSummary, call_initiator: boolean, pickup: boolean, secret_status: SecretStatus, };
+preset: string | null, issuer: string, is_sandbox: boolean, identity_kind: IdentityKind, countries: Array<Country>, binding_message: BindingMessageSummary, call_initiator: boolean, pickup: boolean, secret_status: SecretStatus, 
+/**
+ * Why a verification with this profile cannot start now (the sandbox's port held by
+ * another program), for a notice before the agent types anything.
+ */
+problem: ErrorReport | null, };
 
 export type PresetNeed = "issuer" | "client_id" | "secret" | "private_key";
 

@@ -385,6 +385,7 @@ export const da: Messages = {
   'error.builtin_profile': 'Den indbyggede profil »sandbox« kan ikke ændres eller fjernes; den er der altid til træning. Opret i stedet en profil med et andet navn.',
   'error.duplicate_profile': 'Der findes allerede en profil ved navn {profile}. Vælg et andet navn.',
   'error.missing_secret': 'Der er ikke gemt nogen klienthemmelighed eller nøgle for profilen {profile}. En administrator kan gemme den under Indstillinger.',
+  'error.not_the_sandbox': 'Port {port} på denne computer bruges af et andet program, ikke CIBA Desks sandkasse, så intet sendes dertil. Luk det program, eller flyt sandkassen til en ledig port, og start igen.',
   'error.secret_bound_elsewhere': 'Hemmeligheden, der er gemt for profilen {profile}, blev indtastet til en anden udbyderadresse eller et andet klient-ID, så intet blev sendt. Gem den igen under Indstillinger.',
   'error.secret_unavailable': 'Hemmeligheden for profilen {profile} kunne ikke læses fra systemets nøglering. Lås nøgleringen op, og prøv igen.',
   'error.settings_malformed': 'Indstillingsfilen er ikke gyldig. Den blev ladt præcis, som den er; ret den i en teksteditor, eller flyt den væk.',

@@ -385,6 +385,7 @@ export const en = {
   'error.builtin_profile': 'The built-in profile “sandbox” cannot be changed or removed; it is always there for training. Create a profile with another name instead.',
   'error.duplicate_profile': 'A profile named {profile} already exists. Choose another name.',
   'error.missing_secret': 'No client secret or key is stored for profile {profile}. An administrator can save it under Settings.',
+  'error.not_the_sandbox': 'Port {port} on this computer is used by another program, not the CIBA Desk sandbox, so nothing is sent there. Close that program, or move the sandbox to a free port, then start again.',
   'error.secret_bound_elsewhere': 'The secret stored for profile {profile} was entered for another provider address or client ID, so nothing was sent. Save it again under Settings.',
   'error.secret_unavailable': 'The secret for profile {profile} could not be read from the system keyring. Unlock the keyring and try again.',
   'error.settings_malformed': 'The settings file is not valid. It was left exactly as it is; correct it in a text editor or move it away.',

@@ -385,6 +385,7 @@ export const nb: Messages = {
   'error.builtin_profile': 'Den innebygde profilen «sandbox» kan ikke endres eller fjernes; den finnes alltid for opplæring. Lag heller en profil med et annet navn.',
   'error.duplicate_profile': 'Det finnes allerede en profil som heter {profile}. Velg et annet navn.',
   'error.missing_secret': 'Ingen klienthemmelighet eller nøkkel er lagret for profilen {profile}. En administrator kan lagre den under Innstillinger.',
+  'error.not_the_sandbox': 'Port {port} på denne datamaskinen brukes av et annet program, ikke CIBA Desks sandkasse, så ingenting sendes dit. Lukk det programmet eller flytt sandkassen til en ledig port, og start på nytt.',
   'error.secret_bound_elsewhere': 'Hemmeligheten som er lagret for profilen {profile}, ble skrevet inn for en annen leverandøradresse eller klient-ID, så ingenting ble sendt. Lagre den på nytt under Innstillinger.',
   'error.secret_unavailable': 'Hemmeligheten for profilen {profile} kunne ikke leses fra systemets nøkkelring. Lås opp nøkkelringen og prøv igjen.',
   'error.settings_malformed': 'Innstillingsfilen er ikke gyldig. Den ble latt være nøyaktig som den er; rett den i et tekstredigeringsprogram eller flytt den bort.',

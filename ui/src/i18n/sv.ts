@@ -385,6 +385,7 @@ export const sv: Messages = {
   'error.builtin_profile': 'Den inbyggda profilen ”sandbox” kan inte ändras eller tas bort; den finns alltid kvar för övning. Skapa i stället en profil med ett annat namn.',
   'error.duplicate_profile': 'Det finns redan en profil som heter {profile}. Välj ett annat namn.',
   'error.missing_secret': 'Ingen klienthemlighet eller nyckel är sparad för profilen {profile}. En administratör kan spara den under Inställningar.',
+  'error.not_the_sandbox': 'Port {port} på den här datorn används av ett annat program, inte CIBA Desks sandlåda, så ingenting skickas dit. Stäng det programmet eller flytta sandlådan till en ledig port och börja om.',
   'error.secret_bound_elsewhere': 'Hemligheten som är sparad för profilen {profile} angavs för en annan leverantörsadress eller ett annat klient-ID, så ingenting skickades. Spara den igen under Inställningar.',
   'error.secret_unavailable': 'Hemligheten för profilen {profile} kunde inte läsas från systemets nyckelring. Lås upp nyckelringen och försök igen.',
   'error.settings_malformed': 'Inställningsfilen är inte giltig. Den lämnades precis som den är; rätta den i en textredigerare eller flytta undan den.',

@@ -183,6 +183,12 @@ export function RequestForm({ session, controller }: Props) {
             <span>{t('error.no_keyring')}</span>
           </p>
         )}
+        {profile?.problem && (
+          <p class="note note--warning" role="alert" data-testid="profile-problem">
+            <AlertIcon size={16} />
+            <span>{errorText(t, profile.problem)}</span>
+          </p>
+        )}
         {(profile?.secret_status === 'missing' || profile?.secret_status === 'outdated') && (
           <div class="note note--warning" data-testid={`secret-${profile.secret_status}`}>
             <KeyIcon size={16} />

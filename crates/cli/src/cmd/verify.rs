@@ -305,6 +305,7 @@ async fn run_inner(
             request_timeout: Duration::from_secs(a.http_timeout.max(1)),
             ..Default::default()
         },
+        sandbox_proof_dir: desk::paths::data_dir(),
         ..Default::default()
     };
     options.on_notice = Some(Arc::new(|m: &str| output::warn(m)));

@@ -68,6 +68,8 @@ pub struct App {
     /// keep the file's value.
     sandbox_issuer_in_file: Option<Option<String>>,
     on_notice: Option<NoticeSink>,
+    /// Where the built-in sandbox proves itself (see [`crate::sandbox_proof`]).
+    sandbox_proof_dir: Option<PathBuf>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -88,6 +90,7 @@ impl App {
             }
             Arc::new(k)
         });
+        let sandbox_proof_dir = o.desk.sandbox_proof_dir.clone();
         Self {
             desk: Desk::with_options(secrets, o.desk),
             store: o.store,
@@ -98,6 +101,7 @@ impl App {
             results: Results::default(),
             sandbox_issuer_in_file: None,
             on_notice: o.on_notice,
+            sandbox_proof_dir,
         }
     }
 
@@ -128,7 +132,20 @@ impl App {
         let mut o = AppOptions::new(store, settings);
         o.keyring = keyring;
         o.audit_path = paths::audit_db();
+        o.desk.sandbox_proof_dir = paths::data_dir();
         (Self::new(o), problem)
+    }
+
+    /// Why the built-in sandbox cannot be used now: something that is not the sandbox holds
+    /// its port. Nothing listening is no problem (the app starts the sandbox there).
+    pub async fn sandbox_problem(&self, sandbox: &Profile) -> Option<DeskError> {
+        let dir = self.sandbox_proof_dir.as_ref()?;
+        if !crate::sandbox_proof::listening(&sandbox.issuer).await {
+            return None;
+        }
+        crate::sandbox_proof::prove(&sandbox.issuer, dir)
+            .await
+            .err()
     }
 
     /// Moves the built-in sandbox to `issuer` for this run only (tests, trainers); the settings

@@ -65,10 +65,11 @@ impl App {
         let profiles = self.settings().profiles();
         let mut out = Vec::with_capacity(profiles.len());
         for p in &profiles {
-            out.push(ProfileSummary::new(
-                p,
-                secret_status(self.keyring(), p).await,
-            ));
+            let mut summary = ProfileSummary::new(p, secret_status(self.keyring(), p).await);
+            if p.is_sandbox {
+                summary.problem = self.sandbox_problem(p).await.map(|e| e.report());
+            }
+            out.push(summary);
         }
         out
     }

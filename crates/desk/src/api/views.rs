@@ -66,6 +66,9 @@ pub struct ProfileSummary {
     pub call_initiator: bool,
     pub pickup: bool,
     pub secret_status: SecretStatus,
+    /// Why a verification with this profile cannot start now (the sandbox's port held by
+    /// another program), for a notice before the agent types anything.
+    pub problem: Option<ErrorReport>,
 }
 
 /// How a profile's form names the customer.
@@ -144,6 +147,7 @@ impl ProfileSummary {
             call_initiator: p.phone_auth.is_some(),
             pickup: p.customer_link.is_some(),
             secret_status,
+            problem: None,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -15,7 +15,7 @@ use crate::client_auth;
 use crate::id_token::random_token;
 use crate::oauth::{OAuthError, Params, no_store};
 use crate::persons::{Person, find_person};
-use crate::state::{NewRequest, POLL_INTERVAL, granted_expiry};
+use crate::state::{DecideError, NewRequest, POLL_INTERVAL, granted_expiry};
 
 /// The longest binding message, in characters.
 pub(crate) const MAX_BINDING_MESSAGE: usize = 64;
@@ -72,6 +72,34 @@ fn accept(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuth
         "interval": POLL_INTERVAL.as_secs(),
     });
     Ok((StatusCode::OK, no_store(), Json(body)).into_response())
+}
+
+/// `DELETE /ciba/auth/{auth_req_id}`: the client withdraws its request (as Signaturgruppen's
+/// broker allows), with HTTP Basic client authentication. The customer's phone then shows
+/// it as withdrawn and it can no longer be approved.
+pub(crate) async fn cancel(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(e) = client_auth::authenticate(&headers, &Params::none()) {
+        return e.into_response();
+    }
+    match app.requests.cancel(&id, Instant::now()) {
+        Ok(()) => {
+            tracing::info!(auth_req_id = %short_id(&id), "withdrawn by the client");
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(DecideError::Unknown) => {
+            OAuthError::bad_request("invalid_request", "unknown auth_req_id").into_response()
+        }
+        Err(_) => OAuthError::new(
+            StatusCode::CONFLICT,
+            "invalid_request",
+            "the tokens for this request were already issued; it cannot be withdrawn",
+        )
+        .into_response(),
+    }
 }
 
 /// Checks the parameters in the order CIBA Core §7.1 and §13 list them. The returned

@@ -1,5 +1,5 @@
 //! A JSON control API for tests and automation: `GET /sandbox/requests` lists waiting
-//! requests, `POST /sandbox/requests/{id}/approve|deny` answers one.
+//! requests, `POST /sandbox/requests/{id}/approve|deny|mismatch` answers one.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{App, short_id, unix_now};
 use crate::config::Decision;
-use crate::state::DecideError;
+use crate::state::{DecideError, Status};
 
 pub(crate) async fn list(State(app): State<Arc<App>>) -> Json<Value> {
     let issuer = &app.issuer;
@@ -43,7 +43,7 @@ pub(crate) async fn decide(
         return error(
             StatusCode::NOT_FOUND,
             "not_found",
-            "use .../approve or .../deny",
+            "use .../approve, .../deny or .../mismatch",
         );
     };
     match app
@@ -55,15 +55,41 @@ pub(crate) async fn decide(
             let status = match decision {
                 Decision::Approve => "approved",
                 Decision::Deny => "denied",
+                Decision::Mismatch => "approved_as_someone_else",
             };
             Json(json!({"auth_req_id": id, "status": status, "sub": person.sub})).into_response()
         }
         Err(DecideError::Unknown) => error(StatusCode::NOT_FOUND, "not_found", "no such request"),
         Err(DecideError::Expired) => error(StatusCode::GONE, "expired", "the request has expired"),
+        Err(DecideError::AlreadyDecided(Status::Cancelled)) => error(
+            StatusCode::CONFLICT,
+            "cancelled",
+            "the client withdrew the request; it can no longer be answered",
+        ),
         Err(DecideError::AlreadyDecided(_)) => error(
             StatusCode::CONFLICT,
             "already_decided",
             "the request has already been answered",
+        ),
+    }
+}
+
+/// `POST /sandbox/proof` with a form field `nonce`: proves that this listener is the sandbox
+/// that wrote the run's proof file (a client reads the file and checks the answer), so a
+/// desk never sends a national ID to some other program holding the port.
+pub(crate) async fn proof(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+    let nonce = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "nonce")
+        .map(|(_, v)| v.into_owned())
+        .filter(|n| (16..=128).contains(&n.len()));
+    match nonce {
+        Some(nonce) => {
+            Json(json!({"proof": crate::proof::answer(&app.proof_token, &nonce)})).into_response()
+        }
+        None => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send a nonce of 16 to 128 characters",
         ),
     }
 }

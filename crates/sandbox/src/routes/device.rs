@@ -1,6 +1,7 @@
 //! The customer's phone: `GET /device` lists waiting requests with Approve / Deny buttons,
 //! `GET /identity/ciba?requestId=…` shows one (the pickup link, shaped like Authway's), and
-//! `POST /device/{id}/approve|deny` records the answer. Plain HTML forms, no scripts.
+//! `POST /device/{id}/approve|deny|mismatch` records the answer (`mismatch`: approve as
+//! another test person, for the "do not proceed" drill). Plain HTML forms, no scripts.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -20,6 +21,7 @@ use crate::persons::persons;
 use crate::state::{DecideError, RequestView, Status};
 
 const LIST_REFRESH_SECONDS: u32 = 5;
+const WITHDRAWN: &str = "The agent withdrew this request. It can no longer be approved; nothing you do here changes anything.";
 const PICKUP_REFRESH_SECONDS: u32 = 10;
 
 /// `GET /`: what the sandbox is, its training credentials and test persons.
@@ -111,6 +113,7 @@ pub(crate) async fn pickup(
             "Request expired",
             "This request has expired. Ask for a new one.",
         ),
+        Status::Cancelled => message_page(StatusCode::GONE, "Request withdrawn", WITHDRAWN),
     }
 }
 
@@ -148,6 +151,9 @@ pub(crate) async fn decide(
             "Request expired",
             "This request expired before you answered.",
         ),
+        Err(DecideError::AlreadyDecided(Status::Cancelled)) => {
+            message_page(StatusCode::GONE, "Request withdrawn", WITHDRAWN)
+        }
         Err(DecideError::AlreadyDecided(_)) => message_page(
             StatusCode::CONFLICT,
             "Already answered",
@@ -176,7 +182,9 @@ fn card(view: &RequestView, back_to_pickup: bool) -> String {
 <div class=\"actions\">\
 <form method=\"post\" action=\"/device/{id}/approve\">{back}<button class=\"approve\" type=\"submit\">Approve</button></form>\
 <form method=\"post\" action=\"/device/{id}/deny\">{back}<button class=\"deny\" type=\"submit\">Deny</button></form>\
-</div></div>",
+</div>\
+<form method=\"post\" action=\"/device/{id}/mismatch\" class=\"drill\">{back}<button class=\"mismatch\" type=\"submit\">Approve as someone else (training: the agent must see a mismatch)</button></form>\
+</div>",
         name = escape(view.person.name),
         left = time_left(view.expires_in.as_secs()),
     )

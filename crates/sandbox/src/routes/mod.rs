@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::keys::SigningKey;
 use crate::state::Requests;
@@ -23,6 +23,8 @@ pub(crate) struct App {
     pub(crate) issuer: String,
     pub(crate) key: SigningKey,
     pub(crate) requests: Requests,
+    /// This run's secret; its file in the data directory is the other half of the proof.
+    pub(crate) proof_token: String,
 }
 
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -34,12 +36,14 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         )
         .route("/jwks", get(discovery::jwks))
         .route("/ciba/auth", post(backchannel::authenticate))
+        .route("/ciba/auth/{id}", delete(backchannel::cancel))
         .route("/token", post(token::token))
         .route("/device", get(device::list))
         .route("/device/{id}/{decision}", post(device::decide))
         .route("/identity/ciba", get(device::pickup))
         .route("/sandbox/requests", get(control::list))
         .route("/sandbox/requests/{id}/{decision}", post(control::decide))
+        .route("/sandbox/proof", post(control::proof))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             guard::same_machine_only,
