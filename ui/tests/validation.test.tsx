@@ -78,6 +78,26 @@ describe('identity validation', () => {
     expect(calls.at(-1)!.args).toEqual({ profile: 'sandbox', input: `dk:${DK_MOD11_FAILS}` });
   });
 
+  it('recognises an e-mail address whatever country is selected', async () => {
+    m = await mount();
+    expect(m.get<HTMLSelectElement>('country').value).toBe('se');
+    await m.type('identity-input', 'anna@example.com');
+    expect(m.backend.callsTo('check_identity').at(-1)!.args.input).toBe('anna@example.com');
+    expect(m.get('identity-ok').textContent).toBe('Valid: a****@example.com');
+  });
+
+  it('says when a number is valid for another country, and switches on request', async () => {
+    m = await mount();
+    await m.type('identity-input', NO_VALID);
+    expect(m.get('identity-error')).toBeTruthy();
+    expect(m.get('country-suggestion').textContent).toContain('This is a valid number for Norway.');
+    await m.click('country-switch');
+    expect(m.get<HTMLSelectElement>('country').value).toBe('no');
+    expect(m.get('identity-ok')).toBeTruthy();
+    expect(m.q('country-suggestion')).toBeNull();
+    expect(document.activeElement).toBe(m.get('identity-input'));
+  });
+
   it('lets a typed se:/no:/dk: prefix choose the country', async () => {
     m = await mount();
     await m.type('identity-input', `no:${NO_VALID}`);

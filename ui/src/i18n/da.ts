@@ -71,6 +71,8 @@ export const da: Messages = {
   'id.hint.no': 'Fødselsnummer, 11 cifre. D- og H-numre accepteres.',
   'id.hint.dk': 'CPR-nummer, 10 cifre, med eller uden bindestreg.',
   'id.hint.multi': 'Vælg land, eller skriv se:, no: eller dk: foran nummeret.',
+  'id.otherCountry': 'Dette er et gyldigt nummer for {country}.',
+  'id.switchCountry': 'Skift til {code}',
   'id.hint.user_id': 'Kundens brugernavn hos identitetsudbyderen.',
   'id.hint.email': 'Den e-mailadresse, kunden er registreret med.',
   'id.hint.mobileid': 'Begge id’er kommer fra kundens MobileID-registrering.',

@@ -71,6 +71,8 @@ export const en = {
   'id.hint.no': 'Fødselsnummer, 11 digits. D- and H-numbers are accepted.',
   'id.hint.dk': 'CPR number, 10 digits, with or without the hyphen.',
   'id.hint.multi': 'Choose the country, or type se:, no: or dk: before the number.',
+  'id.otherCountry': 'This is a valid number for {country}.',
+  'id.switchCountry': 'Switch to {code}',
   'id.hint.user_id': "The customer's user name at the identity provider.",
   'id.hint.email': 'The e-mail address the customer registered with.',
   'id.hint.mobileid': "Both IDs come from the customer's MobileID enrolment.",

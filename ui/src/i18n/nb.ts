@@ -71,6 +71,8 @@ export const nb: Messages = {
   'id.hint.no': 'Fødselsnummer, 11 sifre. D- og H-nummer godtas.',
   'id.hint.dk': 'CPR-nummer, 10 sifre, med eller uten bindestrek.',
   'id.hint.multi': 'Velg land, eller skriv se:, no: eller dk: foran nummeret.',
+  'id.otherCountry': 'Dette er et gyldig nummer for {country}.',
+  'id.switchCountry': 'Bytt til {code}',
   'id.hint.user_id': 'Kundens brukernavn hos identitetsleverandøren.',
   'id.hint.email': 'E-postadressen kunden registrerte seg med.',
   'id.hint.mobileid': 'Begge ID-ene kommer fra kundens MobileID-registrering.',

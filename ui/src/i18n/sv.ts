@@ -71,6 +71,8 @@ export const sv: Messages = {
   'id.hint.no': 'Fødselsnummer, 11 siffror. D- och H-nummer godtas.',
   'id.hint.dk': 'CPR-nummer, 10 siffror, med eller utan bindestreck.',
   'id.hint.multi': 'Välj land, eller skriv se:, no: eller dk: före numret.',
+  'id.otherCountry': 'Det här är ett giltigt nummer för {country}.',
+  'id.switchCountry': 'Byt till {code}',
   'id.hint.user_id': 'Kundens användarnamn hos identitetsleverantören.',
   'id.hint.email': 'E-postadressen som kunden registrerade sig med.',
   'id.hint.mobileid': 'Båda id:na kommer från kundens MobileID-registrering.',

@@ -334,9 +334,14 @@ export function displayState(session: Session): Phase | 'mismatch' {
 }
 
 /** The string sent to the backend for this draft. National IDs are always tagged "cc:number". */
+/** An e-mail address, whatever country is selected: it is never a national ID. */
+export function looksLikeEmail(text: string): boolean {
+  return /^[^\s@:]+@[^\s@]+$/.test(text.trim());
+}
+
 export function identityInput(draft: Draft, profile: ProfileSummary | undefined): string {
   const raw = draft.identity.trim();
-  if (!profile || profile.identity_kind !== 'national_id') return raw;
+  if (!profile || profile.identity_kind !== 'national_id' || looksLikeEmail(raw)) return raw;
   const tagged = /^\s*([a-zA-Z]{2})\s*:(.*)$/.exec(raw);
   if (tagged) return `${tagged[1]!.toLowerCase()}:${tagged[2]!.trim()}`;
   const country = profile.countries.includes(draft.country) ? draft.country : (profile.countries[0] ?? draft.country);

@@ -11,7 +11,7 @@ import {
   warningText,
 } from '../i18n/texts';
 import type { Controller } from '../state/controller';
-import { identityInput, typedCountry, type Session } from '../state/sessions';
+import { identityInput, looksLikeEmail, typedCountry, type Session } from '../state/sessions';
 import { useUi } from './context';
 import { AlertIcon, CheckIcon, DiceIcon, FlaskIcon, InfoIcon, KeyIcon, SendIcon } from './icons';
 
@@ -77,6 +77,31 @@ export function RequestForm({ session, controller }: Props) {
       clearTimeout(handle);
     };
   }, [profile?.name, input, hasIdentity]);
+
+  // A number that fails for the selected country but is valid for another one the profile
+  // takes: say so, and offer the switch, instead of a bare check-digit error.
+  const [otherCountry, setOtherCountry] = useState<Country | null>(null);
+  const failedHere = session.identityCheck?.input === input && session.identityCheck.result.ok === false;
+  useEffect(() => {
+    setOtherCountry(null);
+    if (!profile || !failedHere || profile.identity_kind !== 'national_id') return;
+    if (typedCountry(draft.identity) || looksLikeEmail(draft.identity)) return;
+    let live = true;
+    const others = profile.countries.filter((c) => c !== draft.country);
+    void (async () => {
+      for (const c of others) {
+        const result = await backend.checkIdentity(profile.name, `${c}:${draft.identity.trim()}`).catch(() => null);
+        if (!live) return;
+        if (result?.ok) {
+          setOtherCountry(c);
+          return;
+        }
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [profile?.name, input, failedHere]);
 
   // Errors wait until the agent pauses typing (or leaves the field), so a half-typed number is not red.
   const [showErrors, setShowErrors] = useState(false);
@@ -262,6 +287,25 @@ export function RequestForm({ session, controller }: Props) {
             </p>
           ) : (
             <p class="hint">{t(texts.hint)}</p>
+          )}
+          {otherCountry && identityError && (
+            <p class="message message--info" data-testid="country-suggestion">
+              <InfoIcon size={16} />
+              <span>
+                {t('id.otherCountry', { country: countryName(t, otherCountry) })}{' '}
+                <button
+                  type="button"
+                  class="link-button"
+                  data-testid="country-switch"
+                  onClick={() => {
+                    changeCountry(otherCountry);
+                    identityRef.current?.focus();
+                  }}
+                >
+                  {t('id.switchCountry', { code: otherCountry.toUpperCase() })}
+                </button>
+              </span>
+            </p>
           )}
           {check?.ok &&
             hasIdentity &&
