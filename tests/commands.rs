@@ -346,6 +346,61 @@ fn two_records() -> (tempfile::TempDir, SecretStore) {
 }
 
 #[test]
+fn a_verification_the_app_never_finished_shows_as_interrupted() {
+    let (dir, keyring) = two_records();
+    let key = keyring.audit_hmac_key_blocking().unwrap();
+    let log = audit::AuditLog::open(
+        dir.path().join(AUDIT_FILE),
+        secrecy::ExposeSecret::expose_secret(&key),
+    )
+    .unwrap();
+    let record = |message: &str, outcome| {
+        NewRecord::new(
+            "sandbox",
+            "http://127.0.0.1:7878",
+            "national_id",
+            secrecy::SecretString::from("191212121212".to_owned()),
+            "19121212-XXXX",
+            message,
+            outcome,
+        )
+    };
+    // A verification written as the desk writes it: requested, then its final record...
+    let requested = log.append(record("Call 4713", Outcome::Requested)).unwrap();
+    let mut done = record("Call 4713", Outcome::Verified);
+    done.request_seq = Some(requested.seq);
+    log.append(done).unwrap();
+    // ...and one whose app was killed while it waited.
+    log.append(record("Call 4714", Outcome::Requested)).unwrap();
+    drop(log);
+
+    let h = harness_in(dir, keyring);
+    let history = h.call("history", json!({"limit": 10})).unwrap();
+    let shown: Vec<(u64, &str, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["seq"].as_u64().unwrap(),
+                e["outcome"].as_str().unwrap(),
+                e["binding_message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (5, "interrupted", "Call 4714"),
+            (4, "verified", "Call 4713"),
+            (2, "denied", "Call 4712"),
+            (1, "verified", "Call 4711"),
+        ],
+        "a finished verification shows once"
+    );
+}
+
+#[test]
 fn history_reads_the_audit_log_newest_first() {
     let (dir, keyring) = two_records();
     let h = harness_in(dir, keyring);

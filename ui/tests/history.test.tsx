@@ -188,6 +188,18 @@ describe('history: the audit log', () => {
     expect(field(m, 'identifier-kind')).toBe('MobileID-bruker og -enhet');
   });
 
+  it('a verification the app never finished shows as interrupted, with what to do', async () => {
+    m = await mount(
+      { history: [mockHistoryEntry({ seq: 7, outcome: 'interrupted', duration_ms: null })] },
+      { languages: ['sv-SE'] },
+    );
+    await m.click('nav-history');
+    expect(m.get('history-row-1').textContent).toContain('Ej avslutad');
+    await m.click('history-row-1');
+    expect(m.get('result').dataset.outcome).toBe('interrupted');
+    expect(m.get('result-heading').textContent).toBe('Inget resultat registrerades');
+  });
+
   it('a history that cannot be read is shown as a translated error', async () => {
     m = await mount();
     m.backend.history = async () => {

@@ -23,7 +23,7 @@ use crate::record::{
 };
 
 /// The newest file format this build reads and writes.
-pub const FORMAT_VERSION: i64 = 1;
+pub const FORMAT_VERSION: i64 = 2;
 
 /// Shortest HMAC key accepted, in bytes.
 pub const MIN_KEY_LEN: usize = 16;
@@ -283,6 +283,7 @@ impl AuditLog {
             error_code: new.error_code,
             duration_ms: new.duration_ms,
             purge: None,
+            request_seq: new.request_seq,
         };
         let mut conn = self.lock();
         let tx = conn
@@ -432,6 +433,7 @@ impl AuditLog {
             transaction_id: None,
             error_code: None,
             duration_ms: None,
+            request_seq: None,
             purge: Some(crate::PurgeInfo {
                 from_seq: first_seq,
                 through_seq,
@@ -488,6 +490,7 @@ impl AuditLog {
             duration_ms: fields.duration_ms,
             purge: fields.purge,
             prev_hash: head_hash,
+            request_seq: fields.request_seq,
             hash: String::new(),
         };
         let values = record.values();
@@ -554,6 +557,7 @@ struct Fields {
     error_code: Option<String>,
     duration_ms: Option<u64>,
     purge: Option<crate::PurgeInfo>,
+    request_seq: Option<u64>,
 }
 
 fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
@@ -586,11 +590,12 @@ fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
              purge_anchor_hash TEXT,
              purge_before      TEXT,
              prev_hash         TEXT NOT NULL,
-             hash              TEXT NOT NULL
+             hash              TEXT NOT NULL,
+             request_seq       INTEGER
          ) STRICT;
          CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time);
          CREATE INDEX IF NOT EXISTS audit_records_id_hash ON audit_records (id_hash);
-         INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('format_version', 1);
+         INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('format_version', 2);
          INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('log_id', lower(hex(randomblob(16))));",
     )
     .map_err(sql)?;
@@ -607,6 +612,18 @@ fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
             found,
             supported: FORMAT_VERSION,
         });
+    }
+    if found < 2 {
+        // Format 2 adds `request_seq`. Records from format 1 keep their hashes (see
+        // `canonical_hash`); an older CIBA Desk then refuses the file instead of misreading
+        // the new records.
+        // Another process may migrate at the same moment: its column is as good as ours.
+        match conn.execute_batch("ALTER TABLE audit_records ADD COLUMN request_seq INTEGER") {
+            Err(e) if !e.to_string().contains("duplicate column") => return Err(sql(e)),
+            _ => {}
+        }
+        conn.execute_batch("UPDATE audit_meta SET value = 2 WHERE key = 'format_version'")
+            .map_err(sql)?;
     }
     Ok(())
 }

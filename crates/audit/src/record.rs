@@ -31,6 +31,10 @@ pub enum Outcome {
     Cancelled,
     /// The verified identity did not match the one requested.
     Mismatch,
+    /// Written before the request goes to the provider; the verification's final record
+    /// links back to it (`request_seq`). One without such a record never finished: the app
+    /// was closed, killed or crashed while it ran.
+    Requested,
     /// The user approved and the ID token was verified, but it carried nothing to compare
     /// with the identity requested: who approved is known, not that it is the one asked for.
     NotComparable,
@@ -40,7 +44,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in a fixed order.
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Verified,
         Outcome::Denied,
         Outcome::Expired,
@@ -48,6 +52,7 @@ impl Outcome {
         Outcome::Cancelled,
         Outcome::Mismatch,
         Outcome::NotComparable,
+        Outcome::Requested,
         Outcome::RetentionPurge,
     ];
 
@@ -61,6 +66,7 @@ impl Outcome {
             Outcome::Cancelled => "cancelled",
             Outcome::Mismatch => "mismatch",
             Outcome::NotComparable => "not_comparable",
+            Outcome::Requested => "requested",
             Outcome::RetentionPurge => "retention_purge",
         }
     }
@@ -107,6 +113,8 @@ pub struct NewRecord {
     pub error_code: Option<String>,
     /// How long the verification took.
     pub duration_ms: Option<u64>,
+    /// On a final record: the seq of the verification's `requested` record.
+    pub request_seq: Option<u64>,
 }
 
 impl NewRecord {
@@ -133,6 +141,7 @@ impl NewRecord {
             transaction_id: None,
             error_code: None,
             duration_ms: None,
+            request_seq: None,
         }
     }
 }
@@ -155,6 +164,7 @@ impl fmt::Debug for NewRecord {
             .field("transaction_id", &self.transaction_id)
             .field("error_code", &self.error_code)
             .field("duration_ms", &self.duration_ms)
+            .field("request_seq", &self.request_seq)
             .finish()
     }
 }
@@ -213,6 +223,8 @@ pub struct Record {
     pub purge: Option<PurgeInfo>,
     /// The previous record's `hash` ([`GENESIS_HASH`] for seq 1).
     pub prev_hash: String,
+    /// On a final record: the seq of the verification's `requested` record.
+    pub request_seq: Option<u64>,
     /// SHA-256 (hex) over the canonical encoding of this record and `prev_hash`.
     pub hash: String,
 }
@@ -248,6 +260,7 @@ impl Record {
             opt_text(&purge.map(|p| p.anchor_hash.clone())),
             opt_text(&purge.map(|p| p.before.clone())),
             text(&self.prev_hash),
+            opt_int(self.request_seq),
         ]
     }
 
@@ -260,8 +273,9 @@ impl Record {
     }
 }
 
-/// Stored columns in canonical order (everything but `hash`).
-pub(crate) const COLUMNS: [&str; 22] = [
+/// Stored columns in canonical order (everything but `hash`). Columns after the first
+/// [`V1_COLUMNS`] were added later; see [`canonical_hash`].
+pub(crate) const COLUMNS: [&str; 23] = [
     "seq",
     "time",
     "os_user",
@@ -284,9 +298,14 @@ pub(crate) const COLUMNS: [&str; 22] = [
     "purge_anchor_hash",
     "purge_before",
     "prev_hash",
+    "request_seq",
 ];
 
 pub(crate) const PREV_HASH: usize = 21;
+
+/// How many columns the first format hashed: records written before `request_seq` existed
+/// hash exactly as they did.
+pub(crate) const V1_COLUMNS: usize = 22;
 
 /// SHA-256 (hex) of the canonical encoding of a record's stored values
 /// (in [`COLUMNS`] order, `prev_hash` last).
@@ -296,7 +315,14 @@ pub(crate) const PREV_HASH: usize = 21;
 /// `null` (REAL as a number and BLOB as `{"blob":"<hex>"}`, which this log never
 /// writes). It is computed over the raw stored values, so verification needs no
 /// parsing and any change of value or type shows.
+///
+/// Columns added after the first format are left out while they are all NULL, so every
+/// record written before them keeps its hash; once one holds a value, all are hashed.
 pub(crate) fn canonical_hash(values: &[Value]) -> String {
+    let values = match values.get(V1_COLUMNS..) {
+        Some(later) if later.iter().all(|v| matches!(v, Value::Null)) => &values[..V1_COLUMNS],
+        _ => values,
+    };
     let mut items = Vec::with_capacity(values.len() + 1);
     items.push(serde_json::Value::from(HASH_DOMAIN));
     for v in values {
@@ -386,6 +412,10 @@ pub(crate) fn record_from_values(values: &[Value], hash: &Value) -> Result<Recor
         duration_ms: opt_int(&values[15], "duration_ms")?,
         purge,
         prev_hash: text(&values[PREV_HASH], "prev_hash")?,
+        request_seq: match values.get(V1_COLUMNS) {
+            Some(v) => opt_int(v, "request_seq")?,
+            None => None,
+        },
         hash: text(hash, "hash")?,
     })
 }

@@ -823,12 +823,77 @@ fn a_newer_format_is_refused() {
     drop(fx.open());
     fx.raw()
         .execute(
-            "UPDATE audit_meta SET value = 2 WHERE key = 'format_version'",
+            "UPDATE audit_meta SET value = 3 WHERE key = 'format_version'",
             [],
         )
         .unwrap();
     let err = AuditLog::open(&fx.path, &KEY).unwrap_err();
     assert_eq!(err.code(), "audit_newer_format");
+}
+
+#[test]
+fn a_format_1_log_gains_request_links_and_keeps_every_hash() {
+    let fx = Fixture::new();
+    let log = fx.open();
+    fill(&log, 3);
+    drop(log);
+    // The file as the first format left it: no request_seq column, format_version 1.
+    let raw = fx.raw();
+    raw.execute_batch(
+        "ALTER TABLE audit_records DROP COLUMN request_seq;
+         UPDATE audit_meta SET value = 1 WHERE key = 'format_version';",
+    )
+    .unwrap();
+    let before: Vec<String> = raw
+        .prepare("SELECT hash FROM audit_records ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    drop(raw);
+
+    let log = fx.open();
+    assert!(
+        log.verify_chain().unwrap().is_intact(),
+        "old records keep their hashes"
+    );
+    let requested = log
+        .append(rec("199001011234", "Login", Outcome::Requested))
+        .unwrap();
+    let mut done = rec("199001011234", "Login", Outcome::Verified);
+    done.request_seq = Some(requested.seq);
+    let done = log.append(done).unwrap();
+    assert_eq!(done.request_seq, Some(4));
+    assert_eq!(log.recent(1).unwrap()[0].request_seq, Some(4));
+    assert!(log.verify_chain().unwrap().is_intact());
+    let after: Vec<String> = log
+        .recent(10)
+        .unwrap()
+        .iter()
+        .rev()
+        .take(3)
+        .map(|r| r.hash.clone())
+        .collect();
+    assert_eq!(after, before);
+    let version: i64 = fx
+        .raw()
+        .query_row(
+            "SELECT value FROM audit_meta WHERE key = 'format_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, 2, "an older CIBA Desk now refuses the file");
+
+    // The link is hashed: taking it away shows.
+    fx.raw()
+        .execute(
+            "UPDATE audit_records SET request_seq = NULL WHERE seq = 5",
+            [],
+        )
+        .unwrap();
+    assert_eq!(problem(&log).seq, 5);
 }
 
 #[test]

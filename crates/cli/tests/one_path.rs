@@ -135,12 +135,25 @@ async fn a_saved_profile_and_flags_take_the_same_path() {
     // The same four audit records, but for the profile's name.
     let r = env.run(&["audit", "recent", "--json"]).await;
     assert_eq!(r.code, 0, "{r:?}");
-    let records: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    let all: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(all.len(), 8, "each with its requested record: {r:?}");
+    let records: Vec<Value> = all
+        .into_iter()
+        .filter(|r| r["outcome"] != "requested")
+        .collect();
     assert_eq!(records.len(), 4, "{r:?}");
     let comparable = |v: &Value| {
         without(
             v.clone(),
-            &["seq", "time", "profile", "duration_ms", "hash", "prev_hash"],
+            &[
+                "seq",
+                "time",
+                "profile",
+                "duration_ms",
+                "hash",
+                "prev_hash",
+                "request_seq",
+            ],
         )
     };
     // Newest first: flags (denied), saved (denied), flags (verified), saved (verified).

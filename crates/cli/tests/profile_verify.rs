@@ -26,6 +26,26 @@ async fn profile_at(env: &Env, name: &str, op: &FakeOp) {
     assert_eq!(r.code, 0, "{r:?}");
 }
 
+/// The final records of an export (each verification also has its `requested` record, written
+/// before anything was sent, which the final one names).
+fn finals(records: &Value) -> Vec<Value> {
+    let all = records.as_array().unwrap();
+    let finals: Vec<Value> = all
+        .iter()
+        .filter(|r| r["outcome"] != "requested")
+        .cloned()
+        .collect();
+    for f in &finals {
+        let requested = all
+            .iter()
+            .find(|r| r["seq"] == f["request_seq"])
+            .unwrap_or_else(|| panic!("no requested record for {f}"));
+        assert_eq!(requested["outcome"], "requested");
+        assert_eq!(requested["identifier_masked"], f["identifier_masked"]);
+    }
+    finals
+}
+
 /// The fake acknowledges quickly and then answers with an ID token carrying `extra` claims.
 fn answer_with(op: &FakeOp, k: &testkit::fake_op::TestKey, extra: Value) {
     op.approve()
@@ -120,7 +140,7 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
     // Both runs are in the audit log, which verifies, masked and without the number.
     let r = env.run(&["audit", "verify"]).await;
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stderr.contains("intact: 2 record(s)"), "{r:?}");
+    assert!(r.stderr.contains("intact: 4 record(s)"), "{r:?}");
     assert!(
         r.stderr
             .contains("cannot prove that nobody with access to this account rewrote it"),
@@ -128,7 +148,7 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
     );
     let r = env.run(&["audit", "export", "--format", "json"]).await;
     assert_eq!(r.code, 0, "{r:?}");
-    let records = r.json();
+    let records = finals(&r.json());
     // Files holding the log are this account's alone: the data directory, the database,
     // and an export written to a file (even one that replaces a readable file).
     #[cfg(unix)]
@@ -165,8 +185,8 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
     let r = env.run(&["audit", "export", "--since", "2000-01-01"]).await;
     assert_eq!(
         r.stdout.lines().count(),
-        3,
-        "a CSV header and two records: {r:?}"
+        5,
+        "a CSV header and two verifications of two records each: {r:?}"
     );
     assert!(r.stdout.starts_with("seq,time,"), "{r:?}");
     let r = env.run(&["audit", "export", "--since", "2999-01-01"]).await;
@@ -271,10 +291,11 @@ async fn a_different_person_approving_is_a_loud_mismatch_with_exit_6() {
     assert_eq!(bc[0].field("login_hint").as_deref(), Some("191212121212"));
     assert_eq!(bc[0].field("binding_message").as_deref(), Some("Call 42"));
 
-    let records = env
-        .run(&["audit", "export", "--format", "json"])
-        .await
-        .json();
+    let records = finals(
+        &env.run(&["audit", "export", "--format", "json"])
+            .await
+            .json(),
+    );
     assert_eq!(records[0]["outcome"], "mismatch");
     assert_eq!(records[0]["error_code"], "identity_mismatch");
     assert_eq!(records[0]["binding_message"], "Call 42");
@@ -581,10 +602,11 @@ async fn ctrl_c_cancels_at_the_provider_and_exits_130() {
         .collect();
     assert_eq!(deletes.len(), 1, "the provider's cancel call was made");
     assert!(r.stderr.contains("withdrawn at the provider"), "{r:?}");
-    let records = env
-        .run(&["audit", "export", "--format", "json"])
-        .await
-        .json();
+    let records = finals(
+        &env.run(&["audit", "export", "--format", "json"])
+            .await
+            .json(),
+    );
     assert_eq!(records[0]["outcome"], "cancelled");
 }
 
@@ -674,7 +696,7 @@ async fn the_audit_anchor_outside_the_file_catches_records_deleted_from_the_end(
         assert_eq!(common::finish(c.spawn().unwrap()).await.code, 0);
     }
     let lines = std::fs::read_to_string(&anchor).unwrap();
-    assert_eq!(lines.lines().count(), 3, "{lines}");
+    assert_eq!(lines.lines().count(), 6, "{lines}");
     assert!(
         !lines.contains("1212"),
         "the anchor holds hashes, no numbers"
@@ -683,16 +705,16 @@ async fn the_audit_anchor_outside_the_file_catches_records_deleted_from_the_end(
     let r = env.run(&["audit", "verify"]).await;
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stderr.contains("agrees with the anchor") && r.stderr.contains("3 record(s) anchored"),
+        r.stderr.contains("agrees with the anchor") && r.stderr.contains("6 record(s) anchored"),
         "{r:?}"
     );
     // Whoever owns the file deletes the newest record and points the head at the one before:
     // the file alone still looks intact, the anchor does not agree.
     let conn = rusqlite::Connection::open(env.audit_db()).unwrap();
     conn.execute_batch(
-        "DELETE FROM audit_records WHERE seq = 3;
-         UPDATE audit_meta SET value = 2 WHERE key = 'head_seq';
-         UPDATE audit_meta SET value = (SELECT hash FROM audit_records WHERE seq = 2) WHERE key = 'head_hash';",
+        "DELETE FROM audit_records WHERE seq = 6;
+         UPDATE audit_meta SET value = 5 WHERE key = 'head_seq';
+         UPDATE audit_meta SET value = (SELECT hash FROM audit_records WHERE seq = 5) WHERE key = 'head_hash';",
     )
     .unwrap();
     drop(conn);
@@ -727,12 +749,12 @@ async fn the_audit_anchor_outside_the_file_catches_records_deleted_from_the_end(
     assert!(
         r.stderr.contains("does NOT agree with the anchor")
             && r.stderr
-                .contains("record 3 is in the anchor but not in the log"),
+                .contains("record 6 is in the anchor but not in the log"),
         "{r:?}"
     );
     let out = r.json();
     assert_eq!(out["intact"], false);
-    assert_eq!(out["anchor"]["problem"]["seq"], 3);
+    assert_eq!(out["anchor"]["problem"]["seq"], 6);
     assert_eq!(out["anchor"]["problem"]["kind"], "deleted");
 
     // An anchor of some other log is no evidence either way, and says so.

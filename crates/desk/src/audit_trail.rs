@@ -287,6 +287,8 @@ pub struct RecordDraft {
     expected: ExpectedIdentity,
     binding_message: String,
     started: Instant,
+    /// The seq of the verification's `requested` record, once written.
+    request_seq: Option<u64>,
 }
 
 impl fmt::Debug for RecordDraft {
@@ -306,18 +308,34 @@ impl RecordDraft {
             expected: prepared.expected.clone(),
             binding_message: prepared.binding_message.clone().unwrap_or_default(),
             started: Instant::now(),
+            request_seq: None,
         }
     }
 
-    /// The record of a verification that has not ended (yet): what it asked, no outcome.
+    /// The record written before anything is sent: what was asked, no outcome yet. Its
+    /// final record links back to it, so one left alone never finished.
     pub fn unfinished(&self) -> NewRecord {
-        self.finish(&VerificationState::Requesting {
+        let mut r = self.finish(&VerificationState::Requesting {
             expected: self.expected.clone(),
             binding_message: None,
             binding_message_generated: false,
             call_initiator: None,
             warnings: vec![],
-        })
+        });
+        r.outcome = Outcome::Requested;
+        r.error_code = None;
+        r.duration_ms = None;
+        r.request_seq = None;
+        r
+    }
+
+    /// The `requested` record was written as `seq`: the final record names it.
+    pub fn requested_as(&mut self, seq: u64) {
+        self.request_seq = Some(seq);
+    }
+
+    pub fn request_seq(&self) -> Option<u64> {
+        self.request_seq
     }
 
     /// The record for a verification that ended in `state` (a final state).
@@ -335,6 +353,7 @@ impl RecordDraft {
             Outcome::Failed,
         );
         r.duration_ms = Some(self.started.elapsed().as_millis() as u64);
+        r.request_seq = self.request_seq;
         if let VerificationState::Verified { identity, .. } = state {
             r.acr = identity.method.acr.clone();
             r.transaction_id = identity.transaction_id.clone();

@@ -72,6 +72,8 @@ struct Session {
     cancel: CancelHandle,
     done: watch::Receiver<Option<VerificationState>>,
     task: Option<tokio::task::AbortHandle>,
+    /// Its `requested` audit record, if one was written.
+    request_seq: Option<u64>,
 }
 
 /// The provider accepted the request: what another process needs to go on polling it
@@ -265,8 +267,12 @@ impl Desk {
         if let (true, Some(dir)) = (profile.is_sandbox, &self.inner.options.sandbox_proof_dir) {
             crate::sandbox_proof::prove(&profile.issuer, dir).await?;
         }
-        let draft = RecordDraft::new(profile, &prepared);
+        let mut draft = RecordDraft::new(profile, &prepared);
         let trail = self.audit_trail();
+        if let (Some(t), Begin::Request { .. }) = (&trail, &begin) {
+            // Before anything is sent: even a crash or `kill -9` from here on leaves a trace.
+            draft.requested_as(t.append(draft.unfinished()).await?.seq);
+        }
         let cell = self.inner.client_cell(profile);
         let auth = if cell.initialized() {
             None
@@ -283,6 +289,7 @@ impl Desk {
                 cancel: cancel.clone(),
                 done: rx.clone(),
                 task: None,
+                request_seq: draft.request_seq(),
             },
         );
         let emitter = Emitter {
@@ -324,6 +331,14 @@ impl Desk {
             s.task = Some(task.abort_handle());
         }
         Ok(VerificationHandle { id, done: rx })
+    }
+
+    /// The `requested` audit records of the verifications this desk is running now.
+    pub fn running_requests(&self) -> std::collections::HashSet<u64> {
+        lock(&self.inner.sessions)
+            .values()
+            .filter_map(|s| s.request_seq)
+            .collect()
     }
 
     /// As [`start`](Self::start), with the events in a channel.

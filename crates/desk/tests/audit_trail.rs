@@ -177,7 +177,16 @@ async fn every_outcome_is_recorded_before_its_final_event() {
 
     let report = f.trail.verify_chain().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.problem);
-    assert_eq!(report.records, 6);
+    // Each verification: its `requested` record before anything was sent, then its final one
+    // naming it.
+    assert_eq!(report.records, 12);
+    let all = f.trail.recent(12).await.unwrap();
+    for pair in all.chunks(2) {
+        let (done, requested) = (&pair[0], &pair[1]);
+        assert_eq!(requested.outcome, Outcome::Requested);
+        assert_eq!(done.request_seq, Some(requested.seq));
+        assert_eq!(requested.identifier_masked, done.identifier_masked);
+    }
 
     // The keyed hash finds the customer's records; the file never holds the number.
     let key = f.keyring.audit_hmac_key().await.unwrap();
@@ -188,7 +197,11 @@ async fn every_outcome_is_recorded_before_its_final_event() {
         .iter()
         .map(|r| r.seq)
         .collect();
-    assert_eq!(found, [1, 2, 3, 5, 6]);
+    assert_eq!(
+        found,
+        [1, 2, 3, 4, 5, 6, 9, 10, 11, 12],
+        "both records of each verification"
+    );
     let bytes = f.file_bytes();
     for needle in [FULL_ID, "196802020575", "anna@example.com", "Tolvansson"] {
         assert!(
@@ -328,14 +341,43 @@ async fn retention_deletes_old_records_on_open_and_records_the_deletion() {
 #[tokio::test]
 async fn a_record_that_cannot_be_written_is_reported_on_the_final_event() {
     let f = fixture(AuditSettings::default()).await;
-    // Another process holds the write lock longer than the log waits for it.
+    // Another process holds the write lock longer than the log waits for it: nothing
+    // starts, since nothing may be sent without its `requested` record.
     let other = rusqlite::Connection::open(f.trail.path()).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    f.op.queue("/bc", [Reply::error(401, "invalid_client", "bad secret")]);
-    let (e, _) = f.run(AgentInput::new(FULL_ID)).await;
+    let e = f
+        .desk
+        .start_with_channel(&f.profile, &AgentInput::new(FULL_ID))
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.code(), "audit_locked", "{e}");
+    assert!(f.op.recorded("/bc").is_empty(), "nothing was sent");
+    other.execute_batch("ROLLBACK").unwrap();
+
+    // The lock comes back while the customer is still deciding: the final record cannot be
+    // written, the verification keeps its own outcome and says so.
+    let claims = json!({"aud": "ciba-desk", "sub": "sbx-1", "auth_time": null, "ssn": FULL_ID});
+    f.op.approve()
+        .acknowledged(json!({"auth_req_id": "slow", "expires_in": 60, "interval": 1}))
+        .after([Reply::pending(), Reply::pending()])
+        .claims(claims)
+        .signed_by(&f.key);
+    let (handle, mut rx) = f
+        .desk
+        .start_with_channel(&f.profile, &AgentInput::new(FULL_ID))
+        .await
+        .unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let mut last = None;
+    while let Some(e) = rx.recv().await {
+        last = Some(e);
+    }
+    let e = last.unwrap();
+    handle.finished().await;
     assert_eq!(
         e.state.name(),
-        "failed",
+        "verified",
         "the verification keeps its own outcome"
     );
     match &e.audit {
@@ -346,10 +388,14 @@ async fn a_record_that_cannot_be_written_is_reported_on_the_final_event() {
         other => panic!("expected NotRecorded, got {other:?}"),
     }
     other.execute_batch("ROLLBACK").unwrap();
-    // Once the lock is gone, recording goes on and the chain is whole.
+    // Once the lock is gone, recording goes on and the chain is whole; the verification
+    // without its final record stays visible as `requested`.
+    let records = f.trail.recent(10).await.unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].outcome, Outcome::Requested);
     f.op.queue("/bc", [Reply::error(401, "invalid_client", "bad secret")]);
     let (e, _) = f.run(AgentInput::new(FULL_ID)).await;
-    assert_eq!(seq_of(&e), 1);
+    assert_eq!(seq_of(&e), 3);
     assert!(f.trail.verify_chain().await.unwrap().is_intact());
 }
 

@@ -258,7 +258,18 @@ async fn signicat_mobileid_sends_the_documented_request() {
     assert_eq!(id.subject, "6NZrmEFWVaQij7tQgDSlsG6H6nBpVbZneQKZMrkJbls=");
     assert_eq!(id.provider.kind, desk::ProviderKind::SignicatMobileid);
     assert!(!id.is_sandbox);
-    assert!(matches!(m, IdentityMatch::NotComparable { .. }));
+    // The user and device entered are the ones that approved, and the echoed message is
+    // the one sent.
+    assert_eq!(
+        *m,
+        IdentityMatch::Match {
+            on: desk::MatchBasis::UserId
+        }
+    );
+    assert_eq!(
+        id.device_id.as_deref(),
+        Some("20874199-f4d1-4e9d-86ee-dd4a46030acb")
+    );
     assert_eq!(
         f.clock.sleeps(),
         [Duration::from_secs(1), Duration::from_secs(1)]

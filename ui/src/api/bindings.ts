@@ -91,7 +91,7 @@ export type MatchWord = "match" | "mismatch" | "not_comparable";
 
 export type VerificationUpdate = { "state": "requesting", id: string, } | { "state": "waiting", id: string, expires_at_ms: number, interval_s: number, word_pair: string | null, customer_link: string | null, qr_svg: string | null, } | { "state": "verified", id: string, identity: IdentityView, match: MatchWord, match_detail: IdentityMatch, } | { "state": "denied", id: string, error: ErrorReport, } | { "state": "expired", id: string, error: ErrorReport, } | { "state": "failed", id: string, error: ErrorReport, } | { "state": "cancelled", id: string, provider_notified: boolean, } | { "state": "audit_failed", id: string, error: ErrorReport, };
 
-export type HistoryOutcome = "verified" | "mismatch" | "not_comparable" | "denied" | "expired" | "failed" | "cancelled";
+export type HistoryOutcome = "verified" | "mismatch" | "not_comparable" | "interrupted" | "denied" | "expired" | "failed" | "cancelled";
 
 export type HistoryEntry = { id: string, seq: number, started_at_ms: number, recorded_at_ms: number, duration_ms: number | null, profile: string, issuer: string, identifier_kind: string, masked_identity: string, subject_name: string | null, binding_message: string, outcome: HistoryOutcome, acr: string | null, transaction_id: string | null, error_code: string | null, os_user: string, workstation: string, verification_id: string | null, result: IdentityView | null, match: MatchWord | null, error: ErrorReport | null, };
 

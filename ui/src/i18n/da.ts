@@ -38,6 +38,7 @@ export const da: Messages = {
   'state.expired': 'Udløbet',
   'state.failed': 'Mislykkedes',
   'state.cancelled': 'Annulleret',
+  'state.interrupted': 'Ikke fuldført',
 
   'form.title': 'Kontrollér en kunde',
   'form.profile': 'Identitetsudbyder',
@@ -205,6 +206,8 @@ export const da: Messages = {
   'outcome.cancelled.title': 'Kontrollen blev annulleret',
   'outcome.cancelled.advice': 'Du annullerede anmodningen. Intet blev bekræftet.',
   'outcome.cancelled.notNotified': 'Udbyderen kunne ikke få besked, så anmodningen kan stadig blive vist i kundens app. Bed kunden om at se bort fra den.',
+  'outcome.interrupted.title': 'Der blev ikke registreret noget resultat',
+  'outcome.interrupted.advice': 'Appen blev lukket eller stoppet, mens kontrollen ventede (eller den kører i et andet CIBA Desk-vindue), så udfaldet er ukendt. Hvis kunden stadig er der, så start forfra.',
   'announce.waiting': 'Venter på, at kunden godkender.',
   'announce.wordPair': 'Læs op for kunden: {words}.',
   'announce.verified': 'Identiteten er bekræftet: {name}. {match}.',

@@ -38,6 +38,7 @@ export const en = {
   'state.expired': 'Expired',
   'state.failed': 'Failed',
   'state.cancelled': 'Cancelled',
+  'state.interrupted': 'Interrupted',
 
   'form.title': 'Verify a customer',
   'form.profile': 'Identity provider',
@@ -205,6 +206,8 @@ export const en = {
   'outcome.cancelled.title': 'Verification cancelled',
   'outcome.cancelled.advice': 'You cancelled this request. Nothing was verified.',
   'outcome.cancelled.notNotified': 'The provider could not be told, so the request may still show in the customer\'s app. Ask the customer to ignore it.',
+  'outcome.interrupted.title': 'No result was recorded',
+  'outcome.interrupted.advice': 'The app was closed or stopped while this verification was waiting (or it still runs in another CIBA Desk window), so its outcome is unknown. If the customer is still with you, start again.',
   'announce.waiting': 'Waiting for the customer to approve.',
   'announce.wordPair': 'Read aloud to the customer: {words}.',
   'announce.verified': 'Identity verified: {name}. {match}.',

@@ -38,6 +38,7 @@ export const nb: Messages = {
   'state.expired': 'Utløpt',
   'state.failed': 'Mislyktes',
   'state.cancelled': 'Avbrutt',
+  'state.interrupted': 'Ikke fullført',
 
   'form.title': 'Kontroller en kunde',
   'form.profile': 'Identitetsleverandør',
@@ -205,6 +206,8 @@ export const nb: Messages = {
   'outcome.cancelled.title': 'Kontrollen ble avbrutt',
   'outcome.cancelled.advice': 'Du avbrøt forespørselen. Ingenting ble bekreftet.',
   'outcome.cancelled.notNotified': 'Leverandøren kunne ikke varsles, så forespørselen kan fortsatt vises i kundens app. Be kunden se bort fra den.',
+  'outcome.interrupted.title': 'Ingen resultat ble registrert',
+  'outcome.interrupted.advice': 'Appen ble lukket eller stoppet mens kontrollen ventet (eller den pågår i et annet CIBA Desk-vindu), så utfallet er ukjent. Hvis kunden fortsatt er der, start på nytt.',
   'announce.waiting': 'Venter på at kunden godkjenner.',
   'announce.wordPair': 'Les opp for kunden: {words}.',
   'announce.verified': 'Identiteten er bekreftet: {name}. {match}.',

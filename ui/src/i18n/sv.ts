@@ -38,6 +38,7 @@ export const sv: Messages = {
   'state.expired': 'Utgången',
   'state.failed': 'Misslyckad',
   'state.cancelled': 'Avbruten',
+  'state.interrupted': 'Ej avslutad',
 
   'form.title': 'Kontrollera en kund',
   'form.profile': 'Identitetsleverantör',
@@ -205,6 +206,8 @@ export const sv: Messages = {
   'outcome.cancelled.title': 'Kontrollen avbröts',
   'outcome.cancelled.advice': 'Du avbröt begäran. Inget bekräftades.',
   'outcome.cancelled.notNotified': 'Leverantören kunde inte meddelas, så begäran kan fortfarande synas i kundens app. Be kunden att bortse från den.',
+  'outcome.interrupted.title': 'Inget resultat registrerades',
+  'outcome.interrupted.advice': 'Appen stängdes eller stoppades medan kontrollen väntade (eller så pågår den i ett annat CIBA Desk-fönster), så utfallet är okänt. Om kunden fortfarande är kvar, börja om.',
   'announce.waiting': 'Väntar på att kunden godkänner.',
   'announce.wordPair': 'Läs upp för kunden: {words}.',
   'announce.verified': 'Identiteten är bekräftad: {name}. {match}.',

@@ -120,7 +120,8 @@ export function ResultCard({ identity, match, matchDetail, providerName, actions
 }
 
 interface OutcomeProps {
-  outcome: Unsuccessful;
+  /** `interrupted` only in History: a verification whose app stopped before it ended. */
+  outcome: Unsuccessful | 'interrupted';
   /** What the backend said, in the agent's language. */
   message: string | null;
   code: string | null;

@@ -1,5 +1,7 @@
 //! History: what the audit log holds, newest first, and whether its chain verifies.
 
+use std::collections::HashSet;
+
 use audit::ProblemKind;
 
 use super::App;
@@ -8,12 +10,24 @@ use crate::error::Result;
 
 impl App {
     /// The newest verifications in the audit log, with this run's result cards where known.
+    ///
+    /// A verification has two records, `requested` before anything was sent and its final
+    /// one: History shows the final one. A `requested` record nothing finished is shown as
+    /// interrupted, unless this app is still running it (its tab shows it).
     pub async fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
         let trail = self.audit_trail().await?;
-        // Retention records are skipped, so read a few more than asked for.
-        let records = trail.recent(limit.saturating_add(8)).await?;
+        // Retention and completed `requested` records are skipped: read more than asked for.
+        let records = trail
+            .recent(limit.saturating_mul(2).saturating_add(8))
+            .await?;
+        let finished: HashSet<u64> = records.iter().filter_map(|r| r.request_seq).collect();
+        let running = self.desk.running_requests();
         Ok(records
             .iter()
+            .filter(|r| {
+                r.outcome != audit::Outcome::Requested
+                    || !(finished.contains(&r.seq) || running.contains(&r.seq))
+            })
             .filter_map(|r| HistoryEntry::from_record(r, self.result(r.seq)))
             .take(limit)
             .collect())

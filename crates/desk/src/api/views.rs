@@ -421,6 +421,9 @@ pub enum HistoryOutcome {
     Mismatch,
     /// Approved and verified, with nothing returned to compare with what the agent entered.
     NotComparable,
+    /// Started, and no result was ever recorded: the app was closed, killed or crashed while
+    /// it waited (or, for a recent one, it still runs in another window).
+    Interrupted,
     Denied,
     Expired,
     Failed,
@@ -461,6 +464,7 @@ impl HistoryEntry {
         use audit::Outcome as O;
         let outcome = match r.outcome {
             O::RetentionPurge => return None,
+            O::Requested => HistoryOutcome::Interrupted,
             O::Verified => HistoryOutcome::Verified,
             O::Mismatch => HistoryOutcome::Mismatch,
             O::NotComparable => HistoryOutcome::NotComparable,
@@ -603,6 +607,7 @@ mod tests {
             duration_ms: Some(5_000),
             purge: None,
             prev_hash: audit::GENESIS_HASH.into(),
+            request_seq: None,
             hash: "cd".repeat(32),
         }
     }
