@@ -15,12 +15,15 @@ const COMMANDS: &[&str] = &[
     "history",
     "audit_status",
     "add_profile",
+    "edit_profile",
     "remove_profile",
     "export_profiles",
     "import_profiles",
     "set_secret",
     "get_preferences",
     "set_preferences",
+    "wait_close_request",
+    "quit",
 ];
 
 fn main() {

@@ -209,7 +209,7 @@ fn secrets_go_into_the_keyring_and_never_come_back() {
         export.as_str().unwrap().contains("bank") && !export.as_str().unwrap().contains("hunter2")
     );
     // The audit log exists by now (the History view opened it) and holds no secret either.
-    h.call("history", json!({"limit": 10})).unwrap();
+    h.call("history", json!({"query": {"limit": 10}})).unwrap();
     let mut files = 0;
     for entry in std::fs::read_dir(h.dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
@@ -269,6 +269,139 @@ fn secrets_go_into_the_keyring_and_never_come_back() {
     )
     .unwrap();
     assert_eq!(status(&h), "stored");
+}
+
+#[test]
+fn a_profile_is_edited_in_place_and_shown_by_its_short_title() {
+    let h = harness();
+    h.call("add_profile", json!({"preset": "idura_se_bankid", "name": "bank", "issuer": "https://acme.idura.broker", "clientId": "desk-1"}))
+        .unwrap();
+    h.call("add_profile", json!({"preset": "idura_se_bankid", "name": "bank-2", "issuer": "https://acme.idura.broker", "clientId": "desk-2", "title": "Branch office"}))
+        .unwrap();
+    let find = |h: &Harness, name: &str| {
+        h.call("list_profiles", json!({}))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find(&h, "bank")["title"], "Idura · Swedish BankID");
+    assert_eq!(find(&h, "bank-2")["title"], "Branch office");
+    assert_eq!(find(&h, "sandbox")["title"], "Sandbox · training");
+
+    let edited = h
+        .call(
+            "edit_profile",
+            json!({"name": "bank", "edit": {"title": "Head office", "issuer": "https://head.idura.broker/", "requested_expiry": 90}}),
+        )
+        .unwrap();
+    assert_eq!(edited["title"], "Head office");
+    assert_eq!(
+        edited["issuer"], "https://head.idura.broker",
+        "a trailing / is not part of the issuer"
+    );
+    let saved = SettingsStore::in_dir(h.dir.path()).load().unwrap();
+    let bank = saved.profile("bank").unwrap();
+    assert_eq!(bank.requested_expiry, Some(90));
+    assert_eq!(bank.client_id, "desk-1", "what was not edited stays");
+
+    // A bad edit changes nothing and says what is wrong.
+    let e = h
+        .call(
+            "edit_profile",
+            json!({"name": "bank", "edit": {"issuer": "http://plain.example"}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], "insecure_url", "{e}");
+    let e = h
+        .call(
+            "edit_profile",
+            json!({"name": "bank", "edit": {"client_id": "<your-client-id>"}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], "profile_placeholder", "{e}");
+    assert_eq!(find(&h, "bank")["issuer"], "https://head.idura.broker");
+    let e = h
+        .call(
+            "edit_profile",
+            json!({"name": "sandbox", "edit": {"title": "mine"}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], "builtin_profile", "{e}");
+}
+
+#[test]
+fn history_searches_and_pages_beyond_a_hundred() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = SecretStore::in_memory();
+    let key = keyring.audit_hmac_key_blocking().unwrap();
+    let log = audit::AuditLog::open(
+        dir.path().join(AUDIT_FILE),
+        secrecy::ExposeSecret::expose_secret(&key),
+    )
+    .unwrap();
+    for i in 0..130 {
+        let outcome = if i % 10 == 0 {
+            Outcome::Denied
+        } else {
+            Outcome::Verified
+        };
+        log.append(NewRecord::new(
+            "sandbox",
+            "http://127.0.0.1:7878",
+            "national_id",
+            secrecy::SecretString::from("191212121212".to_owned()),
+            "19121212-XXXX",
+            format!("Call {i:03}"),
+            outcome,
+        ))
+        .unwrap();
+    }
+    drop(log);
+    let h = harness_in(dir, keyring);
+    let page = |before: Value, search: &str| {
+        h.call(
+            "history",
+            json!({"query": {"limit": 100, "before": before, "search": search}}),
+        )
+        .unwrap()
+    };
+    let first = page(Value::Null, "");
+    assert_eq!(first["entries"].as_array().unwrap().len(), 100);
+    assert_eq!(first["entries"][0]["binding_message"], "Call 129");
+    let next = first["next_before"].clone();
+    assert_eq!(next, 31);
+    let second = page(next, "");
+    assert_eq!(second["entries"].as_array().unwrap().len(), 30);
+    assert_eq!(second["entries"][0]["binding_message"], "Call 029");
+    assert_eq!(second["next_before"], Value::Null, "the last page");
+
+    let denied = page(Value::Null, "DENIED");
+    let messages: Vec<&str> = denied["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["binding_message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 13);
+    assert_eq!(messages[0], "Call 120");
+    assert_eq!(
+        page(Value::Null, "call 07")["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+    assert_eq!(
+        page(Value::Null, "nobody")["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 }
 
 #[test]
@@ -375,8 +508,8 @@ fn a_verification_the_app_never_finished_shows_as_interrupted() {
     drop(log);
 
     let h = harness_in(dir, keyring);
-    let history = h.call("history", json!({"limit": 10})).unwrap();
-    let shown: Vec<(u64, &str, &str)> = history
+    let history = h.call("history", json!({"query": {"limit": 10}})).unwrap();
+    let shown: Vec<(u64, &str, &str)> = history["entries"]
         .as_array()
         .unwrap()
         .iter()
@@ -404,8 +537,8 @@ fn a_verification_the_app_never_finished_shows_as_interrupted() {
 fn history_reads_the_audit_log_newest_first() {
     let (dir, keyring) = two_records();
     let h = harness_in(dir, keyring);
-    let history = h.call("history", json!({"limit": 10})).unwrap();
-    let list = history.as_array().unwrap();
+    let history = h.call("history", json!({"query": {"limit": 10}})).unwrap();
+    let list = history["entries"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["seq"], 2);
     assert_eq!(list[0]["id"], "2");
@@ -423,8 +556,7 @@ fn history_reads_the_audit_log_newest_first() {
     assert_eq!(recorded - started, 4_000);
     assert!(!history.to_string().contains("191212121212"));
     assert_eq!(
-        h.call("history", json!({"limit": 1}))
-            .unwrap()
+        h.call("history", json!({"query": {"limit": 1}})).unwrap()["entries"]
             .as_array()
             .unwrap()
             .len(),
@@ -458,8 +590,7 @@ fn an_altered_record_is_named_in_the_audit_status() {
     assert!(problem.contains("record 2"), "{problem}");
     // The History view still lists what is there.
     assert_eq!(
-        h.call("history", json!({"limit": 10}))
-            .unwrap()
+        h.call("history", json!({"query": {"limit": 10}})).unwrap()["entries"]
             .as_array()
             .unwrap()
             .len(),
@@ -470,7 +601,9 @@ fn an_altered_record_is_named_in_the_audit_status() {
 #[test]
 fn without_a_data_directory_nothing_can_be_recorded_or_started() {
     let h = harness_with(tempfile::tempdir().unwrap(), SecretStore::in_memory(), None);
-    let e = h.call("history", json!({"limit": 10})).unwrap_err();
+    let e = h
+        .call("history", json!({"query": {"limit": 10}}))
+        .unwrap_err();
     assert_eq!(e["code"], "no_data_dir");
     assert!(
         e["message"]

@@ -3,8 +3,9 @@
 
 use desk::ErrorReport;
 use desk::api::{
-    AuditStatus, BindingMessageCheck, HistoryEntry, IdentityCheck, NewProfile, Preferences,
-    PresetSummary, ProfileSummary, VerificationRequest, VerificationUpdate,
+    AuditStatus, BindingMessageCheck, HistoryPage, HistoryQuery, IdentityCheck, NewProfile,
+    Preferences, PresetSummary, ProfileEdit, ProfileSummary, VerificationRequest,
+    VerificationUpdate,
 };
 use tauri::State;
 use tauri::ipc::Channel;
@@ -78,8 +79,8 @@ pub fn cancel_verification(state: State<'_, AppState>, id: String) -> Result<()>
 }
 
 #[tauri::command]
-pub async fn history(state: State<'_, AppState>, limit: usize) -> Result<Vec<HistoryEntry>> {
-    state.history(limit).await.map_err(report)
+pub async fn history(state: State<'_, AppState>, query: HistoryQuery) -> Result<HistoryPage> {
+    state.history_page(&query).await.map_err(report)
 }
 
 #[tauri::command]
@@ -94,14 +95,55 @@ pub fn add_profile(
     name: String,
     issuer: String,
     client_id: String,
+    title: Option<String>,
 ) -> Result<()> {
     let new = NewProfile {
         preset,
         name,
         issuer,
         client_id,
+        title: title.unwrap_or_default(),
     };
     state.add_profile(&new).map_err(report)
+}
+
+#[tauri::command]
+pub async fn edit_profile(
+    state: State<'_, AppState>,
+    name: String,
+    edit: ProfileEdit,
+) -> Result<ProfileSummary> {
+    state.edit_profile(&name, &edit).await.map_err(report)
+}
+
+/// Resolves once closing the window was held back after `seen` (verifications were
+/// running), with the new count, so the page can ask the agent.
+#[tauri::command]
+pub async fn wait_close_request(state: State<'_, AppState>, seen: u64) -> Result<u64> {
+    let mut rx = state.close_requests.subscribe();
+    // The sender lives as long as the app: an error only comes as it ends.
+    let n = rx.wait_for(|n| *n > seen).await.map_or(seen, |n| *n);
+    Ok(n)
+}
+
+/// The agent agreed to quit with verifications running (`confirmed`, which the page sends
+/// only from its question): they are cancelled (withdrawn at the provider where it can) and
+/// recorded, then the app ends.
+#[tauri::command]
+pub async fn quit<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    confirmed: bool,
+) -> Result<()> {
+    if !confirmed {
+        return Ok(());
+    }
+    state
+        .quitting
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    state.desk.shutdown(std::time::Duration::from_secs(5)).await;
+    app.exit(0);
+    Ok(())
 }
 
 #[tauri::command]

@@ -29,12 +29,15 @@ pub fn with_commands<R: tauri::Runtime>(
             commands::history,
             commands::audit_status,
             commands::add_profile,
+            commands::edit_profile,
             commands::remove_profile,
             commands::export_profiles,
             commands::import_profiles,
             commands::set_secret,
             commands::get_preferences,
             commands::set_preferences,
+            commands::wait_close_request,
+            commands::quit,
         ])
 }
 
@@ -43,6 +46,18 @@ pub fn run() {
     let runtime = tauri::async_runtime::handle();
     let state = runtime.block_on(state::open());
     let app = with_commands(tauri::Builder::default(), state)
+        .on_window_event(|window, event| {
+            // Closing with verifications running asks the agent first (the page shows the
+            // question; `quit` ends the app after cancelling them).
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let state = window.state::<AppState>();
+                let quitting = state.quitting.load(std::sync::atomic::Ordering::SeqCst);
+                if !quitting && !state.desk.running().is_empty() {
+                    api.prevent_close();
+                    state.close_requests.send_modify(|n| *n += 1);
+                }
+            }
+        })
         .setup(|app| {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { sandbox_host::ensure_running(&handle).await });

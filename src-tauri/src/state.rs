@@ -11,6 +11,11 @@ use secrets::SecretStore;
 pub struct AppState {
     app: App,
     pub sandbox: tokio::sync::Mutex<Option<sandbox::Sandbox>>,
+    /// How many times closing the window was held back because verifications were running;
+    /// the page waits on it to ask the agent.
+    pub close_requests: tokio::sync::watch::Sender<u64>,
+    /// Set once the agent agreed to quit: the next close goes through.
+    pub quitting: std::sync::atomic::AtomicBool,
 }
 
 impl Deref for AppState {
@@ -37,6 +42,8 @@ impl AppState {
         Self {
             app,
             sandbox: tokio::sync::Mutex::new(None),
+            close_requests: tokio::sync::watch::Sender::new(0),
+            quitting: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -3,6 +3,7 @@
 // URL parameters put the window in a given state, for screenshots and demos:
 //   ?demo=waiting|verified|mismatch|not_comparable|denied|expired|failed|qr|qr-full|wordpair|multi|invalid|dkwarn|history
 //        |history-broken (the audit log's hash chain does not verify)|audit-failed (a verification not recorded)
+//        |quit (the window closed while a verification runs)
 //   &theme=light|dark   &lang=en|sv|nb|da   &view=history|settings
 
 import type { AppApi, AppConfig, View } from '../src/app';
@@ -22,7 +23,7 @@ export function startDemo(params: URLSearchParams): { backend: Backend; config: 
     autoplay: true,
     outcome,
     latencyMs: demo ? 250 : 900,
-    answerAfterMs: demo === 'waiting' || demo?.startsWith('qr') || demo === 'wordpair' ? 3_600_000 : demo ? 600 : 7000,
+    answerAfterMs: demo === 'waiting' || demo?.startsWith('qr') || demo === 'wordpair' || demo === 'quit' ? 3_600_000 : demo ? 600 : 7000,
     waitSeconds: demo === 'waiting' ? 60 : undefined,
     preferences: {
       theme: (params.get('theme') as Theme | null) ?? 'system',
@@ -117,6 +118,11 @@ async function play(api: AppApi, backend: MockBackend, demo: string) {
       return;
     case 'wordpair':
       await start(first, { profile: 'bankid-no', country: 'no', identity: NO_VALID });
+      return;
+    case 'quit':
+      await start(first, { profile: 'sandbox', country: 'se', identity: SE_VALID, bindingMessage: '4821', callInitiator: 'user' });
+      await sleep(1200);
+      backend.requestClose();
       return;
     case 'multi': {
       backend.options.answerAfterMs = 800;

@@ -186,6 +186,7 @@ export function defaultMockProfiles(): ProfileSummary[] {
     {
       name: 'sandbox',
       provider: 'sandbox',
+      title: 'Sandbox · training',
       display_name: 'Training provider on this computer. Results are not real identities.',
       preset: 'sandbox',
       issuer: SANDBOX_ISSUER,
@@ -197,10 +198,15 @@ export function defaultMockProfiles(): ProfileSummary[] {
       pickup: false,
       secret_status: 'not_needed',
       problem: null,
+      client_id: 'ciba-desk',
+      auth_method: 'client_secret_basic',
+      key_id: null,
+      requested_expiry: null,
     },
     {
       name: 'bankid-se',
       provider: 'idura_verify',
+      title: 'Idura · Swedish BankID',
       display_name:
         "Swedish BankID phone authentication. Tell the system who placed the call: the customer's app asks accordingly.",
       preset: 'idura_se_bankid',
@@ -213,10 +219,15 @@ export function defaultMockProfiles(): ProfileSummary[] {
       pickup: false,
       secret_status: 'stored',
       problem: null,
+      client_id: 'ciba-desk',
+      auth_method: 'private_key_jwt',
+      key_id: null,
+      requested_expiry: null,
     },
     {
       name: 'bankid-no',
       provider: 'idura_verify',
+      title: 'Idura · Norwegian BankID',
       display_name: 'Norwegian BankID caller authentication: inbound calls only.',
       preset: 'idura_no_bankid',
       issuer: 'https://desk.idura.broker',
@@ -233,11 +244,17 @@ export function defaultMockProfiles(): ProfileSummary[] {
       pickup: false,
       secret_status: 'stored',
       problem: null,
+      client_id: 'ciba-desk',
+      auth_method: 'private_key_jwt',
+      key_id: null,
+      requested_expiry: null,
     },
     {
-      // Its description was changed, so it has no preset: the page shows it as written.
+      // Its description was changed, so it has no preset: the page shows it as written. Its
+      // title is the administrator's.
       name: 'mitid',
       provider: 'signaturgruppen_mitid',
+      title: 'MitID · pre-production',
       display_name: 'MitID (Signaturgruppen, pre-production)',
       preset: null,
       issuer: 'https://pp.netseidbroker.dk/op',
@@ -249,10 +266,15 @@ export function defaultMockProfiles(): ProfileSummary[] {
       pickup: false,
       secret_status: 'missing',
       problem: null,
+      client_id: 'ciba-desk',
+      auth_method: 'client_secret_post',
+      key_id: null,
+      requested_expiry: null,
     },
     {
       name: 'pickup',
       provider: 'authway',
+      title: 'Authway · in-store pickup',
       display_name:
         'Show the QR code to the customer (or send them the link); they accept or deny on their phone. Check the result against the order.',
       preset: 'authway_pickup',
@@ -265,6 +287,10 @@ export function defaultMockProfiles(): ProfileSummary[] {
       pickup: true,
       secret_status: 'stored',
       problem: null,
+      client_id: 'ciba-desk',
+      auth_method: 'client_secret_basic',
+      key_id: null,
+      requested_expiry: null,
     },
   ];
 }
@@ -286,6 +312,20 @@ export const MOCK_PRESETS: PresetSummary[] = [
   { id: 'authway_pickup', display_name: 'Authway: in-store pickup', provider: 'authway', needs: ['issuer', 'client_id', 'secret'] },
   { id: 'generic', display_name: 'Generic OpenID provider', provider: 'generic', needs: ['issuer', 'client_id', 'secret'] },
 ];
+
+/** The title a profile made from each preset has until the administrator gives it another (as in presets.rs). */
+export const MOCK_PRESET_TITLES: Record<string, string> = {
+  sandbox: 'Sandbox · training',
+  signicat_mobileid: 'Signicat · MobileID',
+  signaturgruppen_mitid_pp_demo: 'Signaturgruppen · MitID (demo)',
+  signaturgruppen_mitid: 'Signaturgruppen · MitID',
+  idura_se_bankid: 'Idura · Swedish BankID',
+  idura_no_bankid: 'Idura · Norwegian BankID',
+  idura_frejaid: 'Idura · FrejaID',
+  authway_call_centre: 'Authway · call centre',
+  authway_pickup: 'Authway · in-store pickup',
+  generic: 'OpenID provider · CIBA',
+};
 
 /** What a profile made from each preset identifies customers by (the rest comes from MOCK_PRESETS). */
 export const PRESET_SHAPES: Record<string, Pick<ProfileSummary, 'identity_kind' | 'countries' | 'call_initiator' | 'pickup'>> = {

@@ -7,11 +7,14 @@
 // re-implement the Rust rules: identity checks are canned (see fixtures.ts).
 
 import type { Backend } from '../src/api/backend';
+import { AUTH_METHODS, type AuthMethod } from '../src/api/types';
 import type {
   AuditStatus,
   BackendError,
   BindingMessageCheck,
   HistoryEntry,
+  HistoryPage,
+  HistoryQuery,
   IdentityCheck,
   ImportMode,
   ImportReport,
@@ -21,6 +24,7 @@ import type {
   Outcome,
   Preferences,
   PresetSummary,
+  ProfileEdit,
   ProfileSummary,
   VerificationEvent,
   VerificationRequest,
@@ -34,6 +38,7 @@ import {
   knownPerson,
   MOCK_AUDIT_PATH,
   MOCK_OS_USER,
+  MOCK_PRESET_TITLES,
   MOCK_PRESETS,
   MOCK_WORKSTATION,
   mockRules,
@@ -192,6 +197,11 @@ export class MockBackend implements Backend {
   private entries: HistoryEntry[];
   private counter = 0;
   private seq: number;
+  /** How each profile authenticates, once known (the summary does not say; see {@link authMethod}). */
+  private closeRequests = 0;
+  private closeWaiters: { seen: number; resolve: (count: number) => void }[] = [];
+  /** Set by `quit`: the app would have ended. */
+  quitCalled = false;
   options: MockOptions;
 
   constructor(options: MockOptions = {}) {
@@ -554,9 +564,26 @@ export class MockBackend implements Backend {
     setTimeout(() => this.emit(id, { state: 'cancelled', id, provider_notified: notified }), 0);
   }
 
-  async history(limit: number) {
-    await this.record('history', { limit });
-    return this.entries.slice(0, limit).map((e) => ({ ...e }));
+  /**
+   * As the desk: entries older than the record `before`, matching the search (masked
+   * identifier, name, binding message, profile, outcome word), `limit` of them; the page
+   * newest first by start time, its cursor the oldest record on it.
+   */
+  async history(query: HistoryQuery): Promise<HistoryPage> {
+    await this.record('history', { query: { ...query } });
+    const needle = query.search.trim().toLowerCase();
+    const matching = this.entries.filter(
+      (e) =>
+        (query.before === null || e.seq < query.before) &&
+        (needle === '' ||
+          [e.masked_identity, e.binding_message, e.profile, e.outcome, e.subject_name ?? '', e.result?.display_name ?? ''].some(
+            (field) => field.toLowerCase().includes(needle),
+          )),
+    );
+    const page = matching.slice(0, query.limit).map((e) => ({ ...e }));
+    const more = matching.length > query.limit;
+    page.sort((a, b) => b.started_at_ms - a.started_at_ms || b.seq - a.seq);
+    return { entries: page, next_before: more && page.length > 0 ? Math.min(...page.map((e) => e.seq)) : null };
   }
 
   async auditStatus(): Promise<AuditStatus> {
@@ -577,11 +604,16 @@ export class MockBackend implements Backend {
 
   async addProfile(profile: NewProfile) {
     await this.record('add_profile', { ...profile });
-    if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(profile.name)) {
-      throw backendError('invalid_profile', `profile "${profile.name}" cannot be used: use 1 to 40 lowercase letters, digits, "-" or "_"`, {
-        profile: profile.name,
-      });
+    const name = profile.name;
+    // eslint-disable-next-line no-control-regex
+    if (name.trim() === '' || name.trim() !== name || /[\u0000-\u001f\u007f]/.test(name) || [...name].length > 128) {
+      throw backendError(
+        'invalid_profile',
+        `profile ${JSON.stringify(name)} cannot be used: the name must be at most 128 visible characters, without spaces at either end`,
+        { profile: name },
+      );
     }
+    this.checkTitle(name, profile.title ?? '');
     if (profile.name === 'sandbox') throw backendError('builtin_profile', 'the built-in sandbox profile cannot be replaced');
     if (this.profiles.some((p) => p.name === profile.name)) {
       throw backendError('duplicate_profile', `a profile named "${profile.name}" already exists; choose another name`, {
@@ -599,6 +631,7 @@ export class MockBackend implements Backend {
     this.profiles.push({
       name: profile.name,
       provider: preset.provider,
+      title: profile.title?.trim() || (MOCK_PRESET_TITLES[preset.id] ?? profile.name),
       display_name: preset.display_name,
       preset: preset.id,
       issuer: profile.issuer || 'https://pp.netseidbroker.dk/op',
@@ -606,9 +639,90 @@ export class MockBackend implements Backend {
       ...shape,
       countries: [...shape.countries],
       binding_message: mockRules(64),
-      secret_status: preset.needs.includes('secret') ? 'missing' : 'not_needed',
+      secret_status: preset.needs.includes('secret') || preset.needs.includes('private_key') ? 'missing' : 'not_needed',
       problem: null,
+      client_id: profile.client_id || 'ciba-desk',
+      auth_method: preset.needs.includes('private_key') ? 'private_key_jwt' : 'client_secret_basic',
+      key_id: null,
+      requested_expiry: null,
     });
+  }
+
+  /** Titles are short: at most 48 visible characters (profile/mod.rs). */
+  private checkTitle(name: string, title: string) {
+    // eslint-disable-next-line no-control-regex
+    if ([...title.trim()].length > 48 || /[\u0000-\u001f\u007f]/.test(title)) {
+      throw backendError('invalid_profile', `profile ${JSON.stringify(name)} cannot be used: the title must be at most 48 visible characters`, {
+        profile: name,
+      });
+    }
+  }
+
+  /** As `App::edit_profile`: the changes applied and checked as before a verification, then saved. */
+  async editProfile(name: string, edit: ProfileEdit): Promise<ProfileSummary> {
+    await this.record('edit_profile', { name, edit: { ...edit } });
+    const current = this.profile(name);
+    if (name === 'sandbox') throw backendError('builtin_profile', 'the built-in sandbox profile cannot be replaced');
+    const next: ProfileSummary = { ...current, countries: [...current.countries], binding_message: { ...current.binding_message } };
+    let destinationChanged = false;
+    if (edit.title !== null) {
+      this.checkTitle(name, edit.title);
+      const title = edit.title.trim();
+      next.title = title || (next.preset ? MOCK_PRESET_TITLES[next.preset] : undefined) || name;
+    }
+    if (edit.issuer !== null) {
+      const issuer = edit.issuer.trim().replace(/\/+$/, '');
+      if (issuer === '') throw backendError('invalid_profile', `profile "${name}" cannot be used: the issuer is empty`, { profile: name });
+      destinationChanged ||= issuer !== next.issuer;
+      next.issuer = issuer;
+    }
+    const placeholder = (field: string, value: string) => {
+      const found = /<[^>]*>/.exec(value);
+      if (found) {
+        throw backendError(
+          'profile_placeholder',
+          `profile "${name}": replace ${found[0]} in the ${field} with your own value (the identifier your provider gave you); ask your administrator if you do not know it`,
+          { profile: name, field, placeholder: found[0] },
+        );
+      }
+    };
+    if (edit.client_id !== null) {
+      if (edit.client_id.trim() === '') {
+        throw backendError('invalid_profile', `profile "${name}" cannot be used: the client id is empty`, { profile: name });
+      }
+      placeholder('client id', edit.client_id);
+      destinationChanged ||= edit.client_id.trim() !== next.client_id;
+      next.client_id = edit.client_id.trim();
+    }
+    placeholder('issuer', next.issuer);
+    if (!/^https:\/\/|^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(next.issuer)) {
+      throw backendError('insecure_url', `${next.issuer} is not allowed: providers must use HTTPS (plain HTTP only on this computer's loopback address)`);
+    }
+    if (edit.description !== null) {
+      const description = edit.description.trim();
+      if (description !== next.display_name) {
+        next.display_name = description || name;
+        // The preset's description is no longer the profile's: shown as written.
+        next.preset = null;
+      }
+    }
+    let auth = next.auth_method as AuthMethod;
+    if (edit.auth_method !== null) {
+      const method = edit.auth_method.trim();
+      if (!(AUTH_METHODS as readonly string[]).includes(method)) {
+        throw backendError(
+          'invalid_configuration',
+          `unknown client authentication method ${JSON.stringify(method)} (use client_secret_basic, client_secret_post or private_key_jwt)`,
+        );
+      }
+      auth = method as AuthMethod;
+    }
+    next.auth_method = auth;
+    if (edit.key_id !== null) next.key_id = edit.key_id.trim() || null;
+    if (edit.requested_expiry !== null) next.requested_expiry = edit.requested_expiry > 0 ? edit.requested_expiry : null;
+    if (destinationChanged && next.secret_status === 'stored') next.secret_status = 'outdated';
+    this.profiles = this.profiles.map((p) => (p.name === name ? next : p));
+    return { ...next, countries: [...next.countries], binding_message: { ...next.binding_message } };
   }
 
   async removeProfile(name: string) {
@@ -649,6 +763,7 @@ export class MockBackend implements Backend {
           this.profiles.push({
             ...defaultMockProfiles()[0]!,
             name,
+            title: name,
             display_name: name,
             preset: null,
             is_sandbox: false,
@@ -695,6 +810,31 @@ export class MockBackend implements Backend {
   async setPreferences(prefs: Preferences) {
     await this.record('set_preferences', { prefs: { ...prefs } });
     this.prefs = { ...prefs };
+  }
+
+  /** Never resolves by itself: tests (and the demo) call {@link requestClose}. */
+  async waitCloseRequest(seen: number): Promise<number> {
+    await this.record('wait_close_request', { seen });
+    if (this.closeRequests > seen) return this.closeRequests;
+    return new Promise((resolve) => this.closeWaiters.push({ seen, resolve }));
+  }
+
+  /** The agent closed the window while verifications were running: the Rust side held it open. */
+  requestClose() {
+    this.closeRequests += 1;
+    const ready = this.closeWaiters.filter((w) => this.closeRequests > w.seen);
+    this.closeWaiters = this.closeWaiters.filter((w) => this.closeRequests <= w.seen);
+    ready.forEach((w) => w.resolve(this.closeRequests));
+  }
+
+  /** Cancels every running verification (recorded as cancelled), then the app would end. */
+  async quit() {
+    await this.record('quit');
+    const notified = this.options.cancelNotifies ?? true;
+    for (const session of this.sessions.values()) {
+      if (!session.done) this.emit(session.id, { state: 'cancelled', id: session.id, provider_notified: notified });
+    }
+    this.quitCalled = true;
   }
 }
 

@@ -9,14 +9,16 @@ import {
   type ProfileSummary,
 } from './api/types';
 import { detectLanguage, LOCALES, navigatorLanguages, translator, type Translate } from './i18n';
-import { errorText } from './i18n/texts';
+import { errorText, errorWords } from './i18n/texts';
 import { Controller } from './state/controller';
 import { emptyDraft, initialState, isActive } from './state/sessions';
 import { SessionStore } from './state/store';
 import { UiContext, type Politeness, type Ui } from './ui/context';
 import { HistoryScreen } from './ui/history-screen';
 import { ShieldIcon } from './ui/icons';
+import { CodeLine } from './ui/message';
 import { QrOverlay } from './ui/qr';
+import { QuitDialog, useCloseRequests } from './ui/quit-dialog';
 import { SettingsScreen } from './ui/settings-screen';
 import { VerifyScreen } from './ui/verify-screen';
 import { applyTheme } from './theme';
@@ -93,7 +95,7 @@ export function App({ backend, config = {} }: { backend: Backend; config?: AppCo
         </div>
         {loadError ? (
           <div class="boot-error" role="alert">
-            <p>{t('app.loadFailed', { message: errorText(t, loadError) })}</p>
+            <LoadFailed t={t} error={loadError} />
             <button type="button" class="button button--primary" onClick={() => setAttempt((n) => n + 1)}>
               {t('app.retry')}
             </button>
@@ -119,6 +121,16 @@ export function App({ backend, config = {} }: { backend: Backend; config?: AppCo
   );
 }
 
+function LoadFailed({ t, error }: { t: Translate; error: BackendError }) {
+  const words = errorWords(t, error);
+  return (
+    <p>
+      {t('app.loadFailed', { message: words.text })}
+      <CodeLine code={words.code} t={t} />
+    </p>
+  );
+}
+
 interface DeskProps {
   backend: Backend;
   config: AppConfig;
@@ -134,6 +146,9 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
   const [qrKey, setQrKey] = useState<number | null>(null);
   const [historyVersion, setHistoryVersion] = useState(0);
   const [historySelected, setHistorySelected] = useState<string | null>(null);
+  /** The agent tried to close the window while verifications were running. */
+  const [quitAsked, setQuitAsked] = useState(false);
+  /** How profiles authenticate, as edits in this run set it (the summaries do not say). */
   const politeRef = useRef<HTMLDivElement>(null);
   const assertiveRef = useRef<HTMLDivElement>(null);
 
@@ -198,6 +213,18 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
     setLoaded((l) => (l ? { ...l, profiles } : l));
   }, []);
 
+  /** A profile as a command returned it (edit_profile), before the list is read again. */
+  const updateProfile = useCallback((summary: ProfileSummary) => {
+    const profiles = live.current.profiles.map((p) => (p.name === summary.name ? summary : p));
+    live.current.profiles = profiles;
+    setLoaded((l) => (l ? { ...l, profiles } : l));
+  }, []);
+
+  useCloseRequests(backend, () => {
+    setQrKey(null);
+    setQuitAsked(true);
+  });
+
   const qrSession = state.sessions.find((s) => s.key === qrKey);
   const qrWaiting = qrSession?.phase === 'waiting' ? qrSession.waiting : null;
   useEffect(() => {
@@ -212,7 +239,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
   // Keyboard: Esc cancels the verification on screen (or closes the QR overlay), Alt+N opens a new one.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.defaultPrevented) return;
+      if (event.defaultPrevented || quitAsked) return;
       if (event.key === 'Escape') {
         if (qrKey !== null) {
           event.preventDefault();
@@ -232,7 +259,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [qrKey, view]);
+  }, [qrKey, view, quitAsked]);
 
   useEffect(() => {
     focus('identity-input');
@@ -252,6 +279,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
   };
 
   const activeCount = state.sessions.filter((s) => isActive(s.phase)).length;
+  const covered = Boolean(qrWaiting) || quitAsked;
   const navItems: [View, string][] = [
     ['verify', t('nav.verify')],
     ['history', t('nav.history')],
@@ -260,7 +288,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
 
   return (
     <UiContext.Provider value={ui}>
-      <div class={`app ${qrWaiting ? 'has-overlay' : ''}`} aria-hidden={qrWaiting ? 'true' : undefined}>
+      <div class={`app ${covered ? 'has-overlay' : ''}`} aria-hidden={covered ? 'true' : undefined} inert={quitAsked || undefined}>
         <header class="topbar">
           <div class="brand">
             <ShieldIcon size={22} />
@@ -309,11 +337,13 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
               autoLanguage={autoLanguage}
               onPrefs={savePrefs}
               reloadProfiles={reloadProfiles}
+              updateProfile={updateProfile}
             />
           )}
         </main>
       </div>
-      {qrWaiting && <QrOverlay waiting={qrWaiting} onClose={() => setQrKey(null)} />}
+      {qrWaiting && !quitAsked && <QrOverlay waiting={qrWaiting} onClose={() => setQrKey(null)} />}
+      {quitAsked && <QuitDialog running={activeCount} onStay={() => setQuitAsked(false)} onQuit={() => backend.quit()} />}
       <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer-polite" ref={politeRef} />
       <div class="sr-only" aria-live="assertive" aria-atomic="true" data-testid="announcer-assertive" ref={assertiveRef} />
     </UiContext.Provider>

@@ -231,9 +231,9 @@ describe('verification events', () => {
     await m.emit({ state: 'cancelled', id, provider_notified: false });
     expect(m.get('result').dataset.outcome).toBe('cancelled');
     expect(m.get('not-notified').textContent).toBe(
-      "The provider could not be told, so the request may still show in the customer's app. Ask the customer to ignore it.",
+      'The provider could not be told, so the customer may still see the request in their app. Approving it now changes nothing; ask the customer to ignore it.',
     );
-    expect(m.get('announcer-polite').textContent).toContain('Ask the customer to ignore it.');
+    expect(m.get('announcer-polite').textContent).toContain('Approving it now changes nothing; ask the customer to ignore it.');
   });
 
   it('a start the backend rejects becomes a failed card with its message', async () => {

@@ -42,8 +42,8 @@ describe('history: the audit log', () => {
     expect(m.get('match').dataset.match).toBe('match');
     expect(field(m, 'seq')).toBe('#1');
     expect(field(m, 'agent')).toBe('agent on desk-01');
-    // The profile by its name, never translated.
-    expect(field(m, 'provider')).toBe(`sandbox${SANDBOX_ISSUER}`);
+    // The profile by its title, never translated; the record's name and issuer under it.
+    expect(field(m, 'provider')).toBe(`Sandbox · trainingsandbox · ${SANDBOX_ISSUER}`);
     expect(field(m, 'identifier-kind')).toBe('National identity number');
     expect(field(m, 'binding')).toBe('4821');
     expect(field(m, 'acr')).toBe('urn:ciba-desk:sandbox');
@@ -170,7 +170,7 @@ describe('history: the audit log', () => {
     );
     expect(m.get('error-code').textContent).toBe('Error code: invalid_client');
     expect(field(m, 'error-code')).toBe('invalid_client');
-    expect(field(m, 'provider')).toBe('bankid-sehttps://desk.idura.broker');
+    expect(field(m, 'provider')).toBe('Idura · Swedish BankIDbankid-se · https://desk.idura.broker');
 
     await m.click('history-row-3');
     expect(m.q('result-message')).toBeNull();

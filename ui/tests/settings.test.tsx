@@ -25,8 +25,9 @@ describe('settings', () => {
     await m.click('secret-save-mitid');
     expect(m.backend.callsTo('set_secret')).toHaveLength(1);
     expect(m.get<HTMLInputElement>('secret-input-mitid').value).toBe('');
+    expect(document.activeElement).toBe(m.get('secret-input-mitid'));
     expect(m.get('secret-status-mitid').textContent).toBe('Secret stored');
-    expect(m.get('profiles-status').textContent).toBe('Secret saved for mitid.');
+    expect(m.get('profiles-status').textContent).toBe('Secret saved for MitID · pre-production.');
     expect(m.container.innerHTML).not.toContain('s3cr3t-value');
   });
 
@@ -38,7 +39,7 @@ describe('settings', () => {
     expect(m.get('profiles-status').getAttribute('role')).toBe('alert');
   });
 
-  it('lists each profile by its name, never translated, with its description in the agent’s language', async () => {
+  it('lists each profile by its title, with its name (never translated) and its description in the agent’s language', async () => {
     await openSettings({}, { languages: ['sv-SE'] });
     const sandbox = m.get('profile-item-sandbox');
     expect(sandbox.querySelector('.profile-meta')!.textContent).toBe('sandbox · Sandlåda · http://127.0.0.1:7878');
@@ -50,7 +51,11 @@ describe('settings', () => {
     );
     // Written by the administrator (no preset): as it is.
     expect(m.get('profile-description-mitid').textContent).toBe('MitID (Signaturgruppen, pre-production)');
-    expect(m.get('remove-mitid').getAttribute('aria-label')).toBe('Ta bort mitid');
+    expect(m.get('profile-title-sandbox').textContent).toBe('Sandbox · trainingSandlåda');
+    expect(m.get('profile-title-bankid-se').textContent).toBe('Idura · Swedish BankID');
+    expect(m.get('remove-mitid').getAttribute('aria-label')).toBe('Ta bort MitID · pre-production');
+    expect(m.get('edit-mitid').getAttribute('aria-label')).toBe('Redigera MitID · pre-production');
+    expect(m.get<HTMLInputElement>('secret-input-mitid').labels?.[0]?.textContent).toBe('Klienthemlighet för MitID · pre-production');
   });
 
   it('without a keyring, says so and offers no secret field', async () => {
@@ -109,6 +114,7 @@ describe('settings', () => {
       name: 'mitid-pp',
       issuer: 'https://pp.netseidbroker.dk/op',
       client_id: 'client-1',
+      title: '',
     });
     expect(m.get('add-status').textContent).toContain('Profile mitid-pp added');
     expect(m.q('profile-item-mitid-pp')).not.toBeNull();
@@ -132,14 +138,14 @@ describe('settings', () => {
     expect(m.get('add-status').textContent).toBe('Det finns redan en profil som heter bankid-se. Välj ett annat namn.');
   });
 
-  it('the built-in sandbox cannot be removed, and says why', async () => {
+  it('the built-in sandbox has no Remove and no Edit button', async () => {
     await openSettings();
-    await m.click('remove-sandbox');
-    await m.click('remove-yes-sandbox');
-    expect(m.get('profiles-status').textContent).toBe(
-      'The built-in profile “sandbox” cannot be changed or removed; it is always there for training. Create a profile with another name instead.',
-    );
     expect(m.q('profile-item-sandbox')).not.toBeNull();
+    expect(m.q('remove-sandbox')).toBeNull();
+    expect(m.q('edit-sandbox')).toBeNull();
+    // A profile of the administrator's that is a sandbox too (a provider's test system) has both.
+    expect(m.q('remove-pickup')).not.toBeNull();
+    expect(m.q('edit-pickup')).not.toBeNull();
   });
 
   it('removes a profile after confirmation', async () => {
@@ -149,7 +155,7 @@ describe('settings', () => {
     await m.click('remove-yes-bankid-se');
     expect(m.backend.callsTo('remove_profile')[0]!.args).toEqual({ name: 'bankid-se' });
     expect(m.q('profile-item-bankid-se')).toBeNull();
-    expect(m.get('profiles-status').textContent).toBe('Profile bankid-se removed.');
+    expect(m.get('profiles-status').textContent).toBe('Profile Idura · Swedish BankID removed.');
   });
 
   it('exports profiles as a TOML file download', async () => {

@@ -18,23 +18,53 @@ describe('TauriBackend: the command contract', () => {
     await backend.checkIdentity('sandbox', 'se:19121212-1212');
     await backend.checkBindingMessage('sandbox', 'hi');
     await backend.addProfile({ preset: 'generic', name: 'x', issuer: 'https://i', client_id: 'c' });
+    await backend.addProfile({ preset: 'generic', name: 'y', issuer: '', client_id: '', title: 'Kasse · BankID' });
+    await backend.editProfile('x', {
+      title: '',
+      issuer: 'https://j',
+      client_id: null,
+      description: null,
+      auth_method: 'private_key_jwt',
+      key_id: 'k1',
+      requested_expiry: 0,
+    });
     await backend.setSecret('x', 'pw');
     await backend.cancelVerification('v1');
-    await backend.history(50);
+    await backend.history({ limit: 50, before: 120, search: 'anna' });
     await backend.auditStatus();
     await backend.importProfiles('toml', 'preview');
     await backend.setPreferences({ last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' });
+    await backend.waitCloseRequest(2);
+    await backend.quit();
     expect(invoke.mock.calls).toEqual([
       ['list_profiles', undefined],
       ['check_identity', { profile: 'sandbox', input: 'se:19121212-1212' }],
       ['check_binding_message', { profile: 'sandbox', message: 'hi' }],
-      ['add_profile', { preset: 'generic', name: 'x', issuer: 'https://i', clientId: 'c' }],
+      ['add_profile', { preset: 'generic', name: 'x', issuer: 'https://i', clientId: 'c', title: null }],
+      ['add_profile', { preset: 'generic', name: 'y', issuer: '', clientId: '', title: 'Kasse · BankID' }],
+      [
+        'edit_profile',
+        {
+          name: 'x',
+          edit: {
+            title: '',
+            issuer: 'https://j',
+            client_id: null,
+            description: null,
+            auth_method: 'private_key_jwt',
+            key_id: 'k1',
+            requested_expiry: 0,
+          },
+        },
+      ],
       ['set_secret', { profile: 'x', secret: 'pw' }],
       ['cancel_verification', { id: 'v1' }],
-      ['history', { limit: 50 }],
+      ['history', { query: { limit: 50, before: 120, search: 'anna' } }],
       ['audit_status', undefined],
       ['import_profiles', { toml: 'toml', mode: 'preview' }],
       ['set_preferences', { prefs: { last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' } }],
+      ['wait_close_request', { seen: 2 }],
+      ['quit', { confirmed: true }],
     ]);
   });
 

@@ -5,6 +5,7 @@ import {
   auditProblem,
   codeText,
   errorText,
+  errorWords,
   kindText,
   methodLabel,
   presetTitle,
@@ -114,7 +115,14 @@ describe('errors in the agent’s language', () => {
       'The MobileID device id is not a valid UUID.',
     );
     expect(errorText(sv, error('unknown_profile', {}, 'there is no profile named "x"'))).toBe('There is no profile named "x".');
-    expect(errorText(sv, error('mystery', {}, ''))).toBe('Något gick fel (felkod mystery).');
+    expect(errorText(sv, error('mystery', {}, ''))).toBe(
+      'Något gick fel. Om det händer igen, kontakta din administratör och uppge felkoden.',
+    );
+    // The code itself goes on a line of its own, never into the sentence.
+    expect(errorWords(sv, error('mystery', {}, ''))).toEqual({
+      text: 'Något gick fel. Om det händer igen, kontakta din administratör och uppge felkoden.',
+      code: 'mystery',
+    });
   });
 
   it('gives the sentence of a code alone only when it needs no parameters', () => {
@@ -173,5 +181,65 @@ describe('other codes in words', () => {
     expect(methodLabel(da, identity(null, 'sandbox'))).toBe('Sandkasse');
     expect(methodLabel(en, identity(null, null, ['mfa']))).toBe('(mfa)');
     expect(methodLabel(en, identity(null, null))).toBeNull();
+  });
+});
+
+describe('error texts never show a placeholder or a bare protocol code', () => {
+  const PLACEHOLDER = /<[^<>]*>/;
+
+  for (const language of LANGUAGES) {
+    it(`${language}: no translated error sentence holds a placeholder, even with one in its parameters`, () => {
+      const t = translator(language);
+      for (const code of CONTRACT_ERROR_CODES) {
+        const params = Object.fromEntries(
+          (CONTRACT_PARAMS[code] ?? []).map((p) => [p, p === 'placeholder' ? '<your-client-id>' : SAMPLE[p]!]),
+        );
+        const words = errorWords(t, error(code, params, 'replace <your-client-id> in the client id'));
+        expect(words.text, code).not.toMatch(PLACEHOLDER);
+        expect(words.code, code).toBeNull();
+      }
+    });
+  }
+
+  it('a preset placeholder left in a profile names the setting by its label, not the placeholder', () => {
+    const placeholder = (field: string) => ({ profile: 'bankid-se', field, placeholder: '<your-client-id>' });
+    expect(errorText(en, error('profile_placeholder', placeholder('client id')))).toBe(
+      'Profile bankid-se is not set up yet: “Client ID” still holds an example value from the preset. Enter the real value under Settings, or ask your administrator.',
+    );
+    expect(errorText(nb, error('profile_placeholder', placeholder('issuer')))).toBe(
+      'Profilen bankid-se er ikke ferdig satt opp: «Utstederens URL» inneholder fortsatt en eksempelverdi fra malen. Skriv inn den riktige verdien under Innstillinger, eller spør administratoren din.',
+    );
+    expect(errorText(da, error('profile_placeholder', placeholder('JWKS URI')))).toContain('»JWKS-URI«');
+    // A setting the page has no label for is named as the backend names it.
+    expect(errorText(sv, error('profile_placeholder', placeholder('pickup URL')))).toContain('”pickup URL”');
+  });
+
+  it('an unknown code whose English holds a placeholder or a bare code: a general sentence, and the code apart', () => {
+    for (const message of [
+      'replace <your-domain> in the issuer before use',
+      'the provider answered access_denied',
+      'the provider said "slow_down"',
+    ]) {
+      const words = errorWords(da, error('provider_said_no', {}, message));
+      expect(words.text, message).toBe('Noget gik galt. Hvis det sker igen, så kontakt din administrator og oplys fejlkoden.');
+      expect(words.code, message).toBe('provider_said_no');
+    }
+    // Clean English is still shown, and its code is kept apart too.
+    expect(errorWords(da, error('audit_weak_key', {}, 'the audit log key is 8 bytes'))).toEqual({
+      text: 'The audit log key is 8 bytes.',
+      code: 'audit_weak_key',
+    });
+    // File paths and dotted keys are not codes.
+    expect(errorText(en, error('new_io', {}, 'could not read /home/agent/ciba_desk/profiles.toml'))).toBe(
+      'Could not read /home/agent/ciba_desk/profiles.toml.',
+    );
+  });
+
+  it('no translation writes a placeholder of its own (MobileID ids are shown as UUID)', () => {
+    for (const language of LANGUAGES) {
+      const t = translator(language);
+      expect(errorText(t, error('mobileid_input')), language).not.toMatch(PLACEHOLDER);
+      expect(errorText(t, error('mobileid_input')), language).toContain('userId:UUID deviceId:UUID');
+    }
   });
 });

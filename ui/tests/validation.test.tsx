@@ -209,10 +209,20 @@ describe('identity validation', () => {
 });
 
 describe('profiles in the form', () => {
-  it('lists profiles by name, never translated, with the description of the chosen one', async () => {
+  it('lists profiles by their short title, never translated, with the description of the chosen one', async () => {
     m = await mount({}, { languages: ['sv-SE'] });
-    const options = [...m.get<HTMLSelectElement>('profile').options].map((o) => o.textContent);
-    expect(options).toEqual(['sandbox', 'bankid-se', 'bankid-no', 'mitid', 'pickup']);
+    const select = m.get<HTMLSelectElement>('profile');
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      'Sandbox · training',
+      'Idura · Swedish BankID',
+      'Idura · Norwegian BankID',
+      'MitID · pre-production',
+      'Authway · in-store pickup',
+    ]);
+    // Chosen by name: the title is what agents read, the name what is sent.
+    expect([...select.options].map((o) => o.value)).toEqual(['sandbox', 'bankid-se', 'bankid-no', 'mitid', 'pickup']);
+    // The long description is never the profile's name.
+    expect(select.textContent).not.toContain('Swedish BankID phone authentication');
     // The sandbox gets a translated note instead of a description.
     expect(m.get('sandbox-note').textContent).toContain('Sandlåda: endast för övning');
     expect(m.q('profile-description')).toBeNull();
@@ -290,6 +300,7 @@ describe('binding message', () => {
             {
               name: 'bankid-no',
               provider: 'idura_verify',
+              title: 'Idura · Norwegian BankID',
               display_name: 'Norwegian BankID',
               preset: null,
               issuer: 'https://desk.idura.broker',
@@ -307,6 +318,10 @@ describe('binding message', () => {
               pickup: false,
               secret_status: 'stored',
               problem: null,
+              client_id: 'desk',
+              auth_method: 'private_key_jwt',
+              key_id: null,
+              requested_expiry: null,
             },
           ],
         },

@@ -312,6 +312,33 @@ impl AuditLog {
         self.query_records(&conn, &sql, Value::Integer(limit))
     }
 
+    /// The newest `limit` records before seq `before` (all of them when `None`), newest first:
+    /// pages of History.
+    pub fn recent_before(&self, before: Option<u64>, limit: usize) -> Result<Vec<Record>> {
+        let Some(before) = before else {
+            return self.recent(limit);
+        };
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {}, hash FROM audit_records WHERE seq < ?1 ORDER BY seq DESC LIMIT {}",
+            COLUMNS.join(", "),
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        );
+        self.query_records(&conn, &sql, Value::Integer(before as i64))
+    }
+
+    /// The `requested` records from seq `from` on that a final record names: the
+    /// verifications that finished.
+    pub fn finished_requests(&self, from: u64) -> Result<std::collections::HashSet<u64>> {
+        let conn = self.lock();
+        conn.prepare_cached("SELECT request_seq FROM audit_records WHERE request_seq >= ?1")
+            .and_then(|mut stmt| {
+                stmt.query_map([from as i64], |r| r.get::<_, i64>(0).map(|s| s as u64))?
+                    .collect()
+            })
+            .map_err(|e| self.sql(e))
+    }
+
     /// Every record whose identifier, normalised, was `normalised`, oldest first.
     /// `key` is the HMAC key the records were written with (normally the app's
     /// key from the keyring; an older key finds records written before a key change).

@@ -381,6 +381,9 @@ pub struct ProfileAddArgs {
     /// Notes for the agent.
     #[arg(long)]
     pub description: Option<String>,
+    /// The short title agents see (default: the preset's provider and method).
+    #[arg(long)]
+    pub title: Option<String>,
     /// Replace an existing profile of that name.
     #[arg(long)]
     pub replace: bool,

@@ -96,12 +96,17 @@ async fn add_from_a_preset_and_generic_then_remove() {
             "c1",
             "--auth-method",
             "client_secret_post",
+            "--title",
+            "Corporate desk",
         ])
         .await;
     assert_eq!(r.code, 0, "{r:?}");
 
     let list = env.run(&["profiles", "list", "--json"]).await.json();
     assert_eq!(names(&list, "profile"), ["sandbox", "Bank SE", "corp"]);
+    // Agents see short titles: the administrator's, or the preset's provider and method.
+    assert_eq!(entry(&list, "corp")["title"], "Corporate desk");
+    assert_eq!(entry(&list, "Bank SE")["title"], "Idura · Swedish BankID");
     let bank = entry(&list, "Bank SE");
     assert_eq!(bank["provider"], "idura_verify");
     assert_eq!(bank["issuer"], "https://mybank.idura.broker");

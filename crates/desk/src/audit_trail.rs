@@ -257,6 +257,18 @@ impl AuditTrail {
         blocking(move || log.recent(limit)).await
     }
 
+    /// The newest `limit` records before seq `before`, newest first.
+    pub async fn recent_before(&self, before: Option<u64>, limit: usize) -> Result<Vec<Record>> {
+        let log = self.log.clone();
+        blocking(move || log.recent_before(before, limit)).await
+    }
+
+    /// The `requested` records from seq `from` on whose verification finished.
+    pub async fn finished_requests(&self, from: u64) -> Result<std::collections::HashSet<u64>> {
+        let log = self.log.clone();
+        blocking(move || log.finished_requests(from)).await
+    }
+
     pub async fn verify_chain(&self) -> Result<ChainReport> {
         let log = self.log.clone();
         blocking(move || log.verify_chain()).await

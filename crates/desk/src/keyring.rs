@@ -144,20 +144,32 @@ impl KeyringSecrets {
                 Err(_) => store.get_blocking(&entry),
             },
         };
+        let set_command = format!(
+            "ciba-desk secret set {}{}",
+            shell_word(&profile.name),
+            if what == "private key" {
+                " --private-key FILE.pem"
+            } else {
+                ""
+            }
+        );
         match got {
-            Ok(stored) => unbind(profile, &stored).ok_or_else(|| DeskError::SecretBoundElsewhere {
-                profile: profile.name.clone(),
-                what,
-                command: format!(
-                    "ciba-desk secret set {}{}",
-                    shell_word(&profile.name),
-                    if what == "private key" {
-                        " --private-key FILE.pem"
-                    } else {
-                        ""
-                    }
-                ),
-            }),
+            Ok(stored) => match unbind(profile, &stored) {
+                Some(secret) => Ok(secret),
+                // Set explicitly for this run, the environment is the person's own choice.
+                None if env_set => {
+                    (self.notice)(&format!(
+                        "the {what} in the keyring for profile {:?} was entered for another provider address or client id and is not used; using {env}",
+                        profile.name
+                    ));
+                    from_env()
+                }
+                None => Err(DeskError::SecretBoundElsewhere {
+                    profile: profile.name.clone(),
+                    what,
+                    command: set_command,
+                }),
+            },
             Err(e) if env_set => {
                 (self.notice)(&format!(
                     "the {what} for profile {:?} is not in the keyring ({}); using {env}",
@@ -169,15 +181,7 @@ impl KeyringSecrets {
             Err(SecretError::Missing { .. }) => Err(DeskError::MissingSecret {
                 profile: profile.name.clone(),
                 what,
-                hint: format!(
-                    "store it in Settings, or run `ciba-desk secret set {}{}`",
-                    shell_word(&profile.name),
-                    if what == "private key" {
-                        " --private-key FILE.pem"
-                    } else {
-                        ""
-                    }
-                ),
+                hint: format!("store it in Settings, or run `{set_command}`"),
             }),
             Err(e) => Err(DeskError::SecretUnavailable {
                 profile: profile.name.clone(),
@@ -343,6 +347,21 @@ mod tests {
             Stored::ForAnotherDestination
         );
         assert!(read(KeyringSecrets::new(Ok(store.clone())), &bank).is_err());
+
+        // A secret given explicitly for this run in the environment serves instead, with a
+        // notice, as when the keyring has none.
+        let notices = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+        let seen = notices.clone();
+        // SAFETY: nextest runs each test in a process of its own.
+        unsafe { std::env::set_var(CLIENT_SECRET_ENV, "from-env") };
+        let src = KeyringSecrets::new(Ok(store.clone()))
+            .on_notice(move |m| seen.lock().unwrap().push(m.to_owned()));
+        assert_eq!(read(src, &moved).unwrap(), "from-env");
+        unsafe { std::env::remove_var(CLIENT_SECRET_ENV) };
+        assert!(
+            notices.lock().unwrap()[0].contains("entered for another provider address"),
+            "{notices:?}"
+        );
 
         // Entered again for the new destination, it works there and no longer at the old one.
         store_secret(&store, &moved, SecretString::from("n3w"))

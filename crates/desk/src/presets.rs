@@ -53,6 +53,7 @@ fn national(countries: &[Country]) -> IdentityInput {
 fn base(name: &str, provider: ProviderKind, issuer: &str, auth: AuthMethod) -> Profile {
     Profile {
         name: name.into(),
+        title: None,
         provider,
         description: String::new(),
         issuer: issuer.into(),
@@ -89,6 +90,7 @@ pub fn sandbox() -> Profile {
         AuthMethod::ClientSecretBasic,
     );
     p.description = "Training provider on this computer. Results are not real identities.".into();
+    p.title = Some("Sandbox · training".into());
     p.client_id = SANDBOX_CLIENT_ID.into();
     p.secret = Some(SecretRef::Public(PublicCredential::Sandbox));
     p.is_sandbox = true;
@@ -112,6 +114,7 @@ fn signicat_mobileid() -> Profile {
         AuthMethod::ClientSecretBasic,
     );
     p.description = "The customer approves in their MobileID app. Enter the user id and device id from MobileID enrolment.".into();
+    p.title = Some("Signicat · MobileID".into());
     p.scopes = s(&["openid", "mobileid", "mobileid-extra"]);
     p.acr_values = Some("idp:mobileid".into());
     p.signicat = Some(SignicatAcr {
@@ -146,6 +149,14 @@ fn signaturgruppen(demo: bool) -> Profile {
     } else {
         "MitID Flex app through Signaturgruppen's broker. For production, change the issuer to the production broker.".into()
     };
+    p.title = Some(
+        if demo {
+            "Signaturgruppen · MitID (demo)"
+        } else {
+            "Signaturgruppen · MitID"
+        }
+        .into(),
+    );
     if demo {
         p.client_id = SIGNATURGRUPPEN_PP_DEMO_CLIENT_ID.into();
         p.secret = Some(SecretRef::Public(PublicCredential::SignaturgruppenPpDemo));
@@ -201,6 +212,7 @@ fn idura(name: &str, acr: &str) -> Profile {
 
 fn idura_se_bankid() -> Profile {
     let mut p = idura("Idura Swedish BankID", "urn:grn:authn:se:bankid");
+    p.title = Some("Idura · Swedish BankID".into());
     p.description = "Swedish BankID phone authentication. Tell the system who placed the call: the customer's app asks accordingly.".into();
     p.inputs = vec![national(&[Country::Se])];
     p.phone_auth = Some(PhoneAuth {
@@ -211,6 +223,7 @@ fn idura_se_bankid() -> Profile {
 
 fn idura_no_bankid() -> Profile {
     let mut p = idura("Idura Norwegian BankID", "urn:grn:authn:no:bankid");
+    p.title = Some("Idura · Norwegian BankID".into());
     p.description = "Norwegian BankID caller authentication: inbound calls only. Read the word pair on screen aloud; the caller picks it in the app. Retry at most twice, and only after asking the caller.".into();
     p.inputs = vec![national(&[Country::No])];
     p.binding_message = BindingMessageRules {
@@ -227,6 +240,7 @@ fn idura_no_bankid() -> Profile {
 
 fn idura_frejaid() -> Profile {
     let mut p = idura("Idura FrejaID", "urn:grn:authn:se:frejaid");
+    p.title = Some("Idura · FrejaID".into());
     p.description = "Caller authentication with FrejaID.".into();
     p.inputs = vec![national(&[Country::Se])];
     p
@@ -244,6 +258,14 @@ fn authway(pickup: bool) -> Profile {
         AuthMethod::ClientSecretBasic,
     );
     p.claims.national_id = s(&["ssn", "personal_identity_number"]);
+    p.title = Some(
+        if pickup {
+            "Authway · in-store pickup"
+        } else {
+            "Authway · call centre"
+        }
+        .into(),
+    );
     if pickup {
         p.description = "Show the QR code to the customer (or send them the link); they accept or deny on their phone. Check the result against the order.".into();
         p.inputs = vec![IdentityInput::Email, IdentityInput::UserId { uuid: false }];
@@ -271,6 +293,7 @@ fn generic() -> Profile {
     );
     p.description =
         "Any OpenID provider with CIBA; its discovery document decides the endpoints.".into();
+    p.title = Some("OpenID provider · CIBA".into());
     p.inputs = vec![
         national(&[Country::Se, Country::No, Country::Dk]),
         IdentityInput::Email,

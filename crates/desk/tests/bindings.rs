@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use desk::api::{
     AuditStatus, BindingMessageCheck, BindingMessageSummary, HistoryEntry, HistoryOutcome,
-    IdentityCheck, IdentityKind, IdentityView, Language, MatchWord, Preferences, PresetNeed,
-    PresetSummary, ProfileSummary, Requirement, SecretStatus, Theme, VerificationRequest,
-    VerificationUpdate,
+    HistoryPage, HistoryQuery, IdentityCheck, IdentityKind, IdentityView, Language, MatchWord,
+    Preferences, PresetNeed, PresetSummary, ProfileEdit, ProfileSummary, Requirement, SecretStatus,
+    Theme, VerificationRequest, VerificationUpdate,
 };
 use desk::settings::{FieldChange, ProfileChange};
 use desk::verified::{MatchBasis, NotComparableReason};
@@ -47,6 +47,9 @@ fn generated() -> String {
         VerificationUpdate::decl(&cfg),
         HistoryOutcome::decl(&cfg),
         HistoryEntry::decl(&cfg),
+        HistoryQuery::decl(&cfg),
+        HistoryPage::decl(&cfg),
+        ProfileEdit::decl(&cfg),
         AuditStatus::decl(&cfg),
         Language::decl(&cfg),
         Theme::decl(&cfg),

@@ -2,13 +2,15 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AuditStatus,
   BindingMessageCheck,
-  HistoryEntry,
+  HistoryPage,
+  HistoryQuery,
   IdentityCheck,
   ImportMode,
   ImportReport,
   NewProfile,
   Preferences,
   PresetSummary,
+  ProfileEdit,
   ProfileSummary,
   VerificationEvent,
   VerificationRequest,
@@ -38,20 +40,33 @@ export interface Backend {
     onEvent: (event: VerificationEvent) => void,
   ): Promise<{ id: string }>;
   cancelVerification(id: string): Promise<void>;
-  /** Records of the audit log on this computer, newest first (retention records left out). */
-  history(limit: number): Promise<HistoryEntry[]>;
+  /**
+   * One page of the audit log's verifications on this computer, newest first by start time
+   * (retention records left out), only those matching `query.search`. A non-null
+   * `next_before` means there are older ones: ask again with it as `before`.
+   */
+  history(query: HistoryQuery): Promise<HistoryPage>;
   /** Verifies the audit log's hash chain and says where it is and how it is kept. */
   auditStatus(): Promise<AuditStatus>;
   addProfile(profile: NewProfile): Promise<void>;
+  /** Changes what `edit` sets (null: unchanged) and returns the profile as it is now. */
+  editProfile(name: string, edit: ProfileEdit): Promise<ProfileSummary>;
   removeProfile(name: string): Promise<void>;
   /** TOML text without secrets. */
   exportProfiles(): Promise<string>;
   /** `preview` changes nothing and says what `replace` would add and change. */
   importProfiles(toml: string, mode: ImportMode): Promise<ImportReport>;
-  /** Write-only: no command ever returns a secret. */
+  /** Write-only: no command ever returns a secret. A private key is sent as its whole PEM text. */
   setSecret(profile: string, secret: string): Promise<void>;
   getPreferences(): Promise<Preferences>;
   setPreferences(prefs: Preferences): Promise<void>;
+  /**
+   * Resolves, with the new count, once closing the window was held back more than `seen`
+   * times because verifications were running (the window stays open until {@link quit}).
+   */
+  waitCloseRequest(seen: number): Promise<number>;
+  /** Cancels the running verifications (withdrawn at the provider where it can) and ends the app. */
+  quit(): Promise<void>;
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -86,8 +101,8 @@ export class TauriBackend implements Backend {
   cancelVerification(id: string) {
     return call<void>('cancel_verification', { id });
   }
-  history(limit: number) {
-    return call<HistoryEntry[]>('history', { limit });
+  history(query: HistoryQuery) {
+    return call<HistoryPage>('history', { query });
   }
   auditStatus() {
     return call<AuditStatus>('audit_status');
@@ -99,7 +114,11 @@ export class TauriBackend implements Backend {
       name: profile.name,
       issuer: profile.issuer,
       clientId: profile.client_id,
+      title: profile.title ?? null,
     });
+  }
+  editProfile(name: string, edit: ProfileEdit) {
+    return call<ProfileSummary>('edit_profile', { name, edit });
   }
   removeProfile(name: string) {
     return call<void>('remove_profile', { name });
@@ -118,6 +137,13 @@ export class TauriBackend implements Backend {
   }
   setPreferences(prefs: Preferences) {
     return call<void>('set_preferences', { prefs });
+  }
+  waitCloseRequest(seen: number) {
+    return call<number>('wait_close_request', { seen });
+  }
+  quit() {
+    // Sent only from the agent's answer to the question; a bare call quits nothing.
+    return call<void>('quit', { confirmed: true });
   }
 }
 

@@ -39,6 +39,11 @@ export type ProfileSummary = {
  */
 name: string, provider: ProviderKind, 
 /**
+ * What agents see everywhere: the administrator's short title, by default the preset's
+ * provider and method.
+ */
+title: string, 
+/**
  * The profile's description, or its name.
  */
 display_name: string, 
@@ -47,6 +52,14 @@ display_name: string,
  * description in the agent's language.
  */
 preset: string | null, issuer: string, is_sandbox: boolean, identity_kind: IdentityKind, countries: Array<Country>, binding_message: BindingMessageSummary, call_initiator: boolean, pickup: boolean, secret_status: SecretStatus, 
+/**
+ * What Settings shows for editing (never a secret).
+ */
+client_id: string, 
+/**
+ * `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+ */
+auth_method: string, key_id: string | null, requested_expiry: number | null, 
 /**
  * Why a verification with this profile cannot start now (the sandbox's port held by
  * another program), for a notice before the agent types anything.
@@ -94,6 +107,28 @@ export type VerificationUpdate = { "state": "requesting", id: string, } | { "sta
 export type HistoryOutcome = "verified" | "mismatch" | "not_comparable" | "interrupted" | "denied" | "expired" | "failed" | "cancelled";
 
 export type HistoryEntry = { id: string, seq: number, started_at_ms: number, recorded_at_ms: number, duration_ms: number | null, profile: string, issuer: string, identifier_kind: string, masked_identity: string, subject_name: string | null, binding_message: string, outcome: HistoryOutcome, acr: string | null, transaction_id: string | null, error_code: string | null, os_user: string, workstation: string, verification_id: string | null, result: IdentityView | null, match: MatchWord | null, error: ErrorReport | null, };
+
+export type HistoryQuery = { limit: number, before: number | null, search: string, };
+
+export type HistoryPage = { entries: Array<HistoryEntry>, next_before: number | null, };
+
+export type ProfileEdit = { 
+/**
+ * Empty: back to the preset's title.
+ */
+title: string | null, issuer: string | null, client_id: string | null, description: string | null, 
+/**
+ * `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+ */
+auth_method: string | null, 
+/**
+ * For `private_key_jwt`: the `kid` in client assertions; empty removes it.
+ */
+key_id: string | null, 
+/**
+ * Seconds the provider should wait for the customer; 0 removes it.
+ */
+requested_expiry: number | null, };
 
 export type AuditStatus = { path: string, records: number, intact: boolean, 
 /**

@@ -21,13 +21,19 @@ export type VerificationEvent = VerificationUpdate;
 export type EventState = VerificationEvent['state'];
 export type Outcome = HistoryOutcome;
 
-/** The arguments of `add_profile` (sent as preset, name, issuer, clientId). */
+/** The arguments of `add_profile` (sent as preset, name, issuer, clientId, title). */
 export interface NewProfile {
   preset: string;
   name: string;
   issuer: string;
   client_id: string;
+  /** The short title agents see; empty or left out: the preset's. */
+  title?: string;
 }
+
+/** The values of `ProfileEdit.auth_method`. */
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export const COUNTRIES = ['se', 'no', 'dk'] as const satisfies readonly Country[];
 export const LANGUAGES = ['en', 'sv', 'nb', 'da'] as const satisfies readonly Language[];

@@ -1,7 +1,9 @@
 // Everything the backend sends as a code, in words: errors and warnings with their
 // parameters, identity kinds, the match sentence, preset titles and descriptions,
 // the binding-message "forbidden" reason, the audit log's chain problem.
-// The backend's English sentence is used only where there is no translation.
+// The backend's English sentence is used only where there is no translation, and never when
+// it holds a preset's placeholder (`<your-client-id>`) or a bare protocol code (`access_denied`):
+// then a general sentence in the agent's language, and the code on a line of its own.
 
 import type {
   AuditStatus,
@@ -22,7 +24,12 @@ import type { MessageKey, Params, Translate } from './index';
 export type UiMessage = { key: MessageKey; params?: Params } | { error: BackendError };
 
 export function messageText(t: Translate, message: UiMessage): string {
-  return 'key' in message ? t(message.key, message.params) : errorText(t, message.error);
+  return messageWords(t, message).text;
+}
+
+/** {@link messageText}, with the code of an error there are no words for (see {@link errorWords}). */
+export function messageWords(t: Translate, message: UiMessage): ErrorWords {
+  return 'key' in message ? { text: t(message.key, message.params), code: null } : errorWords(t, message.error);
 }
 
 /** English from the backend, sometimes starting in lower case: shown as a sentence. */
@@ -62,6 +69,18 @@ function character(_t: Translate, value: string): string {
   return char;
 }
 
+/** The profile settings `profile_placeholder` names (profile/mod.rs), by their labels. */
+const FIELD_LABELS: Record<string, MessageKey> = {
+  issuer: 'add.issuer',
+  'client id': 'add.clientId',
+  'keyring entry name': 'field.keyringEntry',
+  'cancel URL': 'field.cancelUrl',
+  'customer link': 'field.customerLink',
+  'backchannel endpoint': 'field.backchannelEndpoint',
+  'token endpoint': 'field.tokenEndpoint',
+  'JWKS URI': 'field.jwksUri',
+};
+
 /** How the backend's parameters become words in the agent's language (others are shown as they are). */
 const PARAMS: Record<string, Localize> = {
   country,
@@ -79,6 +98,11 @@ const PARAMS: Record<string, Localize> = {
   expected: (t, value) => {
     const parts = value.split(/\s*(?:,|\bor\b)\s*/).filter((p) => p !== '');
     return parts.length > 0 && parts.every((p) => /^\d+$/.test(p)) ? t.list(parts, 'disjunction') : null;
+  },
+  // A profile setting the backend names in English ("client id") → its label on screen.
+  field: (t, value) => {
+    const key = FIELD_LABELS[value];
+    return key ? t(key) : value;
   },
   // "se:NUMBER / dk:NUMBER" → "se:NUMMER eller dk:NUMMER"
   example: (t, value) => {
@@ -109,12 +133,41 @@ function translated(t: Translate, prefix: string, item: { code: string; params?:
   return params && t.optional(`${prefix}.${item.code}`, params);
 }
 
-/** An error in the agent's language: `error.<code>`, else the backend's English sentence. */
-export function errorText(t: Translate, error: BackendError): string {
+/** A preset's placeholder left in a value, as the desk finds them: `<your-client-id>`. */
+const PLACEHOLDER = /<[^<>]*>/;
+/** A protocol or error code on its own (`access_denied`, `slow_down`): words for machines. */
+const BARE_CODE = /(?:^|[^\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-])/;
+
+/** Whether the backend's English sentence can be shown to an agent as it is. */
+export function showable(message: string): boolean {
+  return message.trim() !== '' && !PLACEHOLDER.test(message) && !BARE_CODE.test(message);
+}
+
+/**
+ * An error in words: `text` in the agent's language, and `code` when there was no
+ * translation, for a muted line of its own (the backend's English sentence, or a general
+ * one where that sentence holds a placeholder or a bare code).
+ */
+export interface ErrorWords {
+  text: string;
+  code: string | null;
+}
+
+export function errorWords(t: Translate, error: BackendError): ErrorWords {
   const text = translated(t, 'error', error);
-  if (text === null) return sentence(error.message) || t('error.unknown', { code: error.code });
+  if (text === null) {
+    return { text: showable(error.message) ? sentence(error.message) : t('error.unknown'), code: error.code };
+  }
   const { line, column } = error.params ?? {};
-  return line !== undefined && column !== undefined ? `${text} ${t('error.location', { line, column })}` : text;
+  return {
+    text: line !== undefined && column !== undefined ? `${text} ${t('error.location', { line, column })}` : text,
+    code: null,
+  };
+}
+
+/** An error in the agent's language: `error.<code>`, else the backend's English sentence where it is fit to show, else a general one. */
+export function errorText(t: Translate, error: BackendError): string {
+  return errorWords(t, error).text;
 }
 
 /** An identity-check warning in the agent's language: `warning.<code>`, else the English. */
@@ -170,6 +223,24 @@ export function auditProblem(t: Translate, status: AuditStatus): string | null {
       : null;
   return text ?? (status.problem ? sentence(status.problem) : null);
 }
+
+/**
+ * What agents call a profile: its short title, with its name after it when another profile
+ * has the same title ("Idura · Swedish BankID (bankid-se)"). Never its description.
+ */
+export function profileTitle(profile: ProfileSummary, profiles: readonly ProfileSummary[]): string {
+  const title = shownTitle(profile);
+  const shared = profiles.some((p) => p.name !== profile.name && shownTitle(p) === title);
+  return shared ? `${title} (${profile.name})` : title;
+}
+
+/** {@link profileTitle} for a profile known by name only (History, a sent request); its name when it is gone. */
+export function profileTitleOf(name: string, profiles: readonly ProfileSummary[]): string {
+  const profile = profiles.find((p) => p.name === name);
+  return profile ? profileTitle(profile, profiles) : name;
+}
+
+const shownTitle = (profile: ProfileSummary) => profile.title.trim() || profile.name;
 
 export function presetTitle(t: Translate, preset: PresetSummary): string {
   return t.optional(`preset.title.${preset.id}`) ?? preset.display_name;

@@ -2,10 +2,11 @@
 // fields (History detail) and the alert when a verification was not recorded.
 
 import type { AuditStatus, BackendError, HistoryEntry } from '../api/types';
-import { auditProblem, errorText, kindText } from '../i18n/texts';
+import { auditProblem, kindText, profileTitleOf } from '../i18n/texts';
 import { useUi } from './context';
 import { formatDateTime, formatDuration } from './format';
 import { AlertIcon, ShieldIcon } from './icons';
+import { ErrorMessage } from './message';
 import { Fact } from './result-card';
 
 /** "Audit log: 12 records · chain intact · …", plus a note when identifiers are not keyed. */
@@ -60,7 +61,9 @@ export function AuditFailedAlert({ error }: { error: BackendError }) {
       <AlertIcon size={22} />
       <div>
         <p class="audit-alert-title">{t('audit.failedTitle')}</p>
-        <p data-testid="audit-error-message">{errorText(t, error)}</p>
+        <p data-testid="audit-error-message">
+          <ErrorMessage error={error} />
+        </p>
         <p>{t('audit.failedAdvice')}</p>
       </div>
     </div>
@@ -69,7 +72,7 @@ export function AuditFailedAlert({ error }: { error: BackendError }) {
 
 /** Every field of one audit record that has a value. */
 export function AuditRecord({ entry }: { entry: HistoryEntry }) {
-  const { t, locale } = useUi();
+  const { t, locale, profiles } = useUi();
   const agent =
     entry.os_user && entry.workstation
       ? t('audit.agentOn', { user: entry.os_user, workstation: entry.workstation })
@@ -101,8 +104,9 @@ export function AuditRecord({ entry }: { entry: HistoryEntry }) {
           </Fact>
         )}
         <Fact label={t('audit.provider')} wide field="provider">
-          {entry.profile}
-          {entry.issuer && <span class="audit-sub mono">{entry.issuer}</span>}
+          {profileTitleOf(entry.profile, profiles)}
+          {/* The record keeps the profile's name (an identifier) and where it sent the request. */}
+          <span class="audit-sub mono">{[entry.profile, entry.issuer].filter(Boolean).join(' · ')}</span>
         </Fact>
         {kind && (
           <Fact label={t('audit.identifierKind')} field="identifier-kind">

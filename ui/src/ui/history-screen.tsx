@@ -1,12 +1,14 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { toBackendError, type AuditStatus, type BackendError, type HistoryEntry } from '../api/types';
-import { codeText, errorText } from '../i18n/texts';
+import { codeText, errorWords, profileTitleOf } from '../i18n/texts';
 import { AuditBrokenAlert, AuditRecord, AuditStatusLine } from './audit';
 import { useUi } from './context';
 import { formatDayUnlessToday, formatTime } from './format';
 import { AlertIcon, CheckCircleIcon, RefreshIcon } from './icons';
+import { CodeLine } from './message';
 import { OutcomeCard, ResultCard, SandboxBanner } from './result-card';
 
+/** Entries per page: the first one, and each "Show older". */
 export const HISTORY_LIMIT = 100;
 
 interface Props {
@@ -16,22 +18,46 @@ interface Props {
   onSelect: (id: string | null) => void;
 }
 
+/** What the list shows: the pages loaded so far for one search. */
+interface Loaded {
+  search: string;
+  entries: HistoryEntry[];
+  /** Where the next (older) page starts; null when this was the last. */
+  nextBefore: number | null;
+}
+
 export function HistoryScreen({ version, selected, onSelect: setSelected }: Props) {
-  const { t, locale, backend } = useUi();
-  const [entries, setEntries] = useState<HistoryEntry[] | null>(null);
+  const { t, locale, backend, profiles, debounceMs } = useUi();
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<BackendError | null>(null);
   const [status, setStatus] = useState<AuditStatus | null>(null);
   const [statusError, setStatusError] = useState<BackendError | null>(null);
   const [reload, setReload] = useState(0);
+  const [query, setQuery] = useState('');
+  const [search, setSearch] = useState('');
+  const [loadingMore, setLoadingMore] = useState(false);
+  const listRef = useRef<HTMLUListElement>(null);
+  const moreRef = useRef<HTMLButtonElement>(null);
+  /** Bumped by every first-page load, so an older page that arrives late is dropped. */
+  const generation = useRef(0);
+
+  // The search is sent once typing pauses.
+  useEffect(() => {
+    const next = query.trim();
+    if (next === search) return;
+    const handle = setTimeout(() => setSearch(next), debounceMs);
+    return () => clearTimeout(handle);
+  }, [query]);
 
   useEffect(() => {
     let live = true;
+    const current = ++generation.current;
     // Separately: a status that cannot be read must not hide the list, nor the other way round.
     backend
-      .history(HISTORY_LIMIT)
-      .then((list) => {
-        if (!live) return;
-        setEntries(list);
+      .history({ limit: HISTORY_LIMIT, before: null, search })
+      .then((page) => {
+        if (!live || current !== generation.current) return;
+        setLoaded({ search, entries: page.entries, nextBefore: page.next_before });
         setError(null);
       })
       .catch((e) => live && setError(toBackendError(e)));
@@ -50,11 +76,38 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
     return () => {
       live = false;
     };
-  }, [version, reload]);
+  }, [version, reload, search]);
 
+  const showOlder = async () => {
+    if (!loaded || loaded.nextBefore === null || loadingMore) return;
+    const current = generation.current;
+    const shown = loaded.entries.length;
+    setLoadingMore(true);
+    try {
+      const page = await backend.history({ limit: HISTORY_LIMIT, before: loaded.nextBefore, search: loaded.search });
+      if (current !== generation.current) return;
+      const known = new Set(loaded.entries.map((e) => e.id));
+      const entries = [...loaded.entries, ...page.entries.filter((e) => !known.has(e.id))];
+      setLoaded({ ...loaded, entries, nextBefore: page.next_before });
+      setError(null);
+      // The button may be gone: focus the first row that came in, else stay on the button.
+      setTimeout(() => {
+        const first = listRef.current?.querySelectorAll<HTMLElement>('.history-row')[shown];
+        (first ?? moreRef.current)?.focus();
+      }, 0);
+    } catch (e) {
+      if (current === generation.current) setError(toBackendError(e));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  const entries = loaded?.entries ?? null;
   const entry = entries?.find((e) => e.id === selected) ?? null;
   // Records from earlier days say which day; today's show the time only.
   const day = (ms: number) => formatDayUnlessToday(ms, locale);
+  const errorShown = error ? errorWords(t, error) : null;
+  const statusErrorShown = statusError ? errorWords(t, statusError) : null;
 
   return (
     <section class="screen history-screen" data-testid="history" aria-labelledby="history-title">
@@ -70,22 +123,43 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
         </button>
       </header>
       {status && !status.intact && <AuditBrokenAlert status={status} />}
-      {statusError && (
+      {statusErrorShown && (
         <p class="message message--error screen-message" role="alert" data-testid="audit-status-error">
-          {t('audit.statusFailed', { message: errorText(t, statusError) })}
+          {t('audit.statusFailed', { message: statusErrorShown.text })}
+          <CodeLine code={statusErrorShown.code} />
         </p>
       )}
-      {error && (
+      {errorShown && (
         <p class="message message--error screen-message" role="alert" data-testid="history-error">
-          {t('history.loadFailed', { message: errorText(t, error) })}
+          {t('history.loadFailed', { message: errorShown.text })}
+          <CodeLine code={errorShown.code} />
         </p>
       )}
       <div class="history-layout">
         <div class="card history-list-card">
+          <div class="field history-search" role="search">
+            <label for="history-search">{t('history.search')}</label>
+            <input
+              id="history-search"
+              type="search"
+              data-testid="history-search"
+              autoComplete="off"
+              spellcheck={false}
+              placeholder={t('history.searchPlaceholder')}
+              value={query}
+              onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+            />
+          </div>
           {entries && entries.length === 0 ? (
-            <p class="empty-note" data-testid="history-empty">
-              {t('history.empty')}
-            </p>
+            loaded!.search === '' ? (
+              <p class="empty-note" data-testid="history-empty">
+                {t('history.empty')}
+              </p>
+            ) : (
+              <p class="empty-note" role="status" data-testid="history-no-match">
+                {t('history.noMatch', { search: loaded!.search })}
+              </p>
+            )
           ) : (
             <>
               <div class="history-row history-row--head" aria-hidden="true">
@@ -94,7 +168,7 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
                 <span>{t('history.outcome')}</span>
                 <span>{t('history.profile')}</span>
               </div>
-              <ul class="history-list" aria-label={t('history.title')}>
+              <ul class="history-list" aria-label={t('history.title')} ref={listRef}>
                 {(entries ?? []).map((e, i) => {
                   const name = e.subject_name ?? e.result?.display_name;
                   return (
@@ -121,12 +195,29 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
                             {t(`state.${e.outcome}`)}
                           </span>
                         </span>
-                        <span class="history-profile">{e.profile}</span>
+                        <span class="history-profile" data-testid="history-profile">
+                          {profileTitleOf(e.profile, profiles)}
+                        </span>
                       </button>
                     </li>
                   );
                 })}
               </ul>
+              {loaded && loaded.nextBefore !== null && (
+                <div class="history-more">
+                  <button
+                    type="button"
+                    ref={moreRef}
+                    class="button button--secondary"
+                    data-testid="history-more"
+                    disabled={loadingMore}
+                    aria-busy={loadingMore ? 'true' : undefined}
+                    onClick={() => void showOlder()}
+                  >
+                    {t('history.more')}
+                  </button>
+                </div>
+              )}
             </>
           )}
         </div>
@@ -155,7 +246,7 @@ function EntryCard({ entry }: { entry: HistoryEntry }) {
         identity={entry.result}
         match={entry.outcome === 'mismatch' ? 'mismatch' : entry.match}
         matchDetail={null}
-        providerName={entry.profile}
+        providerName={profileTitleOf(entry.profile, profiles)}
       />
     );
   }
@@ -165,8 +256,11 @@ function EntryCard({ entry }: { entry: HistoryEntry }) {
   // The log gives every ending a code (access_denied, expired, …); the card shows it for failures
   // only, as the live view does. The audit record below lists it in every case. An earlier run's
   // record has the code but not the error's details: its sentence is shown when it needs none.
-  const code = entry.outcome === 'failed' ? entry.error_code : null;
-  const message = entry.error ? errorText(t, entry.error) : entry.error_code ? codeText(t, entry.error_code) : null;
+  // A code there are no words for is shown on its own line, never in the sentence.
+  const words = entry.error ? errorWords(t, entry.error) : null;
+  const message = words ? words.text : entry.error_code ? codeText(t, entry.error_code) : null;
+  const untranslated = words ? words.code : message === null && entry.outcome !== 'failed' ? entry.error_code : null;
+  const code = entry.outcome === 'failed' ? entry.error_code : untranslated;
   return <OutcomeCard outcome={entry.outcome} message={message} code={code} sandbox={sandbox} />;
 }
 

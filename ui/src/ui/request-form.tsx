@@ -6,14 +6,15 @@ import {
   errorText,
   forbiddenReason,
   idKindText,
-  messageText,
   profileDescription,
+  profileTitle,
   warningText,
 } from '../i18n/texts';
 import type { Controller } from '../state/controller';
 import { identityInput, looksLikeEmail, typedCountry, type Session } from '../state/sessions';
 import { useUi } from './context';
 import { AlertIcon, CheckIcon, DiceIcon, FlaskIcon, InfoIcon, KeyIcon, SendIcon } from './icons';
+import { ErrorMessage, MessageText } from './message';
 
 interface Props {
   session: Session;
@@ -186,7 +187,7 @@ export function RequestForm({ session, controller }: Props) {
         >
           {profiles.map((p) => (
             <option value={p.name} key={p.name}>
-              {p.name}
+              {profileTitle(p, profiles)}
             </option>
           ))}
         </select>
@@ -211,7 +212,9 @@ export function RequestForm({ session, controller }: Props) {
         {profile?.problem && (
           <p class="note note--warning" role="alert" data-testid="profile-problem">
             <AlertIcon size={16} />
-            <span>{errorText(t, profile.problem)}</span>
+            <span>
+              <ErrorMessage error={profile.problem} />
+            </span>
           </p>
         )}
         {(profile?.secret_status === 'missing' || profile?.secret_status === 'outdated') && (
@@ -273,7 +276,7 @@ export function RequestForm({ session, controller }: Props) {
               <AlertIcon size={16} />
               <span>
                 <span class="sr-only">{t('id.errorTitle')} </span>
-                {identityError}
+                <ErrorMessage error={check.error!} />
               </span>
             </p>
           ) : check.ok ? (
@@ -369,7 +372,9 @@ export function RequestForm({ session, controller }: Props) {
             ) : bindingError ? (
               <p class="message message--error" data-testid="binding-error" data-code={bindingCheck?.error?.code}>
                 <AlertIcon size={16} />
-                <span>{bindingError}</span>
+                <span>
+                  <ErrorMessage error={bindingCheck!.error!} />
+                </span>
               </p>
             ) : (
               <p class="hint">
@@ -405,7 +410,9 @@ export function RequestForm({ session, controller }: Props) {
       {session.formError && (
         <p class="message message--error form-error" data-testid="form-error" role="alert">
           <AlertIcon size={16} />
-          <span>{messageText(t, session.formError)}</span>
+          <span>
+            <MessageText parts={[session.formError]} />
+          </span>
         </p>
       )}
 

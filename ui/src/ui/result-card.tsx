@@ -56,7 +56,7 @@ interface ResultProps {
   identity: VerifiedIdentity;
   match: MatchResult | null;
   matchDetail: MatchDetail | null;
-  /** The profile's name (an identifier, not translated). */
+  /** The profile as agents know it: its title (see profileTitle), not translated. */
   providerName: string;
   /** Buttons under the card (none in History). */
   actions?: ComponentChildren;
@@ -108,7 +108,9 @@ export function ResultCard({ identity, match, matchDetail, providerName, actions
             )}
           </Fact>
           <Fact label={t('result.method')}>{method ?? unknown}</Fact>
-          <Fact label={t('result.provider')}>{providerName}</Fact>
+          <Fact label={t('result.provider')} field="provider">
+            {providerName}
+          </Fact>
           <Fact label={t('result.transaction')} mono>
             {identity.transaction_id ?? unknown}
           </Fact>

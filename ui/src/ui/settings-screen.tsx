@@ -1,18 +1,29 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import {
+  AUTH_METHODS,
   THEMES,
   toBackendError,
+  type AuthMethod,
   type ImportMode,
   type ImportReport,
   type Language,
   type Preferences,
   type PresetSummary,
+  type ProfileEdit,
   type ProfileSummary,
 } from '../api/types';
 import { LANGUAGES } from '../i18n';
-import { messageText, presetDescription, presetTitle, profileDescription, providerText, type UiMessage } from '../i18n/texts';
+import {
+  presetDescription,
+  presetTitle,
+  profileDescription,
+  profileTitle,
+  providerText,
+  type UiMessage,
+} from '../i18n/texts';
 import { useUi } from './context';
 import { CheckIcon, FlaskIcon, KeyIcon, PlusIcon } from './icons';
+import { MessageText } from './message';
 
 interface Props {
   presets: PresetSummary[];
@@ -21,6 +32,8 @@ interface Props {
   autoLanguage: Language;
   onPrefs: (patch: Partial<Preferences>) => void;
   reloadProfiles: () => Promise<void>;
+  /** Puts a profile as a command returned it into the list. */
+  updateProfile: (profile: ProfileSummary) => void;
 }
 
 /** The outcome of an action, kept as keys and errors so that it follows a change of language. */
@@ -28,8 +41,24 @@ type Status = { kind: 'ok' | 'error'; parts: UiMessage[] } | null;
 
 const failed = (error: unknown): Status => ({ kind: 'error', parts: [{ error: toBackendError(error) }] });
 
+/** Titles are shown in tabs, pickers and result cards: at most this many characters (profile/mod.rs). */
+export const MAX_TITLE_CHARS = 48;
+
+/** The built-in training profile (settings/mod.rs `reserved`): it cannot be changed or removed. */
+export const isBuiltinSandbox = (profile: ProfileSummary) => profile.is_sandbox && profile.name.trim().toLowerCase() === 'sandbox';
+
+/** How a profile authenticates, as its summary says. */
+export function authMethodOf(profile: ProfileSummary): AuthMethod | null {
+  return (AUTH_METHODS as readonly string[]).includes(profile.auth_method) ? (profile.auth_method as AuthMethod) : null;
+}
+
+/** A PEM private key (PKCS#8, or PKCS#1/SEC1 as the signing library also reads them), not encrypted. */
+export function looksLikePrivateKeyPem(text: string): boolean {
+  const match = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]+-----END \1PRIVATE KEY-----/.exec(text);
+  return match !== null && !match[1]!.includes('ENCRYPTED');
+}
+
 function StatusLine({ status, testId }: { status: Status; testId?: string }) {
-  const { t } = useUi();
   if (!status) return <p class="status-slot" role="status" data-testid={testId} />;
   return (
     <p
@@ -37,12 +66,19 @@ function StatusLine({ status, testId }: { status: Status; testId?: string }) {
       role={status.kind === 'error' ? 'alert' : 'status'}
       data-testid={testId}
     >
-      {status.parts.map((part) => messageText(t, part)).join(' ')}
+      <MessageText parts={status.parts} />
     </p>
   );
 }
 
-export function SettingsScreen({ presets, prefs, autoLanguage, onPrefs, reloadProfiles }: Props) {
+export function SettingsScreen({
+  presets,
+  prefs,
+  autoLanguage,
+  onPrefs,
+  reloadProfiles,
+  updateProfile,
+}: Props) {
   const { t } = useUi();
   return (
     <section class="screen settings-screen" data-testid="settings" aria-labelledby="settings-title">
@@ -53,7 +89,11 @@ export function SettingsScreen({ presets, prefs, autoLanguage, onPrefs, reloadPr
       </header>
       <div class="settings-grid">
         <div class="settings-main">
-          <ProfilesSection reloadProfiles={reloadProfiles} />
+          <ProfilesSection
+            presets={presets}
+            reloadProfiles={reloadProfiles}
+            updateProfile={updateProfile}
+          />
           <AddProfileSection presets={presets} reloadProfiles={reloadProfiles} />
         </div>
         <div class="settings-side">
@@ -65,9 +105,28 @@ export function SettingsScreen({ presets, prefs, autoLanguage, onPrefs, reloadPr
   );
 }
 
-function ProfilesSection({ reloadProfiles }: { reloadProfiles: () => Promise<void> }) {
+interface SectionProps {
+  presets: PresetSummary[];
+  reloadProfiles: () => Promise<void>;
+  updateProfile: (profile: ProfileSummary) => void;
+}
+
+function ProfilesSection({ reloadProfiles, updateProfile }: SectionProps) {
   const { t, profiles } = useUi();
   const [status, setStatus] = useState<Status>(null);
+  /** Where the removed profile was in the list: focus goes to the one now in its place. */
+  const removedAt = useRef<number | null>(null);
+
+  useLayoutEffect(() => {
+    const index = removedAt.current;
+    if (index === null) return;
+    removedAt.current = null;
+    // The next profile's heading, else the one before it, else the form that adds one.
+    const next = profiles[Math.min(index, profiles.length - 1)];
+    const target = next ? document.getElementById(headingId(next.name)) : document.getElementById('add-preset');
+    target?.focus();
+  }, [profiles]);
+
   return (
     <section class="card" aria-labelledby="profiles-title">
       <h2 class="card-title" id="profiles-title">
@@ -75,8 +134,18 @@ function ProfilesSection({ reloadProfiles }: { reloadProfiles: () => Promise<voi
       </h2>
       <p class="hint">{t('settings.profilesHint')}</p>
       <ul class="profile-list" data-testid="profile-list">
-        {profiles.map((p) => (
-          <ProfileItem key={p.name} profile={p} reloadProfiles={reloadProfiles} setStatus={setStatus} />
+        {profiles.map((p, index) => (
+          <ProfileItem
+            key={p.name}
+            profile={p}
+            authMethod={authMethodOf(p)}
+            reloadProfiles={reloadProfiles}
+            updateProfile={updateProfile}
+            setStatus={setStatus}
+            onRemoved={() => {
+              removedAt.current = index;
+            }}
+          />
         ))}
       </ul>
       <StatusLine status={status} testId="profiles-status" />
@@ -84,30 +153,59 @@ function ProfilesSection({ reloadProfiles }: { reloadProfiles: () => Promise<voi
   );
 }
 
-function ProfileItem({
-  profile,
-  reloadProfiles,
-  setStatus,
-}: {
+/** Ids derived from a profile name, which may hold any character but control characters. */
+const domId = (prefix: string, name: string) =>
+  `${prefix}-${name.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`)}`;
+const headingId = (name: string) => domId('profile-heading', name);
+
+interface ItemProps {
   profile: ProfileSummary;
+  authMethod: AuthMethod | null;
   reloadProfiles: () => Promise<void>;
+  updateProfile: (profile: ProfileSummary) => void;
   setStatus: (s: Status) => void;
-}) {
-  const { t, backend } = useUi();
+  onRemoved: () => void;
+}
+
+function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setStatus, onRemoved }: ItemProps) {
+  const { t, backend, profiles } = useUi();
   const [secret, setSecret] = useState('');
   const [confirming, setConfirming] = useState(false);
+  const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
-  const id = `secret-${profile.name}`;
   const name = profile.name;
+  const label = profileTitle(profile, profiles);
+  const builtin = isBuiltinSandbox(profile);
+  const usesKey = authMethod === 'private_key_jwt';
+  const id = domId('secret', name);
+  const editRef = useRef<HTMLButtonElement>(null);
+  const removeRef = useRef<HTMLButtonElement>(null);
+  const keepRef = useRef<HTMLButtonElement>(null);
+  const secretRef = useRef<HTMLTextAreaElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  /** Where focus goes once the confirmation or the form is gone (after the next render). */
+  const focusNext = useRef<HTMLElement | (() => HTMLElement | null) | null>(null);
+  useLayoutEffect(() => {
+    const next = focusNext.current;
+    if (!next) return;
+    focusNext.current = null;
+    (typeof next === 'function' ? next() : next)?.focus();
+  });
 
   const saveSecret = async (event: Event) => {
     event.preventDefault();
     if (busy) return;
+    if (usesKey && !looksLikePrivateKeyPem(secret)) {
+      setStatus({ kind: 'error', parts: [{ key: 'secret.notPem' }] });
+      return;
+    }
     setBusy(true);
     try {
       await backend.setSecret(name, secret);
       setSecret(''); // write-only: the field never shows a stored secret
-      setStatus({ kind: 'ok', parts: [{ key: 'secret.saved', params: { name } }] });
+      setStatus({ kind: 'ok', parts: [{ key: usesKey ? 'secret.keySaved' : 'secret.saved', params: { name: label } }] });
+      // The save button is disabled now (empty field): focus goes back to the field.
+      focusNext.current = () => (usesKey ? secretRef.current : passwordRef.current);
       await reloadProfiles();
     } catch (error) {
       setStatus(failed(error));
@@ -116,46 +214,103 @@ function ProfileItem({
     }
   };
 
-  const remove = async () => {
+  const loadKeyFile = async (event: Event) => {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    if (!file) return;
     try {
-      await backend.removeProfile(name);
-      setStatus({ kind: 'ok', parts: [{ key: 'profile.removed', params: { name } }] });
-      await reloadProfiles();
-    } catch (error) {
-      setStatus(failed(error));
-      setConfirming(false);
+      setSecret(await file.text());
+      setStatus(null);
+      secretRef.current?.focus();
+    } catch {
+      setStatus({ kind: 'error', parts: [{ key: 'secret.fileFailed' }] });
+    } finally {
+      input.value = '';
     }
   };
 
+  const askRemove = () => {
+    focusNext.current = () => keepRef.current;
+    setConfirming(true);
+  };
+  const keep = () => {
+    focusNext.current = () => removeRef.current;
+    setConfirming(false);
+  };
+  const remove = async () => {
+    try {
+      await backend.removeProfile(name);
+      setStatus({ kind: 'ok', parts: [{ key: 'profile.removed', params: { name: label } }] });
+      onRemoved();
+      await reloadProfiles();
+    } catch (error) {
+      setStatus(failed(error));
+      keep();
+    }
+  };
+
+  const openEdit = () => {
+    setConfirming(false);
+    setEditing(true);
+  };
+  const closeEdit = (saved: Status | null) => {
+    if (saved) setStatus(saved);
+    focusNext.current = () => editRef.current;
+    setEditing(false);
+  };
+
+  const canStoreSecret =
+    profile.secret_status === 'stored' || profile.secret_status === 'missing' || profile.secret_status === 'outdated';
+
   return (
-    <li class="profile-item" data-testid={`profile-item-${profile.name}`}>
+    <li class="profile-item" data-testid={`profile-item-${name}`}>
       <div class="profile-head">
         <div class="profile-names">
-          <p class="profile-title" data-testid={`profile-description-${name}`}>
-            {profileDescription(t, profile)}
+          <h3 class="profile-title" id={headingId(name)} tabIndex={-1} data-testid={`profile-title-${name}`}>
+            {label}
             {profile.is_sandbox && (
               <span class="chip chip--sandbox">
                 <FlaskIcon size={12} />
                 {t('settings.sandbox')}
               </span>
             )}
+          </h3>
+          <p class="profile-description" data-testid={`profile-description-${name}`}>
+            {profileDescription(t, profile)}
           </p>
           <p class="profile-meta">
             <span class="mono">{name}</span> · {providerText(t, profile.provider)} · <span class="mono">{profile.issuer}</span>
           </p>
         </div>
         <div class="profile-side">
-          <span class={`badge badge--secret-${profile.secret_status}`} data-testid={`secret-status-${profile.name}`}>
-            {profile.secret_status === 'stored' ? <CheckIcon size={12} /> : profile.secret_status === 'missing' || profile.secret_status === 'outdated' ? <KeyIcon size={12} /> : null}
+          <span class={`badge badge--secret-${profile.secret_status}`} data-testid={`secret-status-${name}`}>
+            {profile.secret_status === 'stored' ? (
+              <CheckIcon size={12} />
+            ) : profile.secret_status === 'missing' || profile.secret_status === 'outdated' ? (
+              <KeyIcon size={12} />
+            ) : null}
             {t(`secret.${profile.secret_status}`)}
           </span>
-          {!confirming && (
+          {!builtin && !editing && (
             <button
               type="button"
+              ref={editRef}
+              class="button button--ghost"
+              data-testid={`edit-${name}`}
+              aria-label={t('profile.editLabel', { name: label })}
+              onClick={openEdit}
+            >
+              {t('profile.edit')}
+            </button>
+          )}
+          {!builtin && !confirming && !editing && (
+            <button
+              type="button"
+              ref={removeRef}
               class="button button--ghost button--danger-text"
-              data-testid={`remove-${profile.name}`}
-              aria-label={t('profile.removeLabel', { name })}
-              onClick={() => setConfirming(true)}
+              data-testid={`remove-${name}`}
+              aria-label={t('profile.removeLabel', { name: label })}
+              onClick={askRemove}
             >
               {t('profile.remove')}
             </button>
@@ -163,46 +318,303 @@ function ProfileItem({
         </div>
       </div>
       {confirming && (
-        <div class="confirm" role="group" aria-label={t('profile.removeConfirm', { name })}>
-          <span>{t('profile.removeConfirm', { name })}</span>
-          <button type="button" class="button button--danger" data-testid={`remove-yes-${profile.name}`} onClick={remove}>
+        <div class="confirm" role="group" aria-label={t('profile.removeConfirm', { name: label })}>
+          <span>{t('profile.removeConfirm', { name: label })}</span>
+          <button type="button" class="button button--danger" data-testid={`remove-yes-${name}`} onClick={remove}>
             {t('profile.removeYes')}
           </button>
-          <button type="button" class="button button--secondary" onClick={() => setConfirming(false)}>
+          <button type="button" ref={keepRef} class="button button--secondary" data-testid={`remove-no-${name}`} onClick={keep}>
             {t('profile.removeNo')}
           </button>
         </div>
+      )}
+      {editing && (
+        <EditProfileForm
+          profile={profile}
+          label={label}
+          authMethod={authMethod}
+          reloadProfiles={reloadProfiles}
+          updateProfile={updateProfile}
+          onClose={closeEdit}
+        />
       )}
       {profile.secret_status === 'no_keyring' && (
         <p class="hint" data-testid={`no-keyring-${name}`}>
           {t('error.no_keyring')}
         </p>
       )}
-      {(profile.secret_status === 'stored' || profile.secret_status === 'missing' || profile.secret_status === 'outdated') && (
+      {canStoreSecret && !usesKey && (
         <form class="secret-form" onSubmit={saveSecret} autoComplete="off">
           <label for={id} class="sr-only">
-            {t('secret.label', { name })}
+            {t('secret.label', { name: label })}
           </label>
           <input
             id={id}
+            ref={passwordRef}
             type="password"
-            data-testid={`secret-input-${profile.name}`}
+            data-testid={`secret-input-${name}`}
             autoComplete="new-password"
             placeholder={t('secret.placeholder')}
             value={secret}
             onInput={(e) => setSecret((e.target as HTMLInputElement).value)}
           />
-          <button
-            type="submit"
-            class="button button--secondary"
-            data-testid={`secret-save-${profile.name}`}
-            disabled={secret === '' || busy}
-          >
+          <button type="submit" class="button button--secondary" data-testid={`secret-save-${name}`} disabled={secret === '' || busy}>
             {t('secret.save')}
           </button>
         </form>
       )}
+      {canStoreSecret && usesKey && (
+        <form class="secret-form secret-form--key" onSubmit={saveSecret} autoComplete="off">
+          <label for={id}>{t('secret.keyLabel', { name: label })}</label>
+          <textarea
+            id={id}
+            ref={secretRef}
+            class="key-input mono"
+            data-testid={`secret-input-${name}`}
+            rows={4}
+            spellcheck={false}
+            autoComplete="off"
+            placeholder={t('secret.keyPlaceholder')}
+            value={secret}
+            onInput={(e) => setSecret((e.target as HTMLTextAreaElement).value)}
+          />
+          <div class="button-row">
+            <label class="button button--secondary file-button">
+              {t('secret.keyFile')}
+              <input
+                type="file"
+                accept=".pem,.key,.p8,application/x-pem-file,application/pkcs8,text/plain"
+                class="file-input"
+                data-testid={`secret-file-${name}`}
+                onChange={loadKeyFile}
+              />
+            </label>
+            <button type="submit" class="button button--secondary" data-testid={`secret-save-${name}`} disabled={secret.trim() === '' || busy}>
+              {t('secret.keySave')}
+            </button>
+          </div>
+        </form>
+      )}
     </li>
+  );
+}
+
+interface EditProps {
+  profile: ProfileSummary;
+  label: string;
+  authMethod: AuthMethod | null;
+  reloadProfiles: () => Promise<void>;
+  updateProfile: (profile: ProfileSummary) => void;
+  /** Closes the form, with the status to show in the list when it saved (or changed nothing). */
+  onClose: (status: Status | null) => void;
+}
+
+/** Settings a profile's administrator may change (ProfileEdit); what is left as it was is sent as null. */
+function EditProfileForm({ profile, label, authMethod, reloadProfiles, updateProfile, onClose }: EditProps) {
+  const { t, backend } = useUi();
+  const name = profile.name;
+  const initialDescription = profile.display_name === name ? '' : profile.display_name;
+  const [title, setTitle] = useState(profile.title);
+  const [issuer, setIssuer] = useState(profile.issuer);
+  const initialExpiry = profile.requested_expiry === null ? '' : String(profile.requested_expiry);
+  const [clientId, setClientId] = useState(profile.client_id);
+  const [description, setDescription] = useState(initialDescription);
+  const [auth, setAuth] = useState<AuthMethod | ''>(authMethod ?? '');
+  const [keyId, setKeyId] = useState(profile.key_id ?? '');
+  const [expiry, setExpiry] = useState(initialExpiry);
+  const [error, setError] = useState<UiMessage | null>(null);
+  const [busy, setBusy] = useState(false);
+  const firstRef = useRef<HTMLInputElement>(null);
+  const ids = {
+    title: domId('edit-title', name),
+    issuer: domId('edit-issuer', name),
+    client: domId('edit-client', name),
+    description: domId('edit-description', name),
+    auth: domId('edit-auth', name),
+    keyId: domId('edit-key-id', name),
+    expiry: domId('edit-expiry', name),
+    legend: domId('edit-legend', name),
+  };
+
+  useLayoutEffect(() => {
+    firstRef.current?.focus();
+  }, []);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (busy) return;
+    const titleChars = [...title.trim()].length;
+    if (titleChars > MAX_TITLE_CHARS) {
+      setError({ key: 'edit.titleTooLong', params: { count: titleChars, max: MAX_TITLE_CHARS } });
+      return;
+    }
+    const seconds = expiry.trim();
+    if (seconds !== '' && (!/^\d+$/.test(seconds) || Number(seconds) > 4_294_967_295)) {
+      setError({ key: 'edit.expiryInvalid' });
+      return;
+    }
+    const edit: ProfileEdit = {
+      title: title.trim() !== profile.title ? title.trim() : null,
+      issuer: issuer.trim() !== profile.issuer ? issuer.trim() : null,
+      client_id: clientId.trim() !== profile.client_id ? clientId.trim() : null,
+      description: description.trim() !== initialDescription ? description.trim() : null,
+      auth_method: auth !== '' && auth !== authMethod ? auth : null,
+      key_id: auth === 'private_key_jwt' && keyId.trim() !== (profile.key_id ?? '') ? keyId.trim() : null,
+      // Emptied: no requested expiry any more (0 removes it).
+      requested_expiry: seconds !== initialExpiry ? (seconds === '' ? 0 : Number(seconds)) : null,
+    };
+    if (Object.values(edit).every((v) => v === null)) {
+      onClose({ kind: 'ok', parts: [{ key: 'edit.unchanged' }] });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    let saved: ProfileSummary;
+    try {
+      saved = await backend.editProfile(name, edit);
+    } catch (e) {
+      setError({ error: toBackendError(e) });
+      setBusy(false);
+      return;
+    }
+    // As returned: a changed issuer or client ID shows that the secret must be entered again.
+    updateProfile(saved);
+    const parts: UiMessage[] = [{ key: 'edit.saved', params: { name: saved.title || name } }];
+    if (saved.secret_status === 'outdated') parts.push({ key: 'edit.secretAgain' });
+    onClose({ kind: 'ok', parts });
+    await reloadProfiles().catch(() => undefined);
+  };
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === 'Escape' && !busy) {
+      event.preventDefault();
+      onClose(null);
+    }
+  };
+
+  return (
+    <form class="edit-form" data-testid={`edit-form-${name}`} aria-labelledby={ids.legend} onSubmit={submit} onKeyDown={onKeyDown} noValidate>
+      <p class="edit-form-title" id={ids.legend}>
+        {t('edit.legend', { name: label })}
+      </p>
+      <div class="field">
+        <label for={ids.title}>{t('edit.title')}</label>
+        <input
+          id={ids.title}
+          ref={firstRef}
+          type="text"
+          data-testid={`edit-title-${name}`}
+          autoComplete="off"
+          value={title}
+          aria-describedby={`${ids.title}-hint`}
+          onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
+        />
+        <p class="hint" id={`${ids.title}-hint`}>
+          {t('edit.titleHint')}
+        </p>
+      </div>
+      <div class="field">
+        <label for={ids.issuer}>{t('add.issuer')}</label>
+        <input
+          id={ids.issuer}
+          type="url"
+          data-testid={`edit-issuer-${name}`}
+          autoComplete="off"
+          spellcheck={false}
+          value={issuer}
+          onInput={(e) => setIssuer((e.target as HTMLInputElement).value)}
+        />
+      </div>
+      <div class="field">
+        <label for={ids.client}>{t('add.clientId')}</label>
+        <input
+          id={ids.client}
+          type="text"
+          data-testid={`edit-client-id-${name}`}
+          autoComplete="off"
+          spellcheck={false}
+          value={clientId}
+          onInput={(e) => setClientId((e.target as HTMLInputElement).value)}
+        />
+      </div>
+      <div class="field">
+        <label for={ids.description}>{t('edit.description')}</label>
+        <textarea
+          id={ids.description}
+          data-testid={`edit-description-${name}`}
+          rows={2}
+          value={description}
+          aria-describedby={`${ids.description}-hint`}
+          onInput={(e) => setDescription((e.target as HTMLTextAreaElement).value)}
+        />
+        <p class="hint" id={`${ids.description}-hint`}>
+          {t('edit.descriptionHint')}
+        </p>
+      </div>
+      <div class="field">
+        <label for={ids.auth}>{t('edit.authMethod')}</label>
+        <select
+          id={ids.auth}
+          data-testid={`edit-auth-${name}`}
+          value={auth}
+          onChange={(e) => setAuth((e.target as HTMLSelectElement).value as AuthMethod | '')}
+        >
+          {authMethod === null && <option value="">{t('edit.authKeep')}</option>}
+          {AUTH_METHODS.map((m) => (
+            <option key={m} value={m}>
+              {t(`auth.${m}`)}
+            </option>
+          ))}
+        </select>
+      </div>
+      {auth === 'private_key_jwt' && (
+        <div class="field">
+          <label for={ids.keyId}>{t('edit.keyId')}</label>
+          <input
+            id={ids.keyId}
+            type="text"
+            data-testid={`edit-key-id-${name}`}
+            autoComplete="off"
+            spellcheck={false}
+            value={keyId}
+            aria-describedby={`${ids.keyId}-hint`}
+            onInput={(e) => setKeyId((e.target as HTMLInputElement).value)}
+          />
+          <p class="hint" id={`${ids.keyId}-hint`}>
+            {t('edit.keyIdHint')}
+          </p>
+        </div>
+      )}
+      <div class="field">
+        <label for={ids.expiry}>{t('edit.expiry')}</label>
+        <input
+          id={ids.expiry}
+          type="text"
+          inputMode="numeric"
+          data-testid={`edit-expiry-${name}`}
+          autoComplete="off"
+          value={expiry}
+          aria-describedby={`${ids.expiry}-hint`}
+          onInput={(e) => setExpiry((e.target as HTMLInputElement).value)}
+        />
+        <p class="hint" id={`${ids.expiry}-hint`}>
+          {t('edit.expiryHint')}
+        </p>
+      </div>
+      {error && (
+        <p class="message message--error" role="alert" data-testid={`edit-error-${name}`}>
+          <MessageText parts={[error]} />
+        </p>
+      )}
+      <div class="button-row">
+        <button type="submit" class="button button--primary" data-testid={`edit-save-${name}`} aria-disabled={busy ? 'true' : undefined}>
+          {t('edit.save')}
+        </button>
+        <button type="button" class="button button--secondary" data-testid={`edit-cancel-${name}`} disabled={busy} onClick={() => onClose(null)}>
+          {t('edit.cancel')}
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -210,6 +622,7 @@ function AddProfileSection({ presets, reloadProfiles }: { presets: PresetSummary
   const { t, backend } = useUi();
   const [presetId, setPresetId] = useState(presets[0]?.id ?? '');
   const [name, setName] = useState('');
+  const [title, setTitle] = useState('');
   const [issuer, setIssuer] = useState('');
   const [clientId, setClientId] = useState('');
   const [status, setStatus] = useState<Status>(null);
@@ -225,15 +638,19 @@ function AddProfileSection({ presets, reloadProfiles }: { presets: PresetSummary
         name: trimmed,
         issuer: needs.has('issuer') ? issuer.trim() : '',
         client_id: needs.has('client_id') ? clientId.trim() : '',
+        title: title.trim(),
       });
       const parts: UiMessage[] = [{ key: 'add.added', params: { name: trimmed } }];
       if (needs.has('secret')) parts.push({ key: 'add.needsSecret' });
       if (needs.has('private_key')) parts.push({ key: 'add.needsKey' });
       setStatus({ kind: 'ok', parts });
       setName('');
+      setTitle('');
       setIssuer('');
       setClientId('');
       await reloadProfiles();
+      // The button is disabled now (no name): focus goes to the new profile, where its secret goes.
+      setTimeout(() => document.getElementById(headingId(trimmed))?.focus(), 0);
     } catch (error) {
       setStatus(failed(error));
     }
@@ -275,12 +692,28 @@ function AddProfileSection({ presets, reloadProfiles }: { presets: PresetSummary
             type="text"
             autoComplete="off"
             spellcheck={false}
+            maxLength={128}
             value={name}
             aria-describedby="add-name-hint"
             onInput={(e) => setName((e.target as HTMLInputElement).value)}
           />
-          <p class="hint" id="add-name-hint">
+          <p class="hint" id="add-name-hint" data-testid="add-name-hint">
             {t('add.nameHint')}
+          </p>
+        </div>
+        <div class="field">
+          <label for="add-title-field">{t('add.titleLabel')}</label>
+          <input
+            id="add-title-field"
+            data-testid="add-title"
+            type="text"
+            autoComplete="off"
+            value={title}
+            aria-describedby="add-title-hint"
+            onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
+          />
+          <p class="hint" id="add-title-hint">
+            {t('add.titleHint')}
           </p>
         </div>
         {needs.has('issuer') && (

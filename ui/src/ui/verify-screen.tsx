@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { ProfileSummary } from '../api/types';
-import { errorText, messageText } from '../i18n/texts';
+import { errorWords, profileTitleOf } from '../i18n/texts';
 import type { Controller } from '../state/controller';
 import {
   displayState,
@@ -28,6 +28,7 @@ import {
   SpeakIcon,
   XIcon,
 } from './icons';
+import { MessageText } from './message';
 import { QrPanel } from './qr';
 import { RequestForm } from './request-form';
 import { OutcomeCard, ResultCard, SandboxBanner } from './result-card';
@@ -180,7 +181,9 @@ function SessionTabs({ state, controller }: { state: SessionsState; controller: 
       {state.notice && (
         <p class="message message--error tabs-notice" data-testid="tabs-notice">
           <AlertIcon size={16} />
-          <span>{messageText(t, state.notice)}</span>
+          <span>
+            <MessageText parts={[state.notice]} />
+          </span>
         </p>
       )}
     </>
@@ -249,7 +252,7 @@ function EmptyState({ profile }: { profile: ProfileSummary | undefined }) {
 }
 
 function RequestSummary({ session }: { session: Session }) {
-  const { t, locale } = useUi();
+  const { t, locale, profiles } = useUi();
   const sent = session.sent!;
   return (
     <section class="card summary" aria-labelledby={`summary-${session.key}`} data-testid="summary">
@@ -266,7 +269,7 @@ function RequestSummary({ session }: { session: Session }) {
         </div>
         <div class="fact">
           <dt>{t('summary.profile')}</dt>
-          <dd>{sent.profile}</dd>
+          <dd data-testid="summary-profile">{profileTitleOf(sent.profile, profiles)}</dd>
         </div>
         <div class="fact">
           <dt>{t('summary.binding')}</dt>
@@ -335,9 +338,10 @@ interface ProgressProps {
 }
 
 function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
-  const { t } = useUi();
+  const { t, profiles } = useUi();
   const { phase, waiting, outcome } = session;
   const sandbox = profile?.is_sandbox ?? false;
+  const words = outcome?.error ? errorWords(t, outcome.error) : null;
   const tryAgain = (primary: boolean) => (
     <button
       type="button"
@@ -374,7 +378,7 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
           <p class="status-line">
             <span class="spinner" aria-hidden="true" />
             {phase === 'requesting'
-              ? t('status.requesting', { provider: session.sent?.profile ?? '' })
+              ? t('status.requesting', { provider: profileTitleOf(session.sent?.profile ?? '', profiles) })
               : profile?.pickup
                 ? t('status.waitingPickup')
                 : t('status.waiting')}
@@ -444,7 +448,7 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
           identity={session.result.identity}
           match={session.result.match}
           matchDetail={session.result.matchDetail}
-          providerName={session.result.identity.profile || session.sent?.profile || ''}
+          providerName={profileTitleOf(session.result.identity.profile || session.sent?.profile || '', profiles)}
           actions={
             <>
               {newVerification(true)}
@@ -457,8 +461,8 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
       {(phase === 'denied' || phase === 'expired' || phase === 'failed' || phase === 'cancelled') && (
         <OutcomeCard
           outcome={phase}
-          message={outcome?.error ? errorText(t, outcome.error) : null}
-          code={phase === 'failed' ? (outcome?.error?.code ?? null) : null}
+          message={words?.text ?? null}
+          code={phase === 'failed' ? (outcome?.error?.code ?? null) : (words?.code ?? null)}
           notNotified={phase === 'cancelled' && outcome?.providerNotified === false}
           sandbox={sandbox}
           actions={

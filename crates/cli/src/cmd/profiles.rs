@@ -74,6 +74,7 @@ fn profile_json(kind: &str, p: &Profile, secret: Option<SecretStatus>) -> Value 
     json!({
         "kind": kind,
         "name": p.name,
+        "title": p.shown_title(),
         "provider": p.provider,
         "provider_title": p.provider.title(),
         "issuer": p.issuer,
@@ -117,7 +118,7 @@ async fn list(json_out: bool) -> Result<(), Failure> {
     println!("Profiles (use with `ciba-desk verify --profile NAME`):");
     for (p, s) in profiles.iter().zip(&states) {
         let inputs: Vec<String> = p.inputs.iter().map(|i| i.describe()).collect();
-        println!("  {}", p.name);
+        println!("  {}  ({})", p.name, p.shown_title());
         println!("      {} at {}", p.provider.title(), p.issuer);
         println!("      customer by: {}", inputs.join(" or "));
         println!("      secret: {}", secret_word(*s));
@@ -222,6 +223,9 @@ fn build(a: &ProfileAddArgs) -> Result<Profile, Failure> {
     }
     if let Some(e) = a.requested_expiry {
         p.requested_expiry = Some(e);
+    }
+    if let Some(t) = a.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        p.title = Some(t.to_owned());
     }
     if let Some(d) = &a.description {
         p.description = d.clone();

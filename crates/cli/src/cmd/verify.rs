@@ -571,7 +571,7 @@ pub(crate) fn finish(
         ),
         (None, _) => (
             "cancelled".to_owned(),
-            "the verification was cancelled".to_owned(),
+            "the verification was cancelled here, but the provider could not be told: the customer may still see the request, and approving it now changes nothing".to_owned(),
         ),
     };
     let mut f = Failure::new(

@@ -1,36 +1,81 @@
 //! History: what the audit log holds, newest first, and whether its chain verifies.
 
-use std::collections::HashSet;
-
 use audit::ProblemKind;
 
 use super::App;
-use super::views::{AuditStatus, HistoryEntry};
+use super::views::{AuditStatus, HistoryEntry, HistoryPage, HistoryQuery};
 use crate::error::Result;
+
+/// Records read per step while filling a page.
+const BATCH: usize = 200;
+/// How far back one page looks for matches before it says there may be more.
+const MAX_SCAN: usize = 20_000;
 
 impl App {
     /// The newest verifications in the audit log, with this run's result cards where known.
+    pub async fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
+        Ok(self
+            .history_page(&HistoryQuery {
+                limit,
+                ..HistoryQuery::default()
+            })
+            .await?
+            .entries)
+    }
+
+    /// One page of History: newest first by start time, only entries matching the search.
     ///
     /// A verification has two records, `requested` before anything was sent and its final
     /// one: History shows the final one. A `requested` record nothing finished is shown as
     /// interrupted, unless this app is still running it (its tab shows it).
-    pub async fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
+    pub async fn history_page(&self, q: &HistoryQuery) -> Result<HistoryPage> {
         let trail = self.audit_trail().await?;
-        // Retention and completed `requested` records are skipped: read more than asked for.
-        let records = trail
-            .recent(limit.saturating_mul(2).saturating_add(8))
-            .await?;
-        let finished: HashSet<u64> = records.iter().filter_map(|r| r.request_seq).collect();
         let running = self.desk.running_requests();
-        Ok(records
-            .iter()
-            .filter(|r| {
-                r.outcome != audit::Outcome::Requested
-                    || !(finished.contains(&r.seq) || running.contains(&r.seq))
-            })
-            .filter_map(|r| HistoryEntry::from_record(r, self.result(r.seq)))
-            .take(limit)
-            .collect())
+        let needle = q.search.trim().to_lowercase();
+        let mut entries = vec![];
+        let mut before = q.before;
+        let mut scanned = 0;
+        let mut exhausted = false;
+        while entries.len() <= q.limit && scanned < MAX_SCAN {
+            let batch = trail.recent_before(before, BATCH).await?;
+            if batch.len() < BATCH {
+                exhausted = true;
+            }
+            scanned += batch.len();
+            // Final records may sit on an earlier page: ask the log, not this batch.
+            let oldest = batch.last().map_or(0, |r| r.seq);
+            let finished = trail.finished_requests(oldest).await?;
+            for r in &batch {
+                let shown = r.outcome != audit::Outcome::Requested
+                    || !(finished.contains(&r.seq) || running.contains(&r.seq));
+                if !shown {
+                    continue;
+                }
+                if let Some(e) = HistoryEntry::from_record(r, self.result(r.seq))
+                    && (needle.is_empty() || e.matches(&needle))
+                {
+                    entries.push(e);
+                }
+            }
+            match batch.last() {
+                Some(last) if !exhausted => before = Some(last.seq),
+                _ => break,
+            }
+        }
+        let more = entries.len() > q.limit || (!exhausted && scanned >= MAX_SCAN);
+        entries.truncate(q.limit);
+        // Newest first by when each verification started, which is what the agent remembers;
+        // a page's cursor stays the oldest record read.
+        let next_before = entries.iter().map(|e| e.seq).min();
+        entries.sort_by(|a, b| {
+            b.started_at_ms
+                .cmp(&a.started_at_ms)
+                .then(b.seq.cmp(&a.seq))
+        });
+        Ok(HistoryPage {
+            entries,
+            next_before: if more { next_before } else { None },
+        })
     }
 
     /// Whether the audit log's chain verifies, for History's header.

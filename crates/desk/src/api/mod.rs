@@ -15,6 +15,6 @@ mod verify;
 pub mod views;
 
 pub use app::{App, AppOptions};
-pub use profiles::{NewProfile, normalise_issuer, secret_status};
+pub use profiles::{NewProfile, ProfileEdit, normalise_issuer, secret_status};
 pub use verify::{AdhocProfile, ProfileChoice, StartParams};
 pub use views::*;

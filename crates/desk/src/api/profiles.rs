@@ -18,6 +18,57 @@ pub struct NewProfile {
     pub name: String,
     pub issuer: String,
     pub client_id: String,
+    /// Empty: the preset's title.
+    pub title: String,
+}
+
+/// What Settings may change in a profile; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileEdit {
+    /// Empty: back to the preset's title.
+    pub title: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub description: Option<String>,
+    /// `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+    pub auth_method: Option<String>,
+    /// For `private_key_jwt`: the `kid` in client assertions; empty removes it.
+    pub key_id: Option<String>,
+    /// Seconds the provider should wait for the customer; 0 removes it.
+    pub requested_expiry: Option<u32>,
+}
+
+impl ProfileEdit {
+    /// `profile` with the changes, checked as before any verification.
+    pub fn apply(&self, profile: &Profile) -> Result<Profile> {
+        let mut p = profile.clone();
+        if let Some(t) = &self.title {
+            let t = t.trim();
+            p.title = (!t.is_empty()).then(|| t.to_owned());
+        }
+        if let Some(i) = &self.issuer {
+            p.issuer = normalise_issuer(i);
+        }
+        if let Some(c) = &self.client_id {
+            p.client_id = c.trim().to_owned();
+        }
+        if let Some(d) = &self.description {
+            p.description = d.trim().to_owned();
+        }
+        if let Some(m) = &self.auth_method {
+            p.auth_method = m.trim().parse().map_err(DeskError::Ciba)?;
+        }
+        if let Some(k) = &self.key_id {
+            let k = k.trim();
+            p.key_id = (!k.is_empty()).then(|| k.to_owned());
+        }
+        if let Some(e) = self.requested_expiry {
+            p.requested_expiry = (e > 0).then_some(e);
+        }
+        p.check_usable()?;
+        Ok(p)
+    }
 }
 
 /// Whether `profile`'s secret is in `keyring`, entered for the profile's destination.
@@ -48,6 +99,9 @@ impl NewProfile {
         }
         if !self.client_id.trim().is_empty() {
             p.client_id = self.client_id.trim().to_owned();
+        }
+        if !self.title.trim().is_empty() {
+            p.title = Some(self.title.trim().to_owned());
         }
         p.check_usable()?;
         Ok(p)
@@ -86,6 +140,17 @@ impl App {
     pub fn add_profile(&self, new: &NewProfile) -> Result<()> {
         let p = new.build()?;
         self.update_settings(|s| s.add_profile(p))
+    }
+
+    /// Changes a profile in place. A change of issuer, client id or address leaves its stored
+    /// secret unused until it is entered again (see [`crate::keyring`]).
+    pub async fn edit_profile(&self, name: &str, edit: &ProfileEdit) -> Result<ProfileSummary> {
+        let current = self.profile(name)?;
+        let edited = edit.apply(&current)?;
+        self.update_settings(|s| s.upsert_profile(edited.clone()))?;
+        self.desk.forget_profile(name);
+        let status = secret_status(self.keyring(), &edited).await;
+        Ok(ProfileSummary::new(&edited, status))
     }
 
     pub fn remove_profile(&self, name: &str) -> Result<()> {

@@ -53,6 +53,9 @@ pub struct ProfileSummary {
     /// An identifier (the command line names profiles by it): never translated.
     pub name: String,
     pub provider: ProviderKind,
+    /// What agents see everywhere: the administrator's short title, by default the preset's
+    /// provider and method.
+    pub title: String,
     /// The profile's description, or its name.
     pub display_name: String,
     /// The preset whose description the profile still carries, so a screen can show that
@@ -66,6 +69,12 @@ pub struct ProfileSummary {
     pub call_initiator: bool,
     pub pickup: bool,
     pub secret_status: SecretStatus,
+    /// What Settings shows for editing (never a secret).
+    pub client_id: String,
+    /// `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+    pub auth_method: String,
+    pub key_id: Option<String>,
+    pub requested_expiry: Option<u32>,
     /// Why a verification with this profile cannot start now (the sandbox's port held by
     /// another program), for a notice before the agent types anything.
     pub problem: Option<ErrorReport>,
@@ -121,6 +130,7 @@ impl ProfileSummary {
             .map(|_| "word_pair".to_owned());
         ProfileSummary {
             name: p.name.clone(),
+            title: p.shown_title(),
             provider: p.provider,
             display_name: if p.description.is_empty() {
                 p.name.clone()
@@ -147,6 +157,10 @@ impl ProfileSummary {
             call_initiator: p.phone_auth.is_some(),
             pickup: p.customer_link.is_some(),
             secret_status,
+            client_id: p.client_id.clone(),
+            auth_method: p.auth_method.as_str().to_owned(),
+            key_id: p.key_id.clone(),
+            requested_expiry: p.requested_expiry,
             problem: None,
         }
     }
@@ -430,6 +444,24 @@ pub enum HistoryOutcome {
     Cancelled,
 }
 
+/// What History asks for: a page of `limit` entries older than the record `before` (the
+/// previous page's `next_before`), matching `search` (masked identifier, name, binding
+/// message, profile, outcome).
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(default)]
+pub struct HistoryQuery {
+    pub limit: usize,
+    pub before: Option<u64>,
+    pub search: String,
+}
+
+/// One page of History; `next_before` asks for the next one (`None`: this was the last).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct HistoryPage {
+    pub entries: Vec<HistoryEntry>,
+    pub next_before: Option<u64>,
+}
+
 /// One line of History: an audit record (newest first), with this run's result card when the
 /// verification ran in this process.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -459,6 +491,27 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
+    /// Whether the lower-case `needle` is in what the agent sees of this entry.
+    pub fn matches(&self, needle: &str) -> bool {
+        let outcome = serde_json::to_value(self.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        [
+            self.masked_identity.as_str(),
+            self.binding_message.as_str(),
+            self.profile.as_str(),
+            outcome.as_str(),
+            self.subject_name.as_deref().unwrap_or(""),
+            self.result
+                .as_ref()
+                .and_then(|r| r.display_name.as_deref())
+                .unwrap_or(""),
+        ]
+        .iter()
+        .any(|field| field.to_lowercase().contains(needle))
+    }
+
     /// `None` for the log's own retention records, which are not verifications.
     pub fn from_record(r: &audit::Record, session: Option<SessionResult>) -> Option<Self> {
         use audit::Outcome as O;

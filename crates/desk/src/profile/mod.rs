@@ -50,6 +50,10 @@ fn is_false(b: &bool) -> bool {
 pub struct Profile {
     /// Unique; also the default keyring entry name.
     pub name: String,
+    /// What agents see: short, chosen by the administrator ("Idura · Swedish BankID"). By
+    /// default the preset's provider and method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     pub provider: ProviderKind,
     /// Notes for the agent (provider rules, what to say to the customer).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -112,6 +116,9 @@ pub struct PlaceholderField {
     pub field: &'static str,
     pub placeholder: String,
 }
+
+/// Titles are shown in tabs, pickers and result cards: short on purpose.
+pub const MAX_TITLE_CHARS: usize = 48;
 
 const TEMPLATE_VARIABLES: [&str; 2] = ["{issuer}", "{auth_req_id}"];
 
@@ -220,6 +227,13 @@ impl Profile {
         }
         if self.name.chars().any(char::is_control) || self.name.chars().count() > 128 {
             return Err(self.invalid("the name must be at most 128 visible characters"));
+        }
+        if let Some(t) = &self.title
+            && (t.chars().any(char::is_control) || t.chars().count() > MAX_TITLE_CHARS)
+        {
+            return Err(self.invalid(format!(
+                "the title must be at most {MAX_TITLE_CHARS} visible characters"
+            )));
         }
         if self.issuer.trim().is_empty() {
             return Err(self.invalid("the issuer is empty"));
@@ -430,6 +444,28 @@ impl Profile {
             h.update(field.as_bytes());
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The title agents see: the administrator's, or the one of the preset this profile
+    /// still describes, or its name.
+    pub fn shown_title(&self) -> String {
+        if let Some(t) = self
+            .title
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            return t.to_owned();
+        }
+        crate::presets::presets()
+            .into_iter()
+            .find(|p| {
+                p.profile.provider == self.provider
+                    && !self.description.is_empty()
+                    && p.profile.description == self.description
+            })
+            .and_then(|p| p.profile.title)
+            .unwrap_or_else(|| self.name.clone())
     }
 
     pub fn check_usable(&self) -> Result<()> {

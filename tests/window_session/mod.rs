@@ -1,0 +1,252 @@
+//! The real app under WebDriver (tauri-driver + WebKitWebDriver), for the window tests and the
+//! window benchmark: its own settings, data directory and sandbox port per session.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn app_binary() -> PathBuf {
+    let path = std::env::var_os("CIBA_DESK_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/ciba-desk-app")
+        });
+    assert!(
+        path.is_file(),
+        "the release app is missing at {}: build it with `cargo build --release --features custom-protocol` \
+         after `npm --prefix ui run build` (scripts/test.sh does both)",
+        path.display()
+    );
+    path
+}
+
+/// The app under WebDriver, with its own settings, data directory and sandbox port.
+pub struct Session {
+    pub client: Client,
+    pub driver: Child,
+    pub sandbox: String,
+    pub http: reqwest::Client,
+    /// The app's settings and data directories (the audit log).
+    pub config: PathBuf,
+    pub data: PathBuf,
+    /// The app's log (CIBA_DESK_LOG=debug), with tauri-driver's and WebKit's stderr.
+    pub log: PathBuf,
+    /// When WebDriver was asked to start the app.
+    pub app_started: Instant,
+    pub _dirs: tempfile::TempDir,
+}
+
+impl Session {
+    pub async fn start(extra_profiles: impl FnOnce(&str) -> Vec<desk::Profile>) -> Self {
+        Self::start_in(extra_profiles, None).await
+    }
+
+    /// As [`start`](Self::start), with the operating system's locale set to `locale`.
+    pub async fn start_in(
+        extra_profiles: impl FnOnce(&str) -> Vec<desk::Profile>,
+        locale: Option<&str>,
+    ) -> Self {
+        let dirs = tempfile::tempdir().unwrap();
+        let config = dirs.path().join("config");
+        let sandbox_port = free_port();
+        let sandbox = format!("http://127.0.0.1:{sandbox_port}");
+        let profiles = extra_profiles(&sandbox);
+        if !profiles.is_empty() {
+            let store = desk::SettingsStore::in_dir(&config);
+            let mut settings = desk::Settings::default();
+            for p in profiles {
+                settings.add_profile(p).unwrap();
+            }
+            store.save(&settings).unwrap();
+        }
+        Self::launch(dirs, sandbox_port, locale).await
+    }
+
+    /// The app again on the same settings, data and sandbox port, as after a restart.
+    pub async fn restart(self) -> Self {
+        let Session {
+            client,
+            mut driver,
+            sandbox,
+            _dirs,
+            ..
+        } = self;
+        let _ = client.close_window().await;
+        let _ = client.close().await;
+        let _ = driver.kill();
+        let _ = driver.wait();
+        let port = sandbox.rsplit(':').next().unwrap().parse().unwrap();
+        Self::launch(_dirs, port, None).await
+    }
+
+    pub async fn launch(dirs: tempfile::TempDir, sandbox_port: u16, locale: Option<&str>) -> Self {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no display: run the window tests under xvfb-run (scripts/test.sh does)"
+        );
+        let (config, data) = (dirs.path().join("config"), dirs.path().join("data"));
+        let sandbox = format!("http://127.0.0.1:{sandbox_port}");
+        let (port, native_port) = (free_port(), free_port());
+        let log = dirs.path().join(format!("app-{port}.log"));
+        let mut driver = Command::new("tauri-driver");
+        if let Some(l) = locale {
+            driver
+                .env("LANG", l)
+                .env_remove("LC_ALL")
+                .env_remove("LC_MESSAGES")
+                .env_remove("LANGUAGE");
+        }
+        let driver = driver
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("CIBA_DESK_CONFIG_DIR", &config)
+            .env("CIBA_DESK_DATA_DIR", &data)
+            .env("CIBA_DESK_SANDBOX_PORT", sandbox_port.to_string())
+            .env("CIBA_DESK_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("tauri-driver must be installed (cargo install tauri-driver --locked)");
+        for p in [port, native_port] {
+            wait_until(Duration::from_secs(30), || {
+                std::net::TcpStream::connect(("127.0.0.1", p)).is_ok()
+            })
+            .await;
+        }
+        let caps = json!({"browserName": "wry", "tauri:options": {"application": app_binary()}});
+        let app_started = Instant::now();
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("WebDriver session with the app");
+        Self {
+            client,
+            driver,
+            sandbox,
+            http: reqwest::Client::new(),
+            config,
+            data,
+            log,
+            app_started,
+            _dirs: dirs,
+        }
+    }
+
+    pub async fn el(&self, testid: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(&format!("[data-testid='{testid}']")))
+            .await
+            .unwrap_or_else(|e| panic!("no [data-testid={testid}] within 30 s: {e}"))
+    }
+
+    /// Waits until `[data-testid=testid]` has `attr` = `value`.
+    pub async fn wait_attr(&self, testid: &str, attr: &str, value: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(e) = self
+                .client
+                .find(Locator::Css(&format!(
+                    "[data-testid='{testid}'][{attr}='{value}']"
+                )))
+                .await
+            {
+                let _ = e;
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[data-testid={testid}] never got {attr}={value}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn type_into(&self, testid: &str, text: &str) {
+        let e = self.el(testid).await;
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// The one pending request at the sandbox, once it arrives.
+    pub async fn pending_request(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let list: Value = self
+                .http
+                .get(format!("{}/sandbox/requests", self.sandbox))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(id) = list["requests"]
+                .as_array()
+                .and_then(|a| a.first())
+                .and_then(|r| r["auth_req_id"].as_str())
+            {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no request reached the sandbox");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Presses Approve or Deny on the customer's phone page.
+    pub async fn decide(&self, auth_req_id: &str, decision: &str) {
+        let r = self
+            .http
+            .post(format!("{}/device/{auth_req_id}/{decision}", self.sandbox))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{decision}: {}",
+            r.status()
+        );
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), self.client.screenshot().await.unwrap()).unwrap();
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+pub async fn wait_until(limit: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
