@@ -85,13 +85,20 @@ async fn an_agent_verifies_denies_and_cancels_in_the_real_window() {
     s.screenshot("history.png").await;
 
     let log = desk::audit_trail::open_unkeyed(&s.data.join(desk::paths::AUDIT_FILE), None).unwrap();
-    let outcomes: Vec<&str> = log
-        .recent(10)
-        .unwrap()
-        .iter()
-        .map(|r| r.outcome.as_str())
-        .collect();
-    assert_eq!(outcomes, ["cancelled", "denied", "verified"]);
+    let records = log.recent(10).unwrap();
+    let outcomes: Vec<&str> = records.iter().map(|r| r.outcome.as_str()).collect();
+    // Each verification: its `requested` record before anything was sent, then its final one.
+    assert_eq!(
+        outcomes,
+        [
+            "cancelled",
+            "requested",
+            "denied",
+            "requested",
+            "verified",
+            "requested"
+        ]
+    );
     assert!(log.verify_chain().unwrap().is_intact());
     for needle in [
         "191212121212",
@@ -305,5 +312,189 @@ async fn a_swedish_agent_reads_swedish_everywhere() {
     let row = text(s.el("history-row-1").await.text().await.unwrap());
     assert!(row.contains("nekad"), "{row}");
     s.screenshot("swedish-history.png").await;
+    s.close().await;
+}
+
+/// The app's own process (below its WebDriver), to stop it as a crash would.
+fn app_pid(s: &Session) -> u32 {
+    let mut below = vec![s.driver.id()];
+    let mut i = 0;
+    while i < below.len() {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let Some(close) = stat.rfind(')') else {
+                continue;
+            };
+            let ppid: u32 = stat[close + 2..]
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            if ppid == below[i] {
+                if stat.contains("(ciba-desk-app)") {
+                    return pid;
+                }
+                below.push(pid);
+            }
+        }
+        i += 1;
+    }
+    panic!("the app is not running below its WebDriver");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shift_at_the_counter_in_the_real_window() {
+    let s = Session::start(|_| {
+        let mut corp = desk::preset("generic").unwrap();
+        corp.name = "corp".into();
+        corp.issuer = "https://idp.example.com".into();
+        corp.client_id = "desk".into();
+        vec![corp]
+    })
+    .await;
+
+    // An e-mail person through the sandbox profile, with Sweden selected.
+    s.type_into("identity-input", "anna@example.com").await;
+    s.type_into("binding-message", "Pickup 1").await;
+    s.el("start").await.click().await.unwrap();
+    let id = s.pending_request().await;
+    s.decide(&id, "approve").await;
+    s.wait_attr("result", "data-outcome", "verified").await;
+    let card = s.el("result").await.text().await.unwrap();
+    assert!(card.contains("Anna Andersson"), "{card}");
+
+    // The phone approves as someone else: the red card.
+    s.el("new-verification").await.click().await.unwrap();
+    s.type_into("identity-input", "19121212-1212").await;
+    s.el("start").await.click().await.unwrap();
+    let id = s.pending_request().await;
+    s.decide(&id, "mismatch").await;
+    s.wait_attr("result", "data-outcome", "mismatch").await;
+    s.screenshot("mismatch.png").await;
+
+    // Cancelled by the agent: withdrawn at the sandbox, the phone can no longer approve it.
+    s.el("new-verification").await.click().await.unwrap();
+    s.type_into("identity-input", "19121212-1212").await;
+    s.el("start").await.click().await.unwrap();
+    s.wait_attr("status", "data-state", "waiting").await;
+    let id = s.pending_request().await;
+    s.el("cancel").await.click().await.unwrap();
+    s.wait_attr("result", "data-outcome", "cancelled").await;
+    let late = s
+        .http
+        .post(format!("{}/device/{id}/approve", s.sandbox))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 410, "a withdrawn request cannot be approved");
+
+    // Finished tabs close together; one tab stays.
+    s.el("close-finished").await.click().await.unwrap();
+    let tabs = s
+        .client
+        .find_all(fantoccini::Locator::Css("[role='tab']"))
+        .await
+        .unwrap();
+    assert_eq!(tabs.len(), 1);
+
+    // A profile edited in Settings is shown by its new title in the picker.
+    s.el("nav-settings").await.click().await.unwrap();
+    s.el("edit-corp").await.click().await.unwrap();
+    s.type_into("edit-title-corp", "Corporate desk").await;
+    s.el("edit-save-corp").await.click().await.unwrap();
+    s.el("nav-verify").await.click().await.unwrap();
+    s.el("new-verification").await.click().await.unwrap();
+    let picker = s.el("profile").await.text().await.unwrap();
+    assert!(picker.contains("Corporate desk"), "{picker}");
+    let saved = desk::SettingsStore::in_dir(&s.config).load().unwrap();
+    assert_eq!(
+        saved.profile("corp").unwrap().title.as_deref(),
+        Some("Corporate desk")
+    );
+
+    // Killed while the customer decides: after a restart, History says it never finished.
+    s.el("profile")
+        .await
+        .select_by_value("sandbox")
+        .await
+        .unwrap();
+    s.type_into("identity-input", "19850723-2380").await;
+    s.type_into("binding-message", "Killed 1").await;
+    s.el("start").await.click().await.unwrap();
+    s.wait_attr("status", "data-state", "waiting").await;
+    let pid = app_pid(&s);
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    let s = s.restart().await;
+    s.el("nav-history").await.click().await.unwrap();
+    s.wait_attr("history-row-1", "data-id", "7").await;
+    let row = s.el("history-row-1").await.text().await.unwrap();
+    assert!(row.contains("Interrupted"), "{row}");
+    s.el("history-row-1").await.click().await.unwrap();
+    s.wait_attr("result", "data-outcome", "interrupted").await;
+    s.screenshot("interrupted.png").await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_program_on_the_sandbox_port_is_named_and_gets_no_national_id() {
+    // Something that is not the sandbox holds its port before the app starts.
+    let port = window_session::free_port();
+    let squatter = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let log = heard.clone();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut c, _)) = squatter.accept().await {
+            let mut buf = vec![0u8; 8192];
+            let n = c.read(&mut buf).await.unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+            let _ = c
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
+                .await;
+        }
+    });
+    let s = Session::launch(tempfile::tempdir().unwrap(), port, None).await;
+    let notice = s.el("profile-problem").await.text().await.unwrap();
+    assert!(
+        notice.contains(&port.to_string()) && notice.contains("not the CIBA Desk sandbox"),
+        "{notice}"
+    );
+    s.screenshot("port-taken.png").await;
+    s.type_into("identity-input", "19121212-1212").await;
+    s.el("start").await.click().await.unwrap();
+    // Refused before anything is sent, in words that name the port.
+    let refusal = s
+        .client
+        .wait()
+        .at_most(std::time::Duration::from_secs(30))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid='form-error'], [data-testid='result'][data-outcome='failed']",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refusal.contains(&port.to_string()), "{refusal}");
+    let heard = heard.lock().unwrap().clone();
+    assert!(
+        !heard.contains("191212121212"),
+        "the number never left: {heard}"
+    );
+    assert!(!heard.contains("/ciba/auth"), "{heard}");
     s.close().await;
 }

@@ -261,13 +261,7 @@ mod tests {
     use serde_json::{Value, json};
 
     fn returned(profile: &Profile, claims: Value) -> VerifiedIdentity {
-        VerifiedIdentity::from_claims(
-            profile,
-            "https://idp.example.com",
-            claims.as_object().unwrap(),
-            None,
-            &[],
-        )
+        VerifiedIdentity::from_test_claims(profile, claims)
     }
 
     fn nid(country: Country, number: &str) -> ExpectedIdentity {

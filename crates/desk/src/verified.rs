@@ -95,7 +95,7 @@ impl VerifiedIdentity {
         )
     }
 
-    pub(crate) fn from_claims(
+    fn from_claims(
         profile: &Profile,
         issuer: &str,
         claims: &Map<String, Value>,
@@ -147,6 +147,18 @@ impl VerifiedIdentity {
             birth_date_claim,
             binding_message_echo: first(&m.binding_message),
         }
+    }
+
+    /// An identity from `claims` as `profile` maps them, for tests of what reads it.
+    #[cfg(test)]
+    pub(crate) fn from_test_claims(profile: &Profile, claims: Value) -> Self {
+        Self::from_claims(
+            profile,
+            "https://idp.example.com",
+            claims.as_object().expect("claims are a JSON object"),
+            None,
+            &[],
+        )
     }
 
     pub(crate) fn returned(&self) -> Returned<'_> {
@@ -370,13 +382,7 @@ mod tests {
     use serde_json::json;
 
     fn build(profile: &Profile, claims: Value) -> VerifiedIdentity {
-        VerifiedIdentity::from_claims(
-            profile,
-            "https://idp.example.com",
-            claims.as_object().unwrap(),
-            None,
-            &[],
-        )
+        VerifiedIdentity::from_test_claims(profile, claims)
     }
 
     #[test]
