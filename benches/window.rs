@@ -7,12 +7,13 @@
 //! WebDriver, as the window tests do; the figures are the median of the runs.
 //!
 //! ```text
-//! xvfb-run -a cargo bench --bench window            # 5 runs
-//! BENCH_RUNS=3 xvfb-run -a cargo bench --bench window
+//! xvfb-run -a cargo bench --features custom-protocol --bench window            # 5 runs
+//! BENCH_RUNS=3 xvfb-run -a cargo bench --features custom-protocol --bench window
 //! ```
 //!
-//! Needs what the window tests need: the release app built with `custom-protocol`
-//! (`scripts/test.sh` builds it; `CIBA_DESK_APP_BIN` names another) and `tauri-driver`.
+//! `cargo bench` builds the release app again, so the feature is needed: without it the app
+//! looks for the UI's development server. Needs what the window tests need otherwise: the built
+//! UI (`npm --prefix ui run build`) and `tauri-driver`.
 
 #[path = "../tests/window_session/mod.rs"]
 mod window_session;
@@ -121,10 +122,14 @@ async fn wait_for_form(s: &Session) -> Duration {
                  document.activeElement?.dataset?.testid === 'identity-input'",
                 vec![],
             )
-            .await
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
+            .await;
+        let ready = match ready {
+            Ok(v) => v.as_bool().unwrap_or(false),
+            Err(e) => {
+                eprintln!("not ready yet: {e}");
+                false
+            }
+        };
         if ready {
             return s.app_started.elapsed();
         }
