@@ -498,3 +498,132 @@ async fn a_program_on_the_sandbox_port_is_named_and_gets_no_national_id() {
     assert!(!heard.contains("/ciba/auth"), "{heard}");
     s.close().await;
 }
+
+/// Asks the app's windows to close as a desktop's close button does: a `WM_DELETE_WINDOW`
+/// message to every window of process `pid` (Xvfb has no window manager to send it).
+fn request_close(pid: u32) {
+    use std::ffi::CString;
+    use x11_dl::xlib;
+    let x = xlib::Xlib::open().expect("libX11");
+    // SAFETY: plain Xlib calls on a display this function opens and closes; every pointer
+    // Xlib returns is freed with XFree.
+    unsafe {
+        let display = (x.XOpenDisplay)(std::ptr::null());
+        assert!(!display.is_null(), "no X display");
+        let atom = |name: &str| {
+            let name = CString::new(name).unwrap();
+            (x.XInternAtom)(display, name.as_ptr(), xlib::False)
+        };
+        let (pid_atom, protocols, delete) = (
+            atom("_NET_WM_PID"),
+            atom("WM_PROTOCOLS"),
+            atom("WM_DELETE_WINDOW"),
+        );
+        let mut pending = vec![(x.XDefaultRootWindow)(display)];
+        let mut sent = 0;
+        while let Some(w) = pending.pop() {
+            let (mut root, mut parent, mut children, mut n) = (0, 0, std::ptr::null_mut(), 0u32);
+            if (x.XQueryTree)(display, w, &mut root, &mut parent, &mut children, &mut n) != 0
+                && !children.is_null()
+            {
+                pending.extend(std::slice::from_raw_parts(children, n as usize));
+                (x.XFree)(children.cast());
+            }
+            let (mut kind, mut format, mut items, mut after, mut data) =
+                (0, 0, 0, 0, std::ptr::null_mut());
+            let got = (x.XGetWindowProperty)(
+                display,
+                w,
+                pid_atom,
+                0,
+                1,
+                xlib::False,
+                xlib::XA_CARDINAL,
+                &mut kind,
+                &mut format,
+                &mut items,
+                &mut after,
+                &mut data,
+            );
+            if got != 0 || data.is_null() {
+                continue;
+            }
+            let owner = if items == 1 {
+                *(data as *const std::ffi::c_ulong) as u32
+            } else {
+                0
+            };
+            (x.XFree)(data.cast());
+            if owner != pid {
+                continue;
+            }
+            let mut event: xlib::XEvent = std::mem::zeroed();
+            event.client_message.type_ = xlib::ClientMessage;
+            event.client_message.window = w;
+            event.client_message.message_type = protocols;
+            event.client_message.format = 32;
+            event.client_message.data.as_longs_mut()[0] = delete as std::ffi::c_long;
+            event.client_message.data.as_longs_mut()[1] = xlib::CurrentTime as std::ffi::c_long;
+            (x.XSendEvent)(display, w, xlib::False, xlib::NoEventMask, &mut event);
+            sent += 1;
+        }
+        (x.XFlush)(display);
+        (x.XCloseDisplay)(display);
+        assert!(sent > 0, "no window of process {pid}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_with_a_verification_running_asks_and_quitting_cancels_it() {
+    let s = Session::start(|_| vec![]).await;
+    s.type_into("identity-input", "19121212-1212").await;
+    s.type_into("binding-message", "Closing 1").await;
+    s.el("start").await.click().await.unwrap();
+    s.wait_attr("status", "data-state", "waiting").await;
+    s.pending_request().await;
+
+    // The window's close button: the app stays and asks.
+    let pid = app_pid(&s);
+    request_close(pid);
+    let dialog = s.el("quit-dialog").await.text().await.unwrap();
+    assert!(
+        dialog.contains("One verification is still running"),
+        "how many are running: {dialog}"
+    );
+    s.screenshot("quit-dialog.png").await;
+    // Keep working: nothing happens to the verification.
+    s.el("quit-stay").await.click().await.unwrap();
+    s.wait_attr("status", "data-state", "waiting").await;
+
+    // Asked again, the agent quits: the request is withdrawn and recorded, then the app ends.
+    request_close(pid);
+    s.el("quit-confirm").await.click().await.unwrap();
+    wait_for_exit(pid).await;
+    let log = desk::audit_trail::open_unkeyed(&s.data.join(desk::paths::AUDIT_FILE), None).unwrap();
+    let records = log.recent(10).unwrap();
+    let outcomes: Vec<&str> = records.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        ["cancelled", "requested"],
+        "recorded before the app ended"
+    );
+    drop(log);
+    s.close().await;
+}
+
+async fn wait_for_exit(pid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        // A zombie waits for its parent; it has stopped all the same.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state
+            .rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+        {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the app did not end");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
