@@ -18,7 +18,6 @@
 #[path = "../tests/window_session/mod.rs"]
 mod window_session;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use fantoccini::key::Key;
@@ -162,53 +161,10 @@ async fn settle() {
 /// The proportional set size, in KiB, of the app this session started and every process
 /// below it (WebKit's web and network processes).
 fn tree_pss(s: &Session) -> u64 {
-    let parents = processes();
-    let app_name = "ciba-desk-app";
-    let descendants = |root: u32| {
-        let mut out = vec![root];
-        let mut i = 0;
-        while i < out.len() {
-            let p = out[i];
-            out.extend(
-                parents
-                    .iter()
-                    .filter(|(_, (pp, _))| *pp == p)
-                    .map(|(c, _)| *c),
-            );
-            i += 1;
-        }
-        out
-    };
-    let app = descendants(s.driver.id())
+    window_session::descendants(s.app_pid())
         .into_iter()
-        .find(|p| parents.get(p).is_some_and(|(_, name)| name == app_name))
-        .expect("the app runs below its WebDriver");
-    descendants(app).into_iter().map(pss).sum()
-}
-
-/// pid → (parent pid, command name) for every process.
-fn processes() -> HashMap<u32, (u32, String)> {
-    let mut out = HashMap::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let name = stat[open + 1..close].to_owned();
-        let ppid = stat[close + 2..]
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
-        out.insert(pid, (ppid, name));
-    }
-    out
+        .map(pss)
+        .sum()
 }
 
 fn pss(pid: u32) -> u64 {

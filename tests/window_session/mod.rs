@@ -236,6 +236,15 @@ impl Session {
         std::fs::write(dir.join(name), self.client.screenshot().await.unwrap()).unwrap();
     }
 
+    /// The app's own process, below its WebDriver.
+    pub fn app_pid(&self) -> u32 {
+        let all = processes();
+        descendants(self.driver.id())
+            .into_iter()
+            .find(|p| all.get(p).is_some_and(|(_, name)| name == "ciba-desk-app"))
+            .expect("the app runs below its WebDriver")
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill();
@@ -249,4 +258,42 @@ pub async fn wait_until(limit: Duration, mut ok: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `root` and every process below it.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let all = processes();
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(all.iter().filter(|(_, (pp, _))| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out
+}
+
+/// pid → (parent pid, command name) for every process.
+fn processes() -> std::collections::HashMap<u32, (u32, String)> {
+    let mut out = std::collections::HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_owned();
+        let ppid = stat[close + 2..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        out.insert(pid, (ppid, name));
+    }
+    out
 }

@@ -741,33 +741,9 @@ pub fn redact_identifier(text: String, identifier: &str) -> String {
     if id_digits.len() < 10 {
         return text;
     }
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < chars.len()
-            && (chars[j].is_ascii_digit()
-                || (matches!(chars[j], '-' | '+' | ' ')
-                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
-        {
-            j += 1;
-        }
-        let run: String = chars[i..j].iter().collect();
-        let digits: String = run.chars().filter(char::is_ascii_digit).collect();
-        if digits.len() >= 10 && id_digits.ends_with(&digits) {
-            out.push_str("[identifier]");
-        } else {
-            out.push_str(&run);
-        }
-        i = j;
-    }
-    out
+    identity::replace_numbers(&text, "[identifier]", |digits| {
+        digits.len() >= 10 && id_digits.ends_with(digits)
+    })
 }
 
 #[cfg(test)]

@@ -362,34 +362,11 @@ pub const MAX_PROVIDER_TEXT: usize = 300;
 /// national ID, however written: `191212121212`, `19121212-1212`, `121212 1212`) becomes
 /// `[number]`, and it is cut to [`MAX_PROVIDER_TEXT`] characters.
 pub fn provider_text(text: &str) -> String {
-    let chars: Vec<char> = text
+    let visible: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < chars.len()
-            && (chars[j].is_ascii_digit()
-                || (matches!(chars[j], '-' | '+' | ' ')
-                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
-        {
-            j += 1;
-        }
-        let digits = chars[i..j].iter().filter(|c| c.is_ascii_digit()).count();
-        if digits >= 10 {
-            out.push_str("[number]");
-        } else {
-            out.extend(&chars[i..j]);
-        }
-        i = j;
-    }
+    let out = identity::replace_numbers(&visible, "[number]", |digits| digits.len() >= 10);
     match out.char_indices().nth(MAX_PROVIDER_TEXT) {
         Some((cut, _)) => format!("{}…", &out[..cut]),
         None => out,

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStderr, Command};
-use url::Url;
 
 use crate::output::Failure;
 use desk::paths;
@@ -61,15 +60,6 @@ impl StartedSandbox {
     }
 }
 
-/// The port of a loopback `http` issuer, where a sandbox could be started.
-fn local_port(issuer: &str) -> Option<u16> {
-    let url = Url::parse(issuer).ok()?;
-    if url.scheme() != "http" {
-        return None;
-    }
-    ciba::loopback_addr(&url).map(|addr| addr.port())
-}
-
 /// Starts the sandbox on the issuer's port unless something listens there already.
 pub async fn ensure(
     issuer: &str,
@@ -78,7 +68,7 @@ pub async fn ensure(
     if desk::sandbox_proof::listening(issuer).await {
         return Ok(None);
     }
-    let Some(port) = local_port(issuer) else {
+    let Some(port) = desk::sandbox_proof::local_addr(issuer).map(|a| a.port()) else {
         return Err(Failure::usage(
             "sandbox_not_running",
             format!(
@@ -194,6 +184,10 @@ mod tests {
         assert_eq!(AutoDecision::parse("deny:3").unwrap().after_secs, 3);
         assert!(AutoDecision::parse("maybe").is_err());
         assert!(AutoDecision::parse("approve:x").is_err());
+    }
+
+    fn local_port(issuer: &str) -> Option<u16> {
+        desk::sandbox_proof::local_addr(issuer).map(|a| a.port())
     }
 
     #[test]

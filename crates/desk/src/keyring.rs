@@ -144,15 +144,7 @@ impl KeyringSecrets {
                 Err(_) => store.get_blocking(&entry),
             },
         };
-        let set_command = format!(
-            "ciba-desk secret set {}{}",
-            shell_word(&profile.name),
-            if what == "private key" {
-                " --private-key FILE.pem"
-            } else {
-                ""
-            }
-        );
+        let set_command = secret_set_command(profile);
         match got {
             Ok(stored) => match unbind(profile, &stored) {
                 Some(secret) => Ok(secret),
@@ -214,6 +206,20 @@ impl SecretSource for KeyringSecrets {
             || EnvSecrets::new().private_key_pem(profile),
         )
     }
+}
+
+/// The command that stores `profile`'s secret (or private key) in the keyring, for the
+/// sentences that tell people to run it.
+pub fn secret_set_command(profile: &Profile) -> String {
+    format!(
+        "ciba-desk secret set {}{}",
+        shell_word(&profile.name),
+        if profile.auth_method == AuthMethod::PrivateKeyJwt {
+            " --private-key FILE.pem"
+        } else {
+            ""
+        }
+    )
 }
 
 /// `name` quoted for a shell command line when it needs it (for the commands we tell people

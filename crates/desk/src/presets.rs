@@ -303,6 +303,17 @@ fn generic() -> Profile {
     p
 }
 
+/// The preset whose description `profile` still carries (so a screen can show that preset's
+/// texts and title), if any.
+pub fn described_by(profile: &Profile) -> Option<Preset> {
+    if profile.description.is_empty() {
+        return None;
+    }
+    presets().into_iter().find(|p| {
+        p.profile.provider == profile.provider && p.profile.description == profile.description
+    })
+}
+
 /// Every preset, in the order the UI lists them.
 pub fn presets() -> Vec<Preset> {
     vec![

@@ -78,8 +78,34 @@ pub async fn prove(issuer: &str, data_dir: &Path) -> Result<()> {
     }
 }
 
-fn local_addr(issuer: &str) -> Option<std::net::SocketAddr> {
+/// Where a sandbox issuer would be served on this computer: a loopback `http` URL (the
+/// sandbox speaks plain HTTP only).
+pub fn local_addr(issuer: &str) -> Option<std::net::SocketAddr> {
     let url = Url::parse(issuer).ok()?;
     (url.scheme() == "http").then_some(())?;
     ciba::loopback_addr(&url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_sandboxes_are_started() {
+        assert_eq!(
+            local_addr("http://127.0.0.1:7878"),
+            Some("127.0.0.1:7878".parse().unwrap())
+        );
+        assert_eq!(
+            local_addr("http://localhost:9000/"),
+            Some("127.0.0.1:9000".parse().unwrap())
+        );
+        assert_eq!(local_addr("https://idp.example.com"), None);
+        assert_eq!(local_addr("http://10.0.0.1:7878"), None);
+        assert_eq!(
+            local_addr("https://127.0.0.1:7878"),
+            None,
+            "the sandbox cannot serve https"
+        );
+    }
 }

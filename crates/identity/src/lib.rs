@@ -30,6 +30,6 @@ pub use binding_message::{
 };
 pub use date::{Date, InvalidDate};
 pub use error::IdentityError;
-pub use mask::{mask_email, mask_generic};
+pub use mask::{mask_email, mask_generic, replace_numbers};
 pub use national_id::{Country, IdKind, IdWarning, NationalId};
 pub use user_id::{MAX_USER_NAME, UserNameProblem, check_user_name, parse_email, parse_uuid};

@@ -32,9 +32,56 @@ pub fn mask_generic(value: &str, keep_start: usize) -> String {
         .collect()
 }
 
+/// `text` with every number in it for which `hide(digits)` holds replaced by `with`. A number
+/// is a run of digits, single `-`, `+` or spaces between them included, as people write
+/// identity numbers (`191212121212`, `19121212-1212`, `121212 1212`); `hide` sees its digits
+/// only.
+pub fn replace_numbers(text: &str, with: &str, hide: impl Fn(&str) -> bool) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len()
+            && (chars[j].is_ascii_digit()
+                || (matches!(chars[j], '-' | '+' | ' ')
+                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
+        {
+            j += 1;
+        }
+        let digits: String = chars[i..j].iter().filter(|c| c.is_ascii_digit()).collect();
+        if hide(&digits) {
+            out.push_str(with);
+        } else {
+            out.extend(&chars[i..j]);
+        }
+        i = j;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_found_however_they_are_written() {
+        let long = |d: &str| d.len() >= 10;
+        assert_eq!(
+            replace_numbers("call 19121212-1212 or 121212 1212, not 1234", "#", long),
+            "call # or #, not 1234"
+        );
+        assert_eq!(
+            replace_numbers("a-1 2-b", "#", |_| true),
+            "a-#-b",
+            "one number"
+        );
+    }
 
     #[test]
     fn masks_email_local_part() {

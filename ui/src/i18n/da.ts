@@ -290,11 +290,11 @@ export const da: Messages = {
   'secret.outdated': 'Indtast hemmeligheden igen',
   'secret.saved': 'Hemmeligheden er gemt for {name}.',
   'secret.keyLabel': 'Privat nøgle (PEM) for {name}',
-  'secret.keyPlaceholder': 'Indsæt nøglen: -----BEGIN PRIVATE KEY----- …',
+  'secret.keyPlaceholder': 'Indsæt hele den private nøgle i PEM-format her',
   'secret.keyFile': 'Indlæs en .pem-fil …',
   'secret.keySave': 'Gem nøglen',
   'secret.keySaved': 'Den private nøgle er gemt for {name}.',
-  'secret.notPem': 'Dette er ikke en privat nøgle i PEM-format. Indsæt hele nøglen, fra -----BEGIN PRIVATE KEY----- til -----END PRIVATE KEY-----; en krypteret nøgle skal dekrypteres først.',
+  'secret.notPem': 'Dette er ikke en privat nøgle i PEM-format. Indsæt hele nøglefilen, med første og sidste linje; en krypteret nøgle skal dekrypteres først.',
   'secret.fileFailed': 'Filen kunne ikke læses. Vælg den igen.',
 
   'profile.remove': 'Fjern',

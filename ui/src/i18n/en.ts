@@ -290,11 +290,11 @@ export const en = {
   'secret.outdated': 'Enter secret again',
   'secret.saved': 'Secret saved for {name}.',
   'secret.keyLabel': 'Private key (PEM) for {name}',
-  'secret.keyPlaceholder': 'Paste the key: -----BEGIN PRIVATE KEY----- …',
+  'secret.keyPlaceholder': 'Paste the whole PEM private key here',
   'secret.keyFile': 'Load a .pem file…',
   'secret.keySave': 'Save key',
   'secret.keySaved': 'Private key saved for {name}.',
-  'secret.notPem': 'This is not a private key in PEM form. Paste the whole key, from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----; an encrypted key must be decrypted first.',
+  'secret.notPem': 'This is not a private key in PEM form. Paste the whole key file, its first and last lines included; an encrypted key must be decrypted first.',
   'secret.fileFailed': 'The file could not be read. Choose it again.',
 
   'profile.remove': 'Remove',

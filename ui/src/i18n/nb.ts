@@ -290,11 +290,11 @@ export const nb: Messages = {
   'secret.outdated': 'Skriv inn hemmeligheten på nytt',
   'secret.saved': 'Hemmeligheten er lagret for {name}.',
   'secret.keyLabel': 'Privat nøkkel (PEM) for {name}',
-  'secret.keyPlaceholder': 'Lim inn nøkkelen: -----BEGIN PRIVATE KEY----- …',
+  'secret.keyPlaceholder': 'Lim inn hele den private nøkkelen i PEM-format her',
   'secret.keyFile': 'Hent fra en .pem-fil …',
   'secret.keySave': 'Lagre nøkkelen',
   'secret.keySaved': 'Den private nøkkelen er lagret for {name}.',
-  'secret.notPem': 'Dette er ikke en privat nøkkel i PEM-format. Lim inn hele nøkkelen, fra -----BEGIN PRIVATE KEY----- til -----END PRIVATE KEY-----; en kryptert nøkkel må dekrypteres først.',
+  'secret.notPem': 'Dette er ikke en privat nøkkel i PEM-format. Lim inn hele nøkkelfilen, med første og siste linje; en kryptert nøkkel må dekrypteres først.',
   'secret.fileFailed': 'Filen kunne ikke leses. Velg den på nytt.',
 
   'profile.remove': 'Fjern',

@@ -290,11 +290,11 @@ export const sv: Messages = {
   'secret.outdated': 'Ange hemligheten igen',
   'secret.saved': 'Hemligheten är sparad för {name}.',
   'secret.keyLabel': 'Privat nyckel (PEM) för {name}',
-  'secret.keyPlaceholder': 'Klistra in nyckeln: -----BEGIN PRIVATE KEY----- …',
+  'secret.keyPlaceholder': 'Klistra in hela den privata nyckeln i PEM-format här',
   'secret.keyFile': 'Läs in en .pem-fil…',
   'secret.keySave': 'Spara nyckeln',
   'secret.keySaved': 'Den privata nyckeln är sparad för {name}.',
-  'secret.notPem': 'Det här är ingen privat nyckel i PEM-format. Klistra in hela nyckeln, från -----BEGIN PRIVATE KEY----- till -----END PRIVATE KEY-----; en krypterad nyckel måste dekrypteras först.',
+  'secret.notPem': 'Det här är ingen privat nyckel i PEM-format. Klistra in hela nyckelfilen, med första och sista raden; en krypterad nyckel måste dekrypteras först.',
   'secret.fileFailed': 'Filen kunde inte läsas. Välj den igen.',
 
   'profile.remove': 'Ta bort',

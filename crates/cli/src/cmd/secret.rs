@@ -161,15 +161,7 @@ async fn status(name: &str) -> Result<u8, Failure> {
     };
     let entry = entry.map_err(keyring_failure)?;
     let store = open_store().await?;
-    let set_command = format!(
-        "ciba-desk secret set {}{}",
-        shell_word(&p.name),
-        if p.auth_method == AuthMethod::PrivateKeyJwt {
-            " --private-key FILE.pem"
-        } else {
-            ""
-        }
-    );
+    let set_command = desk::keyring::secret_set_command(&p);
     match stored_status(&store, &p).await.map_err(keyring_failure)? {
         Stored::ForThisDestination | Stored::NotNeeded => {
             println!("stored");

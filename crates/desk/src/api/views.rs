@@ -137,12 +137,7 @@ impl ProfileSummary {
             } else {
                 p.description.clone()
             },
-            preset: crate::presets::presets()
-                .into_iter()
-                .find(|preset| {
-                    !p.description.is_empty() && preset.profile.description == p.description
-                })
-                .map(|preset| preset.id.to_owned()),
+            preset: crate::presets::described_by(p).map(|preset| preset.id.to_owned()),
             issuer: p.issuer.clone(),
             is_sandbox: p.is_sandbox,
             identity_kind,

@@ -457,13 +457,7 @@ impl Profile {
         {
             return t.to_owned();
         }
-        crate::presets::presets()
-            .into_iter()
-            .find(|p| {
-                p.profile.provider == self.provider
-                    && !self.description.is_empty()
-                    && p.profile.description == self.description
-            })
+        crate::presets::described_by(self)
             .and_then(|p| p.profile.title)
             .unwrap_or_else(|| self.name.clone())
     }
