@@ -11,7 +11,7 @@ use tauri::test::{
     INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
 };
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
 struct Harness {
     _app: App<MockRuntime>,
@@ -204,10 +204,6 @@ fn secrets_go_into_the_keyring_and_never_come_back() {
         .unwrap()
         .clone();
     assert_eq!(bank["secret_status"], "stored");
-    let export = h.call("export_profiles", json!({})).unwrap();
-    assert!(
-        export.as_str().unwrap().contains("bank") && !export.as_str().unwrap().contains("hunter2")
-    );
     // The audit log exists by now (the History view opened it) and holds no secret either.
     h.call("history", json!({"query": {"limit": 10}})).unwrap();
     let mut files = 0;
@@ -227,10 +223,13 @@ fn secrets_go_into_the_keyring_and_never_come_back() {
 
     // A shared file that moves "bank" elsewhere: the page is shown the change first, nothing
     // changes until it says so, and the stored secret does not follow the profile.
-    let moved = export
-        .as_str()
-        .unwrap()
-        .replace("https://idp.example.com", "https://idp.elsewhere.example");
+    let export = h
+        ._app
+        .state::<ciba_desk_app::AppState>()
+        .export_profiles(&[])
+        .unwrap();
+    assert!(export.contains("bank") && !export.contains("hunter2"));
+    let moved = export.replace("https://idp.example.com", "https://idp.elsewhere.example");
     let preview = h
         .call("import_profiles", json!({"toml": moved, "mode": "preview"}))
         .unwrap();

@@ -11,7 +11,9 @@ mod window_session;
 use std::path::PathBuf;
 
 use serde_json::json;
-use window_session::Session;
+use std::time::Duration;
+
+use window_session::{Session, wait_until};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_verifies_denies_and_cancels_in_the_real_window() {
@@ -467,78 +469,194 @@ async fn a_program_on_the_sandbox_port_is_named_and_gets_no_national_id() {
     s.close().await;
 }
 
-/// Asks the app's windows to close as a desktop's close button does: a `WM_DELETE_WINDOW`
-/// message to every window of process `pid` (Xvfb has no window manager to send it).
+/// Asks the app's window to close, as the desktop's close button does.
 fn request_close(pid: u32) {
-    use std::ffi::CString;
-    use x11_dl::xlib;
-    let x = xlib::Xlib::open().expect("libX11");
-    // SAFETY: plain Xlib calls on a display this function opens and closes; every pointer
-    // Xlib returns is freed with XFree.
-    unsafe {
-        let display = (x.XOpenDisplay)(std::ptr::null());
-        assert!(!display.is_null(), "no X display");
-        let atom = |name: &str| {
-            let name = CString::new(name).unwrap();
-            (x.XInternAtom)(display, name.as_ptr(), xlib::False)
+    let desktop = Desktop::open();
+    let windows = desktop.windows_of(pid);
+    assert!(!windows.is_empty(), "no window of process {pid}");
+    for (w, _) in windows {
+        desktop.ask_to_close(w);
+    }
+}
+
+/// The X display the app runs on, spoken to as a window manager and a keyboard would: the
+/// close button (WM_DELETE_WINDOW) and key presses (XTest) reach GTK as from a person.
+struct Desktop {
+    x: x11_dl::xlib::Xlib,
+    display: *mut x11_dl::xlib::Display,
+}
+
+impl Desktop {
+    fn open() -> Self {
+        let x = x11_dl::xlib::Xlib::open().expect("libX11");
+        // SAFETY: opens the display named by DISPLAY; closed in Drop. A window that vanishes
+        // between two calls must not end the test process: X errors are ignored.
+        let display = unsafe {
+            (x.XSetErrorHandler)(Some(ignore_x_error));
+            (x.XOpenDisplay)(std::ptr::null())
         };
-        let (pid_atom, protocols, delete) = (
-            atom("_NET_WM_PID"),
-            atom("WM_PROTOCOLS"),
-            atom("WM_DELETE_WINDOW"),
-        );
-        let mut pending = vec![(x.XDefaultRootWindow)(display)];
-        let mut sent = 0;
-        while let Some(w) = pending.pop() {
-            let (mut root, mut parent, mut children, mut n) = (0, 0, std::ptr::null_mut(), 0u32);
-            if (x.XQueryTree)(display, w, &mut root, &mut parent, &mut children, &mut n) != 0
-                && !children.is_null()
-            {
-                pending.extend(std::slice::from_raw_parts(children, n as usize));
-                (x.XFree)(children.cast());
-            }
-            let (mut kind, mut format, mut items, mut after, mut data) =
-                (0, 0, 0, 0, std::ptr::null_mut());
-            let got = (x.XGetWindowProperty)(
-                display,
+        assert!(!display.is_null(), "no X display");
+        Self { x, display }
+    }
+
+    fn atom(&self, name: &str) -> std::ffi::c_ulong {
+        let name = std::ffi::CString::new(name).unwrap();
+        // SAFETY: a valid display and a NUL-terminated name.
+        unsafe { (self.x.XInternAtom)(self.display, name.as_ptr(), x11_dl::xlib::False) }
+    }
+
+    /// The raw bytes of a window property of type `kind`, if set.
+    fn property(
+        &self,
+        w: x11_dl::xlib::Window,
+        name: &str,
+        kind: std::ffi::c_ulong,
+    ) -> Option<Vec<u8>> {
+        let (mut actual, mut format, mut items, mut after, mut data) =
+            (0, 0, 0, 0, std::ptr::null_mut());
+        // SAFETY: Xlib fills the out-parameters; `data` is copied, then freed with XFree.
+        unsafe {
+            let got = (self.x.XGetWindowProperty)(
+                self.display,
                 w,
-                pid_atom,
+                self.atom(name),
                 0,
-                1,
-                xlib::False,
-                xlib::XA_CARDINAL,
-                &mut kind,
+                1024,
+                x11_dl::xlib::False,
+                kind,
+                &mut actual,
                 &mut format,
                 &mut items,
                 &mut after,
                 &mut data,
             );
             if got != 0 || data.is_null() {
-                continue;
+                return None;
             }
-            let owner = if items == 1 {
-                *(data as *const std::ffi::c_ulong) as u32
-            } else {
-                0
+            // Format 32 comes back as C longs, whatever their size.
+            let unit = match format {
+                8 => 1,
+                16 => 2,
+                _ => std::mem::size_of::<std::ffi::c_long>(),
             };
-            (x.XFree)(data.cast());
-            if owner != pid {
-                continue;
+            let bytes = std::slice::from_raw_parts(data, items as usize * unit).to_vec();
+            (self.x.XFree)(data.cast());
+            Some(bytes)
+        }
+    }
+
+    /// Every window of process `pid` on the display with its title (`_NET_WM_NAME`).
+    fn windows_of(&self, pid: u32) -> Vec<(x11_dl::xlib::Window, String)> {
+        let mut found = vec![];
+        // SAFETY: plain tree walk; the child lists are freed with XFree.
+        let mut pending = vec![unsafe { (self.x.XDefaultRootWindow)(self.display) }];
+        while let Some(w) = pending.pop() {
+            let (mut root, mut parent, mut children, mut n) = (0, 0, std::ptr::null_mut(), 0u32);
+            unsafe {
+                if (self.x.XQueryTree)(
+                    self.display,
+                    w,
+                    &mut root,
+                    &mut parent,
+                    &mut children,
+                    &mut n,
+                ) != 0
+                    && !children.is_null()
+                {
+                    pending.extend(std::slice::from_raw_parts(children, n as usize));
+                    (self.x.XFree)(children.cast());
+                }
             }
+            let owner = self
+                .property(w, "_NET_WM_PID", x11_dl::xlib::XA_CARDINAL)
+                .and_then(|b| {
+                    b.get(..4)
+                        .map(|b| u32::from_ne_bytes(b.try_into().unwrap()))
+                });
+            if owner == Some(pid) {
+                let title = self
+                    .property(w, "_NET_WM_NAME", self.atom("UTF8_STRING"))
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                found.push((w, title));
+            }
+        }
+        found
+    }
+
+    /// Whether `w` is on the screen (mapped, not merely created or hidden).
+    fn shown(&self, w: x11_dl::xlib::Window) -> bool {
+        let mut a: x11_dl::xlib::XWindowAttributes = unsafe { std::mem::zeroed() };
+        // SAFETY: `a` is written by Xlib; a vanished window is an ignored error.
+        let known = unsafe { (self.x.XGetWindowAttributes)(self.display, w, &mut a) } != 0;
+        known && a.map_state == x11_dl::xlib::IsViewable
+    }
+
+    /// The window of process `pid` titled `title` that is on the screen, if any.
+    fn shown_titled(&self, pid: u32, title: &str) -> Option<x11_dl::xlib::Window> {
+        self.windows_of(pid)
+            .into_iter()
+            .find(|(w, t)| t == title && self.shown(*w))
+            .map(|(w, _)| w)
+    }
+
+    /// Waits until process `pid` shows a window titled `title` and returns it.
+    async fn window_titled(&self, pid: u32, title: &str) -> x11_dl::xlib::Window {
+        for _ in 0..300 {
+            if let Some(w) = self.shown_titled(pid, title) {
+                return w;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no window titled {title:?} of process {pid}");
+    }
+
+    /// The window's close button: WM_DELETE_WINDOW, as a window manager sends it.
+    fn ask_to_close(&self, w: x11_dl::xlib::Window) {
+        use x11_dl::xlib;
+        // SAFETY: a zeroed client message filled in as ICCCM describes.
+        unsafe {
             let mut event: xlib::XEvent = std::mem::zeroed();
             event.client_message.type_ = xlib::ClientMessage;
             event.client_message.window = w;
-            event.client_message.message_type = protocols;
+            event.client_message.message_type = self.atom("WM_PROTOCOLS");
             event.client_message.format = 32;
-            event.client_message.data.as_longs_mut()[0] = delete as std::ffi::c_long;
+            event.client_message.data.as_longs_mut()[0] =
+                self.atom("WM_DELETE_WINDOW") as std::ffi::c_long;
             event.client_message.data.as_longs_mut()[1] = xlib::CurrentTime as std::ffi::c_long;
-            (x.XSendEvent)(display, w, xlib::False, xlib::NoEventMask, &mut event);
-            sent += 1;
+            (self.x.XSendEvent)(self.display, w, xlib::False, xlib::NoEventMask, &mut event);
+            (self.x.XFlush)(self.display);
         }
-        (x.XFlush)(display);
-        (x.XCloseDisplay)(display);
-        assert!(sent > 0, "no window of process {pid}");
     }
+
+    /// Gives `w` the keyboard and presses Enter on it, as a person at the keyboard would.
+    fn press_enter(&self, w: x11_dl::xlib::Window) {
+        use x11_dl::xlib;
+        let xtest = x11_dl::xtest::Xf86vmode::open().expect("libXtst");
+        // SAFETY: focus and fake key events on a valid display and a mapped window.
+        unsafe {
+            (self.x.XSetInputFocus)(self.display, w, xlib::RevertToParent, xlib::CurrentTime);
+            (self.x.XSync)(self.display, xlib::False);
+            let key = (self.x.XKeysymToKeycode)(self.display, x11_dl::keysym::XK_Return.into());
+            (xtest.XTestFakeKeyEvent)(self.display, key.into(), xlib::True, 0);
+            (xtest.XTestFakeKeyEvent)(self.display, key.into(), xlib::False, 0);
+            (self.x.XFlush)(self.display);
+        }
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        // SAFETY: the display opened in `open`, closed once.
+        unsafe { (self.x.XCloseDisplay)(self.display) };
+    }
+}
+
+unsafe extern "C" fn ignore_x_error(
+    _: *mut x11_dl::xlib::Display,
+    _: *mut x11_dl::xlib::XErrorEvent,
+) -> std::ffi::c_int {
+    0
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -596,4 +714,69 @@ async fn wait_for_exit(pid: u32) {
         assert!(std::time::Instant::now() < deadline, "the app did not end");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_asks_where_to_save_in_the_desktops_own_dialog() {
+    let s = Session::start(|_| {
+        let mut p = desk::preset("idura_se_bankid").unwrap();
+        p.name = "bank".into();
+        p.client_id = "branch-office".into();
+        vec![p]
+    })
+    .await;
+    s.el("nav-settings").await.click().await.unwrap();
+    let desktop = Desktop::open();
+    let pid = s.app_pid();
+
+    // The agent thinks better of it: the dialog's close button writes nothing and says nothing.
+    s.el("export").await.click().await.unwrap();
+    let dialog = desktop.window_titled(pid, "Export profiles").await;
+    s.screenshot("export-dialog.png").await;
+    desktop.ask_to_close(dialog);
+    wait_until(Duration::from_secs(20), || {
+        desktop.shown_titled(pid, "Export profiles").is_none()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.el("io-status").await.text().await.unwrap(), "");
+    assert!(
+        found_in(&s.home, "branch-office").is_empty(),
+        "nothing written"
+    );
+
+    // Again, and Enter saves where the dialog suggests: the agent's home, under a clear name.
+    s.el("export").await.click().await.unwrap();
+    let dialog = desktop.window_titled(pid, "Export profiles").await;
+    desktop.press_enter(dialog);
+    let file = s.home.join("ciba-desk-profiles.toml");
+    wait_until(Duration::from_secs(20), || file.exists()).await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("client_id = \"branch-office\""), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "readable by this account only");
+    let said = format!("Profiles saved to {}.", file.display());
+    let mut shown = String::new();
+    for _ in 0..100 {
+        shown = s.el("io-status").await.text().await.unwrap();
+        if shown == said {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown, said);
+    let focused = s
+        .client
+        .execute(
+            "return document.activeElement?.dataset?.testid ?? null",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        focused, "export",
+        "the focus is back on the button, not the page"
+    );
+    s.close().await;
 }

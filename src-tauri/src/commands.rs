@@ -151,10 +151,47 @@ pub fn remove_profile(state: State<'_, AppState>, name: String) -> Result<()> {
     state.remove_profile(&name).map_err(report)
 }
 
+/// Asks where to save in the desktop's own save dialog (titled in the agent's language) and
+/// writes the profiles there: the path written, or `None` when the agent cancelled. The page
+/// gets no file access of its own.
 #[tauri::command]
-pub fn export_profiles(state: State<'_, AppState>) -> Result<String> {
-    state.export_profiles(&[]).map_err(report)
+pub async fn export_profiles<R: tauri::Runtime>(
+    window: tauri::Window<R>,
+    state: State<'_, AppState>,
+    title: String,
+) -> Result<Option<String>> {
+    use tauri::Manager;
+    use tauri_plugin_dialog::DialogExt;
+    let (chosen, choice) = tokio::sync::oneshot::channel();
+    let mut dialog = window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title(title)
+        .set_file_name(EXPORT_FILE_NAME)
+        .add_filter("TOML", &["toml"]);
+    let paths = window.path();
+    if let Ok(dir) = paths.document_dir().or_else(|_| paths.home_dir()) {
+        dialog = dialog.set_directory(dir);
+    }
+    dialog.save_file(move |path| {
+        let _ = chosen.send(path);
+    });
+    let Some(path) = choice.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = path.into_path().map_err(|e| {
+        report(desk::DeskError::Io {
+            action: "write",
+            path: "the chosen place".into(),
+            reason: e.to_string(),
+        })
+    })?;
+    state.export_profiles_to(&path).map_err(report)?;
+    Ok(Some(path.display().to_string()))
 }
+
+const EXPORT_FILE_NAME: &str = "ciba-desk-profiles.toml";
 
 /// `preview` first: the page shows what would be added and changed and asks before it calls
 /// again with `replace` or `keep_existing`.

@@ -46,6 +46,7 @@ pub fn run() {
     let runtime = tauri::async_runtime::handle();
     let state = runtime.block_on(state::open());
     let app = with_commands(tauri::Builder::default(), state)
+        .plugin(tauri_plugin_dialog::init())
         .on_window_event(|window, event| {
             // Closing with verifications running asks the agent first (the page shows the
             // question; `quit` ends the app after cancelling them).

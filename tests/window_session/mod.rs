@@ -43,6 +43,8 @@ pub struct Session {
     /// The app's settings and data directories (the audit log).
     pub config: PathBuf,
     pub data: PathBuf,
+    /// The app's home directory, fresh for each session (where the save dialog starts).
+    pub home: PathBuf,
     /// The app's log (CIBA_DESK_LOG=debug), with tauri-driver's and WebKit's stderr.
     pub log: PathBuf,
     /// When WebDriver was asked to start the app.
@@ -99,6 +101,8 @@ impl Session {
             "no display: run the window tests under xvfb-run (scripts/test.sh does)"
         );
         let (config, data) = (dirs.path().join("config"), dirs.path().join("data"));
+        let home = dirs.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
         let sandbox = format!("http://127.0.0.1:{sandbox_port}");
         let (port, native_port) = (free_port(), free_port());
         let log = dirs.path().join(format!("app-{port}.log"));
@@ -122,6 +126,8 @@ impl Session {
             .env("CIBA_DESK_DATA_DIR", &data)
             .env("CIBA_DESK_SANDBOX_PORT", sandbox_port.to_string())
             .env("CIBA_DESK_LOG", "debug")
+            .env("HOME", &home)
+            .env_remove("XDG_CONFIG_HOME")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -147,6 +153,7 @@ impl Session {
             http: reqwest::Client::new(),
             config,
             data,
+            home,
             log,
             app_started,
             _dirs: dirs,

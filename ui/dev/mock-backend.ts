@@ -77,6 +77,8 @@ export interface MockOptions {
   recordNames?: boolean;
   /** Whether a cancel reaches the provider (`provider_notified`); true unless set. */
   cancelNotifies?: boolean;
+  /** Where the agent saves an export in the save dialog; `null`: the agent cancels it. */
+  exportTo?: string | null;
 }
 
 /** An audit record as `history` returns it for an earlier app run: nothing kept in memory. */
@@ -202,6 +204,8 @@ export class MockBackend implements Backend {
   private closeWaiters: { seen: number; resolve: (count: number) => void }[] = [];
   /** Set by `quit`: the app would have ended. */
   quitCalled = false;
+  /** What the last export wrote to the file the agent chose. */
+  exported: string | null = null;
   options: MockOptions;
 
   constructor(options: MockOptions = {}) {
@@ -734,12 +738,17 @@ export class MockBackend implements Backend {
     this.profiles = this.profiles.filter((p) => p.name !== name);
   }
 
-  async exportProfiles() {
-    await this.record('export_profiles');
-    return this.profiles
-      .filter((p) => p.name !== 'sandbox')
-      .map((p) => `[[profile]]\nname = "${p.name}"\nprovider = "${p.provider}"\nissuer = "${p.issuer}"\n`)
-      .join('\n');
+  /** The save dialog is the desktop's: here the agent's choice comes from the options. */
+  async exportProfiles(title: string) {
+    await this.record('export_profiles', { title });
+    const path = this.options.exportTo === undefined ? '/home/agent/ciba-desk-profiles.toml' : this.options.exportTo;
+    if (path !== null) {
+      this.exported = this.profiles
+        .filter((p) => p.name !== 'sandbox')
+        .map((p) => `[[profile]]\nname = "${p.name}"\nprovider = "${p.provider}"\nissuer = "${p.issuer}"\n`)
+        .join('\n');
+    }
+    return path;
   }
 
   /** Reads each `name = "…"` and the `issuer = "…"` after it; a same-named profile with

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { act } from 'preact/test-utils';
 import { defaultMockProfiles } from '../dev/fixtures';
 import { flush, mount, SE_VALID, startVerification, type Mounted } from './helpers';
@@ -158,23 +158,22 @@ describe('settings', () => {
     expect(m.get('profiles-status').textContent).toBe('Profile Idura · Swedish BankID removed.');
   });
 
-  it('exports profiles as a TOML file download', async () => {
+  it('exports profiles where the agent chooses in the save dialog and says where', async () => {
     await openSettings();
-    const created: Blob[] = [];
-    const createObjectURL = vi.fn((blob: Blob) => {
-      created.push(blob);
-      return 'blob:test';
-    });
-    Object.assign(URL, { createObjectURL, revokeObjectURL: vi.fn() });
-    const clicks: string[] = [];
-    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-      clicks.push(this.download);
-    });
     await m.click('export');
-    expect(clicks).toEqual(['ciba-desk-profiles.toml']);
-    expect(await created[0]!.text()).toContain('[[profile]]');
-    expect(m.get('io-status').textContent).toContain('ciba-desk-profiles.toml');
-    click.mockRestore();
+    expect(m.backend.callsTo('export_profiles')[0]!.args).toEqual({ title: 'Export profiles' });
+    expect(m.backend.exported).toContain('[[profile]]');
+    expect(m.get('io-status').textContent).toBe('Profiles saved to /home/agent/ciba-desk-profiles.toml.');
+    expect(document.activeElement).toBe(m.get('export'));
+  });
+
+  it('says nothing and writes nothing when the agent cancels the save dialog', async () => {
+    await openSettings({ exportTo: null });
+    await m.click('export');
+    expect(m.backend.callsTo('export_profiles')).toHaveLength(1);
+    expect(m.backend.exported).toBeNull();
+    expect(m.get('io-status').textContent).toBe('');
+    expect(document.activeElement).toBe(m.get('export'));
   });
 
   const chooseFile = async (text: string) => {

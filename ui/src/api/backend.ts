@@ -52,8 +52,11 @@ export interface Backend {
   /** Changes what `edit` sets (null: unchanged) and returns the profile as it is now. */
   editProfile(name: string, edit: ProfileEdit): Promise<ProfileSummary>;
   removeProfile(name: string): Promise<void>;
-  /** TOML text without secrets. */
-  exportProfiles(): Promise<string>;
+  /**
+   * Asks where to save (the desktop's save dialog, titled `title`) and writes the profiles there
+   * without secrets; the path written, or null when the agent cancelled.
+   */
+  exportProfiles(title: string): Promise<string | null>;
   /** `preview` changes nothing and says what `replace` would add and change. */
   importProfiles(toml: string, mode: ImportMode): Promise<ImportReport>;
   /** Write-only: no command ever returns a secret. A private key is sent as its whole PEM text. */
@@ -123,8 +126,8 @@ export class TauriBackend implements Backend {
   removeProfile(name: string) {
     return call<void>('remove_profile', { name });
   }
-  exportProfiles() {
-    return call<string>('export_profiles');
+  exportProfiles(title: string) {
+    return call<string | null>('export_profiles', { title });
   }
   importProfiles(toml: string, mode: ImportMode) {
     return call<ImportReport>('import_profiles', { toml, mode });

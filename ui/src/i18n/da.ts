@@ -344,7 +344,7 @@ export const da: Messages = {
   'io.hint': 'Flyt profiler mellem computere. Eksporterede filer indeholder aldrig hemmeligheder.',
   'io.export': 'Eksportér profiler',
   'io.import': 'Importér profiler …',
-  'io.exported': 'Profilerne blev eksporteret som {file}.',
+  'io.exported': 'Profilerne blev gemt i {file}.',
   'io.imported': 'Importeret: {names}.',
   'io.importedNone': 'Filen indeholdt ingen nye profiler.',
   'io.kept': 'Dine blev bevaret, som de er: {names}.',

@@ -344,7 +344,7 @@ export const en = {
   'io.hint': 'Move profiles between computers. Exported files never contain secrets.',
   'io.export': 'Export profiles',
   'io.import': 'Import profiles…',
-  'io.exported': 'Profiles exported as {file}.',
+  'io.exported': 'Profiles saved to {file}.',
   'io.imported': 'Imported: {names}.',
   'io.importedNone': 'The file contained no new profiles.',
   'io.kept': 'Kept yours as they are: {names}.',

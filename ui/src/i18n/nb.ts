@@ -344,7 +344,7 @@ export const nb: Messages = {
   'io.hint': 'Flytt profiler mellom datamaskiner. Eksporterte filer inneholder aldri hemmeligheter.',
   'io.export': 'Eksporter profiler',
   'io.import': 'Importer profiler …',
-  'io.exported': 'Profilene ble eksportert som {file}.',
+  'io.exported': 'Profilene ble lagret i {file}.',
   'io.imported': 'Importert: {names}.',
   'io.importedNone': 'Filen inneholdt ingen nye profiler.',
   'io.kept': 'Dine ble beholdt som de er: {names}.',

@@ -344,7 +344,7 @@ export const sv: Messages = {
   'io.hint': 'Flytta profiler mellan datorer. Exporterade filer innehåller aldrig hemligheter.',
   'io.export': 'Exportera profiler',
   'io.import': 'Importera profiler…',
-  'io.exported': 'Profilerna exporterades som {file}.',
+  'io.exported': 'Profilerna sparades i {file}.',
   'io.imported': 'Importerade: {names}.',
   'io.importedNone': 'Filen innehöll inga nya profiler.',
   'io.kept': 'Dina behölls som de är: {names}.',

@@ -762,22 +762,16 @@ function ImportExportSection({ reloadProfiles }: { reloadProfiles: () => Promise
   const [status, setStatus] = useState<Status>(null);
   const fileRef = useRef<HTMLInputElement>(null);
 
+  const exportButton = useRef<HTMLButtonElement>(null);
   const exportProfiles = async () => {
     try {
-      const toml = await backend.exportProfiles();
-      const file = 'ciba-desk-profiles.toml';
-      const url = URL.createObjectURL(new Blob([toml], { type: 'application/toml' }));
-      const anchor = document.createElement('a');
-      anchor.href = url;
-      anchor.download = file;
-      anchor.rel = 'noopener';
-      document.body.appendChild(anchor);
-      anchor.click();
-      anchor.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
-      setStatus({ kind: 'ok', parts: [{ key: 'io.exported', params: { file } }] });
+      const file = await backend.exportProfiles(t('io.export'));
+      setStatus(file === null ? null : { kind: 'ok', parts: [{ key: 'io.exported', params: { file } }] });
     } catch (error) {
       setStatus(failed(error));
+    } finally {
+      // Back from the desktop's save dialog: the focus returns to the button, not the page.
+      exportButton.current?.focus();
     }
   };
 
@@ -837,7 +831,13 @@ function ImportExportSection({ reloadProfiles }: { reloadProfiles: () => Promise
       </h2>
       <p class="hint">{t('io.hint')}</p>
       <div class="button-row">
-        <button type="button" class="button button--secondary" data-testid="export" onClick={exportProfiles}>
+        <button
+          ref={exportButton}
+          type="button"
+          class="button button--secondary"
+          data-testid="export"
+          onClick={exportProfiles}
+        >
           {t('io.export')}
         </button>
         <label class="button button--secondary file-button">

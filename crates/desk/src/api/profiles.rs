@@ -163,6 +163,17 @@ impl App {
         self.settings().export_profiles(names)
     }
 
+    /// Writes every user profile to the file the agent chose, whole or not at all and readable
+    /// by this account only (the file names the organisation's providers and clients).
+    pub fn export_profiles_to(&self, path: &std::path::Path) -> Result<()> {
+        let text = self.export_profiles(&[])?;
+        crate::settings::write_atomic(path, text.as_bytes()).map_err(|e| DeskError::Io {
+            action: "write",
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
     /// Imports an export file; [`ImportMode::Preview`] changes nothing and says what replacing
     /// would change.
     pub fn import_profiles(&self, toml: &str, mode: ImportMode) -> Result<ImportReport> {
@@ -183,5 +194,67 @@ impl App {
         store_secret(keyring, &p, secret).await?;
         self.desk.forget_profile(&p.name);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::AppOptions;
+    use crate::settings::{Settings, SettingsStore};
+
+    fn app_with_bank(dir: &std::path::Path) -> App {
+        let mut settings = Settings::default();
+        let mut bank = presets::preset("idura_se_bankid").unwrap();
+        bank.name = "bank".into();
+        settings.add_profile(bank).unwrap();
+        App::new(AppOptions::new(SettingsStore::in_dir(dir), settings))
+    }
+
+    #[test]
+    fn an_export_replaces_the_chosen_file_whole_and_only_this_account_can_read_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_with_bank(dir.path());
+        let file = dir.path().join("profiles.toml");
+        std::fs::write(
+            &file,
+            "an older export, much longer than the new one ".repeat(100),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        app.export_profiles_to(&file).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("name = \"bank\"") && !text.contains("older export"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("name = \"sandbox\""),
+            "every installation has the sandbox"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn an_export_to_a_folder_that_is_gone_says_where_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_with_bank(dir.path());
+        let file = dir.path().join("gone").join("profiles.toml");
+        let e = app.export_profiles_to(&file).unwrap_err();
+        assert_eq!(e.code(), "io_error");
+        assert!(
+            e.to_string().contains("could not write") && e.to_string().contains("gone"),
+            "{e}"
+        );
+        assert!(!dir.path().join("gone").exists());
     }
 }
