@@ -14,10 +14,11 @@ as_root() {
 
 # Debian packages: the C toolchain for the crypto crates, Node for the UI and the test provider,
 # WebKitGTK for the desktop window, gnome-keyring and D-Bus for the real Secret Service, and
-# Xvfb plus WebKitWebDriver for the tests that drive the real window, and PostgreSQL for the
-# server's tests (each run starts a throwaway cluster of its own as the `postgres` user).
+# Xvfb plus WebKitWebDriver for the tests that drive the real window (and Openbox, a window
+# manager for the one test of full screen), and PostgreSQL for the server's tests (each run
+# starts a throwaway cluster of its own as the `postgres` user).
 DEB_PACKAGES=(build-essential pkg-config ca-certificates curl git file nodejs npm gnome-keyring dbus
-  libwebkit2gtk-4.1-dev libssl-dev xvfb xauth webkit2gtk-driver postgresql)
+  libwebkit2gtk-4.1-dev libssl-dev xvfb xauth webkit2gtk-driver openbox postgresql)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

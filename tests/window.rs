@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde_json::json;
 use std::time::Duration;
 
-use window_session::{Session, wait_until};
+use window_session::{Os, Session, wait_until};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_verifies_denies_and_cancels_in_the_real_window() {
@@ -269,7 +269,14 @@ async fn a_secret_typed_in_settings_lives_only_in_the_keyring_and_is_used() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_swedish_agent_reads_swedish_everywhere() {
-    let s = Session::start_in(|_| vec![], Some("sv_SE.UTF-8")).await;
+    let s = Session::start_in(
+        |_| vec![],
+        Os {
+            locale: Some("sv_SE.UTF-8".into()),
+            ..Os::default()
+        },
+    )
+    .await;
     let text = |t: String| t.to_lowercase();
 
     // The form, and its errors from the backend's codes.
@@ -437,7 +444,7 @@ async fn a_program_on_the_sandbox_port_is_named_and_gets_no_national_id() {
                 .await;
         }
     });
-    let s = Session::launch(tempfile::tempdir().unwrap(), port, None).await;
+    let s = Session::launch(tempfile::tempdir().unwrap(), port, Os::default()).await;
     let notice = s.el("profile-problem").await.text().await.unwrap();
     assert!(
         notice.contains(&port.to_string()) && notice.contains("not the CIBA Desk sandbox"),
@@ -487,13 +494,19 @@ struct Desktop {
 }
 
 impl Desktop {
+    /// The display named by DISPLAY.
     fn open() -> Self {
+        Self::on(None)
+    }
+
+    fn on(name: Option<&str>) -> Self {
         let x = x11_dl::xlib::Xlib::open().expect("libX11");
-        // SAFETY: opens the display named by DISPLAY; closed in Drop. A window that vanishes
-        // between two calls must not end the test process: X errors are ignored.
+        let name = name.map(|n| std::ffi::CString::new(n).unwrap());
+        // SAFETY: opens the display (DISPLAY's when no name is given); closed in Drop. A window
+        // that vanishes between two calls must not end the test process: X errors are ignored.
         let display = unsafe {
             (x.XSetErrorHandler)(Some(ignore_x_error));
-            (x.XOpenDisplay)(std::ptr::null())
+            (x.XOpenDisplay)(name.as_ref().map_or(std::ptr::null(), |n| n.as_ptr()))
         };
         assert!(!display.is_null(), "no X display");
         Self { x, display }
@@ -777,6 +790,175 @@ async fn export_asks_where_to_save_in_the_desktops_own_dialog() {
     assert_eq!(
         focused, "export",
         "the focus is back on the button, not the page"
+    );
+    s.close().await;
+}
+
+/// A screen of its own with a window manager on it (Openbox), for what only a desktop does:
+/// full screen. Xvfb alone has no window manager to grant it. Both end with the value.
+struct ScreenWithWindowManager {
+    display: String,
+    server: std::process::Child,
+    manager: std::process::Child,
+}
+
+impl ScreenWithWindowManager {
+    async fn start(width: u32, height: u32) -> Self {
+        use std::io::BufRead;
+        let mut server = std::process::Command::new("Xvfb")
+            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
+            .arg(format!("{width}x{height}x24"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb (scripts/setup.sh installs it)");
+        let mut number = String::new();
+        std::io::BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut number)
+            .unwrap();
+        let display = format!(":{}", number.trim());
+        let manager = std::process::Command::new("openbox")
+            .env("DISPLAY", &display)
+            .env("HOME", std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openbox (scripts/setup.sh installs it)");
+        let desktop = Desktop::on(Some(&display));
+        wait_until(Duration::from_secs(20), || {
+            // SAFETY: the root window of a display this test opened.
+            let root = unsafe { (desktop.x.XDefaultRootWindow)(desktop.display) };
+            desktop
+                .property(root, "_NET_SUPPORTING_WM_CHECK", x11_dl::xlib::XA_WINDOW)
+                .is_some()
+        })
+        .await;
+        Self {
+            display,
+            server,
+            manager,
+        }
+    }
+}
+
+impl Drop for ScreenWithWindowManager {
+    fn drop(&mut self) {
+        for p in [&mut self.manager, &mut self.server] {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pickup_qr_fills_the_whole_screen_when_shown_to_the_customer() {
+    let (width, height) = (1600, 1000);
+    let screen = ScreenWithWindowManager::start(width, height).await;
+    let s = Session::start_in(
+        |sandbox| {
+            let mut p = desk::preset("authway_pickup").unwrap();
+            p.name = "pickup".into();
+            p.issuer = sandbox.into();
+            p.client_id = sandbox::CLIENT_ID.into();
+            p.secret = Some(desk::SecretRef::Public(desk::PublicCredential::Sandbox));
+            vec![p]
+        },
+        Os {
+            display: Some(screen.display.clone()),
+            ..Os::default()
+        },
+    )
+    .await;
+    let desktop = Desktop::on(Some(&screen.display));
+    let pid = s.app_pid();
+    let window = desktop.window_titled(pid, "CIBA Desk").await;
+    let size = |w| {
+        let mut a: x11_dl::xlib::XWindowAttributes = unsafe { std::mem::zeroed() };
+        // SAFETY: `a` is written by Xlib.
+        unsafe { (desktop.x.XGetWindowAttributes)(desktop.display, w, &mut a) };
+        (a.width, a.height)
+    };
+    assert!(
+        size(window).0 < width as i32,
+        "the window starts smaller than the screen"
+    );
+
+    s.el("profile")
+        .await
+        .select_by_value("pickup")
+        .await
+        .unwrap();
+    s.type_into("identity-input", "anna@example.com").await;
+    s.el("start").await.click().await.unwrap();
+    s.el("qr-fullscreen").await.click().await.unwrap();
+    s.el("qr-overlay").await;
+
+    // The window itself goes full screen (not just the page inside it) ...
+    wait_until(Duration::from_secs(20), || {
+        size(window) == (width as i32, height as i32)
+    })
+    .await;
+    // ... and the code is at least half the screen's shorter side, and still scans.
+    let mut side = 0.0;
+    for _ in 0..50 {
+        let rect = s
+            .client
+            .execute(
+                "const r = document.querySelector(\"[data-testid='qr-overlay-image']\").getBoundingClientRect(); \
+                 return [r.width, r.height, document.fullscreenElement?.dataset?.testid ?? null];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        side = rect[0].as_f64().unwrap().min(rect[1].as_f64().unwrap());
+        if rect[2] == "qr-overlay" && side >= f64::from(height) / 2.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        side >= f64::from(height) / 2.0,
+        "the code is {side} px on a {width}x{height} screen"
+    );
+    s.screenshot("pickup-qr-fullscreen.png").await;
+    let png = s.el("qr-overlay-image").await.screenshot().await.unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the screen");
+    assert!(
+        grids[0]
+            .decode()
+            .unwrap()
+            .1
+            .contains("/identity/ciba?requestId=")
+    );
+
+    // Closed (WebDriver cannot press Esc here: WebKit takes that key to leave full screen
+    // before the page sees it, and the page follows with `fullscreenchange`): the window is
+    // back to its size, the overlay gone, the focus on the button again.
+    s.el("qr-close").await.click().await.unwrap();
+    wait_until(Duration::from_secs(20), || size(window).0 < width as i32).await;
+    let mut after = json!(null);
+    for _ in 0..50 {
+        after = s
+            .client
+            .execute(
+                "return [!!document.querySelector(\"[data-testid='qr-overlay']\"), \
+                 document.activeElement?.dataset?.testid ?? document.activeElement?.tagName ?? null];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if after == json!([false, "qr-fullscreen"]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        after,
+        json!([false, "qr-fullscreen"]),
+        "the overlay is gone and the focus is back on the button, not the page"
     );
     s.close().await;
 }

@@ -34,6 +34,13 @@ pub fn app_binary() -> PathBuf {
     path
 }
 
+/// What the app's operating system differs in: its locale, the X display it shows on.
+#[derive(Clone, Default)]
+pub struct Os {
+    pub locale: Option<String>,
+    pub display: Option<String>,
+}
+
 /// The app under WebDriver, with its own settings, data directory and sandbox port.
 pub struct Session {
     pub client: Client,
@@ -49,19 +56,17 @@ pub struct Session {
     pub log: PathBuf,
     /// When WebDriver was asked to start the app.
     pub app_started: Instant,
+    pub os: Os,
     pub _dirs: tempfile::TempDir,
 }
 
 impl Session {
     pub async fn start(extra_profiles: impl FnOnce(&str) -> Vec<desk::Profile>) -> Self {
-        Self::start_in(extra_profiles, None).await
+        Self::start_in(extra_profiles, Os::default()).await
     }
 
-    /// As [`start`](Self::start), with the operating system's locale set to `locale`.
-    pub async fn start_in(
-        extra_profiles: impl FnOnce(&str) -> Vec<desk::Profile>,
-        locale: Option<&str>,
-    ) -> Self {
+    /// As [`start`](Self::start), in another locale or on another display.
+    pub async fn start_in(extra_profiles: impl FnOnce(&str) -> Vec<desk::Profile>, os: Os) -> Self {
         let dirs = tempfile::tempdir().unwrap();
         let config = dirs.path().join("config");
         let sandbox_port = free_port();
@@ -75,7 +80,7 @@ impl Session {
             }
             store.save(&settings).unwrap();
         }
-        Self::launch(dirs, sandbox_port, locale).await
+        Self::launch(dirs, sandbox_port, os).await
     }
 
     /// The app again on the same settings, data and sandbox port, as after a restart.
@@ -85,6 +90,7 @@ impl Session {
             mut driver,
             sandbox,
             _dirs,
+            os,
             ..
         } = self;
         let _ = client.close_window().await;
@@ -92,12 +98,12 @@ impl Session {
         let _ = driver.kill();
         let _ = driver.wait();
         let port = sandbox.rsplit(':').next().unwrap().parse().unwrap();
-        Self::launch(_dirs, port, None).await
+        Self::launch(_dirs, port, os).await
     }
 
-    pub async fn launch(dirs: tempfile::TempDir, sandbox_port: u16, locale: Option<&str>) -> Self {
+    pub async fn launch(dirs: tempfile::TempDir, sandbox_port: u16, os: Os) -> Self {
         assert!(
-            std::env::var_os("DISPLAY").is_some(),
+            os.display.is_some() || std::env::var_os("DISPLAY").is_some(),
             "no display: run the window tests under xvfb-run (scripts/test.sh does)"
         );
         let (config, data) = (dirs.path().join("config"), dirs.path().join("data"));
@@ -107,7 +113,10 @@ impl Session {
         let (port, native_port) = (free_port(), free_port());
         let log = dirs.path().join(format!("app-{port}.log"));
         let mut driver = Command::new("tauri-driver");
-        if let Some(l) = locale {
+        if let Some(d) = &os.display {
+            driver.env("DISPLAY", d);
+        }
+        if let Some(l) = &os.locale {
             driver
                 .env("LANG", l)
                 .env_remove("LC_ALL")
@@ -156,6 +165,7 @@ impl Session {
             home,
             log,
             app_started,
+            os,
             _dirs: dirs,
         }
     }
@@ -240,6 +250,20 @@ impl Session {
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
+        // Without accelerated compositing (as the app runs) WebKit answers a snapshot with the
+        // next painted frame, and a page that is standing still paints none: a one-pixel,
+        // all but invisible dot changes for a moment so that a frame comes.
+        self.client
+            .execute(
+                "const dot = document.createElement('div'); \
+                 dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none'; \
+                 document.body.appendChild(dot); let n = 0; \
+                 const tick = setInterval(() => { dot.style.background = n++ % 2 ? '#000' : '#fff'; \
+                   if (n > 40) { clearInterval(tick); dot.remove(); } }, 50);",
+                vec![],
+            )
+            .await
+            .unwrap();
         std::fs::write(dir.join(name), self.client.screenshot().await.unwrap()).unwrap();
     }
 

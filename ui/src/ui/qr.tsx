@@ -113,8 +113,16 @@ export function QrOverlay({ waiting, onClose }: { waiting: Waiting; onClose: () 
     }
     return () => {
       document.removeEventListener('fullscreenchange', onChange);
+      // While the code is full screen the rest of the page is inert and refuses the focus:
+      // it goes back to where it was once the window has left full screen.
+      const restore = () => {
+        const active = document.activeElement;
+        if (!active || active === document.body || !active.isConnected) previous?.focus?.();
+      };
       if (dialog && document.fullscreenElement === dialog && typeof document.exitFullscreen === 'function') {
-        Promise.resolve(document.exitFullscreen()).catch(() => undefined);
+        Promise.resolve(document.exitFullscreen())
+          .catch(() => undefined)
+          .then(restore);
       }
       previous?.focus?.();
     };
