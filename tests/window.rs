@@ -124,32 +124,13 @@ async fn an_agent_verifies_denies_and_cancels_in_the_real_window() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pickup_qr_code_leads_the_customer_to_the_request() {
-    let s = Session::start(|sandbox| {
-        let mut p = desk::preset("authway_pickup").unwrap();
-        p.name = "pickup".into();
-        p.issuer = sandbox.into();
-        p.client_id = sandbox::CLIENT_ID.into();
-        p.secret = Some(desk::SecretRef::Public(desk::PublicCredential::Sandbox));
-        vec![p]
-    })
-    .await;
-    s.el("profile")
-        .await
-        .select_by_value("pickup")
-        .await
-        .unwrap();
-    s.type_into("identity-input", "anna@example.com").await;
-    s.el("start").await.click().await.unwrap();
+    let s = Session::start(pickup_profile).await;
+    start_pickup(&s).await;
     s.el("qr").await;
     s.screenshot("pickup-qr.png").await;
 
     // Scan the QR code as a phone would: from the pixels on the screen.
-    let png = s.el("qr-image").await.screenshot().await.unwrap();
-    let img = image::load_from_memory(&png).unwrap().to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code on the card");
-    let (_, link) = grids[0].decode().unwrap();
+    let link = scanned(&s.el("qr-image").await).await;
     assert!(
         link.starts_with(&format!("{}/identity/ciba?requestId=", s.sandbox)),
         "{link}"
@@ -170,6 +151,38 @@ async fn the_pickup_qr_code_leads_the_customer_to_the_request() {
     let card = s.el("result").await.text().await.unwrap();
     assert!(card.contains("Anna Andersson"), "{card}");
     s.close().await;
+}
+
+/// A pickup profile on the session's sandbox (it shows the customer a QR code).
+fn pickup_profile(sandbox: &str) -> Vec<desk::Profile> {
+    let mut p = desk::preset("authway_pickup").unwrap();
+    p.name = "pickup".into();
+    p.issuer = sandbox.into();
+    p.client_id = sandbox::CLIENT_ID.into();
+    p.secret = Some(desk::SecretRef::Public(desk::PublicCredential::Sandbox));
+    vec![p]
+}
+
+/// Starts a pickup for the sandbox's e-mail person.
+async fn start_pickup(s: &Session) {
+    s.el("profile")
+        .await
+        .select_by_value("pickup")
+        .await
+        .unwrap();
+    s.type_into("identity-input", "anna@example.com").await;
+    s.el("start").await.click().await.unwrap();
+}
+
+/// The link in the QR code shown by `image`, read as a phone would: from the pixels on the
+/// screen (exactly one code there).
+async fn scanned(image: &fantoccini::elements::Element) -> String {
+    let png = image.screenshot().await.unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the screen");
+    grids[0].decode().unwrap().1
 }
 
 /// Whether `needle` occurs in any file under `dir` (recursively).
@@ -855,14 +868,7 @@ async fn the_pickup_qr_fills_the_whole_screen_when_shown_to_the_customer() {
     let (width, height) = (1600, 1000);
     let screen = ScreenWithWindowManager::start(width, height).await;
     let s = Session::start_in(
-        |sandbox| {
-            let mut p = desk::preset("authway_pickup").unwrap();
-            p.name = "pickup".into();
-            p.issuer = sandbox.into();
-            p.client_id = sandbox::CLIENT_ID.into();
-            p.secret = Some(desk::SecretRef::Public(desk::PublicCredential::Sandbox));
-            vec![p]
-        },
+        pickup_profile,
         Os {
             display: Some(screen.display.clone()),
             ..Os::default()
@@ -883,13 +889,7 @@ async fn the_pickup_qr_fills_the_whole_screen_when_shown_to_the_customer() {
         "the window starts smaller than the screen"
     );
 
-    s.el("profile")
-        .await
-        .select_by_value("pickup")
-        .await
-        .unwrap();
-    s.type_into("identity-input", "anna@example.com").await;
-    s.el("start").await.click().await.unwrap();
+    start_pickup(&s).await;
     s.el("qr-fullscreen").await.click().await.unwrap();
     s.el("qr-overlay").await;
 
@@ -921,18 +921,8 @@ async fn the_pickup_qr_fills_the_whole_screen_when_shown_to_the_customer() {
         "the code is {side} px on a {width}x{height} screen"
     );
     s.screenshot("pickup-qr-fullscreen.png").await;
-    let png = s.el("qr-overlay-image").await.screenshot().await.unwrap();
-    let img = image::load_from_memory(&png).unwrap().to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code on the screen");
-    assert!(
-        grids[0]
-            .decode()
-            .unwrap()
-            .1
-            .contains("/identity/ciba?requestId=")
-    );
+    let link = scanned(&s.el("qr-overlay-image").await).await;
+    assert!(link.contains("/identity/ciba?requestId="), "{link}");
 
     // Closed (WebDriver cannot press Esc here: WebKit takes that key to leave full screen
     // before the page sees it, and the page follows with `fullscreenchange`): the window is
