@@ -111,6 +111,8 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
             "--data-dir",
         ])
         .arg(&data)
+        // The same user's environment: the proof goes to the data directory `verify` reads.
+        .env("CIBA_DESK_DATA_DIR", &data)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -822,4 +824,45 @@ async fn a_national_id_never_goes_to_a_program_that_took_the_sandbox_port() {
         "{r:?}"
     );
     assert!(squatter.recorded("/bc").is_empty(), "the number never left");
+}
+
+#[tokio::test]
+async fn a_sandbox_started_by_hand_with_its_key_elsewhere_still_proves_itself() {
+    let env = Env::new();
+    let port = free_port();
+    env.sandbox_at(&format!("http://127.0.0.1:{port}"));
+    let keys = tempfile::tempdir().unwrap();
+    let _sandbox = env
+        .cmd(&[
+            "sandbox",
+            "--port",
+            &port.to_string(),
+            "--data-dir",
+            keys.path().to_str().unwrap(),
+            "--auto",
+            "approve",
+            "--after",
+            "1",
+        ])
+        .spawn()
+        .unwrap();
+    let proof = env.data_dir().join(format!("sandbox-{port}.proof"));
+    for _ in 0..300 {
+        if listening(port) && proof.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = env
+        .run(&[
+            "verify",
+            "--profile",
+            "sandbox",
+            "--national-id",
+            "se:19121212-1212",
+            "--json",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["status"], "verified", "{r:?}");
 }

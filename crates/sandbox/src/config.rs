@@ -18,6 +18,9 @@ pub struct SandboxConfig {
     pub data_dir: PathBuf,
     /// Decide every request automatically instead of waiting for the phone page.
     pub auto: Option<AutoDecision>,
+    /// Where the proof file goes ([`crate::proof`]); `None`: `data_dir`. The desk looks in its
+    /// own data directory, so a sandbox keeping its key elsewhere still proves itself there.
+    pub proof_dir: Option<PathBuf>,
 }
 
 impl SandboxConfig {
@@ -27,6 +30,7 @@ impl SandboxConfig {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
             data_dir: data_dir.into(),
             auto: None,
+            proof_dir: None,
         }
     }
 
@@ -38,6 +42,11 @@ impl SandboxConfig {
 
     pub fn auto(mut self, auto: AutoDecision) -> Self {
         self.auto = Some(auto);
+        self
+    }
+
+    pub fn proof_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.proof_dir = Some(dir.into());
         self
     }
 }

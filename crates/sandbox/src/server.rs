@@ -46,7 +46,8 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         .local_addr()
         .map_err(|source| SandboxError::BindFailed { addr, source })?;
     let issuer = format!("http://{local_addr}");
-    let proof_file = crate::proof::proof_file(&config.data_dir, local_addr.port());
+    let proof_dir = config.proof_dir.as_ref().unwrap_or(&config.data_dir);
+    let proof_file = crate::proof::proof_file(proof_dir, local_addr.port());
     let proof_token =
         crate::proof::write_token(&proof_file).map_err(|source| SandboxError::DataDir {
             path: proof_file.clone(),

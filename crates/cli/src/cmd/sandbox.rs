@@ -14,6 +14,10 @@ pub async fn run(a: SandboxArgs) -> u8 {
         return exit::USAGE;
     };
     let mut config = SandboxConfig::new(dir).port(a.port);
+    // The key may live elsewhere (--data-dir); the proof goes where the app and `verify` look.
+    if let Some(own) = data_dir() {
+        config = config.proof_dir(own);
+    }
     if let (Some(decision), Some(after)) = (&a.auto, a.after) {
         match decision.parse::<Decision>() {
             Ok(decision) => {
