@@ -3,7 +3,7 @@
 //! whole process tree holds (the app, WebKitWebProcess and WebKitNetworkProcess, as PSS) idle
 //! after one verification, after twenty, and after closing the finished tabs again.
 //!
-//! Each run starts the release app afresh (new settings and data directories) through
+//! Each run starts the release app afresh (new settings, data and home directories) through
 //! WebDriver, as the window tests do; the figures are the median of the runs.
 //!
 //! ```text

@@ -336,28 +336,15 @@ fn a_profile_is_edited_in_place_and_shown_by_its_short_title() {
 fn history_searches_and_pages_beyond_a_hundred() {
     let dir = tempfile::tempdir().unwrap();
     let keyring = SecretStore::in_memory();
-    let key = keyring.audit_hmac_key_blocking().unwrap();
-    let log = audit::AuditLog::open(
-        dir.path().join(AUDIT_FILE),
-        secrecy::ExposeSecret::expose_secret(&key),
-    )
-    .unwrap();
+    let log = keyed_log(dir.path(), &keyring);
     for i in 0..130 {
         let outcome = if i % 10 == 0 {
             Outcome::Denied
         } else {
             Outcome::Verified
         };
-        log.append(NewRecord::new(
-            "sandbox",
-            "http://127.0.0.1:7878",
-            "national_id",
-            secrecy::SecretString::from("191212121212".to_owned()),
-            "19121212-XXXX",
-            format!("Call {i:03}"),
-            outcome,
-        ))
-        .unwrap();
+        log.append(sandbox_record(&format!("Call {i:03}"), outcome))
+            .unwrap();
     }
     drop(log);
     let h = harness_in(dir, keyring);
@@ -444,30 +431,40 @@ fn preferences_round_trip_and_the_sandbox_cannot_be_removed() {
     );
 }
 
+/// A record of the sandbox's Tolvan Tolvansson, as the desk writes it.
+fn sandbox_record(message: &str, outcome: Outcome) -> NewRecord {
+    NewRecord::new(
+        "sandbox",
+        "http://127.0.0.1:7878",
+        "national_id",
+        secrecy::SecretString::from("191212121212".to_owned()),
+        "19121212-XXXX",
+        message,
+        outcome,
+    )
+}
+
+/// The audit log in `dir` under the keyring's key, as the desk opens it.
+fn keyed_log(dir: &std::path::Path, keyring: &SecretStore) -> audit::AuditLog {
+    let key = keyring.audit_hmac_key_blocking().unwrap();
+    audit::AuditLog::open(
+        dir.join(AUDIT_FILE),
+        secrecy::ExposeSecret::expose_secret(&key),
+    )
+    .unwrap()
+}
+
 /// A data directory whose log holds a verified and then a denied record (binding messages
 /// "Call 4711" and "Call 4712"), written as the desk writes them, under the keyring's key.
 fn two_records() -> (tempfile::TempDir, SecretStore) {
     let dir = tempfile::tempdir().unwrap();
     let keyring = SecretStore::in_memory();
-    let key = keyring.audit_hmac_key_blocking().unwrap();
-    let log = audit::AuditLog::open(
-        dir.path().join(AUDIT_FILE),
-        secrecy::ExposeSecret::expose_secret(&key),
-    )
-    .unwrap();
+    let log = keyed_log(dir.path(), &keyring);
     for (message, outcome) in [
         ("Call 4711", Outcome::Verified),
         ("Call 4712", Outcome::Denied),
     ] {
-        let mut r = NewRecord::new(
-            "sandbox",
-            "http://127.0.0.1:7878",
-            "national_id",
-            secrecy::SecretString::from("191212121212".to_owned()),
-            "19121212-XXXX",
-            message,
-            outcome,
-        );
+        let mut r = sandbox_record(message, outcome);
         r.duration_ms = Some(4_000);
         r.acr = Some("sandbox-high".into());
         log.append(r).unwrap();
@@ -480,30 +477,17 @@ fn two_records() -> (tempfile::TempDir, SecretStore) {
 #[test]
 fn a_verification_the_app_never_finished_shows_as_interrupted() {
     let (dir, keyring) = two_records();
-    let key = keyring.audit_hmac_key_blocking().unwrap();
-    let log = audit::AuditLog::open(
-        dir.path().join(AUDIT_FILE),
-        secrecy::ExposeSecret::expose_secret(&key),
-    )
-    .unwrap();
-    let record = |message: &str, outcome| {
-        NewRecord::new(
-            "sandbox",
-            "http://127.0.0.1:7878",
-            "national_id",
-            secrecy::SecretString::from("191212121212".to_owned()),
-            "19121212-XXXX",
-            message,
-            outcome,
-        )
-    };
+    let log = keyed_log(dir.path(), &keyring);
     // A verification written as the desk writes it: requested, then its final record...
-    let requested = log.append(record("Call 4713", Outcome::Requested)).unwrap();
-    let mut done = record("Call 4713", Outcome::Verified);
+    let requested = log
+        .append(sandbox_record("Call 4713", Outcome::Requested))
+        .unwrap();
+    let mut done = sandbox_record("Call 4713", Outcome::Verified);
     done.request_seq = Some(requested.seq);
     log.append(done).unwrap();
     // ...and one whose app was killed while it waited.
-    log.append(record("Call 4714", Outcome::Requested)).unwrap();
+    log.append(sandbox_record("Call 4714", Outcome::Requested))
+        .unwrap();
     drop(log);
 
     let h = harness_in(dir, keyring);

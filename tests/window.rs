@@ -260,18 +260,23 @@ async fn a_secret_typed_in_settings_lives_only_in_the_keyring_and_is_used() {
     s.decide(&id, "approve").await;
     s.wait_attr("result", "data-outcome", "verified").await;
 
-    // And nowhere else: not in the settings, the data directory (audit log) or the app's log.
+    // And nowhere else: not in the settings, the data directory (audit log), the home
+    // directory (WebKit's storage and caches) or the app's log.
     let log = std::fs::read_to_string(&s.log).unwrap();
     assert!(
         log.contains("verification state"),
         "the app logged at debug level: {log}"
     );
-    for dir in [&s.config, &s.data] {
+    for dir in [&s.config, &s.data, &s.home] {
         assert!(
             found_in(dir, secret).is_empty(),
             "{:?}",
             found_in(dir, secret)
         );
+    }
+    for number in ["191212121212", "19121212-1212"] {
+        let hits = found_in(&s.home, number);
+        assert!(hits.is_empty(), "the full national ID in {hits:?}");
     }
     assert!(!log.contains(secret), "the secret is in the app's log");
     assert!(!log.contains("191212121212") && !log.contains("19121212-1212"));
@@ -813,6 +818,7 @@ struct ScreenWithWindowManager {
     display: String,
     server: std::process::Child,
     manager: std::process::Child,
+    _home: tempfile::TempDir,
 }
 
 impl ScreenWithWindowManager {
@@ -830,9 +836,10 @@ impl ScreenWithWindowManager {
             .read_line(&mut number)
             .unwrap();
         let display = format!(":{}", number.trim());
+        let home = tempfile::tempdir().unwrap();
         let manager = std::process::Command::new("openbox")
             .env("DISPLAY", &display)
-            .env("HOME", std::env::temp_dir())
+            .env("HOME", home.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -850,6 +857,7 @@ impl ScreenWithWindowManager {
             display,
             server,
             manager,
+            _home: home,
         }
     }
 }

@@ -199,7 +199,6 @@ export class MockBackend implements Backend {
   private entries: HistoryEntry[];
   private counter = 0;
   private seq: number;
-  /** How each profile authenticates, once known (the summary does not say; see {@link authMethod}). */
   private closeRequests = 0;
   private closeWaiters: { seen: number; resolve: (count: number) => void }[] = [];
   /** Set by `quit`: the app would have ended. */

@@ -148,7 +148,6 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
   const [historySelected, setHistorySelected] = useState<string | null>(null);
   /** The agent tried to close the window while verifications were running. */
   const [quitAsked, setQuitAsked] = useState(false);
-  /** How profiles authenticate, as edits in this run set it (the summaries do not say). */
   const politeRef = useRef<HTMLDivElement>(null);
   const assertiveRef = useRef<HTMLDivElement>(null);
 

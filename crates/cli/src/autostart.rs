@@ -185,17 +185,4 @@ mod tests {
         assert!(AutoDecision::parse("maybe").is_err());
         assert!(AutoDecision::parse("approve:x").is_err());
     }
-
-    fn local_port(issuer: &str) -> Option<u16> {
-        desk::sandbox_proof::local_addr(issuer).map(|a| a.port())
-    }
-
-    #[test]
-    fn only_local_http_issuers_can_host_a_sandbox() {
-        assert_eq!(local_port("http://127.0.0.1:7878"), Some(7878));
-        assert_eq!(local_port("http://localhost:9000/"), Some(9000));
-        assert_eq!(local_port("https://idp.example.com"), None);
-        assert_eq!(local_port("http://10.0.0.1:7878"), None);
-        assert_eq!(local_port("https://127.0.0.1:7878"), None);
-    }
 }

@@ -333,12 +333,12 @@ export function displayState(session: Session): Phase | 'mismatch' {
   return session.phase;
 }
 
-/** The string sent to the backend for this draft. National IDs are always tagged "cc:number". */
 /** An e-mail address, whatever country is selected: it is never a national ID. */
 export function looksLikeEmail(text: string): boolean {
   return /^[^\s@:]+@[^\s@]+$/.test(text.trim());
 }
 
+/** The string sent to the backend for this draft. National IDs are always tagged "cc:number". */
 export function identityInput(draft: Draft, profile: ProfileSummary | undefined): string {
   const raw = draft.identity.trim();
   if (!profile || profile.identity_kind !== 'national_id' || looksLikeEmail(raw)) return raw;

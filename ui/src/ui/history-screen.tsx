@@ -210,7 +210,8 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
                     ref={moreRef}
                     class="button button--secondary"
                     data-testid="history-more"
-                    disabled={loadingMore}
+                    // Not `disabled`: that would drop the focus to the page while it loads.
+                    aria-disabled={loadingMore ? 'true' : undefined}
                     aria-busy={loadingMore ? 'true' : undefined}
                     onClick={() => void showOlder()}
                   >

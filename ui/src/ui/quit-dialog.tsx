@@ -108,8 +108,7 @@ export function QuitDialog({ running, onStay, onQuit }: Props) {
     if (event.key === 'Tab') {
       // Focus stays on the dialog's buttons.
       event.preventDefault();
-      const buttons = [stayRef.current, quitRef.current].filter((b): b is HTMLButtonElement => b !== null && !b.disabled);
-      if (buttons.length === 0) return;
+      const buttons = [stayRef.current, quitRef.current].filter((b): b is HTMLButtonElement => b !== null);
       const index = buttons.indexOf(document.activeElement as HTMLButtonElement);
       const next = event.shiftKey ? (index <= 0 ? buttons.length - 1 : index - 1) : (index + 1) % buttons.length;
       buttons[next]!.focus();
@@ -150,7 +149,17 @@ export function QuitDialog({ running, onStay, onQuit }: Props) {
           </p>
         )}
         <div class="button-row modal-actions">
-          <button ref={stayRef} type="button" class="button button--primary" data-testid="quit-stay" disabled={busy} onClick={onStay}>
+          <button
+            ref={stayRef}
+            type="button"
+            class="button button--primary"
+            data-testid="quit-stay"
+            // Not `disabled` while quitting: that would drop the focus to the page.
+            aria-disabled={busy ? 'true' : undefined}
+            onClick={() => {
+              if (!busy) onStay();
+            }}
+          >
             {t('quit.stay')}
           </button>
           <button
@@ -158,7 +167,7 @@ export function QuitDialog({ running, onStay, onQuit }: Props) {
             type="button"
             class="button button--danger"
             data-testid="quit-confirm"
-            disabled={busy}
+            aria-disabled={busy ? 'true' : undefined}
             aria-busy={busy ? 'true' : undefined}
             onClick={() => void quit()}
           >

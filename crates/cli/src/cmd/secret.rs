@@ -119,9 +119,9 @@ async fn set(name: &str, private_key: Option<&Path>) -> Result<u8, Failure> {
             return Err(Failure::usage(
                 "private_key_required",
                 format!(
-                    "profile {:?} authenticates with private_key_jwt: store its key with `ciba-desk secret set {} --private-key FILE.pem`",
+                    "profile {:?} authenticates with private_key_jwt: store its key with `{}`",
                     p.name,
-                    shell_word(&p.name)
+                    desk::keyring::secret_set_command(&p)
                 ),
             ));
         }

@@ -12,17 +12,6 @@ const BATCH: usize = 200;
 const MAX_SCAN: usize = 20_000;
 
 impl App {
-    /// The newest verifications in the audit log, with this run's result cards where known.
-    pub async fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
-        Ok(self
-            .history_page(&HistoryQuery {
-                limit,
-                ..HistoryQuery::default()
-            })
-            .await?
-            .entries)
-    }
-
     /// One page of History: newest first by start time, only entries matching the search.
     ///
     /// A verification has two records, `requested` before anything was sent and its final
