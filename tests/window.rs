@@ -122,6 +122,41 @@ async fn an_agent_verifies_denies_and_cancels_in_the_real_window() {
     s.close().await;
 }
 
+/// The page runs in JavaScriptCore's interpreter (see src-tauri/src/main.rs): the web process
+/// that holds the customer's name and the agent's input has no memory that is both writable
+/// and executable, the kind an exploit of the just-in-time compilers writes its code into.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_web_process_holds_no_writable_executable_memory() {
+    let s = Session::start(|_| vec![]).await;
+    // Enough typing and checking to make the page's functions hot.
+    for input in [
+        "19121212-1213",
+        "19121212-1212",
+        "anna@example.com",
+        "121212-1212",
+    ] {
+        s.type_into("identity-input", input).await;
+    }
+    s.el("identity-input").await;
+    let web = s
+        .web_process()
+        .expect("a WebKitWebProcess runs below the app");
+    let maps = std::fs::read_to_string(format!("/proc/{web}/maps")).unwrap();
+    let writable_code: Vec<&str> = maps
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|p| p.starts_with("rwx"))
+        })
+        .collect();
+    assert!(
+        writable_code.is_empty(),
+        "writable and executable: {writable_code:?}"
+    );
+    s.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pickup_qr_code_leads_the_customer_to_the_request() {
     let s = Session::start(pickup_profile).await;

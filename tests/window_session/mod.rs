@@ -276,6 +276,15 @@ impl Session {
             .expect("the app runs below its WebDriver")
     }
 
+    /// The WebKit process that runs the app's page.
+    pub fn web_process(&self) -> Option<u32> {
+        let all = processes();
+        descendants(self.app_pid()).into_iter().find(|p| {
+            all.get(p)
+                .is_some_and(|(_, name)| name.starts_with("WebKitWebProces"))
+        })
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill();
