@@ -190,43 +190,58 @@ impl AuthRequest {
         }
     }
 
-    /// The form fields of the request, without client authentication.
-    pub(crate) fn form(&self) -> Vec<(String, String)> {
-        let mut f: Vec<(String, String)> = vec![("scope".into(), self.scopes.join(" "))];
+    /// The request's parameters with their JSON types, as a signed request carries them
+    /// (CIBA Core §7.1.1: `requested_expiry` a number, `authorization_details` an array).
+    pub(crate) fn parameters(&self) -> Vec<(String, Value)> {
+        let mut p: Vec<(String, Value)> = vec![("scope".into(), self.scopes.join(" ").into())];
         match &self.hint {
-            Hint::LoginHint(h) => f.push(("login_hint".into(), h.clone())),
-            Hint::LoginHintToken(h) => f.push(("login_hint_token".into(), h.clone())),
-            Hint::IdTokenHint(h) => f.push(("id_token_hint".into(), h.expose_secret().to_owned())),
+            Hint::LoginHint(h) => p.push(("login_hint".into(), h.clone().into())),
+            Hint::LoginHintToken(h) => p.push(("login_hint_token".into(), h.clone().into())),
+            Hint::IdTokenHint(h) => {
+                p.push(("id_token_hint".into(), h.expose_secret().to_owned().into()))
+            }
         }
-        let mut opt = |k: &str, v: Option<String>| {
+        let mut opt = |k: &str, v: Option<Value>| {
             if let Some(v) = v {
-                f.push((k.into(), v));
+                p.push((k.into(), v));
             }
         };
-        opt("binding_message", self.binding_message.clone());
-        opt("acr_values", self.acr_values.clone());
         opt(
-            "requested_expiry",
-            self.requested_expiry.map(|s| s.to_string()),
+            "binding_message",
+            self.binding_message.clone().map(Value::from),
         );
+        opt("acr_values", self.acr_values.clone().map(Value::from));
+        opt("requested_expiry", self.requested_expiry.map(Value::from));
         opt(
             "user_code",
             self.user_code
                 .as_ref()
-                .map(|c| c.expose_secret().to_owned()),
+                .map(|c| c.expose_secret().to_owned().into()),
         );
-        opt(
-            "authorization_details",
-            self.authorization_details.as_ref().map(Value::to_string),
-        );
+        opt("authorization_details", self.authorization_details.clone());
         opt(
             "client_notification_token",
             self.client_notification_token
                 .as_ref()
-                .map(|t| t.expose_secret().to_owned()),
+                .map(|t| t.expose_secret().to_owned().into()),
         );
-        f.extend(self.extra.iter().cloned());
-        f
+        p.extend(
+            self.extra
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into())),
+        );
+        p
+    }
+
+    /// The form fields of the request, without client authentication.
+    pub(crate) fn form(&self) -> Vec<(String, String)> {
+        self.parameters()
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect()
     }
 }
 

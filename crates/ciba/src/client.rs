@@ -10,7 +10,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::backchannel::{Acknowledgement, AuthRequest};
-use crate::client_auth::{ClientAuth, SecretForm};
+use crate::client_auth::{ClientAuth, SecretForm, SigningKey};
 use crate::clock::{Clock, SystemClock};
 use crate::discovery::{self, EndpointOverrides, ProviderMetadata};
 use crate::error::{CibaError, Result};
@@ -18,6 +18,7 @@ use crate::http::{Endpoint, Http, HttpOptions, endpoint_name};
 use crate::id_token::{Binding, IdTokenVerifier, VerifiedIdToken};
 use crate::jwks::JwksCache;
 use crate::poll::{CancelHandle, PingGate, Progress, Schedule};
+use crate::request_object;
 use crate::token::{PollAnswer, TokenResponse, request_token};
 
 /// Everything needed to talk to one provider.
@@ -27,6 +28,9 @@ pub struct ClientConfig {
     pub auth: ClientAuth,
     pub overrides: EndpointOverrides,
     pub http: HttpOptions,
+    /// Every authentication request as a JWT signed with the client's private key (CIBA Core
+    /// §7.1.1); needs `private_key_jwt`.
+    pub signed_requests: bool,
 }
 
 impl ClientConfig {
@@ -36,6 +40,7 @@ impl ClientConfig {
             auth,
             overrides: EndpointOverrides::default(),
             http: HttpOptions::default(),
+            signed_requests: false,
         }
     }
 }
@@ -45,6 +50,8 @@ pub struct CibaClient {
     metadata: ProviderMetadata,
     auth: ClientAuth,
     verifier: IdTokenVerifier,
+    /// Signs each authentication request, with the algorithm the provider takes.
+    request_key: Option<SigningKey>,
     clock: Arc<dyn Clock>,
     /// The most a poll is put off past its interval, so many verifications started together
     /// do not reach the provider in the same instant (never earlier than the interval).
@@ -87,7 +94,12 @@ impl CibaClient {
     pub async fn discover(config: ClientConfig) -> Result<Self> {
         let http = Http::new(config.http.clone())?;
         let metadata = discovery::discover(&http, &config.issuer, &config.overrides).await?;
-        Self::with_metadata(metadata, config.auth, http)
+        let client = Self::with_metadata(metadata, config.auth, http)?;
+        if config.signed_requests {
+            client.with_signed_requests()
+        } else {
+            Ok(client)
+        }
     }
 
     /// A client for a provider whose metadata is already known.
@@ -104,9 +116,27 @@ impl CibaClient {
             metadata,
             auth,
             verifier,
+            request_key: None,
             clock: Arc::new(SystemClock),
             poll_jitter: Duration::ZERO,
         })
+    }
+
+    /// Sends every authentication request signed (see [`ClientConfig::signed_requests`]).
+    pub fn with_signed_requests(mut self) -> Result<Self> {
+        let key = self.auth.signing_key().ok_or_else(|| {
+            CibaError::InvalidConfiguration(format!(
+                "signed requests are signed with the client's private key, and this client authenticates with {}: use private_key_jwt",
+                self.auth.method()
+            ))
+        })?;
+        self.request_key = Some(request_object::key_for_provider(
+            key,
+            &self
+                .metadata
+                .backchannel_authentication_request_signing_alg_values_supported,
+        )?);
+        Ok(self)
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -147,7 +177,21 @@ impl CibaClient {
         let span = tracing::info_span!("ciba_request", issuer = %self.metadata.issuer);
         async {
             let mut parts = self.auth.parts(&self.metadata.issuer, self.clock.unix_time())?;
-            let mut form = SecretForm(req.form());
+            // A signed request carries every parameter inside; beside it only the client's
+            // authentication.
+            let mut form = SecretForm(match &self.request_key {
+                Some(key) => vec![(
+                    "request".into(),
+                    request_object::sign(
+                        req,
+                        key,
+                        self.auth.client_id(),
+                        &self.metadata.issuer,
+                        self.clock.unix_time(),
+                    )?,
+                )],
+                None => req.form(),
+            });
             form.append(&mut parts.form);
             let started = self.clock.now();
             let requested_at = self.clock.unix_time();

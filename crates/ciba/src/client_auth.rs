@@ -62,6 +62,7 @@ pub struct SigningKey {
     key: EncodingKey,
     alg: Algorithm,
     kid: Option<String>,
+    rsa: bool,
 }
 
 impl fmt::Debug for SigningKey {
@@ -85,6 +86,7 @@ impl SigningKey {
         let bytes = pem.expose_secret().as_bytes();
         let rsa = EncodingKey::from_rsa_pem(bytes);
         let ec = EncodingKey::from_ec_pem(bytes);
+        let is_rsa = rsa.is_ok();
         let (key, alg) = match (rsa, ec, alg) {
             (Ok(k), _, None | Some("RS256")) => (k, Algorithm::RS256),
             (Ok(k), _, Some("PS256")) => (k, Algorithm::PS256),
@@ -104,11 +106,38 @@ impl SigningKey {
         // Sign once now, so a key that parses but cannot sign fails at configuration time.
         jsonwebtoken::encode(&Header::new(alg), &serde_json::json!({}), &key)
             .map_err(|e| CibaError::InvalidPrivateKey(format!("cannot sign with it: {e}")))?;
-        Ok(Self { key, alg, kid })
+        Ok(Self {
+            key,
+            alg,
+            kid,
+            rsa: is_rsa,
+        })
     }
 
     pub fn algorithm(&self) -> Algorithm {
         self.alg
+    }
+
+    /// The same key signing with `alg`, when the key's type can (RSA: RS256 and PS256;
+    /// P-256: ES256).
+    pub(crate) fn with_algorithm(&self, alg: Algorithm) -> Option<Self> {
+        let fits = match alg {
+            Algorithm::RS256 | Algorithm::PS256 => self.rsa,
+            Algorithm::ES256 => !self.rsa,
+            _ => false,
+        };
+        fits.then(|| Self {
+            alg,
+            ..self.clone()
+        })
+    }
+
+    /// A JWT of `claims` with this key's algorithm and `kid`; `what` names it in the error.
+    pub(crate) fn sign(&self, claims: &serde_json::Value, what: &str) -> Result<String> {
+        let mut header = Header::new(self.alg);
+        header.kid = self.kid.clone();
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|e| CibaError::InvalidPrivateKey(format!("signing the {what} failed: {e}")))
     }
 }
 
@@ -193,6 +222,14 @@ impl ClientAuth {
         }
     }
 
+    /// The client's private key, when it authenticates with one.
+    pub(crate) fn signing_key(&self) -> Option<&SigningKey> {
+        match self {
+            ClientAuth::PrivateKeyJwt { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
     pub fn method(&self) -> AuthMethod {
         match self {
             ClientAuth::SecretBasic { .. } => AuthMethod::ClientSecretBasic,
@@ -246,21 +283,22 @@ pub(crate) fn basic_header(client_id: &str, secret: &str) -> Zeroizing<String> {
 }
 
 fn assertion(client_id: &str, key: &SigningKey, audience: &str, now: u64) -> Result<String> {
-    let mut jti = [0u8; 16];
-    rand::rng().fill_bytes(&mut jti);
     let claims = serde_json::json!({
         "iss": client_id,
         "sub": client_id,
         "aud": audience,
-        "jti": URL_SAFE_NO_PAD.encode(jti),
+        "jti": fresh_jti(),
         "iat": now,
         "exp": now + ASSERTION_LIFETIME.as_secs(),
     });
-    let mut header = Header::new(key.alg);
-    header.kid = key.kid.clone();
-    jsonwebtoken::encode(&header, &claims, &key.key).map_err(|e| {
-        CibaError::InvalidPrivateKey(format!("signing the client assertion failed: {e}"))
-    })
+    key.sign(&claims, "client assertion")
+}
+
+/// A JWT id no one can guess or repeat: 128 random bits.
+pub(crate) fn fresh_jti() -> String {
+    let mut jti = [0u8; 16];
+    rand::rng().fill_bytes(&mut jti);
+    URL_SAFE_NO_PAD.encode(jti)
 }
 
 #[cfg(test)]

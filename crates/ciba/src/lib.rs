@@ -20,6 +20,7 @@ mod http;
 mod id_token;
 mod jwks;
 mod poll;
+mod request_object;
 mod token;
 
 pub use backchannel::{Acknowledgement, AuthRequest, Hint};
@@ -37,5 +38,6 @@ pub use http::{
 pub use id_token::{Binding, ID_TOKEN_TYPES, IdTokenVerifier, StandardClaims, VerifiedIdToken};
 pub use jwks::{DEFAULT_MAX_AGE as JWKS_DEFAULT_MAX_AGE, JwksCache};
 pub use poll::{CancelHandle, DEFAULT_INTERVAL, PingGate, Progress};
+pub use request_object::REQUEST_ALGORITHMS;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::TokenResponse;

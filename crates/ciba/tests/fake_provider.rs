@@ -1007,3 +1007,108 @@ async fn an_algorithm_the_provider_does_not_advertise_is_refused() {
         F::AlgorithmNotAllowed { .. }
     ));
 }
+
+fn ec_client_key() -> (testkit::fake_op::TestKey, ClientAuth) {
+    let client_key = key("ec1");
+    let signing = SigningKey::from_pem(
+        &SecretString::from(client_key.pem.clone()),
+        None,
+        Some("client-ec".into()),
+    )
+    .unwrap();
+    let auth = ClientAuth::PrivateKeyJwt {
+        client_id: CLIENT_ID.into(),
+        key: signing,
+    };
+    (client_key, auth)
+}
+
+async fn signing_client(op: &FakeOp, auth: ClientAuth) -> Result<CibaClient, CibaError> {
+    let mut cfg = ClientConfig::new(op.issuer.clone(), auth);
+    cfg.signed_requests = true;
+    Ok(CibaClient::discover(cfg)
+        .await?
+        .with_clock(Arc::new(ManualClock::new(fake_op::now()))))
+}
+
+/// CIBA Core §7.1.1: beside the signed request only the client's authentication; inside it
+/// every parameter, addressed to this provider, valid from now for five minutes, with an id
+/// of its own each time.
+#[tokio::test]
+async fn a_signed_request_carries_everything_inside_and_only_authentication_beside() {
+    let k = key("rsa1");
+    let op = FakeOp::start(&[&k]).await;
+    op.patch_discovery(
+        "backchannel_authentication_request_signing_alg_values_supported",
+        json!(["PS256", "ES256"]),
+    );
+    op.approve().signed_by(&k);
+    let (client_key, auth) = ec_client_key();
+    let c = signing_client(&op, auth).await.unwrap();
+    run(&c, alice()).await.0.unwrap();
+    op.approve().signed_by(&k);
+    run(&c, alice()).await.0.unwrap();
+
+    let mut jtis = vec![];
+    for rec in op.recorded("/bc") {
+        let mut names: Vec<String> = rec.form().into_iter().map(|(n, _)| n).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "client_assertion",
+                "client_assertion_type",
+                "client_id",
+                "request"
+            ]
+        );
+        let jwt = rec.field("request").unwrap();
+        let header = jsonwebtoken::decode_header(&jwt).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(client_key.jwk.clone()).unwrap();
+        let mut val = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        val.set_audience(&[op.issuer.as_str()]);
+        val.set_issuer(&[CLIENT_ID]);
+        val.set_required_spec_claims(&["exp", "nbf", "iat", "aud", "iss", "jti"]);
+        let claims: Value = jsonwebtoken::decode(
+            &jwt,
+            &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
+            &val,
+        )
+        .expect("signed with the client's key, for this provider")
+        .claims;
+        // The client's clock starts at fake_op::now() and moves on as the first run polls.
+        let iat = claims["iat"].as_u64().unwrap();
+        assert!(
+            (fake_op::now()..fake_op::now() + 60).contains(&iat),
+            "{claims}"
+        );
+        assert_eq!(claims["nbf"], iat);
+        assert_eq!(claims["exp"], iat + 300, "well inside CIBA's 60 minutes");
+        assert_eq!(claims["scope"], "openid profile");
+        assert_eq!(claims["login_hint"], "alice");
+        assert_eq!(claims["binding_message"], "Code 4711");
+        jtis.push(claims["jti"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(jtis.len(), 2);
+    assert_ne!(jtis[0], jtis[1]);
+}
+
+/// A provider whose signed requests need an algorithm outside the allow-list (or one this
+/// key cannot make) gets no request at all, and the error names what it asked for.
+#[tokio::test]
+async fn a_provider_asking_for_another_request_algorithm_is_refused() {
+    for advertised in [json!(["HS256"]), json!(["none"]), json!(["PS256"])] {
+        let k = key("rsa1");
+        let op = FakeOp::start(&[&k]).await;
+        op.patch_discovery(
+            "backchannel_authentication_request_signing_alg_values_supported",
+            advertised.clone(),
+        );
+        let (_, auth) = ec_client_key();
+        let e = signing_client(&op, auth).await.err().unwrap();
+        let wanted = advertised[0].as_str().unwrap();
+        assert!(e.to_string().contains(wanted), "{advertised}: {e}");
+        assert!(op.recorded("/bc").is_empty());
+    }
+}

@@ -11,7 +11,10 @@ use ciba::{
 };
 use serde_json::json;
 use testkit::fake_op::key;
-use testkit::oidc_op::{BASIC_CLIENT, JWT_CLIENT, OidcOp, OpOptions, PING_CLIENT, POST_CLIENT};
+use testkit::oidc_op::{
+    BASIC_CLIENT, JWT_CLIENT, OidcOp, OpOptions, PING_CLIENT, POST_CLIENT, SIGNED_CLIENT,
+    SIGNED_EC_CLIENT,
+};
 use testkit::ping_listener::PingListener;
 use tokio::sync::mpsc;
 
@@ -140,6 +143,56 @@ async fn private_key_jwt_with_rsa_and_ec_assertions() {
         let v = approve_after_pending(&op, &c, request("bob@example.com")).await;
         assert_eq!(v.id_token.standard.sub, "bob", "with a {alg} assertion");
     }
+}
+
+/// CIBA Core §7.1.1 against a provider that takes nothing else from these clients: the
+/// parameters (the binding message the phone shows among them) arrive from inside the signed
+/// request, since the provider ignores whatever travels beside it.
+#[tokio::test]
+async fn signed_requests_with_ps256_and_es256() {
+    let (ec, mut pss) = (key("ec1"), key("rsa2"));
+    pss.jwk["alg"] = json!("PS256");
+    pss.jwk["kid"] = json!("rsa-2-pss");
+    let op = OidcOp::start(OpOptions {
+        client_jwks: Some(json!({"keys": [ec.jwk, pss.jwk]})),
+        ..Default::default()
+    })
+    .await;
+    for (client_id, k, alg) in [
+        (SIGNED_CLIENT, &pss, "PS256"),
+        (SIGNED_EC_CLIENT, &ec, "ES256"),
+    ] {
+        let auth = || ClientAuth::PrivateKeyJwt {
+            client_id: client_id.into(),
+            key: SigningKey::from_pem(
+                &SecretString::from(k.pem.clone()),
+                Some(alg),
+                Some(k.kid().into()),
+            )
+            .unwrap(),
+        };
+        // Unsigned, the provider refuses this client.
+        let unsigned = client(&op, auth()).await;
+        let e = unsigned.request(&request("alice")).await.unwrap_err();
+        assert!(e.to_string().contains("Request Object"), "{alg}: {e}");
+
+        let mut config = ClientConfig::new(op.issuer.clone(), auth());
+        config.signed_requests = true;
+        let c = CibaClient::discover(config).await.unwrap();
+        let v = approve_after_pending(&op, &c, request("alice")).await;
+        assert_eq!(v.id_token.standard.sub, "alice", "signed with {alg}");
+    }
+}
+
+/// A client without a private key cannot sign, and says so before anything is sent.
+#[tokio::test]
+async fn signed_requests_need_a_private_key() {
+    let op = OidcOp::start(OpOptions::default()).await;
+    let mut config = ClientConfig::new(op.issuer.clone(), secret(BASIC_CLIENT, false));
+    config.signed_requests = true;
+    let e = CibaClient::discover(config).await.err().unwrap();
+    assert!(e.to_string().contains("private_key_jwt"), "{e}");
+    assert!(op.requests(&[]).await.is_empty());
 }
 
 #[tokio::test]

@@ -143,7 +143,7 @@ impl From<CallInitiatorArg> for desk::CallInitiator {
 #[command(group(ArgGroup::new("hint").required(true).multiple(false)
     .args(["login_hint", "login_hint_token", "id_token_hint", "national_id", "user_id", "email"])))]
 #[command(group(ArgGroup::new("generic_only").multiple(true).conflicts_with("profile")
-    .args(["auth_method", "private_key", "key_id", "assertion_alg", "login_hint_token",
+    .args(["auth_method", "private_key", "key_id", "assertion_alg", "signed_request", "login_hint_token",
            "id_token_hint", "scope", "acr_values", "user_code", "authorization_details",
            "params", "backchannel_endpoint", "token_endpoint", "jwks_uri"])))]
 pub struct VerifyArgs {
@@ -173,6 +173,15 @@ pub struct VerifyArgs {
     /// RS256, PS256 or ES256; by default RS256 for RSA keys and ES256 for EC keys.
     #[arg(long, help_heading = "Form without a profile")]
     pub assertion_alg: Option<String>,
+    /// Sends the request as a JWT signed with the --private-key (CIBA's signed authentication
+    /// request, which FAPI-CIBA providers require): PS256 or ES256, RS256 only when the
+    /// provider offers neither.
+    #[arg(
+        long,
+        requires = "private_key",
+        help_heading = "Form without a profile"
+    )]
+    pub signed_request: bool,
 
     /// The customer's national ID with its country: se:…, no:… or dk:… (validated, sent
     /// normalised, compared with the identity the provider returns). `-` reads it from
@@ -368,6 +377,10 @@ pub struct ProfileAddArgs {
     /// For private_key_jwt: RS256, PS256 or ES256.
     #[arg(long)]
     pub signing_alg: Option<String>,
+    /// For private_key_jwt: true sends every request as a JWT signed with the private key
+    /// (FAPI-CIBA providers require it), false as plain form fields.
+    #[arg(long, value_name = "true|false")]
+    pub signed_requests: Option<bool>,
     /// The keyring entry name holding the secret (default: the profile name).
     #[arg(long)]
     pub secret_entry: Option<String>,

@@ -76,6 +76,8 @@ async fn add_from_a_preset_and_generic_then_remove() {
             "urn:my:client",
             "--default-call-initiator",
             "user",
+            "--signed-requests",
+            "true",
         ])
         .await;
     assert_eq!(r.code, 0, "{r:?}");
@@ -124,6 +126,28 @@ async fn add_from_a_preset_and_generic_then_remove() {
     assert_eq!(corp["secret"], expected_secret, "{corp}");
     let text = std::fs::read_to_string(env.settings_file()).unwrap();
     assert!(text.contains("default_call_initiator = \"user\""), "{text}");
+    assert!(text.contains("signed_requests = true"), "{text}");
+    // A client secret cannot sign a request: refused, and nothing is added.
+    let r = env
+        .run(&[
+            "profiles",
+            "add",
+            "corp2",
+            "--issuer",
+            "https://idp.example.com",
+            "--client-id",
+            "c1",
+            "--signed-requests",
+            "true",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("private_key_jwt"), "{r:?}");
+    assert!(
+        !std::fs::read_to_string(env.settings_file())
+            .unwrap()
+            .contains("corp2")
+    );
 
     // A duplicate name is refused, --replace replaces.
     let again = [

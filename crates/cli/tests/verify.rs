@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use testkit::fake_op::{self, CLIENT_ID, CLIENT_SECRET, FakeOp, Reply, key};
-use testkit::oidc_op::{BASIC_CLIENT, JWT_CLIENT, OidcOp, OpOptions, POST_CLIENT};
+use testkit::oidc_op::{
+    BASIC_CLIENT, JWT_CLIENT, OidcOp, OpOptions, POST_CLIENT, SIGNED_EC_CLIENT,
+};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ciba-desk");
@@ -71,7 +73,7 @@ async fn verify_completes_a_real_round_trip_with_each_client_authentication_meth
     let pem = std::env::temp_dir().join(format!("ciba-desk-test-{}.pem", std::process::id()));
     std::fs::write(&pem, &ec.pem).unwrap();
     let pem_path = pem.to_str().unwrap();
-    let cases: [(&str, Vec<&str>, Option<&str>, &str); 3] = [
+    let cases: [(&str, Vec<&str>, Option<&str>, &str); 4] = [
         (BASIC_CLIENT.0, vec![], Some(BASIC_CLIENT.1), "alice"),
         (
             POST_CLIENT.0,
@@ -91,6 +93,21 @@ async fn verify_completes_a_real_round_trip_with_each_client_authentication_meth
             ],
             None,
             "197010104327",
+        ),
+        // This client's requests are refused unless signed (CIBA's signed request, ES256).
+        (
+            SIGNED_EC_CLIENT,
+            vec![
+                "--auth-method",
+                "private_key_jwt",
+                "--private-key",
+                pem_path,
+                "--key-id",
+                ec.kid(),
+                "--signed-request",
+            ],
+            None,
+            "alice",
         ),
     ];
     for (client_id, auth, secret, hint) in cases {

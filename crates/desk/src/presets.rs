@@ -62,6 +62,7 @@ fn base(name: &str, provider: ProviderKind, issuer: &str, auth: AuthMethod) -> P
         secret: None,
         signing_alg: None,
         key_id: None,
+        signed_requests: false,
         scopes: s(&["openid"]),
         acr_values: None,
         requested_expiry: None,

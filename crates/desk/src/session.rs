@@ -466,6 +466,7 @@ fn fingerprint(p: &Profile) -> String {
         p.secret,
         p.signing_alg,
         p.key_id,
+        p.signed_requests,
         p.endpoints
     ])
     .to_string()
@@ -537,6 +538,7 @@ impl Inner {
             let mut config = ClientConfig::new(profile.issuer.clone(), auth);
             config.http = self.options.http.clone();
             config.overrides = overrides(profile)?;
+            config.signed_requests = profile.signed_requests;
             let mut client = CibaClient::discover(config).await?;
             if let Some(clock) = &self.options.clock {
                 client = client.with_clock(clock.clone());

@@ -467,6 +467,17 @@ if (process.env.OP_CLIENT_JWKS) {
     id_token_signed_response_alg: 'RS256',
     jwks,
   }));
+  // Signed authentication requests (CIBA Core 7.1.1): these clients must send
+  // every request as a request object signed with the preregistered algorithm.
+  for (const [clientId, alg] of [['signed-client', 'PS256'], ['signed-ec-client', 'ES256']]) {
+    clients.push(cibaClient({
+      client_id: clientId,
+      token_endpoint_auth_method: 'private_key_jwt',
+      backchannel_authentication_request_signing_alg: alg,
+      id_token_signed_response_alg: 'RS256',
+      jwks,
+    }));
+  }
 }
 
 // oidc-provider's client schema requires backchannel_client_notification_endpoint
@@ -529,6 +540,8 @@ const provider = new Provider(issuer, {
   enabledJWA: {
     clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256'],
     idTokenSigningAlgValues: ['RS256', 'ES256'],
+    // Advertised as backchannel_authentication_request_signing_alg_values_supported.
+    requestObjectSigningAlgValues: ['PS256', 'ES256'],
   },
   // Identity claims go into the ID token itself (the client doesn't call
   // userinfo). For test convenience `profile` also carries email and ssn.
@@ -578,6 +591,7 @@ const provider = new Provider(issuer, {
       },
     },
     pushedAuthorizationRequests: { enabled: false },
+    requestObjects: { enabled: true },
     ciba: {
       enabled: true,
       deliveryModes: ['poll', 'ping'],

@@ -18,11 +18,14 @@ use crate::org_op::Agent;
 pub const BASIC_CLIENT: (&str, &str) = ("basic-client", "basic-secret");
 pub const POST_CLIENT: (&str, &str) = ("post-client", "post-secret");
 pub const JWT_CLIENT: &str = "jwt-client";
+/// Must sign every authentication request, with PS256 (`SIGNED_CLIENT`) or ES256.
+pub const SIGNED_CLIENT: &str = "signed-client";
+pub const SIGNED_EC_CLIENT: &str = "signed-ec-client";
 pub const PING_CLIENT: (&str, &str) = ("ping-client", "ping-secret");
 
 #[derive(Debug, Default, Clone)]
 pub struct OpOptions {
-    /// Public JWKS of the `jwt-client` (enables that client).
+    /// Public JWKS of the `jwt-client`, `signed-client` and `signed-ec-client` (enables them).
     pub client_jwks: Option<Value>,
     /// Notification endpoint of the `ping-client` (enables that client).
     pub ping_endpoint: Option<String>,

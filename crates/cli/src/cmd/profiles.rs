@@ -210,6 +210,9 @@ fn build(a: &ProfileAddArgs) -> Result<Profile, Failure> {
     if let Some(s) = &a.signing_alg {
         p.signing_alg = Some(s.clone());
     }
+    if let Some(on) = a.signed_requests {
+        p.signed_requests = on;
+    }
     if let Some(e) = &a.secret_entry {
         p.secret = Some(SecretRef::Entry(e.clone()));
     }

@@ -124,6 +124,7 @@ fn profile_choice(
         auth_method: Some(method),
         signing_alg: a.assertion_alg.clone(),
         key_id: a.key_id.clone(),
+        signed_requests: a.signed_request,
         scope: Some(a.scope.clone()),
         acr_values: a.acr_values.clone(),
         requested_expiry: a.requested_expiry,

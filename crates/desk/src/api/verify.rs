@@ -46,6 +46,7 @@ pub struct AdhocProfile {
     pub auth_method: Option<AuthMethod>,
     pub signing_alg: Option<String>,
     pub key_id: Option<String>,
+    pub signed_requests: bool,
     /// Space-separated; `openid` when empty.
     pub scope: Option<String>,
     pub acr_values: Option<String>,
@@ -69,6 +70,7 @@ impl AdhocProfile {
         p.secret = Some(SecretRef::Entry(ADHOC_PROFILE.into()));
         p.signing_alg = self.signing_alg;
         p.key_id = self.key_id;
+        p.signed_requests = self.signed_requests;
         if let Some(scope) = self.scope.filter(|s| !s.trim().is_empty()) {
             p.scopes = scope.split_whitespace().map(str::to_owned).collect();
         }

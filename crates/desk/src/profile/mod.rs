@@ -71,6 +71,10 @@ pub struct Profile {
     /// For `private_key_jwt`: the `kid` in client assertions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// Every authentication request as a JWT signed with the profile's private key (CIBA Core
+    /// §7.1.1, required by FAPI-CIBA providers); needs `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub signed_requests: bool,
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -301,6 +305,11 @@ impl Profile {
             }
             _ => {}
         }
+        if self.signed_requests && self.auth_method != AuthMethod::PrivateKeyJwt {
+            return Err(self.invalid(
+                "signed requests are signed with the client's private key: set auth_method = \"private_key_jwt\" or turn signed_requests off",
+            ));
+        }
         if let Some(alg) = &self.signing_alg
             && !ciba::ASSERTION_ALGORITHMS.contains(&alg.as_str())
         {
@@ -519,6 +528,20 @@ mod tests {
             m.contains("replace <your-domain> in the issuer"),
             "message: {m}"
         );
+    }
+
+    #[test]
+    fn signed_requests_need_the_private_key_method() {
+        let mut p = presets::preset("generic").unwrap();
+        p.signed_requests = true;
+        let m = p.validate().unwrap_err().to_string();
+        assert!(m.contains("private_key_jwt"), "{m}");
+        p.auth_method = AuthMethod::PrivateKeyJwt;
+        p.validate().unwrap();
+        // Written to and read from the settings file.
+        let text = toml::to_string(&p).unwrap();
+        assert!(text.contains("signed_requests = true"), "{text}");
+        assert_eq!(toml::from_str::<Profile>(&text).unwrap(), p);
     }
 
     #[test]
