@@ -21,6 +21,10 @@ pub struct HttpOptions {
     pub max_body: usize,
     /// Told of every call to the provider, for metrics.
     pub observer: Option<Observer>,
+    /// Certificate authorities (PEM) trusted for this provider besides the operating
+    /// system's: a provider whose certificates come from its own CA. There is no way to turn
+    /// certificate checks off.
+    pub extra_roots_pem: Option<String>,
 }
 
 impl Default for HttpOptions {
@@ -30,6 +34,7 @@ impl Default for HttpOptions {
             request_timeout: Duration::from_secs(15),
             max_body: DEFAULT_MAX_BODY,
             observer: None,
+            extra_roots_pem: None,
         }
     }
 }
@@ -86,6 +91,10 @@ pub(crate) struct Response {
 
 impl Http {
     pub fn new(options: HttpOptions) -> Result<Self> {
+        let extra_roots = match &options.extra_roots_pem {
+            Some(pem) => certificate_authorities(pem)?,
+            None => vec![],
+        };
         let builder = || {
             let mut headers = HeaderMap::new();
             headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -96,6 +105,7 @@ impl Http {
                 .redirect(reqwest::redirect::Policy::none())
                 .default_headers(headers)
                 .user_agent(concat!("ciba-desk/", env!("CARGO_PKG_VERSION")))
+                .tls_certs_merge(extra_roots.clone())
         };
         let built = |b: reqwest::ClientBuilder| {
             b.build()
@@ -211,12 +221,38 @@ impl Http {
                 seconds: self.options.request_timeout.as_secs().max(1),
             }
         } else {
+            let mut reason = root_cause(&e);
+            if reason.contains("certificate") {
+                reason = format!(
+                    "its certificate is not trusted on this computer ({reason}); if the provider's certificates come from its own certificate authority, add that authority's certificate to the profile"
+                );
+            }
             CibaError::Unreachable {
                 endpoint: endpoint.to_owned(),
-                reason: root_cause(&e),
+                reason,
             }
         }
     }
+}
+
+/// The certificates of a PEM bundle of certificate authorities; at least one.
+pub fn certificate_authorities(pem: &str) -> Result<Vec<reqwest::Certificate>> {
+    let bad = |why: String| {
+        CibaError::InvalidConfiguration(format!(
+            "the certificate authority bundle {why}: give the authority's certificate in PEM form (-----BEGIN CERTIFICATE-----)"
+        ))
+    };
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        .map_err(|e| bad(format!("cannot be read ({})", root_cause(&e))))?;
+    if certs.is_empty() {
+        return Err(bad("holds no certificate".into()));
+    }
+    // PEM armour around something that is not a certificate only shows when TLS takes it.
+    reqwest::Client::builder()
+        .tls_certs_only(certs.clone())
+        .build()
+        .map_err(|_| bad("holds something that is not a certificate".into()))?;
+    Ok(certs)
 }
 
 /// The innermost cause is the readable one ("connection refused"); reqwest's outer message

@@ -32,8 +32,8 @@ pub use discovery::{
 };
 pub use error::{CibaError, ErrorClass, ProviderError, Result, ValidationFailure};
 pub use http::{
-    Endpoint, Http, HttpOptions, LOCALHOST_ADDRS, MAX_PROVIDER_TEXT, Observer, loopback_addr,
-    pin_localhost, provider_text, require_secure,
+    Endpoint, Http, HttpOptions, LOCALHOST_ADDRS, MAX_PROVIDER_TEXT, Observer,
+    certificate_authorities, loopback_addr, pin_localhost, provider_text, require_secure,
 };
 pub use id_token::{Binding, ID_TOKEN_TYPES, IdTokenVerifier, StandardClaims, VerifiedIdToken};
 pub use jwks::{DEFAULT_MAX_AGE as JWKS_DEFAULT_MAX_AGE, JwksCache};

@@ -184,6 +184,68 @@ async fn signed_requests_with_ps256_and_es256() {
     }
 }
 
+/// A provider whose certificate comes from its own certificate authority: refused with a
+/// plain reason, unless that authority is given for this provider; trusting it for one client
+/// trusts it for no other.
+#[tokio::test]
+async fn a_private_certificate_authority_is_trusted_for_its_provider_only() {
+    let ca = Arc::new(testkit::tls::TestCa::new("bank"));
+    let op = OidcOp::start(OpOptions {
+        tls: Some(ca.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert!(op.issuer.starts_with("https://"), "{}", op.issuer);
+    let config = |roots: Option<String>| {
+        let mut c = ClientConfig::new(op.issuer.clone(), secret(BASIC_CLIENT, false));
+        c.http.extra_roots_pem = roots;
+        c
+    };
+    let untrusted = |e: CibaError| {
+        let text = e.to_string();
+        assert!(
+            matches!(e, CibaError::Unreachable { .. }) && text.contains("not trusted"),
+            "{text}"
+        );
+    };
+    untrusted(CibaClient::discover(config(None)).await.err().unwrap());
+
+    let trusting = CibaClient::discover(config(Some(ca.ca_pem.clone())))
+        .await
+        .unwrap();
+    // Another client, with another authority, still refuses this provider.
+    let other = testkit::tls::TestCa::new("other");
+    untrusted(
+        CibaClient::discover(config(Some(other.ca_pem.clone())))
+            .await
+            .err()
+            .unwrap(),
+    );
+    untrusted(CibaClient::discover(config(None)).await.err().unwrap());
+
+    let v = approve_after_pending(&op, &trusting, request("alice")).await;
+    assert_eq!(v.id_token.standard.sub, "alice");
+}
+
+/// A bundle without a certificate is a configuration error, before anything is contacted.
+#[tokio::test]
+async fn a_certificate_authority_bundle_must_hold_a_certificate() {
+    for pem in [
+        "",
+        "not a certificate",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    ] {
+        let mut c = ClientConfig::new("https://op.example".to_owned(), secret(BASIC_CLIENT, false));
+        c.http.extra_roots_pem = Some(pem.into());
+        let e = CibaClient::discover(c).await.err().unwrap();
+        assert!(
+            matches!(e, CibaError::InvalidConfiguration(_))
+                && e.to_string().contains("certificate authority"),
+            "{pem:?}: {e}"
+        );
+    }
+}
+
 /// A client without a private key cannot sign, and says so before anything is sent.
 #[tokio::test]
 async fn signed_requests_need_a_private_key() {

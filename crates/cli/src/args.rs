@@ -143,7 +143,7 @@ impl From<CallInitiatorArg> for desk::CallInitiator {
 #[command(group(ArgGroup::new("hint").required(true).multiple(false)
     .args(["login_hint", "login_hint_token", "id_token_hint", "national_id", "user_id", "email"])))]
 #[command(group(ArgGroup::new("generic_only").multiple(true).conflicts_with("profile")
-    .args(["auth_method", "private_key", "key_id", "assertion_alg", "signed_request", "login_hint_token",
+    .args(["auth_method", "private_key", "key_id", "assertion_alg", "signed_request", "ca_file", "login_hint_token",
            "id_token_hint", "scope", "acr_values", "user_code", "authorization_details",
            "params", "backchannel_endpoint", "token_endpoint", "jwks_uri"])))]
 pub struct VerifyArgs {
@@ -182,6 +182,10 @@ pub struct VerifyArgs {
         help_heading = "Form without a profile"
     )]
     pub signed_request: bool,
+    /// A PEM file with the certificate authority (or several) that issued the provider's
+    /// certificate, trusted for this provider only, besides the operating system's.
+    #[arg(long, value_name = "PEM_FILE", help_heading = "Form without a profile")]
+    pub ca_file: Option<PathBuf>,
 
     /// The customer's national ID with its country: se:…, no:… or dk:… (validated, sent
     /// normalised, compared with the identity the provider returns). `-` reads it from
@@ -381,6 +385,10 @@ pub struct ProfileAddArgs {
     /// (FAPI-CIBA providers require it), false as plain form fields.
     #[arg(long, value_name = "true|false")]
     pub signed_requests: Option<bool>,
+    /// A PEM file with the certificate authority that issued the provider's certificate,
+    /// kept in the profile and trusted for this provider only.
+    #[arg(long, value_name = "PEM_FILE")]
+    pub ca_file: Option<PathBuf>,
     /// The keyring entry name holding the secret (default: the profile name).
     #[arg(long)]
     pub secret_entry: Option<String>,

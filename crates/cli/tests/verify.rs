@@ -140,6 +140,45 @@ async fn verify_completes_a_real_round_trip_with_each_client_authentication_meth
     let _ = std::fs::remove_file(pem);
 }
 
+/// `--ca-file`: a provider whose certificate comes from its own authority is refused (exit 4,
+/// a reason a person can act on) until that authority is given, then verifies.
+#[tokio::test]
+async fn verify_trusts_a_private_certificate_authority_given_with_ca_file() {
+    let ca = std::sync::Arc::new(testkit::tls::TestCa::new("bank"));
+    let op = OidcOp::start(OpOptions {
+        tls: Some(ca.clone()),
+        ..Default::default()
+    })
+    .await;
+    let ca_file =
+        std::env::temp_dir().join(format!("ciba-desk-test-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, &ca.ca_pem).unwrap();
+    let hint = ["--login-hint", "alice", "--binding-message", "Desk 12"];
+
+    let mut args = verify_args(&op.issuer, BASIC_CLIENT.0, &hint);
+    let child = cli(&args, Some(BASIC_CLIENT.1)).spawn().unwrap();
+    let (code, out, stderr) = finish(child).await;
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        out["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not trusted")
+            || stderr.contains("not trusted"),
+        "{out} {stderr}"
+    );
+    assert!(op.requests(&[]).await.is_empty(), "nothing was sent");
+
+    args.extend(["--ca-file", ca_file.to_str().unwrap()]);
+    let child = cli(&args, Some(BASIC_CLIENT.1)).spawn().unwrap();
+    let id = op.wait_for_pending("alice").await;
+    op.approve(&id).await;
+    let (code, out, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(out["status"], "verified");
+    let _ = std::fs::remove_file(ca_file);
+}
+
 #[tokio::test]
 async fn a_denial_exits_2_and_an_expiry_exits_3() {
     let op = OidcOp::start(OpOptions::default()).await;

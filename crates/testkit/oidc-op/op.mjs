@@ -15,6 +15,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 // oidc-provider prints NOTICEs with console.info; stdout is reserved for the
 // ready line, so route every console method to stderr *before* loading it.
@@ -522,13 +523,18 @@ async function testFetch(url, options) {
 
 // ---------------------------------------------------------------- provider
 
-const server = http.createServer();
+// OP_TLS_CERT and OP_TLS_KEY (PEM text): served over HTTPS with that certificate,
+// for tests of providers behind a private certificate authority.
+const TLS = process.env.OP_TLS_CERT && process.env.OP_TLS_KEY
+  ? { cert: process.env.OP_TLS_CERT, key: process.env.OP_TLS_KEY }
+  : undefined;
+const server = TLS ? https.createServer(TLS) : http.createServer();
 await new Promise((resolve, reject) => {
   server.once('error', reject);
   server.listen(PORT, HOST, resolve);
 });
 const { port } = server.address();
-const issuer = `http://${HOST}:${port}`;
+const issuer = `${TLS ? 'https' : 'http'}://${HOST}:${port}`;
 
 const provider = new Provider(issuer, {
   adapter: TestAdapter,

@@ -34,6 +34,8 @@ pub struct OpOptions {
     /// The organisation's agents, who can get access tokens through `org-agent-client`
     /// (see [`crate::org_op::OrgOp`]). More can be added while the OP runs.
     pub agents: Vec<Agent>,
+    /// Serves HTTPS with the CA's server certificate instead of plain HTTP.
+    pub tls: Option<std::sync::Arc<crate::tls::TestCa>>,
 }
 
 pub struct OidcOp {
@@ -73,6 +75,15 @@ impl OidcOp {
         if let Some(p) = &opts.ping_endpoint {
             cmd.env("OP_PING_ENDPOINT", p);
         }
+        let mut http = reqwest::Client::builder();
+        if let Some(ca) = &opts.tls {
+            cmd.env("OP_TLS_CERT", &ca.server_cert_pem)
+                .env("OP_TLS_KEY", &ca.server_key_pem);
+            // The control API is on the same server: the test's own client trusts this CA.
+            http = http.tls_certs_only(
+                reqwest::Certificate::from_pem_bundle(ca.ca_pem.as_bytes()).unwrap(),
+            );
+        }
         if !opts.agents.is_empty() {
             let agents: Vec<Value> = opts.agents.iter().map(Agent::to_json).collect();
             cmd.env("OP_AGENTS", Value::from(agents).to_string());
@@ -91,7 +102,7 @@ impl OidcOp {
         Self {
             issuer: ready["issuer"].as_str().unwrap().to_owned(),
             control: ready["control"].as_str().unwrap().to_owned(),
-            http: reqwest::Client::new(),
+            http: http.build().unwrap(),
             _child: child,
         }
     }

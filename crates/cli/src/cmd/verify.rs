@@ -74,6 +74,12 @@ fn before_sending(e: &DeskError) -> Failure {
     f
 }
 
+/// The text of a PEM file named on the command line; the error says which file and why.
+pub(crate) fn read_pem_file(path: &std::path::Path, what: &str) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))
+}
+
 fn usage(message: impl Into<String>) -> Failure {
     before_sending(&DeskError::Ciba(ciba::CibaError::InvalidConfiguration(
         message.into(),
@@ -118,6 +124,12 @@ fn profile_choice(
                 .map_err(|e| usage(format!("--authorization-details is not JSON: {e}")))
         })
         .transpose()?;
+    let ca_certificates = a
+        .ca_file
+        .as_deref()
+        .map(|p| read_pem_file(p, "certificate authority file"))
+        .transpose()
+        .map_err(usage)?;
     let profile = AdhocProfile {
         issuer: issuer.clone(),
         client_id: client_id.clone(),
@@ -125,6 +137,7 @@ fn profile_choice(
         signing_alg: a.assertion_alg.clone(),
         key_id: a.key_id.clone(),
         signed_requests: a.signed_request,
+        ca_certificates,
         scope: Some(a.scope.clone()),
         acr_values: a.acr_values.clone(),
         requested_expiry: a.requested_expiry,
@@ -145,12 +158,7 @@ fn profile_choice(
                 .private_key
                 .as_ref()
                 .ok_or_else(|| usage("private_key_jwt needs --private-key PEM_FILE"))?;
-            std::fs::read_to_string(path).map_err(|e| {
-                usage(format!(
-                    "cannot read the private key {}: {e}",
-                    path.display()
-                ))
-            })?
+            read_pem_file(path, "private key").map_err(usage)?
         }
         _ => std::env::var(SECRET_ENV)
             .ok()

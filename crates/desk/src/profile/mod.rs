@@ -75,6 +75,10 @@ pub struct Profile {
     /// §7.1.1, required by FAPI-CIBA providers); needs `private_key_jwt`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub signed_requests: bool,
+    /// Certificate authorities (PEM) trusted for this provider only, besides the operating
+    /// system's: for a provider whose certificates come from its own authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_certificates: Option<String>,
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -304,6 +308,12 @@ impl Profile {
                 return Err(self.invalid("the secret's environment variable name is empty"));
             }
             _ => {}
+        }
+        if let Some(pem) = &self.ca_certificates {
+            ciba::certificate_authorities(pem).map_err(|e| match e {
+                ciba::CibaError::InvalidConfiguration(why) => self.invalid(why),
+                other => self.invalid(other.to_string()),
+            })?;
         }
         if self.signed_requests && self.auth_method != AuthMethod::PrivateKeyJwt {
             return Err(self.invalid(
@@ -542,6 +552,18 @@ mod tests {
         let text = toml::to_string(&p).unwrap();
         assert!(text.contains("signed_requests = true"), "{text}");
         assert_eq!(toml::from_str::<Profile>(&text).unwrap(), p);
+    }
+
+    #[test]
+    fn a_certificate_authority_in_a_profile_must_be_a_certificate() {
+        let mut p = presets::preset("generic").unwrap();
+        p.ca_certificates =
+            Some("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into());
+        let m = p.validate().unwrap_err().to_string();
+        assert!(
+            m.contains("certificate authority") && !m.contains("invalid configuration"),
+            "{m}"
+        );
     }
 
     #[test]
