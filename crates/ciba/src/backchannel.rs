@@ -154,6 +154,12 @@ impl AuthRequest {
         &self.hint
     }
 
+    pub fn has_binding_message(&self) -> bool {
+        self.binding_message
+            .as_deref()
+            .is_some_and(|m| !m.trim().is_empty())
+    }
+
     pub fn has_notification_token(&self) -> bool {
         self.client_notification_token.is_some()
     }

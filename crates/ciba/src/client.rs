@@ -14,6 +14,7 @@ use crate::client_auth::{ClientAuth, SecretForm, SigningKey};
 use crate::clock::{Clock, SystemClock};
 use crate::discovery::{self, EndpointOverrides, ProviderMetadata};
 use crate::error::{CibaError, Result};
+use crate::fapi;
 use crate::http::{Endpoint, Http, HttpOptions, endpoint_name};
 use crate::id_token::{Binding, IdTokenVerifier, VerifiedIdToken};
 use crate::jwks::JwksCache;
@@ -31,6 +32,8 @@ pub struct ClientConfig {
     /// Every authentication request as a JWT signed with the client's private key (CIBA Core
     /// §7.1.1); needs `private_key_jwt`.
     pub signed_requests: bool,
+    /// The FAPI-CIBA profile's rules (see [`crate::fapi`]); implies signed requests.
+    pub fapi: bool,
 }
 
 impl ClientConfig {
@@ -41,6 +44,7 @@ impl ClientConfig {
             overrides: EndpointOverrides::default(),
             http: HttpOptions::default(),
             signed_requests: false,
+            fapi: false,
         }
     }
 }
@@ -52,6 +56,7 @@ pub struct CibaClient {
     verifier: IdTokenVerifier,
     /// Signs each authentication request, with the algorithm the provider takes.
     request_key: Option<SigningKey>,
+    fapi: bool,
     clock: Arc<dyn Clock>,
     /// The most a poll is put off past its interval, so many verifications started together
     /// do not reach the provider in the same instant (never earlier than the interval).
@@ -94,12 +99,18 @@ impl CibaClient {
     pub async fn discover(config: ClientConfig) -> Result<Self> {
         let http = Http::new(config.http.clone())?;
         let metadata = discovery::discover(&http, &config.issuer, &config.overrides).await?;
-        let client = Self::with_metadata(metadata, config.auth, http)?;
-        if config.signed_requests {
-            client.with_signed_requests()
-        } else {
-            Ok(client)
+        if config.fapi {
+            fapi::check(&metadata, &config.auth)?;
         }
+        let mut client = Self::with_metadata(metadata, config.auth, http)?;
+        if config.fapi {
+            client.fapi = true;
+            client.verifier = client.verifier.restrict_to(&fapi::FAPI_ALGORITHMS)?;
+        }
+        if config.signed_requests || config.fapi {
+            client = client.with_signed_requests()?;
+        }
+        Ok(client)
     }
 
     /// A client for a provider whose metadata is already known.
@@ -117,6 +128,7 @@ impl CibaClient {
             auth,
             verifier,
             request_key: None,
+            fapi: false,
             clock: Arc::new(SystemClock),
             poll_jitter: Duration::ZERO,
         })
@@ -135,6 +147,7 @@ impl CibaClient {
             &self
                 .metadata
                 .backchannel_authentication_request_signing_alg_values_supported,
+            self.fapi,
         )?);
         Ok(self)
     }
@@ -168,6 +181,9 @@ impl CibaClient {
     /// second request would put a second prompt on the customer's phone.
     pub async fn request(&self, req: &AuthRequest) -> Result<PendingAuth> {
         req.validate()?;
+        if self.fapi {
+            fapi::require_binding_message(req.has_binding_message())?;
+        }
         if req.has_notification_token() && !self.metadata.supports_mode("ping") {
             return Err(CibaError::InvalidConfiguration(
                 "ping mode was asked for, but the provider does not offer it".into(),

@@ -111,6 +111,20 @@ impl IdTokenVerifier {
         })
     }
 
+    /// Accepts only the algorithms of `algs` from those allowed so far (a profile such as
+    /// FAPI that narrows the list).
+    pub(crate) fn restrict_to(mut self, algs: &[&str]) -> Result<Self> {
+        self.allowed
+            .retain(|a| algs.iter().any(|x| x.parse::<Algorithm>().ok() == Some(*a)));
+        if self.allowed.is_empty() {
+            return Err(CibaError::InvalidConfiguration(format!(
+                "no ID token algorithm is left that both the provider and this client accept ({})",
+                algs.join(", ")
+            )));
+        }
+        Ok(self)
+    }
+
     /// Accepts tokens whose `typ` is one of `types` (or absent) instead of ID tokens' `JWT`:
     /// for verifying JWT access tokens (`at+jwt`, RFC 9068) with the same rules.
     pub fn with_types(mut self, types: &[&str]) -> Self {

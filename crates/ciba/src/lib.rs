@@ -16,6 +16,7 @@ mod client_auth;
 mod clock;
 mod discovery;
 mod error;
+mod fapi;
 mod http;
 mod id_token;
 mod jwks;
@@ -31,6 +32,7 @@ pub use discovery::{
     EndpointOverrides, ProviderMetadata, SigningMetadata, discover, discover_signing,
 };
 pub use error::{CibaError, ErrorClass, ProviderError, Result, ValidationFailure};
+pub use fapi::FAPI_ALGORITHMS;
 pub use http::{
     Endpoint, Http, HttpOptions, LOCALHOST_ADDRS, MAX_PROVIDER_TEXT, Observer,
     certificate_authorities, loopback_addr, pin_localhost, provider_text, require_secure,

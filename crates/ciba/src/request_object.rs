@@ -20,11 +20,17 @@ pub(crate) const LIFETIME_SECS: u64 = 300;
 
 /// `key` set to the algorithm this provider takes for signed requests: PS256 or ES256 when it
 /// advertises them (or advertises nothing), RS256 only when it advertises RS256 and nothing
-/// better. Anything else is refused with the algorithms the provider named.
-pub(crate) fn key_for_provider(key: &SigningKey, advertised: &[String]) -> Result<SigningKey> {
+/// better. Anything else is refused with the algorithms the provider named. Under FAPI
+/// (`fapi`) RS256 is never chosen.
+pub(crate) fn key_for_provider(
+    key: &SigningKey,
+    advertised: &[String],
+    fapi: bool,
+) -> Result<SigningKey> {
     let offered = |alg: &str| advertised.is_empty() || advertised.iter().any(|a| a == alg);
     let candidates: &[Algorithm] =
-        if advertised.iter().any(|a| a == "PS256" || a == "ES256") || advertised.is_empty() {
+        if fapi || advertised.iter().any(|a| a == "PS256" || a == "ES256") || advertised.is_empty()
+        {
             &[Algorithm::PS256, Algorithm::ES256]
         } else {
             &[Algorithm::RS256]
@@ -97,7 +103,7 @@ mod tests {
     #[test]
     fn rsa_keys_sign_ps256_unless_the_provider_offers_only_rs256() {
         let rsa = key(RSA);
-        let pick = |a: &[&str]| key_for_provider(&rsa, &algs(a)).map(|k| k.algorithm());
+        let pick = |a: &[&str]| key_for_provider(&rsa, &algs(a), false).map(|k| k.algorithm());
         assert_eq!(pick(&[]).unwrap(), Algorithm::PS256);
         assert_eq!(pick(&["RS256", "PS256"]).unwrap(), Algorithm::PS256);
         assert_eq!(pick(&["RS256"]).unwrap(), Algorithm::RS256);
@@ -109,9 +115,17 @@ mod tests {
     }
 
     #[test]
+    fn under_fapi_rs256_is_never_chosen() {
+        let e = key_for_provider(&key(RSA), &algs(&["RS256"]), true).unwrap_err();
+        assert!(e.to_string().contains("RS256"), "{e}");
+        let k = key_for_provider(&key(RSA), &algs(&["RS256", "PS256"]), true).unwrap();
+        assert_eq!(k.algorithm(), Algorithm::PS256);
+    }
+
+    #[test]
     fn ec_keys_sign_es256() {
         let ec = key(EC);
-        let pick = |a: &[&str]| key_for_provider(&ec, &algs(a)).map(|k| k.algorithm());
+        let pick = |a: &[&str]| key_for_provider(&ec, &algs(a), false).map(|k| k.algorithm());
         assert_eq!(pick(&[]).unwrap(), Algorithm::ES256);
         assert_eq!(pick(&["PS256", "ES256"]).unwrap(), Algorithm::ES256);
         assert!(pick(&["PS256"]).is_err());
@@ -120,7 +134,7 @@ mod tests {
     #[test]
     fn algorithms_outside_the_allow_list_are_refused_by_name() {
         for offered in [&["HS256"][..], &["none"], &["EdDSA", "ES512"]] {
-            let e = key_for_provider(&key(RSA), &algs(offered)).unwrap_err();
+            let e = key_for_provider(&key(RSA), &algs(offered), false).unwrap_err();
             let text = e.to_string();
             assert!(text.contains(&offered.join(", ")), "{text}");
         }
@@ -135,7 +149,7 @@ mod tests {
             .authorization_details(serde_json::json!([{"type": "phoneAuth"}]))
             .extra("ui_locales", "sv")
             .unwrap();
-        let k = key_for_provider(&key(RSA), &[]).unwrap();
+        let k = key_for_provider(&key(RSA), &[], false).unwrap();
         let jwt = sign(&req, &k, "client-1", "https://op.example", 1_000).unwrap();
         let jwk: jsonwebtoken::jwk::Jwk =
             serde_json::from_str(include_str!("../../testkit/fixtures/rsa1.jwk.json")).unwrap();

@@ -1112,3 +1112,76 @@ async fn a_provider_asking_for_another_request_algorithm_is_refused() {
         assert!(op.recorded("/bc").is_empty());
     }
 }
+
+/// FAPI-CIBA: each rule a provider's discovery document (or the client) can break is refused
+/// before anything is sent, with the rule in the message.
+#[tokio::test]
+async fn a_fapi_profile_refuses_what_breaks_its_rules() {
+    let good = json!({
+        "backchannel_authentication_request_signing_alg_values_supported": ["PS256", "ES256"],
+        "id_token_signing_alg_values_supported": ["ES256", "PS256"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "backchannel_token_delivery_modes_supported": ["poll", "ping"],
+    });
+    let cases = [
+        (
+            "backchannel_authentication_request_signing_alg_values_supported",
+            json!([]),
+            "signed authentication requests",
+        ),
+        (
+            "backchannel_authentication_request_signing_alg_values_supported",
+            json!(["RS256"]),
+            "RS256 only",
+        ),
+        (
+            "id_token_signing_alg_values_supported",
+            json!(["RS256"]),
+            "ID tokens with RS256",
+        ),
+        (
+            "token_endpoint_auth_methods_supported",
+            json!(["client_secret_basic"]),
+            "private_key_jwt",
+        ),
+        (
+            "backchannel_token_delivery_modes_supported",
+            json!(["push"]),
+            "poll or ping",
+        ),
+    ];
+    let k = key("rsa1");
+    for (field, value, rule) in cases {
+        let op = FakeOp::start(&[&k]).await;
+        for (f, v) in good.as_object().unwrap() {
+            op.patch_discovery(f, v.clone());
+        }
+        op.patch_discovery(field, value.clone());
+        let (_, auth) = ec_client_key();
+        let mut cfg = ClientConfig::new(op.issuer.clone(), auth);
+        cfg.fapi = true;
+        let e = CibaClient::discover(cfg).await.err().unwrap().to_string();
+        assert!(
+            e.starts_with("invalid configuration: FAPI-CIBA") || e.contains("FAPI-CIBA"),
+            "{field}: {e}"
+        );
+        assert!(e.contains(rule), "{field}={value}: {e}");
+        assert!(op.recorded("/bc").is_empty());
+    }
+    // An RSA key signing RS256 assertions breaks the client's side of the rules.
+    let op = FakeOp::start(&[&k]).await;
+    for (f, v) in good.as_object().unwrap() {
+        op.patch_discovery(f, v.clone());
+    }
+    let rsa = key("rsa1");
+    let mut cfg = ClientConfig::new(
+        op.issuer.clone(),
+        ClientAuth::PrivateKeyJwt {
+            client_id: CLIENT_ID.into(),
+            key: SigningKey::from_pem(&SecretString::from(rsa.pem.clone()), None, None).unwrap(),
+        },
+    );
+    cfg.fapi = true;
+    let e = CibaClient::discover(cfg).await.err().unwrap().to_string();
+    assert!(e.contains("PS256 or ES256, not RS256"), "{e}");
+}

@@ -246,6 +246,50 @@ async fn a_certificate_authority_bundle_must_hold_a_certificate() {
     }
 }
 
+/// FAPI-CIBA against a provider that allows it: ES256 assertion, signed request and ID token;
+/// a client that breaks a rule is refused before anything is sent.
+#[tokio::test]
+async fn a_fapi_ciba_round_trip() {
+    let ec = key("ec1");
+    let op = OidcOp::start(OpOptions {
+        client_jwks: Some(json!({"keys": [ec.jwk]})),
+        ..Default::default()
+    })
+    .await;
+    let mut config = ClientConfig::new(
+        op.issuer.clone(),
+        ClientAuth::PrivateKeyJwt {
+            client_id: SIGNED_EC_CLIENT.into(),
+            key: SigningKey::from_pem(
+                &SecretString::from(ec.pem.clone()),
+                None,
+                Some(ec.kid().into()),
+            )
+            .unwrap(),
+        },
+    );
+    config.fapi = true;
+    let c = CibaClient::discover(config).await.unwrap();
+    // No binding message: refused here, nothing sent.
+    let bare = AuthRequest::new(Hint::LoginHint("alice".into()));
+    let e = c.request(&bare).await.unwrap_err();
+    assert!(e.to_string().contains("binding message"), "{e}");
+    assert!(op.requests(&[]).await.is_empty());
+
+    let v = approve_after_pending(&op, &c, request("alice")).await;
+    assert_eq!(v.id_token.algorithm, "ES256");
+    assert_eq!(v.id_token.standard.sub, "alice");
+
+    // A client secret breaks the first rule.
+    let mut config = ClientConfig::new(op.issuer.clone(), secret(BASIC_CLIENT, false));
+    config.fapi = true;
+    let e = CibaClient::discover(config).await.err().unwrap();
+    assert!(
+        e.to_string().contains("FAPI-CIBA") && e.to_string().contains("private_key_jwt"),
+        "{e}"
+    );
+}
+
 /// A client without a private key cannot sign, and says so before anything is sent.
 #[tokio::test]
 async fn signed_requests_need_a_private_key() {

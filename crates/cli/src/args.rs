@@ -143,7 +143,7 @@ impl From<CallInitiatorArg> for desk::CallInitiator {
 #[command(group(ArgGroup::new("hint").required(true).multiple(false)
     .args(["login_hint", "login_hint_token", "id_token_hint", "national_id", "user_id", "email"])))]
 #[command(group(ArgGroup::new("generic_only").multiple(true).conflicts_with("profile")
-    .args(["auth_method", "private_key", "key_id", "assertion_alg", "signed_request", "ca_file", "login_hint_token",
+    .args(["auth_method", "private_key", "key_id", "assertion_alg", "signed_request", "fapi", "ca_file", "login_hint_token",
            "id_token_hint", "scope", "acr_values", "user_code", "authorization_details",
            "params", "backchannel_endpoint", "token_endpoint", "jwks_uri"])))]
 pub struct VerifyArgs {
@@ -182,6 +182,15 @@ pub struct VerifyArgs {
         help_heading = "Form without a profile"
     )]
     pub signed_request: bool,
+    /// The FAPI-CIBA profile's rules: private_key_jwt with a PS256 or ES256 key, a signed
+    /// request, a binding message, ID tokens in PS256 or ES256; a provider that does not allow
+    /// them is refused, naming the rule.
+    #[arg(
+        long,
+        requires = "private_key",
+        help_heading = "Form without a profile"
+    )]
+    pub fapi: bool,
     /// A PEM file with the certificate authority (or several) that issued the provider's
     /// certificate, trusted for this provider only, besides the operating system's.
     #[arg(long, value_name = "PEM_FILE", help_heading = "Form without a profile")]
@@ -385,6 +394,10 @@ pub struct ProfileAddArgs {
     /// (FAPI-CIBA providers require it), false as plain form fields.
     #[arg(long, value_name = "true|false")]
     pub signed_requests: Option<bool>,
+    /// true: the FAPI-CIBA profile's rules for this provider (private_key_jwt with PS256 or
+    /// ES256, signed requests, a binding message on every request).
+    #[arg(long, value_name = "true|false")]
+    pub fapi: Option<bool>,
     /// A PEM file with the certificate authority that issued the provider's certificate,
     /// kept in the profile and trusted for this provider only.
     #[arg(long, value_name = "PEM_FILE")]

@@ -73,7 +73,7 @@ async fn verify_completes_a_real_round_trip_with_each_client_authentication_meth
     let pem = std::env::temp_dir().join(format!("ciba-desk-test-{}.pem", std::process::id()));
     std::fs::write(&pem, &ec.pem).unwrap();
     let pem_path = pem.to_str().unwrap();
-    let cases: [(&str, Vec<&str>, Option<&str>, &str); 4] = [
+    let cases: [(&str, Vec<&str>, Option<&str>, &str); 5] = [
         (BASIC_CLIENT.0, vec![], Some(BASIC_CLIENT.1), "alice"),
         (
             POST_CLIENT.0,
@@ -108,6 +108,21 @@ async fn verify_completes_a_real_round_trip_with_each_client_authentication_meth
             ],
             None,
             "alice",
+        ),
+        // The FAPI-CIBA rules: ES256 everywhere, signed, with a binding message.
+        (
+            SIGNED_EC_CLIENT,
+            vec![
+                "--auth-method",
+                "private_key_jwt",
+                "--private-key",
+                pem_path,
+                "--key-id",
+                ec.kid(),
+                "--fapi",
+            ],
+            None,
+            "bob@example.com",
         ),
     ];
     for (client_id, auth, secret, hint) in cases {

@@ -63,6 +63,7 @@ fn base(name: &str, provider: ProviderKind, issuer: &str, auth: AuthMethod) -> P
         signing_alg: None,
         key_id: None,
         signed_requests: false,
+        fapi: false,
         ca_certificates: None,
         scopes: s(&["openid"]),
         acr_values: None,

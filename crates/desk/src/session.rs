@@ -467,6 +467,7 @@ fn fingerprint(p: &Profile) -> String {
         p.signing_alg,
         p.key_id,
         p.signed_requests,
+        p.fapi,
         p.ca_certificates,
         p.endpoints
     ])
@@ -540,6 +541,7 @@ impl Inner {
             config.http = self.options.http.clone();
             config.overrides = overrides(profile)?;
             config.signed_requests = profile.signed_requests;
+            config.fapi = profile.fapi;
             config.http.extra_roots_pem = profile.ca_certificates.clone();
             let mut client = CibaClient::discover(config).await?;
             if let Some(clock) = &self.options.clock {

@@ -470,12 +470,17 @@ if (process.env.OP_CLIENT_JWKS) {
   }));
   // Signed authentication requests (CIBA Core 7.1.1): these clients must send
   // every request as a request object signed with the preregistered algorithm.
-  for (const [clientId, alg] of [['signed-client', 'PS256'], ['signed-ec-client', 'ES256']]) {
+  // signed-ec-client is also what FAPI-CIBA asks of a client: ES256 for its
+  // assertions, its requests and its ID tokens.
+  for (const [clientId, alg, idTokenAlg] of [
+    ['signed-client', 'PS256', 'RS256'],
+    ['signed-ec-client', 'ES256', 'ES256'],
+  ]) {
     clients.push(cibaClient({
       client_id: clientId,
       token_endpoint_auth_method: 'private_key_jwt',
       backchannel_authentication_request_signing_alg: alg,
-      id_token_signed_response_alg: 'RS256',
+      id_token_signed_response_alg: idTokenAlg,
       jwks,
     }));
   }

@@ -213,6 +213,9 @@ fn build(a: &ProfileAddArgs) -> Result<Profile, Failure> {
     if let Some(on) = a.signed_requests {
         p.signed_requests = on;
     }
+    if let Some(on) = a.fapi {
+        p.fapi = on;
+    }
     if let Some(path) = &a.ca_file {
         p.ca_certificates =
             Some(super::verify::read_pem_file(path, "certificate authority file").map_err(usage)?);

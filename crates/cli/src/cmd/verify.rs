@@ -137,6 +137,7 @@ fn profile_choice(
         signing_alg: a.assertion_alg.clone(),
         key_id: a.key_id.clone(),
         signed_requests: a.signed_request,
+        fapi: a.fapi,
         ca_certificates,
         scope: Some(a.scope.clone()),
         acr_values: a.acr_values.clone(),

@@ -47,6 +47,7 @@ pub struct AdhocProfile {
     pub signing_alg: Option<String>,
     pub key_id: Option<String>,
     pub signed_requests: bool,
+    pub fapi: bool,
     /// PEM certificate authorities trusted for this provider only.
     pub ca_certificates: Option<String>,
     /// Space-separated; `openid` when empty.
@@ -73,6 +74,7 @@ impl AdhocProfile {
         p.signing_alg = self.signing_alg;
         p.key_id = self.key_id;
         p.signed_requests = self.signed_requests;
+        p.fapi = self.fapi;
         p.ca_certificates = self.ca_certificates;
         if let Some(scope) = self.scope.filter(|s| !s.trim().is_empty()) {
             p.scopes = scope.split_whitespace().map(str::to_owned).collect();

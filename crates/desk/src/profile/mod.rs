@@ -75,6 +75,11 @@ pub struct Profile {
     /// §7.1.1, required by FAPI-CIBA providers); needs `private_key_jwt`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub signed_requests: bool,
+    /// The FAPI-CIBA profile that banks and regulated providers run: `private_key_jwt` with a
+    /// PS256 or ES256 key, every request signed, a binding message on every request, ID tokens
+    /// in PS256 or ES256 only (see the protocol crate's `fapi` module).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fapi: bool,
     /// Certificate authorities (PEM) trusted for this provider only, besides the operating
     /// system's: for a provider whose certificates come from its own authority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -315,6 +320,18 @@ impl Profile {
                 other => self.invalid(other.to_string()),
             })?;
         }
+        if self.fapi {
+            if self.auth_method != AuthMethod::PrivateKeyJwt {
+                return Err(self.invalid(
+                    "FAPI-CIBA needs auth_method = \"private_key_jwt\" (a client secret is not allowed)",
+                ));
+            }
+            if let Some(alg) = &self.signing_alg
+                && !ciba::FAPI_ALGORITHMS.contains(&alg.as_str())
+            {
+                return Err(self.invalid(format!("FAPI-CIBA signs with PS256 or ES256, not {alg}")));
+            }
+        }
         if self.signed_requests && self.auth_method != AuthMethod::PrivateKeyJwt {
             return Err(self.invalid(
                 "signed requests are signed with the client's private key: set auth_method = \"private_key_jwt\" or turn signed_requests off",
@@ -552,6 +569,23 @@ mod tests {
         let text = toml::to_string(&p).unwrap();
         assert!(text.contains("signed_requests = true"), "{text}");
         assert_eq!(toml::from_str::<Profile>(&text).unwrap(), p);
+    }
+
+    #[test]
+    fn a_fapi_profile_needs_a_private_key_that_signs_ps256_or_es256() {
+        let mut p = presets::preset("generic").unwrap();
+        p.fapi = true;
+        assert!(
+            p.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("private_key_jwt")
+        );
+        p.auth_method = AuthMethod::PrivateKeyJwt;
+        p.signing_alg = Some("RS256".into());
+        assert!(p.validate().unwrap_err().to_string().contains("not RS256"));
+        p.signing_alg = Some("PS256".into());
+        p.validate().unwrap();
     }
 
     #[test]
