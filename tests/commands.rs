@@ -332,6 +332,75 @@ fn a_profile_is_edited_in_place_and_shown_by_its_short_title() {
     assert_eq!(e["code"], "builtin_profile", "{e}");
 }
 
+/// A throwaway certificate authority (it signed nothing), as an administrator would paste the
+/// provider's own one into Settings.
+const CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBjzCCATWgAwIBAgIUbVes1dzull7qPvQz/pwuruRL4JUwCgYIKoZIzj0EAwIw\nHDEaMBgGA1UEAwwRQ0lCQSBEZXNrIHRlc3QgQ0EwIBcNMjYxMjAxMTI0MDI3WhgP\nMjEyNjExMDcxMjQwMjdaMBwxGjAYBgNVBAMMEUNJQkEgRGVzayB0ZXN0IENBMFkw\nEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1EeUUeOatRtLV8KeSxU71U1NO6UoWtpP\nnVcDJNo9yTAoSNM1nMUhT8aniHHRty3y7ePHNRjL0OdegqNOLqC5yqNTMFEwHQYD\nVR0OBBYEFN5AzYdY4wh9FnUkIsqn29I1RCHLMB8GA1UdIwQYMBaAFN5AzYdY4wh9\nFnUkIsqn29I1RCHLMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIh\nANVTyApBZNHyVnAOs8orDodS4uWJ3YDJItqMQwz9kjUrAiBsYQlmAAZByH2RgEzm\nXDMbPwtjWqMhDgwYUAZTLtmCRA==\n-----END CERTIFICATE-----\n";
+
+#[test]
+fn settings_sign_requests_follow_fapi_and_trust_a_providers_own_authority() {
+    let h = harness();
+    h.call("add_profile", json!({"preset": "idura_se_bankid", "name": "bank", "issuer": "https://acme.idura.broker", "clientId": "desk-1"}))
+        .unwrap();
+    let edited = h
+        .call(
+            "edit_profile",
+            json!({"name": "bank", "edit": {"signed_requests": true, "fapi": true, "ca_certificates": CA_PEM}}),
+        )
+        .unwrap();
+    assert_eq!(edited["signed_requests"], true);
+    assert_eq!(edited["fapi"], true);
+    assert_eq!(edited["ca_certificates"], CA_PEM);
+    let saved = SettingsStore::in_dir(h.dir.path()).load().unwrap();
+    let bank = saved.profile("bank").unwrap();
+    assert!(bank.signed_requests && bank.fapi);
+    assert_eq!(bank.ca_certificates.as_deref(), Some(CA_PEM));
+
+    // Not a certificate: refused, and the saved one stays.
+    let e = h
+        .call(
+            "edit_profile",
+            json!({"name": "bank", "edit": {"ca_certificates": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], "invalid_profile", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("certificate authority"),
+        "{e}"
+    );
+    let saved = SettingsStore::in_dir(h.dir.path()).load().unwrap();
+    assert_eq!(
+        saved.profile("bank").unwrap().ca_certificates.as_deref(),
+        Some(CA_PEM)
+    );
+
+    // Emptied: no authority of its own any more.
+    let edited = h
+        .call(
+            "edit_profile",
+            json!({"name": "bank", "edit": {"ca_certificates": ""}}),
+        )
+        .unwrap();
+    assert_eq!(edited["ca_certificates"], serde_json::Value::Null);
+
+    // A client secret cannot follow FAPI-CIBA.
+    h.call("add_profile", json!({"preset": "generic", "name": "corp", "issuer": "https://idp.example.com", "clientId": "c1"}))
+        .unwrap();
+    let e = h
+        .call(
+            "edit_profile",
+            json!({"name": "corp", "edit": {"fapi": true}}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], "invalid_profile", "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("private_key_jwt"),
+        "{e}"
+    );
+}
+
 #[test]
 fn history_searches_and_pages_beyond_a_hundred() {
     let dir = tempfile::tempdir().unwrap();

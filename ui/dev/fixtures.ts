@@ -202,6 +202,9 @@ export function defaultMockProfiles(): ProfileSummary[] {
       auth_method: 'client_secret_basic',
       key_id: null,
       requested_expiry: null,
+      signed_requests: false,
+      fapi: false,
+      ca_certificates: null,
     },
     {
       name: 'bankid-se',
@@ -223,6 +226,9 @@ export function defaultMockProfiles(): ProfileSummary[] {
       auth_method: 'private_key_jwt',
       key_id: null,
       requested_expiry: null,
+      signed_requests: false,
+      fapi: false,
+      ca_certificates: null,
     },
     {
       name: 'bankid-no',
@@ -248,6 +254,9 @@ export function defaultMockProfiles(): ProfileSummary[] {
       auth_method: 'private_key_jwt',
       key_id: null,
       requested_expiry: null,
+      signed_requests: false,
+      fapi: false,
+      ca_certificates: null,
     },
     {
       // Its description was changed, so it has no preset: the page shows it as written. Its
@@ -270,6 +279,9 @@ export function defaultMockProfiles(): ProfileSummary[] {
       auth_method: 'client_secret_post',
       key_id: null,
       requested_expiry: null,
+      signed_requests: false,
+      fapi: false,
+      ca_certificates: null,
     },
     {
       name: 'pickup',
@@ -291,6 +303,9 @@ export function defaultMockProfiles(): ProfileSummary[] {
       auth_method: 'client_secret_basic',
       key_id: null,
       requested_expiry: null,
+      signed_requests: false,
+      fapi: false,
+      ca_certificates: null,
     },
   ];
 }

@@ -648,6 +648,9 @@ export class MockBackend implements Backend {
       auth_method: preset.needs.includes('private_key') ? 'private_key_jwt' : 'client_secret_basic',
       key_id: null,
       requested_expiry: null,
+      signed_requests: false,
+      fapi: false,
+      ca_certificates: null,
     });
   }
 
@@ -723,6 +726,9 @@ export class MockBackend implements Backend {
     next.auth_method = auth;
     if (edit.key_id !== null) next.key_id = edit.key_id.trim() || null;
     if (edit.requested_expiry !== null) next.requested_expiry = edit.requested_expiry > 0 ? edit.requested_expiry : null;
+    if (edit.signed_requests !== null) next.signed_requests = edit.signed_requests;
+    if (edit.fapi !== null) next.fapi = edit.fapi;
+    if (edit.ca_certificates !== null) next.ca_certificates = edit.ca_certificates.trim() === '' ? null : edit.ca_certificates;
     if (destinationChanged && next.secret_status === 'stored') next.secret_status = 'outdated';
     this.profiles = this.profiles.map((p) => (p.name === name ? next : p));
     return { ...next, countries: [...next.countries], binding_message: { ...next.binding_message } };

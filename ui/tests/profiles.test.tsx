@@ -97,6 +97,9 @@ describe('settings: editing a profile', () => {
         auth_method: null,
         key_id: null,
         requested_expiry: null,
+        signed_requests: null,
+        fapi: null,
+        ca_certificates: null,
       },
     });
     expect(m.q('edit-form-bankid-se')).toBeNull();
@@ -196,6 +199,9 @@ describe('settings: editing a profile', () => {
       auth_method: 'private_key_jwt',
       key_id: 'desk-2025',
       requested_expiry: 120,
+      signed_requests: null,
+      fapi: null,
+      ca_certificates: null,
     });
     // Now a private key: the secret field takes a PEM text.
     expect(m.get('secret-input-mitid').tagName).toBe('TEXTAREA');
@@ -208,6 +214,38 @@ describe('settings: editing a profile', () => {
     await m.click('edit-save-mitid');
     expect(m.backend.callsTo('edit_profile')[1]!.args.edit).toMatchObject({ auth_method: 'client_secret_post', key_id: null });
     expect(m.get<HTMLInputElement>('secret-input-mitid').type).toBe('password');
+  });
+
+  it('signs requests, follows the FAPI-CIBA rules and trusts a provider\'s own authority, as asked', async () => {
+    await openSettings();
+    await m.click('edit-mitid');
+    // Signing needs the private key: no such choice for a client secret.
+    expect(m.q('edit-signed-mitid')).toBeNull();
+    expect(m.q('edit-fapi-mitid')).toBeNull();
+    await m.select('edit-auth-mitid', 'private_key_jwt');
+    await m.click('edit-signed-mitid');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    await m.type('edit-ca-mitid', `  ${pem}\n`);
+    await m.click('edit-save-mitid');
+    expect(m.backend.callsTo('edit_profile')[0]!.args.edit).toMatchObject({
+      signed_requests: true,
+      fapi: null,
+      ca_certificates: pem,
+    });
+
+    // FAPI includes signing: the box stays ticked and cannot be unticked on its own.
+    await m.click('edit-mitid');
+    expect(m.get<HTMLInputElement>('edit-signed-mitid').checked).toBe(true);
+    expect(m.get<HTMLTextAreaElement>('edit-ca-mitid').value.trim()).toBe(pem);
+    await m.click('edit-fapi-mitid');
+    expect(m.get<HTMLInputElement>('edit-signed-mitid').disabled).toBe(true);
+    await m.type('edit-ca-mitid', '');
+    await m.click('edit-save-mitid');
+    expect(m.backend.callsTo('edit_profile')[1]!.args.edit).toMatchObject({
+      signed_requests: null,
+      fapi: true,
+      ca_certificates: '',
+    });
   });
 });
 

@@ -27,6 +27,9 @@ describe('TauriBackend: the command contract', () => {
       auth_method: 'private_key_jwt',
       key_id: 'k1',
       requested_expiry: 0,
+      signed_requests: true,
+      fapi: null,
+      ca_certificates: '',
     });
     await backend.setSecret('x', 'pw');
     await backend.cancelVerification('v1');
@@ -54,6 +57,9 @@ describe('TauriBackend: the command contract', () => {
             auth_method: 'private_key_jwt',
             key_id: 'k1',
             requested_expiry: 0,
+            signed_requests: true,
+            fapi: null,
+            ca_certificates: '',
           },
         },
       ],

@@ -59,7 +59,11 @@ client_id: string,
 /**
  * `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
  */
-auth_method: string, key_id: string | null, requested_expiry: number | null, 
+auth_method: string, key_id: string | null, requested_expiry: number | null, signed_requests: boolean, fapi: boolean, 
+/**
+ * The provider's own certificate authorities (PEM certificates: public, not secret).
+ */
+ca_certificates: string | null, 
 /**
  * Why a verification with this profile cannot start now (the sandbox's port held by
  * another program), for a notice before the agent types anything.
@@ -128,7 +132,19 @@ key_id: string | null,
 /**
  * Seconds the provider should wait for the customer; 0 removes it.
  */
-requested_expiry: number | null, };
+requested_expiry: number | null, 
+/**
+ * For `private_key_jwt`: every request signed (CIBA's signed authentication request).
+ */
+signed_requests: boolean | null, 
+/**
+ * For `private_key_jwt`: the FAPI-CIBA rules.
+ */
+fapi: boolean | null, 
+/**
+ * PEM certificates of the provider's own certificate authority; empty removes them.
+ */
+ca_certificates: string | null, };
 
 export type AuditStatus = { path: string, records: number, intact: boolean, 
 /**

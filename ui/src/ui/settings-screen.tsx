@@ -422,6 +422,10 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
   const [auth, setAuth] = useState<AuthMethod | ''>(authMethod ?? '');
   const [keyId, setKeyId] = useState(profile.key_id ?? '');
   const [expiry, setExpiry] = useState(initialExpiry);
+  const [signed, setSigned] = useState(profile.signed_requests);
+  const [fapi, setFapi] = useState(profile.fapi);
+  const initialCa = profile.ca_certificates ?? '';
+  const [ca, setCa] = useState(initialCa);
   const [error, setError] = useState<UiMessage | null>(null);
   const [busy, setBusy] = useState(false);
   const firstRef = useRef<HTMLInputElement>(null);
@@ -433,6 +437,9 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
     auth: domId('edit-auth', name),
     keyId: domId('edit-key-id', name),
     expiry: domId('edit-expiry', name),
+    signed: domId('edit-signed', name),
+    fapi: domId('edit-fapi', name),
+    ca: domId('edit-ca', name),
     legend: domId('edit-legend', name),
   };
 
@@ -462,6 +469,11 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
       key_id: auth === 'private_key_jwt' && keyId.trim() !== (profile.key_id ?? '') ? keyId.trim() : null,
       // Emptied: no requested expiry any more (0 removes it).
       requested_expiry: seconds !== initialExpiry ? (seconds === '' ? 0 : Number(seconds)) : null,
+      // Signing needs the private key: another method turns both off.
+      signed_requests: (auth === 'private_key_jwt' && signed) !== profile.signed_requests ? auth === 'private_key_jwt' && signed : null,
+      fapi: (auth === 'private_key_jwt' && fapi) !== profile.fapi ? auth === 'private_key_jwt' && fapi : null,
+      // Emptied: the provider's own authority is no longer trusted.
+      ca_certificates: ca.trim() !== initialCa.trim() ? ca.trim() : null,
     };
     if (Object.values(edit).every((v) => v === null)) {
       onClose({ kind: 'ok', parts: [{ key: 'edit.unchanged' }] });
@@ -585,6 +597,59 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
           </p>
         </div>
       )}
+      {auth === 'private_key_jwt' && (
+        <div class="field field--check">
+          <label for={ids.signed}>
+            <input
+              id={ids.signed}
+              type="checkbox"
+              data-testid={`edit-signed-${name}`}
+              checked={signed || fapi}
+              disabled={fapi}
+              aria-describedby={`${ids.signed}-hint`}
+              onChange={(e) => setSigned((e.target as HTMLInputElement).checked)}
+            />
+            {t('edit.signedRequests')}
+          </label>
+          <p class="hint" id={`${ids.signed}-hint`}>
+            {t('edit.signedRequestsHint')}
+          </p>
+        </div>
+      )}
+      {auth === 'private_key_jwt' && (
+        <div class="field field--check">
+          <label for={ids.fapi}>
+            <input
+              id={ids.fapi}
+              type="checkbox"
+              data-testid={`edit-fapi-${name}`}
+              checked={fapi}
+              aria-describedby={`${ids.fapi}-hint`}
+              onChange={(e) => setFapi((e.target as HTMLInputElement).checked)}
+            />
+            {t('edit.fapi')}
+          </label>
+          <p class="hint" id={`${ids.fapi}-hint`}>
+            {t('edit.fapiHint')}
+          </p>
+        </div>
+      )}
+      <div class="field">
+        <label for={ids.ca}>{t('edit.caCertificates')}</label>
+        <textarea
+          id={ids.ca}
+          class="ca-input mono"
+          rows={4}
+          data-testid={`edit-ca-${name}`}
+          spellcheck={false}
+          value={ca}
+          aria-describedby={`${ids.ca}-hint`}
+          onInput={(e) => setCa((e.target as HTMLTextAreaElement).value)}
+        />
+        <p class="hint" id={`${ids.ca}-hint`}>
+          {t('edit.caCertificatesHint')}
+        </p>
+      </div>
       <div class="field">
         <label for={ids.expiry}>{t('edit.expiry')}</label>
         <input

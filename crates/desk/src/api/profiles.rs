@@ -37,6 +37,12 @@ pub struct ProfileEdit {
     pub key_id: Option<String>,
     /// Seconds the provider should wait for the customer; 0 removes it.
     pub requested_expiry: Option<u32>,
+    /// For `private_key_jwt`: every request signed (CIBA's signed authentication request).
+    pub signed_requests: Option<bool>,
+    /// For `private_key_jwt`: the FAPI-CIBA rules.
+    pub fapi: Option<bool>,
+    /// PEM certificates of the provider's own certificate authority; empty removes them.
+    pub ca_certificates: Option<String>,
 }
 
 impl ProfileEdit {
@@ -65,6 +71,16 @@ impl ProfileEdit {
         }
         if let Some(e) = self.requested_expiry {
             p.requested_expiry = (e > 0).then_some(e);
+        }
+        if let Some(on) = self.signed_requests {
+            p.signed_requests = on;
+        }
+        if let Some(on) = self.fapi {
+            p.fapi = on;
+        }
+        if let Some(pem) = &self.ca_certificates {
+            let pem = pem.trim();
+            p.ca_certificates = (!pem.is_empty()).then(|| format!("{pem}\n"));
         }
         p.check_usable()?;
         Ok(p)

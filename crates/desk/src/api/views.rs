@@ -75,6 +75,10 @@ pub struct ProfileSummary {
     pub auth_method: String,
     pub key_id: Option<String>,
     pub requested_expiry: Option<u32>,
+    pub signed_requests: bool,
+    pub fapi: bool,
+    /// The provider's own certificate authorities (PEM certificates: public, not secret).
+    pub ca_certificates: Option<String>,
     /// Why a verification with this profile cannot start now (the sandbox's port held by
     /// another program), for a notice before the agent types anything.
     pub problem: Option<ErrorReport>,
@@ -156,6 +160,9 @@ impl ProfileSummary {
             auth_method: p.auth_method.as_str().to_owned(),
             key_id: p.key_id.clone(),
             requested_expiry: p.requested_expiry,
+            signed_requests: p.signed_requests,
+            fapi: p.fapi,
+            ca_certificates: p.ca_certificates.clone(),
             problem: None,
         }
     }
