@@ -435,6 +435,32 @@ async fn a_shift_at_the_counter_in_the_real_window() {
     // A profile edited in Settings is shown by its new title in the picker.
     s.el("nav-settings").await.click().await.unwrap();
     s.el("edit-corp").await.click().await.unwrap();
+    // A private key offers signed requests and the FAPI-CIBA rules (looked at, not saved).
+    let auth = s.el("edit-auth-corp").await;
+    let method = auth.prop("value").await.unwrap().unwrap();
+    auth.select_by_value("private_key_jwt").await.unwrap();
+    s.el("edit-fapi-corp").await;
+    s.el("edit-signed-corp").await;
+    s.client
+        .execute(
+            "document.querySelector(\"[data-testid='edit-signed-corp']\").scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    s.screenshot("settings-edit.png").await;
+    s.client
+        .execute(
+            "document.querySelector(\"[data-testid='edit-title-corp']\").scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    s.el("edit-auth-corp")
+        .await
+        .select_by_value(&method)
+        .await
+        .unwrap();
     s.type_into("edit-title-corp", "Corporate desk").await;
     s.el("edit-save-corp").await.click().await.unwrap();
     s.el("nav-verify").await.click().await.unwrap();
