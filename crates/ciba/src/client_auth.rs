@@ -118,6 +118,11 @@ impl SigningKey {
         self.alg
     }
 
+    /// The algorithm's JOSE name.
+    pub(crate) fn algorithm_name(&self) -> &'static str {
+        algorithm_name(self.alg)
+    }
+
     /// The same key signing with `alg`, when the key's type can (RSA: RS256 and PS256;
     /// P-256: ES256).
     pub(crate) fn with_algorithm(&self, alg: Algorithm) -> Option<Self> {
@@ -292,6 +297,15 @@ fn assertion(client_id: &str, key: &SigningKey, audience: &str, now: u64) -> Res
         "exp": now + ASSERTION_LIFETIME.as_secs(),
     });
     key.sign(&claims, "client assertion")
+}
+
+/// The JOSE name of an algorithm a [`SigningKey`] can have (RS256, PS256 or ES256).
+pub(crate) fn algorithm_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::PS256 => "PS256",
+        Algorithm::ES256 => "ES256",
+        _ => "RS256",
+    }
 }
 
 /// A JWT id no one can guess or repeat: 128 random bits.

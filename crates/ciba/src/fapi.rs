@@ -22,8 +22,8 @@ pub(crate) fn check(metadata: &ProviderMetadata, auth: &ClientAuth) -> Result<()
             auth.method()
         )));
     };
-    let alg = format!("{:?}", key.algorithm());
-    if !FAPI_ALGORITHMS.contains(&alg.as_str()) {
+    let alg = key.algorithm_name();
+    if !FAPI_ALGORITHMS.contains(&alg) {
         return Err(broken(&format!(
             "client assertions must be signed with PS256 or ES256, not {alg}"
         )));

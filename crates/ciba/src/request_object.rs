@@ -6,7 +6,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
 use crate::backchannel::AuthRequest;
-use crate::client_auth::{SigningKey, fresh_jti};
+use crate::client_auth::{SigningKey, algorithm_name, fresh_jti};
 use crate::error::{CibaError, Result};
 
 /// The algorithms a request may be signed with, best first. RS256 only when the provider
@@ -37,7 +37,7 @@ pub(crate) fn key_for_provider(
         };
     candidates
         .iter()
-        .filter(|alg| offered(alg_name(**alg)))
+        .filter(|alg| offered(algorithm_name(**alg)))
         .find_map(|alg| key.with_algorithm(*alg))
         .ok_or_else(|| {
             let theirs = if advertised.is_empty() {
@@ -49,14 +49,6 @@ pub(crate) fn key_for_provider(
                 "the provider takes signed requests with {theirs}, and this client's key cannot sign any of them the way CIBA Desk allows (PS256 or RS256 with an RSA key, ES256 with a P-256 key; RS256 only when the provider offers neither PS256 nor ES256)"
             ))
         })
-}
-
-fn alg_name(alg: Algorithm) -> &'static str {
-    match alg {
-        Algorithm::PS256 => "PS256",
-        Algorithm::ES256 => "ES256",
-        _ => "RS256",
-    }
 }
 
 /// The `request` JWT for `req`: the parameters as claims, with `iss` the client, `aud` the

@@ -1152,10 +1152,7 @@ async fn a_fapi_profile_refuses_what_breaks_its_rules() {
     ];
     let k = key("rsa1");
     for (field, value, rule) in cases {
-        let op = FakeOp::start(&[&k]).await;
-        for (f, v) in good.as_object().unwrap() {
-            op.patch_discovery(f, v.clone());
-        }
+        let op = fapi_provider(&k, &good).await;
         op.patch_discovery(field, value.clone());
         let (_, auth) = ec_client_key();
         let mut cfg = ClientConfig::new(op.issuer.clone(), auth);
@@ -1169,10 +1166,7 @@ async fn a_fapi_profile_refuses_what_breaks_its_rules() {
         assert!(op.recorded("/bc").is_empty());
     }
     // An RSA key signing RS256 assertions breaks the client's side of the rules.
-    let op = FakeOp::start(&[&k]).await;
-    for (f, v) in good.as_object().unwrap() {
-        op.patch_discovery(f, v.clone());
-    }
+    let op = fapi_provider(&k, &good).await;
     let rsa = key("rsa1");
     let mut cfg = ClientConfig::new(
         op.issuer.clone(),
@@ -1184,4 +1178,13 @@ async fn a_fapi_profile_refuses_what_breaks_its_rules() {
     cfg.fapi = true;
     let e = CibaClient::discover(cfg).await.err().unwrap().to_string();
     assert!(e.contains("PS256 or ES256, not RS256"), "{e}");
+}
+
+/// A fake provider whose discovery document says `metadata` (a FAPI-CIBA provider's).
+async fn fapi_provider(k: &testkit::fake_op::TestKey, metadata: &Value) -> FakeOp {
+    let op = FakeOp::start(&[k]).await;
+    for (field, value) in metadata.as_object().unwrap() {
+        op.patch_discovery(field, value.clone());
+    }
+    op
 }

@@ -73,6 +73,18 @@ async fn verify_completes_a_real_round_trip_with_each_client_authentication_meth
     let pem = std::env::temp_dir().join(format!("ciba-desk-test-{}.pem", std::process::id()));
     std::fs::write(&pem, &ec.pem).unwrap();
     let pem_path = pem.to_str().unwrap();
+    let private_key = |more: &[&'static str]| {
+        let mut v = vec![
+            "--auth-method",
+            "private_key_jwt",
+            "--private-key",
+            pem_path,
+            "--key-id",
+            ec.kid(),
+        ];
+        v.extend_from_slice(more);
+        v
+    };
     let cases: [(&str, Vec<&str>, Option<&str>, &str); 5] = [
         (BASIC_CLIENT.0, vec![], Some(BASIC_CLIENT.1), "alice"),
         (
@@ -81,46 +93,18 @@ async fn verify_completes_a_real_round_trip_with_each_client_authentication_meth
             Some(POST_CLIENT.1),
             "bob@example.com",
         ),
-        (
-            JWT_CLIENT,
-            vec![
-                "--auth-method",
-                "private_key_jwt",
-                "--private-key",
-                pem_path,
-                "--key-id",
-                ec.kid(),
-            ],
-            None,
-            "197010104327",
-        ),
+        (JWT_CLIENT, private_key(&[]), None, "197010104327"),
         // This client's requests are refused unless signed (CIBA's signed request, ES256).
         (
             SIGNED_EC_CLIENT,
-            vec![
-                "--auth-method",
-                "private_key_jwt",
-                "--private-key",
-                pem_path,
-                "--key-id",
-                ec.kid(),
-                "--signed-request",
-            ],
+            private_key(&["--signed-request"]),
             None,
             "alice",
         ),
         // The FAPI-CIBA rules: ES256 everywhere, signed, with a binding message.
         (
             SIGNED_EC_CLIENT,
-            vec![
-                "--auth-method",
-                "private_key_jwt",
-                "--private-key",
-                pem_path,
-                "--key-id",
-                ec.kid(),
-                "--fapi",
-            ],
+            private_key(&["--fapi"]),
             None,
             "bob@example.com",
         ),

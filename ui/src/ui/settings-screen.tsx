@@ -409,6 +409,37 @@ interface EditProps {
   onClose: (status: Status | null) => void;
 }
 
+/** A checkbox before its label, with a hint below. */
+function CheckField(props: {
+  id: string;
+  testId: string;
+  label: string;
+  hint: string;
+  checked: boolean;
+  disabled?: boolean;
+  onChange: (checked: boolean) => void;
+}) {
+  return (
+    <div class="field field--check">
+      <label for={props.id}>
+        <input
+          id={props.id}
+          type="checkbox"
+          data-testid={props.testId}
+          checked={props.checked}
+          disabled={props.disabled}
+          aria-describedby={`${props.id}-hint`}
+          onChange={(e) => props.onChange((e.target as HTMLInputElement).checked)}
+        />
+        {props.label}
+      </label>
+      <p class="hint" id={`${props.id}-hint`}>
+        {props.hint}
+      </p>
+    </div>
+  );
+}
+
 /** Settings a profile's administrator may change (ProfileEdit); what is left as it was is sent as null. */
 function EditProfileForm({ profile, label, authMethod, reloadProfiles, updateProfile, onClose }: EditProps) {
   const { t, backend } = useUi();
@@ -598,41 +629,25 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
         </div>
       )}
       {auth === 'private_key_jwt' && (
-        <div class="field field--check">
-          <label for={ids.signed}>
-            <input
-              id={ids.signed}
-              type="checkbox"
-              data-testid={`edit-signed-${name}`}
-              checked={signed || fapi}
-              disabled={fapi}
-              aria-describedby={`${ids.signed}-hint`}
-              onChange={(e) => setSigned((e.target as HTMLInputElement).checked)}
-            />
-            {t('edit.signedRequests')}
-          </label>
-          <p class="hint" id={`${ids.signed}-hint`}>
-            {t('edit.signedRequestsHint')}
-          </p>
-        </div>
-      )}
-      {auth === 'private_key_jwt' && (
-        <div class="field field--check">
-          <label for={ids.fapi}>
-            <input
-              id={ids.fapi}
-              type="checkbox"
-              data-testid={`edit-fapi-${name}`}
-              checked={fapi}
-              aria-describedby={`${ids.fapi}-hint`}
-              onChange={(e) => setFapi((e.target as HTMLInputElement).checked)}
-            />
-            {t('edit.fapi')}
-          </label>
-          <p class="hint" id={`${ids.fapi}-hint`}>
-            {t('edit.fapiHint')}
-          </p>
-        </div>
+        <>
+          <CheckField
+            id={ids.signed}
+            testId={`edit-signed-${name}`}
+            label={t('edit.signedRequests')}
+            hint={t('edit.signedRequestsHint')}
+            checked={signed || fapi}
+            disabled={fapi}
+            onChange={setSigned}
+          />
+          <CheckField
+            id={ids.fapi}
+            testId={`edit-fapi-${name}`}
+            label={t('edit.fapi')}
+            hint={t('edit.fapiHint')}
+            checked={fapi}
+            onChange={setFapi}
+          />
+        </>
       )}
       <div class="field">
         <label for={ids.ca}>{t('edit.caCertificates')}</label>

@@ -218,7 +218,7 @@ fn build(a: &ProfileAddArgs) -> Result<Profile, Failure> {
     }
     if let Some(path) = &a.ca_file {
         p.ca_certificates =
-            Some(super::verify::read_pem_file(path, "certificate authority file").map_err(usage)?);
+            Some(super::read_pem_file(path, "certificate authority file").map_err(usage)?);
     }
     if let Some(e) = &a.secret_entry {
         p.secret = Some(SecretRef::Entry(e.clone()));

@@ -103,12 +103,8 @@ async fn set(name: &str, private_key: Option<&Path>) -> Result<u8, Failure> {
     let wants_key = p.auth_method == AuthMethod::PrivateKeyJwt;
     let (value, what) = match (private_key, wants_key) {
         (Some(path), true) => {
-            let pem = std::fs::read_to_string(path).map_err(|e| {
-                Failure::usage(
-                    "io_error",
-                    format!("could not read the private key {}: {e}", path.display()),
-                )
-            })?;
+            let pem = super::read_pem_file(path, "private key")
+                .map_err(|m| Failure::usage("io_error", m))?;
             let pem = SecretString::from(pem);
             // Refuse what could never sign a client assertion.
             ciba::SigningKey::from_pem(&pem, p.signing_alg.as_deref(), p.key_id.clone())

@@ -74,12 +74,6 @@ fn before_sending(e: &DeskError) -> Failure {
     f
 }
 
-/// The text of a PEM file named on the command line; the error says which file and why.
-pub(crate) fn read_pem_file(path: &std::path::Path, what: &str) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))
-}
-
 fn usage(message: impl Into<String>) -> Failure {
     before_sending(&DeskError::Ciba(ciba::CibaError::InvalidConfiguration(
         message.into(),
@@ -127,7 +121,7 @@ fn profile_choice(
     let ca_certificates = a
         .ca_file
         .as_deref()
-        .map(|p| read_pem_file(p, "certificate authority file"))
+        .map(|p| super::read_pem_file(p, "certificate authority file"))
         .transpose()
         .map_err(usage)?;
     let profile = AdhocProfile {
@@ -159,7 +153,7 @@ fn profile_choice(
                 .private_key
                 .as_ref()
                 .ok_or_else(|| usage("private_key_jwt needs --private-key PEM_FILE"))?;
-            read_pem_file(path, "private key").map_err(usage)?
+            super::read_pem_file(path, "private key").map_err(usage)?
         }
         _ => std::env::var(SECRET_ENV)
             .ok()
