@@ -401,6 +401,82 @@ fn settings_sign_requests_follow_fapi_and_trust_a_providers_own_authority() {
     );
 }
 
+/// A mutual-TLS profile in Settings: its certificate (with its key) goes into the keyring as
+/// the credential, and once it follows FAPI-CIBA its request-signing key as a second secret;
+/// neither comes back, and what cannot be used is refused with nothing stored.
+#[test]
+fn a_mutual_tls_profile_takes_a_certificate_and_a_request_key() {
+    let h = harness();
+    h.call("add_profile", json!({"preset": "generic", "name": "bank", "issuer": "https://idp.bank.example", "clientId": "desk-1"}))
+        .unwrap();
+    let edited = h
+        .call(
+            "edit_profile",
+            json!({"name": "bank", "edit": {"auth_method": "tls_client_auth"}}),
+        )
+        .unwrap();
+    assert_eq!(edited["auth_method"], "tls_client_auth");
+    assert_eq!(edited["secret_status"], "missing");
+    assert_eq!(edited["request_key_status"], "not_needed");
+
+    let cert = testkit::tls::self_signed_client_certificate("desk");
+    let key = testkit::fake_op::key("ec1").pem;
+    let e = h
+        .call(
+            "set_secret",
+            json!({"profile": "bank", "secret": cert.cert_pem, "part": "credential"}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], "invalid_client_certificate", "{e}");
+    h.call(
+        "set_secret",
+        json!({"profile": "bank", "secret": cert.bundle()}),
+    )
+    .unwrap();
+    assert!(
+        h.keyring
+            .get_blocking(&EntryName::client_certificate("bank").unwrap())
+            .is_ok()
+    );
+    let e = h
+        .call(
+            "set_secret",
+            json!({"profile": "bank", "secret": key, "part": "request_signing_key"}),
+        )
+        .unwrap_err();
+    assert_eq!(e["code"], "no_secret_needed", "{e}");
+
+    let edited = h
+        .call(
+            "edit_profile",
+            json!({"name": "bank", "edit": {"fapi": true}}),
+        )
+        .unwrap();
+    assert_eq!(edited["secret_status"], "stored");
+    assert_eq!(edited["request_key_status"], "missing");
+    h.call(
+        "set_secret",
+        json!({"profile": "bank", "secret": key, "part": "request_signing_key"}),
+    )
+    .unwrap();
+    let listed = h.call("list_profiles", json!({})).unwrap();
+    let bank = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "bank")
+        .unwrap();
+    assert_eq!(bank["request_key_status"], "stored");
+    assert!(!listed.to_string().contains("PRIVATE KEY"));
+    let e = h
+        .call(
+            "set_secret",
+            json!({"profile": "bank", "secret": key, "part": "everything"}),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("everything"), "{e}");
+}
+
 #[test]
 fn history_searches_and_pages_beyond_a_hundred() {
     let dir = tempfile::tempdir().unwrap();

@@ -204,11 +204,17 @@ pub fn import_profiles(
     state.import_profiles(&toml, mode).map_err(report)
 }
 
-/// Write-only: the secret goes into the keyring and is never sent back to the page.
+/// Write-only: the secret goes into the keyring and is never sent back to the page. `part`
+/// is the profile's credential unless the page names the request-signing key.
 #[tauri::command]
-pub async fn set_secret(state: State<'_, AppState>, profile: String, secret: String) -> Result<()> {
+pub async fn set_secret(
+    state: State<'_, AppState>,
+    profile: String,
+    secret: String,
+    part: Option<desk::SecretPart>,
+) -> Result<()> {
     state
-        .set_secret(&profile, secret.into())
+        .set_secret(&profile, part.unwrap_or_default(), secret.into())
         .await
         .map_err(report)
 }

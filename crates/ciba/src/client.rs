@@ -97,7 +97,9 @@ pub struct Verified {
 impl CibaClient {
     /// Discovers the provider and prepares the client.
     pub async fn discover(config: ClientConfig) -> Result<Self> {
-        let http = Http::new(config.http.clone())?;
+        let mut options = config.http.clone();
+        options.client_certificate = config.auth.client_certificate().cloned();
+        let http = Http::new(options)?;
         let metadata = discovery::discover(&http, &config.issuer, &config.overrides).await?;
         if config.fapi {
             fapi::check(&metadata, &config.auth)?;
@@ -115,6 +117,17 @@ impl CibaClient {
 
     /// A client for a provider whose metadata is already known.
     pub fn with_metadata(metadata: ProviderMetadata, auth: ClientAuth, http: Http) -> Result<Self> {
+        let (metadata, http) = match auth.client_certificate() {
+            Some(_) if http.options().client_certificate.is_some() => {
+                (metadata.with_mtls_aliases(), http)
+            }
+            Some(certificate) => {
+                let mut options = http.options().clone();
+                options.client_certificate = Some(certificate.clone());
+                (metadata.with_mtls_aliases(), Http::new(options)?)
+            }
+            None => (metadata, http),
+        };
         let jwks = Arc::new(JwksCache::new(metadata.jwks_uri.clone()));
         let verifier = IdTokenVerifier::new(
             &metadata.issuer,
@@ -138,8 +151,12 @@ impl CibaClient {
     pub fn with_signed_requests(mut self) -> Result<Self> {
         let key = self.auth.signing_key().ok_or_else(|| {
             CibaError::InvalidConfiguration(format!(
-                "signed requests are signed with the client's private key, and this client authenticates with {}: use private_key_jwt",
-                self.auth.method()
+                "signed requests are signed with the client's private key, and this client {}: use private_key_jwt, or give the mutual-TLS client a request-signing key",
+                if self.auth.method().is_mutual_tls() {
+                    "has none"
+                } else {
+                    "authenticates with a client secret"
+                }
             ))
         })?;
         self.request_key = Some(request_object::key_for_provider(

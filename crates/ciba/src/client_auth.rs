@@ -1,6 +1,7 @@
 //! Client authentication at the backchannel and token endpoints: `client_secret_basic`,
-//! `client_secret_post` and `private_key_jwt` (OpenID Connect Core §9, RFC 7523). The same
-//! method is used at both endpoints.
+//! `client_secret_post` and `private_key_jwt` (OpenID Connect Core §9, RFC 7523), and the two
+//! mutual-TLS methods of RFC 8705 (`tls_client_auth`, `self_signed_tls_client_auth`), where
+//! the certificate in the handshake is the proof. The same method is used at both endpoints.
 
 use std::fmt;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CibaError, Result};
+use crate::mtls::ClientCertificate;
 
 /// How the client proves who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -23,6 +25,10 @@ pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
     PrivateKeyJwt,
+    /// A certificate from a certificate authority the provider trusts (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// A self-signed certificate registered with the provider (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -31,9 +37,36 @@ impl AuthMethod {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
+
+    /// Whether the client proves itself with a shared secret (no key or certificate of its own).
+    pub fn uses_client_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
+    }
+
+    /// Whether the client proves itself with a certificate in the TLS handshake.
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        )
+    }
 }
+
+/// Every method, for lists and messages.
+pub const AUTH_METHODS: [AuthMethod; 5] = [
+    AuthMethod::ClientSecretBasic,
+    AuthMethod::ClientSecretPost,
+    AuthMethod::PrivateKeyJwt,
+    AuthMethod::TlsClientAuth,
+    AuthMethod::SelfSignedTlsClientAuth,
+];
 
 impl std::str::FromStr for AuthMethod {
     type Err = CibaError;
@@ -42,8 +75,11 @@ impl std::str::FromStr for AuthMethod {
             "client_secret_basic" => Ok(Self::ClientSecretBasic),
             "client_secret_post" => Ok(Self::ClientSecretPost),
             "private_key_jwt" => Ok(Self::PrivateKeyJwt),
+            "tls_client_auth" => Ok(Self::TlsClientAuth),
+            "self_signed_tls_client_auth" => Ok(Self::SelfSignedTlsClientAuth),
             other => Err(CibaError::InvalidConfiguration(format!(
-                "unknown client authentication method {other:?} (use client_secret_basic, client_secret_post or private_key_jwt)"
+                "unknown client authentication method {other:?} (use {})",
+                AUTH_METHODS.map(AuthMethod::as_str).join(", ")
             ))),
         }
     }
@@ -162,6 +198,14 @@ pub enum ClientAuth {
         client_id: String,
         key: SigningKey,
     },
+    /// `tls_client_auth` or `self_signed_tls_client_auth`: the certificate authenticates the
+    /// client; `request_key`, when there is one, signs its authentication requests.
+    MutualTls {
+        client_id: String,
+        self_signed: bool,
+        certificate: ClientCertificate,
+        request_key: Option<SigningKey>,
+    },
 }
 
 impl fmt::Debug for ClientAuth {
@@ -223,14 +267,25 @@ impl ClientAuth {
         match self {
             ClientAuth::SecretBasic { client_id, .. }
             | ClientAuth::SecretPost { client_id, .. }
-            | ClientAuth::PrivateKeyJwt { client_id, .. } => client_id,
+            | ClientAuth::PrivateKeyJwt { client_id, .. }
+            | ClientAuth::MutualTls { client_id, .. } => client_id,
         }
     }
 
-    /// The client's private key, when it authenticates with one.
+    /// The client's private key for signing: its assertion key, or a mutual-TLS client's
+    /// request-signing key.
     pub(crate) fn signing_key(&self) -> Option<&SigningKey> {
         match self {
             ClientAuth::PrivateKeyJwt { key, .. } => Some(key),
+            ClientAuth::MutualTls { request_key, .. } => request_key.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The certificate a mutual-TLS client shows in the handshake.
+    pub fn client_certificate(&self) -> Option<&ClientCertificate> {
+        match self {
+            ClientAuth::MutualTls { certificate, .. } => Some(certificate),
             _ => None,
         }
     }
@@ -240,6 +295,12 @@ impl ClientAuth {
             ClientAuth::SecretBasic { .. } => AuthMethod::ClientSecretBasic,
             ClientAuth::SecretPost { .. } => AuthMethod::ClientSecretPost,
             ClientAuth::PrivateKeyJwt { .. } => AuthMethod::PrivateKeyJwt,
+            ClientAuth::MutualTls {
+                self_signed: false, ..
+            } => AuthMethod::TlsClientAuth,
+            ClientAuth::MutualTls {
+                self_signed: true, ..
+            } => AuthMethod::SelfSignedTlsClientAuth,
         }
     }
 
@@ -271,6 +332,11 @@ impl ClientAuth {
                         assertion(client_id, key, audience, now)?,
                     ),
                 ]),
+                authorization: None,
+            },
+            // The handshake proved who the client is; the form only says which client it is.
+            ClientAuth::MutualTls { client_id, .. } => AuthParts {
+                form: SecretForm(vec![("client_id".into(), client_id.clone())]),
                 authorization: None,
             },
         })
@@ -379,11 +445,7 @@ mod tests {
 
     #[test]
     fn auth_method_names_round_trip() {
-        for m in [
-            AuthMethod::ClientSecretBasic,
-            AuthMethod::ClientSecretPost,
-            AuthMethod::PrivateKeyJwt,
-        ] {
+        for m in AUTH_METHODS {
             assert_eq!(m.as_str().parse::<AuthMethod>().unwrap(), m);
         }
         assert!("client_secret_jwt".parse::<AuthMethod>().is_err());

@@ -25,6 +25,16 @@ pub struct ProviderMetadata {
     pub backchannel_authentication_request_signing_alg_values_supported: Vec<String>,
     pub backchannel_user_code_parameter_supported: bool,
     pub grant_types_supported: Vec<String>,
+    /// Where a client with a certificate goes instead (RFC 8705 §5): some providers ask for
+    /// certificates on other hosts only. Empty where an endpoint is overridden.
+    pub mtls_endpoint_aliases: MtlsEndpointAliases,
+}
+
+/// The `mtls_endpoint_aliases` of a discovery document that CIBA uses.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct MtlsEndpointAliases {
+    pub backchannel_authentication_endpoint: Option<Url>,
+    pub token_endpoint: Option<Url>,
 }
 
 /// Endpoints that replace what discovery says (or stand in for a missing discovery document).
@@ -192,6 +202,7 @@ pub fn from_document(
         require_endpoint(issuer, u)?;
     }
     let strings = |field: &str| doc_strings(doc, field);
+    let aliases = mtls_endpoint_aliases(issuer, doc)?;
     Ok(ProviderMetadata {
         issuer: issuer.into(),
         backchannel_authentication_endpoint: backchannel,
@@ -210,6 +221,33 @@ pub fn from_document(
             .and_then(Value::as_bool)
             .unwrap_or(false),
         grant_types_supported: strings("grant_types_supported"),
+        mtls_endpoint_aliases: MtlsEndpointAliases {
+            // An endpoint someone set by hand is where they want requests to go.
+            backchannel_authentication_endpoint: aliases
+                .backchannel_authentication_endpoint
+                .filter(|_| overrides.backchannel_authentication_endpoint.is_none()),
+            token_endpoint: aliases
+                .token_endpoint
+                .filter(|_| overrides.token_endpoint.is_none()),
+        },
+    })
+}
+
+/// The aliases the document gives, held to the same rules as its other endpoints.
+fn mtls_endpoint_aliases(issuer: &str, doc: &Map<String, Value>) -> Result<MtlsEndpointAliases> {
+    let Some(aliases) = doc.get("mtls_endpoint_aliases") else {
+        return Ok(MtlsEndpointAliases::default());
+    };
+    let Some(aliases) = aliases.as_object() else {
+        return Err(CibaError::MalformedResponse {
+            endpoint: issuer.into(),
+            reason: "mtls_endpoint_aliases is not an object".into(),
+        });
+    };
+    let alias = |field: &'static str| doc_url(issuer, aliases, field);
+    Ok(MtlsEndpointAliases {
+        backchannel_authentication_endpoint: alias("backchannel_authentication_endpoint")?,
+        token_endpoint: alias("token_endpoint")?,
     })
 }
 
@@ -230,7 +268,21 @@ impl ProviderMetadata {
             backchannel_authentication_request_signing_alg_values_supported: vec![],
             backchannel_user_code_parameter_supported: false,
             grant_types_supported: vec![CIBA_GRANT_TYPE.into()],
+            mtls_endpoint_aliases: MtlsEndpointAliases::default(),
         })
+    }
+
+    /// The metadata as a client with a certificate uses it: the mutual-TLS aliases in place
+    /// of the endpoints they stand for.
+    pub fn with_mtls_aliases(mut self) -> Self {
+        let aliases = std::mem::take(&mut self.mtls_endpoint_aliases);
+        if let Some(u) = aliases.backchannel_authentication_endpoint {
+            self.backchannel_authentication_endpoint = u;
+        }
+        if let Some(u) = aliases.token_endpoint {
+            self.token_endpoint = u;
+        }
+        self
     }
 
     pub fn supports_mode(&self, mode: &str) -> bool {
@@ -339,5 +391,73 @@ mod tests {
             "https://idp.example.com/ciba"
         );
         assert!(m.supports_mode("poll"));
+    }
+
+    /// RFC 8705 §5: a client with a certificate goes to the aliases, others to the plain
+    /// endpoints; an alias is held to the same rules as any endpoint, and an override wins.
+    #[test]
+    fn mutual_tls_aliases_are_checked_and_used_by_certificate_clients_only() {
+        let base = json!({"issuer": "https://idp.example.com",
+        "token_endpoint": "https://idp.example.com/t",
+        "jwks_uri": "https://idp.example.com/j",
+        "backchannel_authentication_endpoint": "https://idp.example.com/bc",
+        "mtls_endpoint_aliases": {
+            "token_endpoint": "https://mtls.idp.example.com/t",
+            "backchannel_authentication_endpoint": "https://mtls.idp.example.com/bc",
+            "userinfo_endpoint": "https://mtls.idp.example.com/me"
+        }});
+        let m = from_document(
+            "https://idp.example.com",
+            &doc(base.clone()),
+            &Default::default(),
+        )
+        .unwrap();
+        assert_eq!(m.token_endpoint.as_str(), "https://idp.example.com/t");
+        let certified = m.with_mtls_aliases();
+        assert_eq!(
+            certified.token_endpoint.as_str(),
+            "https://mtls.idp.example.com/t"
+        );
+        assert_eq!(
+            certified.backchannel_authentication_endpoint.as_str(),
+            "https://mtls.idp.example.com/bc"
+        );
+
+        let o = EndpointOverrides {
+            token_endpoint: Some(Url::parse("https://idp.example.com/own-token").unwrap()),
+            ..Default::default()
+        };
+        let m = from_document("https://idp.example.com", &doc(base.clone()), &o)
+            .unwrap()
+            .with_mtls_aliases();
+        assert_eq!(
+            m.token_endpoint.as_str(),
+            "https://idp.example.com/own-token"
+        );
+        assert_eq!(
+            m.backchannel_authentication_endpoint.as_str(),
+            "https://mtls.idp.example.com/bc"
+        );
+
+        let mut insecure = base.clone();
+        insecure["mtls_endpoint_aliases"]["token_endpoint"] =
+            json!("http://mtls.idp.example.com/t");
+        let e = from_document(
+            "https://idp.example.com",
+            &doc(insecure),
+            &Default::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, CibaError::InsecureUrl { .. }), "{e}");
+
+        let mut not_object = base;
+        not_object["mtls_endpoint_aliases"] = json!(["https://mtls.idp.example.com/t"]);
+        let e = from_document(
+            "https://idp.example.com",
+            &doc(not_object),
+            &Default::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("mtls_endpoint_aliases"), "{e}");
     }
 }

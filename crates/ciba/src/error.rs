@@ -112,6 +112,8 @@ pub enum CibaError {
     InvalidConfiguration(String),
     #[error("the private key cannot be used: {0}")]
     InvalidPrivateKey(String),
+    #[error("the client certificate cannot be used: {0}")]
+    InvalidClientCertificate(String),
 
     // --- discovery ---
     #[error(
@@ -206,9 +208,10 @@ impl CibaError {
     pub fn class(&self) -> ErrorClass {
         use CibaError::*;
         match self {
-            InsecureUrl { .. } | InvalidConfiguration(_) | InvalidPrivateKey(_) => {
-                ErrorClass::Configuration
-            }
+            InsecureUrl { .. }
+            | InvalidConfiguration(_)
+            | InvalidPrivateKey(_)
+            | InvalidClientCertificate(_) => ErrorClass::Configuration,
             AuthorizationDenied(_) => ErrorClass::Denied,
             Expired => ErrorClass::Expired,
             IdTokenRejected(_) => ErrorClass::Rejected,
@@ -224,6 +227,7 @@ impl CibaError {
             InsecureUrl { .. } => "insecure_url",
             InvalidConfiguration(_) => "invalid_configuration",
             InvalidPrivateKey(_) => "invalid_private_key",
+            InvalidClientCertificate(_) => "invalid_client_certificate",
             IssuerMismatch { .. } => "issuer_mismatch",
             CibaNotSupported { .. } => "ciba_not_supported",
             IncompleteDiscovery { .. } => "incomplete_discovery",

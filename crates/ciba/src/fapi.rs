@@ -1,9 +1,9 @@
-//! The FAPI-CIBA profile, which banks and regulated providers run: a confidential client with
-//! its own private key, every request signed, PS256 or ES256 for everything signed, a binding
+//! The FAPI-CIBA profile, which banks and regulated providers run: a confidential client that
+//! proves itself with its own private key or a certificate (mutual TLS), every request signed, PS256 or ES256 for everything signed, a binding
 //! message on every request, and tokens fetched by poll or ping. A provider whose discovery
 //! document does not allow one of these is refused with the rule it breaks.
 
-use crate::client_auth::ClientAuth;
+use crate::client_auth::{AuthMethod, ClientAuth};
 use crate::discovery::ProviderMetadata;
 use crate::error::{CibaError, Result};
 
@@ -16,24 +16,35 @@ fn broken(rule: &str) -> CibaError {
 
 /// Checks the client and the provider's metadata against the profile's rules.
 pub(crate) fn check(metadata: &ProviderMetadata, auth: &ClientAuth) -> Result<()> {
-    let Some(key) = auth.signing_key() else {
+    let method = auth.method();
+    let mutual_tls = method.is_mutual_tls();
+    if !mutual_tls && method != AuthMethod::PrivateKeyJwt {
         return Err(broken(&format!(
-            "the client must authenticate with its private key (private_key_jwt), not {}",
-            auth.method()
+            "the client must authenticate with its private key (private_key_jwt) or a certificate (tls_client_auth, self_signed_tls_client_auth), not {method}"
         )));
+    }
+    let Some(key) = auth.signing_key() else {
+        return Err(broken(
+            "every request is signed, and this mutual-TLS client has no request-signing key",
+        ));
     };
     let alg = key.algorithm_name();
     if !FAPI_ALGORITHMS.contains(&alg) {
         return Err(broken(&format!(
-            "client assertions must be signed with PS256 or ES256, not {alg}"
+            "{} must be signed with PS256 or ES256, not {alg}",
+            if mutual_tls {
+                "requests"
+            } else {
+                "client assertions"
+            }
         )));
     }
     let offers =
         |list: &[String], wanted: &[&str]| list.iter().any(|a| wanted.contains(&a.as_str()));
     let methods = &metadata.token_endpoint_auth_methods_supported;
-    if !methods.is_empty() && !offers(methods, &["private_key_jwt"]) {
+    if !methods.is_empty() && !offers(methods, &[method.as_str()]) {
         return Err(broken(&format!(
-            "the provider does not take private_key_jwt (it offers {})",
+            "the provider does not take {method} (it offers {})",
             methods.join(", ")
         )));
     }

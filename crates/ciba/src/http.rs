@@ -9,6 +9,7 @@ use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use url::{Host, Url};
 
 use crate::error::{CibaError, ProviderError, Result};
+use crate::mtls::ClientCertificate;
 
 /// Answers larger than this are refused before they are parsed: nothing in CIBA is near it,
 /// and an endless body must not exhaust memory.
@@ -25,6 +26,8 @@ pub struct HttpOptions {
     /// system's: a provider whose certificates come from its own CA. There is no way to turn
     /// certificate checks off.
     pub extra_roots_pem: Option<String>,
+    /// The certificate this client shows when a provider asks for one (mutual TLS).
+    pub client_certificate: Option<ClientCertificate>,
 }
 
 impl Default for HttpOptions {
@@ -35,6 +38,7 @@ impl Default for HttpOptions {
             max_body: DEFAULT_MAX_BODY,
             observer: None,
             extra_roots_pem: None,
+            client_certificate: None,
         }
     }
 }
@@ -95,6 +99,10 @@ impl Http {
             Some(pem) => certificate_authorities(pem)?,
             None => vec![],
         };
+        let identity = match &options.client_certificate {
+            Some(c) => Some(c.identity()?),
+            None => None,
+        };
         let builder = || {
             let mut headers = HeaderMap::new();
             headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -106,6 +114,10 @@ impl Http {
                 .default_headers(headers)
                 .user_agent(concat!("ciba-desk/", env!("CARGO_PKG_VERSION")))
                 .tls_certs_merge(extra_roots.clone())
+        };
+        let builder = || match &identity {
+            Some(id) => builder().identity(id.clone()),
+            None => builder(),
         };
         let built = |b: reqwest::ClientBuilder| {
             b.build()

@@ -20,16 +20,18 @@ mod fapi;
 mod http;
 mod id_token;
 mod jwks;
+mod mtls;
 mod poll;
 mod request_object;
 mod token;
 
 pub use backchannel::{Acknowledgement, AuthRequest, Hint};
 pub use client::{CibaClient, ClientConfig, PendingAuth, Verified};
-pub use client_auth::{ASSERTION_ALGORITHMS, AuthMethod, ClientAuth, SigningKey};
+pub use client_auth::{ASSERTION_ALGORITHMS, AUTH_METHODS, AuthMethod, ClientAuth, SigningKey};
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use discovery::{
-    EndpointOverrides, ProviderMetadata, SigningMetadata, discover, discover_signing,
+    EndpointOverrides, MtlsEndpointAliases, ProviderMetadata, SigningMetadata, discover,
+    discover_signing,
 };
 pub use error::{CibaError, ErrorClass, ProviderError, Result, ValidationFailure};
 pub use fapi::FAPI_ALGORITHMS;
@@ -39,6 +41,7 @@ pub use http::{
 };
 pub use id_token::{Binding, ID_TOKEN_TYPES, IdTokenVerifier, StandardClaims, VerifiedIdToken};
 pub use jwks::{DEFAULT_MAX_AGE as JWKS_DEFAULT_MAX_AGE, JwksCache};
+pub use mtls::ClientCertificate;
 pub use poll::{CancelHandle, DEFAULT_INTERVAL, PingGate, Progress};
 pub use request_object::REQUEST_ALGORITHMS;
 pub use secrecy::{ExposeSecret, SecretString};

@@ -1180,6 +1180,46 @@ async fn a_fapi_profile_refuses_what_breaks_its_rules() {
     assert!(e.contains("PS256 or ES256, not RS256"), "{e}");
 }
 
+/// FAPI-CIBA with mutual TLS: the provider must take the client's mutual-TLS method, and the
+/// client must have a PS256 or ES256 key to sign its requests with.
+#[tokio::test]
+async fn a_fapi_profile_with_mutual_tls_needs_a_request_key_and_the_providers_consent() {
+    let metadata = json!({
+        "backchannel_authentication_request_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint_auth_methods_supported": ["tls_client_auth"],
+    });
+    let k = key("rsa1");
+    let cert = testkit::tls::self_signed_client_certificate("desk");
+    let auth = |self_signed: bool, request_key: Option<SigningKey>| ClientAuth::MutualTls {
+        client_id: CLIENT_ID.into(),
+        self_signed,
+        certificate: ciba::ClientCertificate::from_pem(&SecretString::from(cert.bundle())).unwrap(),
+        request_key,
+    };
+    let discover = async |auth: ClientAuth| {
+        let op = fapi_provider(&k, &metadata).await;
+        let mut cfg = ClientConfig::new(op.issuer.clone(), auth);
+        cfg.fapi = true;
+        CibaClient::discover(cfg).await.map(|_| ())
+    };
+    let ec = SigningKey::from_pem(&SecretString::from(key("ec1").pem), None, None).unwrap();
+    let e = discover(auth(false, None)).await.unwrap_err().to_string();
+    assert!(
+        e.contains("FAPI-CIBA") && e.contains("request-signing key"),
+        "{e}"
+    );
+    let e = discover(auth(true, Some(ec.clone())))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("does not take self_signed_tls_client_auth"),
+        "{e}"
+    );
+    discover(auth(false, Some(ec))).await.unwrap();
+}
+
 /// A fake provider whose discovery document says `metadata` (a FAPI-CIBA provider's).
 async fn fapi_provider(k: &testkit::fake_op::TestKey, metadata: &Value) -> FakeOp {
     let op = FakeOp::start(&[k]).await;

@@ -6,16 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ciba::{
-    AuthRequest, CancelHandle, CibaClient, CibaError, ClientAuth, ClientConfig, ExposeSecret, Hint,
-    Progress, SecretString, SigningKey, Verified,
+    AuthRequest, CancelHandle, CibaClient, CibaError, ClientAuth, ClientCertificate, ClientConfig,
+    ExposeSecret, Hint, Progress, SecretString, SigningKey, Verified,
 };
 use serde_json::json;
 use testkit::fake_op::key;
 use testkit::oidc_op::{
-    BASIC_CLIENT, JWT_CLIENT, OidcOp, OpOptions, PING_CLIENT, POST_CLIENT, SIGNED_CLIENT,
-    SIGNED_EC_CLIENT,
+    BASIC_CLIENT, JWT_CLIENT, MTLS_CLIENT, OidcOp, OpOptions, PING_CLIENT, POST_CLIENT,
+    SELF_SIGNED_CLIENT, SIGNED_CLIENT, SIGNED_EC_CLIENT,
 };
 use testkit::ping_listener::PingListener;
+use testkit::tls::{ClientCert, TestCa, self_signed_client_certificate};
 use tokio::sync::mpsc;
 
 fn secret(client: (&str, &str), post: bool) -> ClientAuth {
@@ -288,6 +289,87 @@ async fn a_fapi_ciba_round_trip() {
         e.to_string().contains("FAPI-CIBA") && e.to_string().contains("private_key_jwt"),
         "{e}"
     );
+}
+
+/// Mutual TLS (RFC 8705) under FAPI-CIBA, against a provider that asks for certificates only at
+/// the addresses its discovery document gives in `mtls_endpoint_aliases`: `tls_client_auth`
+/// with a certificate the provider's CA issued, `self_signed_tls_client_auth` with the
+/// certificate the client registered, each with requests signed by its ES256 key and tokens
+/// bound to the certificate. Another certificate is refused by the provider.
+#[tokio::test]
+async fn mutual_tls_with_an_issued_and_a_self_signed_certificate() {
+    let ec = key("ec1");
+    let ca = Arc::new(TestCa::new("bank"));
+    let issued = ca.client_certificate("mtls-client");
+    let self_signed = self_signed_client_certificate("desk 4711");
+    let op = OidcOp::start(OpOptions {
+        client_jwks: Some(json!({"keys": [ec.jwk]})),
+        tls: Some(ca.clone()),
+        client_ca: Some(ca.ca_pem.clone()),
+        self_signed_client: Some(self_signed.cert_pem.clone()),
+        ..Default::default()
+    })
+    .await;
+    let issuer = url::Url::parse(&op.issuer).unwrap();
+    let config = |client_id: &str, self_signed: bool, cert: &ClientCert| {
+        let auth = ClientAuth::MutualTls {
+            client_id: client_id.into(),
+            self_signed,
+            certificate: ClientCertificate::from_pair(
+                &cert.cert_pem,
+                &SecretString::from(cert.key_pem.clone()),
+            )
+            .unwrap(),
+            request_key: Some(
+                SigningKey::from_pem(
+                    &SecretString::from(ec.pem.clone()),
+                    None,
+                    Some(ec.kid().into()),
+                )
+                .unwrap(),
+            ),
+        };
+        let mut config = ClientConfig::new(op.issuer.clone(), auth);
+        config.http.extra_roots_pem = Some(ca.ca_pem.clone());
+        config.fapi = true;
+        config
+    };
+    for (client_id, is_self_signed, cert) in [
+        (MTLS_CLIENT, false, &issued),
+        (SELF_SIGNED_CLIENT, true, &self_signed),
+    ] {
+        let c = CibaClient::discover(config(client_id, is_self_signed, cert))
+            .await
+            .unwrap();
+        let m = c.metadata();
+        for endpoint in [&m.backchannel_authentication_endpoint, &m.token_endpoint] {
+            assert_ne!(
+                endpoint.port(),
+                issuer.port(),
+                "{client_id}: the mutual-TLS alias, not {endpoint}"
+            );
+        }
+        let v = approve_after_pending(&op, &c, request("alice")).await;
+        assert_eq!(v.id_token.algorithm, "ES256", "{client_id}");
+        assert_eq!(v.id_token.standard.sub, "alice", "{client_id}");
+        assert!(v.tokens.access_token.is_some(), "{client_id}");
+    }
+
+    // The provider judges the certificate: another subject, an unregistered self-signed one,
+    // or one its CA did not issue are all refused.
+    let stranger = ca.client_certificate("someone-else");
+    let unregistered = self_signed_client_certificate("desk 4711");
+    for (client_id, is_self_signed, cert) in [
+        (MTLS_CLIENT, false, &stranger),
+        (MTLS_CLIENT, false, &self_signed),
+        (SELF_SIGNED_CLIENT, true, &unregistered),
+    ] {
+        let c = CibaClient::discover(config(client_id, is_self_signed, cert))
+            .await
+            .unwrap();
+        let e = c.request(&request("alice")).await.unwrap_err();
+        assert_eq!(e.code(), "invalid_client", "{client_id}: {e}");
+    }
 }
 
 /// A client without a private key cannot sign, and says so before anything is sent.

@@ -143,7 +143,7 @@ impl From<CallInitiatorArg> for desk::CallInitiator {
 #[command(group(ArgGroup::new("hint").required(true).multiple(false)
     .args(["login_hint", "login_hint_token", "id_token_hint", "national_id", "user_id", "email"])))]
 #[command(group(ArgGroup::new("generic_only").multiple(true).conflicts_with("profile")
-    .args(["auth_method", "private_key", "key_id", "assertion_alg", "signed_request", "fapi", "ca_file", "login_hint_token",
+    .args(["auth_method", "private_key", "key_id", "assertion_alg", "signed_request", "fapi", "ca_file", "tls_cert", "tls_key", "login_hint_token",
            "id_token_hint", "scope", "acr_values", "user_code", "authorization_details",
            "params", "backchannel_endpoint", "token_endpoint", "jwks_uri"])))]
 pub struct VerifyArgs {
@@ -156,18 +156,36 @@ pub struct VerifyArgs {
     pub issuer: Option<String>,
     #[arg(long, requires = "issuer", help_heading = "Form without a profile")]
     pub client_id: Option<String>,
-    /// client_secret_basic, client_secret_post or private_key_jwt. The secret is read from the
-    /// environment variable CIBA_CLIENT_SECRET (never from the command line).
+    /// client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or
+    /// self_signed_tls_client_auth. A client secret is read from the environment variable
+    /// CIBA_CLIENT_SECRET (never from the command line).
     #[arg(
         long,
         default_value = "client_secret_basic",
         help_heading = "Form without a profile"
     )]
     pub auth_method: String,
-    /// PKCS#8 PEM private key for private_key_jwt.
+    /// PKCS#8 PEM private key for private_key_jwt; with a mutual-TLS method, the key that
+    /// signs requests (--signed-request, --fapi).
     #[arg(long, help_heading = "Form without a profile")]
     pub private_key: Option<PathBuf>,
-    /// The key id (kid) to put in client assertions.
+    /// The client certificate (PEM) for tls_client_auth or self_signed_tls_client_auth.
+    #[arg(
+        long,
+        value_name = "PEM_FILE",
+        requires = "tls_key",
+        help_heading = "Form without a profile"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(
+        long,
+        value_name = "PEM_FILE",
+        requires = "tls_cert",
+        help_heading = "Form without a profile"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// The key id (kid) to put in client assertions and signed requests.
     #[arg(long, help_heading = "Form without a profile")]
     pub key_id: Option<String>,
     /// RS256, PS256 or ES256; by default RS256 for RSA keys and ES256 for EC keys.
@@ -182,9 +200,9 @@ pub struct VerifyArgs {
         help_heading = "Form without a profile"
     )]
     pub signed_request: bool,
-    /// The FAPI-CIBA profile's rules: private_key_jwt with a PS256 or ES256 key, a signed
-    /// request, a binding message, ID tokens in PS256 or ES256; a provider that does not allow
-    /// them is refused, naming the rule.
+    /// The FAPI-CIBA profile's rules: private_key_jwt or mutual TLS, a PS256 or ES256 key, a
+    /// signed request, a binding message, ID tokens in PS256 or ES256; a provider that does not
+    /// allow them is refused, naming the rule.
     #[arg(
         long,
         requires = "private_key",
@@ -381,21 +399,23 @@ pub struct ProfileAddArgs {
     /// The client id the provider issued.
     #[arg(long)]
     pub client_id: Option<String>,
-    /// client_secret_basic, client_secret_post or private_key_jwt.
+    /// client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or
+    /// self_signed_tls_client_auth.
     #[arg(long)]
     pub auth_method: Option<String>,
-    /// For private_key_jwt: the key id (kid) in client assertions.
+    /// For private_key_jwt: the key id (kid) in client assertions (mutual TLS: in signed
+    /// requests).
     #[arg(long)]
     pub key_id: Option<String>,
-    /// For private_key_jwt: RS256, PS256 or ES256.
+    /// For private_key_jwt (and a mutual-TLS request-signing key): RS256, PS256 or ES256.
     #[arg(long)]
     pub signing_alg: Option<String>,
-    /// For private_key_jwt: true sends every request as a JWT signed with the private key
-    /// (FAPI-CIBA providers require it), false as plain form fields.
+    /// For private_key_jwt and mutual TLS: true sends every request as a JWT signed with the
+    /// private key (FAPI-CIBA providers require it), false as plain form fields.
     #[arg(long, value_name = "true|false")]
     pub signed_requests: Option<bool>,
-    /// true: the FAPI-CIBA profile's rules for this provider (private_key_jwt with PS256 or
-    /// ES256, signed requests, a binding message on every request).
+    /// true: the FAPI-CIBA profile's rules for this provider (private_key_jwt or mutual TLS,
+    /// PS256 or ES256, signed requests, a binding message on every request).
     #[arg(long, value_name = "true|false")]
     pub fapi: Option<bool>,
     /// A PEM file with the certificate authority that issued the provider's certificate,
@@ -434,17 +454,27 @@ pub struct SecretArgs {
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
     /// Store the profile's client secret (read from standard input, without echo on a
-    /// terminal) or, with --private-key, its PEM private key.
+    /// terminal), with --private-key its PEM private key, or with --tls-cert and --tls-key its
+    /// client certificate (mutual TLS).
     Set {
         profile: String,
-        /// A PKCS#8 PEM private key file (for private_key_jwt profiles).
+        /// A PKCS#8 PEM private key file (for private_key_jwt profiles, and the request-signing
+        /// key of mutual-TLS profiles that sign their requests).
         #[arg(long, value_name = "FILE")]
         private_key: Option<PathBuf>,
+        /// The client certificate (PEM) of a tls_client_auth or self_signed_tls_client_auth
+        /// profile.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The client certificate's private key (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Say whether the profile's secret is stored: prints stored, missing or public
     /// (exit 0 when stored or public, 1 when missing). Never prints the value.
     Status { profile: String },
-    /// Delete the profile's client secret and private key from the keyring.
+    /// Delete the profile's client secret, private key and client certificate from the
+    /// keyring.
     Delete { profile: String },
 }
 

@@ -256,6 +256,95 @@ async fn private_keys_are_stored_from_a_pem_file() {
     assert_eq!(env.run(&["secret", "delete", &name]).await.code, 0);
 }
 
+/// A FAPI profile with mutual TLS: the certificate and its key go in from two PEM files, the
+/// request-signing key from a third; a key that is not the certificate's stores nothing, and
+/// the status stays "missing" until both are there.
+#[tokio::test]
+async fn a_mutual_tls_profile_stores_its_certificate_and_request_key() {
+    if !real_keyring() {
+        eprintln!("note: skipped; needs CIBA_DESK_REAL_KEYRING=1 (with-test-keyring.sh)");
+        return;
+    }
+    let env = Env::new();
+    let name = format!("mtls-{}", std::process::id());
+    let r = env
+        .run(&[
+            "profiles",
+            "add",
+            &name,
+            "--issuer",
+            "https://idp.example.com",
+            "--client-id",
+            "c",
+            "--auth-method",
+            "tls_client_auth",
+            "--fapi",
+            "true",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let file = |file: &str, text: &str| {
+        let path = env.root.path().join(file);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (mine, other) = (
+        testkit::tls::self_signed_client_certificate("desk"),
+        testkit::tls::self_signed_client_certificate("other"),
+    );
+    let cert = file("desk.crt", &mine.cert_pem);
+    let request_key = file("request.pem", &key("ec1").pem);
+    let (tls_key, wrong_key) = (
+        file("desk.key", &mine.key_pem),
+        file("other.key", &other.key_pem),
+    );
+
+    let r = set_secret(&env, &name, "a secret").await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("--tls-cert"), "{r:?}");
+    let r = env
+        .run(&[
+            "secret",
+            "set",
+            &name,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &wrong_key,
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("does not belong"), "{r:?}");
+    let r = env.run(&["secret", "status", &name]).await;
+    assert_eq!((r.code, r.stdout.trim()), (1, "missing"), "{r:?}");
+
+    let r = env
+        .run(&[
+            "secret",
+            "set",
+            &name,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &tls_key,
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = env.run(&["secret", "status", &name]).await;
+    assert_eq!((r.code, r.stdout.trim()), (1, "missing"), "{r:?}");
+    assert!(r.stderr.contains("no private key"), "{r:?}");
+
+    let r = env
+        .run(&["secret", "set", &name, "--private-key", &request_key])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("request-signing key"), "{r:?}");
+    let r = env.run(&["secret", "status", &name]).await;
+    assert_eq!((r.code, r.stdout.trim()), (0, "stored"), "{r:?}");
+    let r = env.run(&["secret", "delete", &name]).await;
+    assert!(r.stdout.contains("client certificate"), "{r:?}");
+}
+
 #[tokio::test]
 async fn a_stored_secret_never_follows_a_profile_to_another_provider() {
     if !real_keyring() {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use testkit::fake_op::{self, CLIENT_ID, CLIENT_SECRET, FakeOp, Reply, key};
 use testkit::oidc_op::{
-    BASIC_CLIENT, JWT_CLIENT, OidcOp, OpOptions, POST_CLIENT, SIGNED_EC_CLIENT,
+    BASIC_CLIENT, JWT_CLIENT, MTLS_CLIENT, OidcOp, OpOptions, POST_CLIENT, SELF_SIGNED_CLIENT,
+    SIGNED_EC_CLIENT,
 };
 use tokio::process::{Child, Command};
 
@@ -176,6 +177,85 @@ async fn verify_trusts_a_private_certificate_authority_given_with_ca_file() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(out["status"], "verified");
     let _ = std::fs::remove_file(ca_file);
+}
+
+/// FAPI-CIBA with mutual TLS, as a bank's provider runs it: `--tls-cert`/`--tls-key` for
+/// `tls_client_auth` (a certificate the bank's CA issued) and `self_signed_tls_client_auth`
+/// (the certificate the client registered), `--private-key` signing the requests, over HTTPS
+/// trusted with `--ca-file`.
+#[tokio::test]
+async fn verify_completes_a_fapi_round_trip_with_each_mutual_tls_method() {
+    let ec = key("ec1");
+    let ca = std::sync::Arc::new(testkit::tls::TestCa::new("bank"));
+    let issued = ca.client_certificate("mtls-client");
+    let self_signed = testkit::tls::self_signed_client_certificate("desk");
+    let op = OidcOp::start(OpOptions {
+        client_jwks: Some(json!({"keys": [ec.jwk]})),
+        tls: Some(ca.clone()),
+        client_ca: Some(ca.ca_pem.clone()),
+        self_signed_client: Some(self_signed.cert_pem.clone()),
+        ..Default::default()
+    })
+    .await;
+    let dir = scratch().join(format!("mtls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (ca_file, request_key) = (file("ca.pem", &ca.ca_pem), file("request.pem", &ec.pem));
+    for (client_id, method, cert, hint) in [
+        (MTLS_CLIENT, "tls_client_auth", &issued, "alice"),
+        (
+            SELF_SIGNED_CLIENT,
+            "self_signed_tls_client_auth",
+            &self_signed,
+            "bob@example.com",
+        ),
+    ] {
+        let (cert_file, key_file) = (
+            file(&format!("{method}.crt"), &cert.cert_pem),
+            file(&format!("{method}.key"), &cert.key_pem),
+        );
+        let mut args = verify_args(&op.issuer, client_id, &[]);
+        args.extend([
+            "--auth-method",
+            method,
+            "--tls-cert",
+            &cert_file,
+            "--tls-key",
+            &key_file,
+            "--private-key",
+            &request_key,
+            "--key-id",
+            ec.kid(),
+            "--fapi",
+            "--ca-file",
+            &ca_file,
+            "--login-hint",
+            hint,
+            "--scope",
+            "openid profile",
+            "--binding-message",
+            "Desk 12",
+        ]);
+        let child = cli(&args, None).spawn().unwrap();
+        let id = op.wait_for_pending(hint).await;
+        op.approve(&id).await;
+        let (code, out, stderr) = finish(child).await;
+        assert_eq!(code, 0, "{method}: {stderr}");
+        assert_eq!(out["status"], "verified", "{method}");
+        assert!(!stderr.contains("PRIVATE KEY"), "{stderr}");
+    }
+
+    // Without its certificate the client is refused before anything is sent.
+    let mut args = verify_args(&op.issuer, MTLS_CLIENT, &[]);
+    args.extend(["--auth-method", "tls_client_auth", "--login-hint", "alice"]);
+    let (code, _, stderr) = finish(cli(&args, None).spawn().unwrap()).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--tls-cert"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]

@@ -10,12 +10,15 @@
 //! profile whose issuer, client id or URLs changed, or that names another profile's entry,
 //! gets no secret until someone enters it again for the new destination.
 
+use ciba::{ClientCertificate, SigningKey};
 use secrecy::{ExposeSecret as _, SecretString};
-use secrets::{EntryName, EntryStatus, SecretError, SecretStore};
+use secrets::{EntryKind, EntryName, EntryStatus, SecretError, SecretStore};
 
 use crate::error::{DeskError, Result};
 use crate::profile::Profile;
-use crate::secrets::{CLIENT_SECRET_ENV, EnvSecrets, PRIVATE_KEY_PATH_ENV, SecretSource};
+use crate::secrets::{
+    CLIENT_CERTIFICATE_PATH_ENV, CLIENT_SECRET_ENV, EnvSecrets, PRIVATE_KEY_PATH_ENV, SecretSource,
+};
 use ciba::AuthMethod;
 
 /// The keyring entry holding `profile`'s credential for its authentication method; `None`
@@ -24,8 +27,39 @@ pub fn entry_for(profile: &Profile) -> Option<std::result::Result<EntryName, Sec
     let entry = profile.secret_entry()?;
     Some(match profile.auth_method {
         AuthMethod::PrivateKeyJwt => EntryName::private_key(entry),
-        _ => EntryName::client_secret(entry),
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+            EntryName::client_certificate(entry)
+        }
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
+            EntryName::client_secret(entry)
+        }
     })
+}
+
+/// The keyring entry of `part` of `profile`'s secrets; `None` when the profile keeps no such
+/// secret in the keyring.
+pub fn part_entry(
+    profile: &Profile,
+    part: SecretPart,
+) -> Option<std::result::Result<EntryName, SecretError>> {
+    match part {
+        SecretPart::Credential => entry_for(profile),
+        SecretPart::RequestSigningKey if profile.needs_request_key() => {
+            Some(EntryName::private_key(profile.secret_entry()?))
+        }
+        SecretPart::RequestSigningKey => None,
+    }
+}
+
+/// Which of a profile's secrets is meant: the credential its authentication method needs
+/// (client secret, private key, or client certificate with its key), or a mutual-TLS
+/// profile's request-signing key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretPart {
+    #[default]
+    Credential,
+    RequestSigningKey,
 }
 
 /// The first line of a bound value, before the fingerprint.
@@ -51,22 +85,44 @@ fn unbind(profile: &Profile, stored: &SecretString) -> Option<SecretString> {
         .then(|| SecretString::from(secret))
 }
 
-/// Stores `secret` as `profile`'s client secret or private key, bound to its destination.
+/// Stores `secret` as `part` of `profile`'s secrets, bound to its destination. A key or
+/// certificate that cannot be used is refused here, not at the first verification.
 pub async fn store_secret(
     store: &SecretStore,
     profile: &Profile,
+    part: SecretPart,
     secret: SecretString,
 ) -> Result<()> {
-    let entry = entry_for(profile)
+    let entry = check_secret(profile, part, &secret)?;
+    store
+        .set(&entry, bind(profile, &secret))
+        .await
+        .map_err(DeskError::Keyring)
+}
+
+/// Checks that `secret` can serve as `part` of `profile`'s secrets (a key that signs, a
+/// certificate with its key) and returns the entry it belongs in.
+pub fn check_secret(
+    profile: &Profile,
+    part: SecretPart,
+    secret: &SecretString,
+) -> Result<EntryName> {
+    let entry = part_entry(profile, part)
         .ok_or_else(|| DeskError::NoSecretNeeded(profile.name.clone()))?
         .map_err(DeskError::Keyring)?;
     if secret.expose_secret().trim().is_empty() {
         return Err(DeskError::EmptySecret);
     }
-    store
-        .set(&entry, bind(profile, &secret))
-        .await
-        .map_err(DeskError::Keyring)
+    match entry.kind() {
+        EntryKind::PrivateKey => {
+            SigningKey::from_pem(secret, profile.signing_alg.as_deref(), None)?;
+        }
+        EntryKind::ClientCertificate => {
+            ClientCertificate::from_pem(secret)?;
+        }
+        EntryKind::ClientSecret | EntryKind::AuditHmacKey => {}
+    }
+    Ok(entry)
 }
 
 /// Whether `profile`'s entry holds a value, and whether that value was entered for the
@@ -74,8 +130,9 @@ pub async fn store_secret(
 pub async fn stored_status(
     store: &SecretStore,
     profile: &Profile,
+    part: SecretPart,
 ) -> std::result::Result<Stored, SecretError> {
-    let Some(entry) = entry_for(profile) else {
+    let Some(entry) = part_entry(profile, part) else {
         return Ok(Stored::NotNeeded);
     };
     let entry = entry?;
@@ -206,6 +263,17 @@ impl SecretSource for KeyringSecrets {
             || EnvSecrets::new().private_key_pem(profile),
         )
     }
+
+    fn client_certificate_pem(&self, profile: &Profile) -> Result<SecretString> {
+        let entry = profile.secret_entry().unwrap_or(&profile.name);
+        self.read(
+            profile,
+            EntryName::client_certificate(entry),
+            "client certificate",
+            CLIENT_CERTIFICATE_PATH_ENV,
+            || EnvSecrets::new().client_certificate_pem(profile),
+        )
+    }
 }
 
 /// The command that stores `profile`'s secret (or private key) in the keyring, for the
@@ -214,10 +282,17 @@ pub fn secret_set_command(profile: &Profile) -> String {
     format!(
         "ciba-desk secret set {}{}",
         shell_word(&profile.name),
-        if profile.auth_method == AuthMethod::PrivateKeyJwt {
-            " --private-key FILE.pem"
-        } else {
-            ""
+        match profile.auth_method {
+            AuthMethod::PrivateKeyJwt => " --private-key FILE.pem",
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+                if profile.needs_request_key() =>
+            {
+                " --tls-cert CERT.pem --tls-key KEY.pem --private-key REQUEST-KEY.pem"
+            }
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+                " --tls-cert CERT.pem --tls-key KEY.pem"
+            }
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => "",
         }
     )
 }
@@ -246,9 +321,14 @@ mod tests {
         let store = SecretStore::in_memory();
         let mut p = preset("generic").unwrap();
         p.name = "bank".into();
-        store_secret(&store, &p, SecretString::from("s3cret"))
-            .await
-            .unwrap();
+        store_secret(
+            &store,
+            &p,
+            SecretPart::Credential,
+            SecretString::from("s3cret"),
+        )
+        .await
+        .unwrap();
         let src = KeyringSecrets::new(Ok(store));
         let p2 = p.clone();
         let s = tokio::task::spawn_blocking(move || {
@@ -286,11 +366,18 @@ mod tests {
         bank.name = "bank".into();
         bank.issuer = "https://idp.bank.example".into();
         bank.client_id = "desk".into();
-        store_secret(&store, &bank, SecretString::from("s3cret"))
-            .await
-            .unwrap();
+        store_secret(
+            &store,
+            &bank,
+            SecretPart::Credential,
+            SecretString::from("s3cret"),
+        )
+        .await
+        .unwrap();
         assert_eq!(
-            stored_status(&store, &bank).await.unwrap(),
+            stored_status(&store, &bank, SecretPart::Credential)
+                .await
+                .unwrap(),
             Stored::ForThisDestination
         );
         assert_eq!(
@@ -313,7 +400,9 @@ mod tests {
         borrower.secret = Some(crate::profile::SecretRef::Entry("bank".into()));
         for p in [&moved, &other_client, &other_port, &borrower] {
             assert_eq!(
-                stored_status(&store, p).await.unwrap(),
+                stored_status(&store, p, SecretPart::Credential)
+                    .await
+                    .unwrap(),
                 Stored::ForAnotherDestination,
                 "{}",
                 p.issuer
@@ -349,7 +438,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            stored_status(&store, &bank).await.unwrap(),
+            stored_status(&store, &bank, SecretPart::Credential)
+                .await
+                .unwrap(),
             Stored::ForAnotherDestination
         );
         assert!(read(KeyringSecrets::new(Ok(store.clone())), &bank).is_err());
@@ -370,9 +461,14 @@ mod tests {
         );
 
         // Entered again for the new destination, it works there and no longer at the old one.
-        store_secret(&store, &moved, SecretString::from("n3w"))
-            .await
-            .unwrap();
+        store_secret(
+            &store,
+            &moved,
+            SecretPart::Credential,
+            SecretString::from("n3w"),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             read(KeyringSecrets::new(Ok(store.clone())), &moved).unwrap(),
             "n3w"
@@ -407,5 +503,91 @@ mod tests {
         assert_eq!(shell_word("bank-se"), "bank-se");
         assert_eq!(shell_word("Bank SE"), "'Bank SE'");
         assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+
+    /// A mutual-TLS profile keeps its certificate (with its key) in one entry and, when it
+    /// signs its requests, the signing key in another; each is checked before it is stored,
+    /// and each is read back for its own purpose.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_mutual_tls_profile_keeps_a_certificate_and_a_request_key() {
+        let store = SecretStore::in_memory();
+        let mut bank = preset("generic").unwrap();
+        bank.name = "bank".into();
+        bank.issuer = "https://idp.bank.example".into();
+        bank.client_id = "desk".into();
+        bank.auth_method = AuthMethod::TlsClientAuth;
+        let cert = testkit::tls::self_signed_client_certificate("desk");
+        let key = testkit::fake_op::key("ec1").pem;
+
+        assert!(part_entry(&bank, SecretPart::RequestSigningKey).is_none());
+        let e = store_secret(
+            &store,
+            &bank,
+            SecretPart::RequestSigningKey,
+            key.clone().into(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code(), "no_secret_needed", "{e}");
+
+        // A certificate without its key, or a key alone, is refused and nothing is stored.
+        for bad in [&cert.cert_pem, &key] {
+            let e = store_secret(&store, &bank, SecretPart::Credential, bad.clone().into())
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "invalid_client_certificate", "{e}");
+        }
+        assert_eq!(
+            stored_status(&store, &bank, SecretPart::Credential)
+                .await
+                .unwrap(),
+            Stored::Missing
+        );
+        store_secret(&store, &bank, SecretPart::Credential, cert.bundle().into())
+            .await
+            .unwrap();
+        assert_eq!(
+            stored_status(&store, &bank, SecretPart::Credential)
+                .await
+                .unwrap(),
+            Stored::ForThisDestination
+        );
+
+        bank.fapi = true;
+        assert_eq!(
+            stored_status(&store, &bank, SecretPart::RequestSigningKey)
+                .await
+                .unwrap(),
+            Stored::Missing
+        );
+        let e = store_secret(
+            &store,
+            &bank,
+            SecretPart::RequestSigningKey,
+            cert.bundle().into(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code(), "invalid_private_key", "{e}");
+        store_secret(
+            &store,
+            &bank,
+            SecretPart::RequestSigningKey,
+            key.clone().into(),
+        )
+        .await
+        .unwrap();
+        assert!(secret_set_command(&bank).contains("--tls-cert CERT.pem --tls-key KEY.pem"));
+
+        let src = KeyringSecrets::new(Ok(store.clone()));
+        let p = bank.clone();
+        let auth = std::thread::spawn(move || crate::secrets::client_auth(&p, &src))
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(auth.method(), AuthMethod::TlsClientAuth);
+        assert!(auth.client_certificate().is_some());
+        let text = format!("{auth:?}");
+        assert!(!text.contains("PRIVATE KEY"), "{text}");
     }
 }

@@ -31,7 +31,7 @@ pub use events::{
     AuditEntry, FinalSummary, Outcome, VerificationEvent, VerificationId, VerificationState,
 };
 pub use input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare, prepare_at};
-pub use keyring::KeyringSecrets;
+pub use keyring::{KeyringSecrets, SecretPart};
 pub use presets::{Preset, preset, presets};
 pub use profile::{
     CallInitiator, ClaimMapping, CustomerLink, Endpoints, HintFormat, IdentityInput, InputKind,

@@ -1,4 +1,4 @@
-//! Where a profile's client secret or private key comes from. The desk asks a [`SecretSource`];
+//! Where a profile's client secret, private key or client certificate comes from. The desk asks a [`SecretSource`];
 //! the OS keyring implementation lives in another crate. [`EnvSecrets`] serves scripts and the
 //! command line, [`MemorySecrets`] tests. Public credentials ([`PublicCredential`]) never reach
 //! a source.
@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use ciba::{AuthMethod, ClientAuth, SigningKey};
+use ciba::{AuthMethod, ClientAuth, ClientCertificate, SigningKey};
 use secrecy::SecretString;
 
 use crate::error::{DeskError, Result};
@@ -18,12 +18,22 @@ use crate::profile::{Profile, PublicCredential, SecretRef};
 pub const CLIENT_SECRET_ENV: &str = "CIBA_CLIENT_SECRET";
 /// The environment variable [`EnvSecrets`] reads the private key's file path from.
 pub const PRIVATE_KEY_PATH_ENV: &str = "CIBA_PRIVATE_KEY_PATH";
+/// The environment variable [`EnvSecrets`] reads the path of the client certificate and its
+/// key (one PEM file) from.
+pub const CLIENT_CERTIFICATE_PATH_ENV: &str = "CIBA_CLIENT_CERTIFICATE_PATH";
 
 pub trait SecretSource: Send + Sync {
     /// The client secret for `client_secret_basic` / `client_secret_post`.
     fn client_secret(&self, profile: &Profile) -> Result<SecretString>;
     /// The PKCS#8 PEM private key for `private_key_jwt`.
     fn private_key_pem(&self, profile: &Profile) -> Result<SecretString>;
+    /// The client certificate and its private key (PEM) for mutual TLS.
+    fn client_certificate_pem(&self, profile: &Profile) -> Result<SecretString>;
+    /// The PKCS#8 PEM key a mutual-TLS profile signs its requests with; where the private key
+    /// of `private_key_jwt` would be, unless the source keeps it apart.
+    fn request_key_pem(&self, profile: &Profile) -> Result<SecretString> {
+        self.private_key_pem(profile)
+    }
 }
 
 /// Reads the secret from `CIBA_CLIENT_SECRET` and the private key from the file named by
@@ -52,24 +62,46 @@ impl SecretSource for EnvSecrets {
     }
 
     fn private_key_pem(&self, profile: &Profile) -> Result<SecretString> {
-        let path = std::env::var_os(PRIVATE_KEY_PATH_ENV)
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .ok_or_else(|| DeskError::MissingSecret {
-                profile: profile.name.clone(),
-                what: "private key",
-                hint: format!(
-                    "set the environment variable {PRIVATE_KEY_PATH_ENV} to the path of a PKCS#8 PEM file"
-                ),
-            })?;
-        std::fs::read_to_string(&path)
-            .map(SecretString::from)
-            .map_err(|e| DeskError::SecretUnavailable {
-                profile: profile.name.clone(),
-                what: "private key",
-                reason: format!("reading {}: {e}", path.display()),
-            })
+        pem_file(
+            profile,
+            PRIVATE_KEY_PATH_ENV,
+            "private key",
+            "a PKCS#8 PEM file",
+        )
     }
+
+    fn client_certificate_pem(&self, profile: &Profile) -> Result<SecretString> {
+        pem_file(
+            profile,
+            CLIENT_CERTIFICATE_PATH_ENV,
+            "client certificate",
+            "one PEM file with the certificate and its private key",
+        )
+    }
+}
+
+/// The PEM file named by the environment variable `env`.
+fn pem_file(
+    profile: &Profile,
+    env: &str,
+    what: &'static str,
+    holding: &str,
+) -> Result<SecretString> {
+    let path = std::env::var_os(env)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .ok_or_else(|| DeskError::MissingSecret {
+            profile: profile.name.clone(),
+            what,
+            hint: format!("set the environment variable {env} to the path of {holding}"),
+        })?;
+    std::fs::read_to_string(&path)
+        .map(SecretString::from)
+        .map_err(|e| DeskError::SecretUnavailable {
+            profile: profile.name.clone(),
+            what,
+            reason: format!("reading {}: {e}", path.display()),
+        })
 }
 
 /// Secrets held in memory, by keyring entry name. For tests and for callers that resolved
@@ -77,12 +109,18 @@ impl SecretSource for EnvSecrets {
 #[derive(Default)]
 pub struct MemorySecrets {
     entries: HashMap<String, SecretString>,
+    /// Mutual-TLS profiles' request-signing keys, apart from their certificates.
+    request_keys: HashMap<String, SecretString>,
 }
 
 impl std::fmt::Debug for MemorySecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemorySecrets")
             .field("entries", &self.entries.keys().collect::<Vec<_>>())
+            .field(
+                "request_keys",
+                &self.request_keys.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -98,9 +136,21 @@ impl MemorySecrets {
         self
     }
 
+    /// `pem` as the request-signing key of the mutual-TLS profile with entry name `entry`.
+    pub fn with_request_key(mut self, entry: impl Into<String>, pem: impl Into<String>) -> Self {
+        self.request_keys
+            .insert(entry.into(), SecretString::from(pem.into()));
+        self
+    }
+
     fn get(&self, profile: &Profile, what: &'static str) -> Result<SecretString> {
+        let entries = if what == "request-signing key" {
+            &self.request_keys
+        } else {
+            &self.entries
+        };
         let entry = profile.secret_entry().unwrap_or(&profile.name);
-        self.entries
+        entries
             .get(entry)
             .cloned()
             .ok_or_else(|| DeskError::MissingSecret {
@@ -117,6 +167,12 @@ impl SecretSource for MemorySecrets {
     }
     fn private_key_pem(&self, profile: &Profile) -> Result<SecretString> {
         self.get(profile, "private key")
+    }
+    fn client_certificate_pem(&self, profile: &Profile) -> Result<SecretString> {
+        self.get(profile, "client certificate")
+    }
+    fn request_key_pem(&self, profile: &Profile) -> Result<SecretString> {
+        self.get(profile, "request-signing key")
     }
 }
 
@@ -144,6 +200,26 @@ pub fn client_auth(profile: &Profile, source: &dyn SecretSource) -> Result<Clien
             let key =
                 SigningKey::from_pem(&pem, profile.signing_alg.as_deref(), profile.key_id.clone())?;
             ClientAuth::PrivateKeyJwt { client_id, key }
+        }
+        m @ (AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth) => {
+            let certificate =
+                ClientCertificate::from_pem(&source.client_certificate_pem(profile)?)?;
+            let request_key = if profile.signs_requests() {
+                let pem = source.request_key_pem(profile)?;
+                Some(SigningKey::from_pem(
+                    &pem,
+                    profile.signing_alg.as_deref(),
+                    profile.key_id.clone(),
+                )?)
+            } else {
+                None
+            };
+            ClientAuth::MutualTls {
+                client_id,
+                self_signed: m == AuthMethod::SelfSignedTlsClientAuth,
+                certificate,
+                request_key,
+            }
         }
     })
 }

@@ -14,7 +14,7 @@ use desk::settings::{FieldChange, ProfileChange};
 use desk::verified::{MatchBasis, NotComparableReason};
 use desk::{
     CallInitiator, ErrorField, ErrorReport, IdentityMatch, ImportMode, ImportReport, Param,
-    ProviderKind,
+    ProviderKind, SecretPart,
 };
 use identity::{Country, IdKind};
 use ts_rs::{Config, TS};
@@ -30,6 +30,7 @@ fn generated() -> String {
         ProviderKind::decl(&cfg),
         CallInitiator::decl(&cfg),
         SecretStatus::decl(&cfg),
+        SecretPart::decl(&cfg),
         Requirement::decl(&cfg),
         BindingMessageSummary::decl(&cfg),
         IdentityKind::decl(&cfg),

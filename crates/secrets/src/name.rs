@@ -29,8 +29,11 @@ pub const MAX_PROFILE_LEN: usize = 128;
 pub enum EntryKind {
     /// The OAuth client secret of a provider profile (`client_secret_basic`/`_post`).
     ClientSecret,
-    /// The private key (PEM) a provider profile signs client assertions with.
+    /// The private key (PEM) a provider profile signs client assertions with (or, with mutual
+    /// TLS, its requests).
     PrivateKey,
+    /// The client certificate and its private key (PEM) of a mutual-TLS provider profile.
+    ClientCertificate,
     /// The key the audit log uses to HMAC identifiers.
     AuditHmacKey,
 }
@@ -41,6 +44,7 @@ impl EntryKind {
         match self {
             EntryKind::ClientSecret => "client secret",
             EntryKind::PrivateKey => "private key",
+            EntryKind::ClientCertificate => "client certificate",
             EntryKind::AuditHmacKey => "audit log key",
         }
     }
@@ -49,6 +53,7 @@ impl EntryKind {
         match self {
             EntryKind::ClientSecret => "client-secret",
             EntryKind::PrivateKey => "private-key",
+            EntryKind::ClientCertificate => "client-certificate",
             EntryKind::AuditHmacKey => "hmac-key",
         }
     }
@@ -74,6 +79,14 @@ impl EntryName {
     pub fn private_key(profile: &str) -> Result<Self, SecretError> {
         Ok(Self {
             kind: EntryKind::PrivateKey,
+            profile: Some(validate_profile(profile)?),
+        })
+    }
+
+    /// The client certificate and key of provider profile `profile`.
+    pub fn client_certificate(profile: &str) -> Result<Self, SecretError> {
+        Ok(Self {
+            kind: EntryKind::ClientCertificate,
             profile: Some(validate_profile(profile)?),
         })
     }
@@ -127,6 +140,10 @@ impl EntryName {
                 "no private key stored for profile {p}; run \
                  `ciba-desk secret set {p} --private-key <file.pem>`"
             ),
+            (EntryKind::ClientCertificate, Some(p)) => format!(
+                "no client certificate stored for profile {p}; run \
+                 `ciba-desk secret set {p} --tls-cert <cert.pem> --tls-key <key.pem>`"
+            ),
             _ => format!(
                 "no {} is stored in the keyring; it is created on first use, so restart CIBA Desk",
                 self.kind.describe()
@@ -176,6 +193,10 @@ mod tests {
         assert_eq!(cs.service(), "ciba-desk");
         assert_eq!(cs.user(), "profile:bank:client-secret");
         assert_eq!(pk.user(), "profile:bank:private-key");
+        assert_eq!(
+            EntryName::client_certificate("bank").unwrap().user(),
+            "profile:bank:client-certificate"
+        );
         assert_eq!(EntryName::audit_hmac_key().user(), "audit:hmac-key");
         assert_eq!(cs.to_string(), "client secret for profile bank");
         assert_eq!(cs.profile(), Some("bank"));

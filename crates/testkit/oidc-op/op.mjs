@@ -452,14 +452,19 @@ const clients = [
   }),
 ];
 
+// The public keys the private-key and mutual-TLS clients sign with (requests,
+// assertions), from OP_CLIENT_JWKS.
+let clientJwks;
 if (process.env.OP_CLIENT_JWKS) {
-  let jwks;
   try {
-    jwks = JSON.parse(process.env.OP_CLIENT_JWKS);
+    clientJwks = JSON.parse(process.env.OP_CLIENT_JWKS);
   } catch (err) {
     console.error(`op: OP_CLIENT_JWKS is not valid JSON: ${err.message}`);
     process.exit(2);
   }
+}
+if (clientJwks) {
+  const jwks = clientJwks;
   clients.push(cibaClient({
     client_id: 'jwt-client',
     token_endpoint_auth_method: 'private_key_jwt',
@@ -484,6 +489,48 @@ if (process.env.OP_CLIENT_JWKS) {
       jwks,
     }));
   }
+}
+
+// Mutual TLS (RFC 8705), served only over HTTPS. OP_MTLS_CLIENT_CA (PEM): the CA
+// whose certificates with the subject CN=mtls-client authenticate `mtls-client`
+// (tls_client_auth). OP_MTLS_SELF_SIGNED (PEM): the certificate registered for
+// `self-signed-client` (self_signed_tls_client_auth). Both get access tokens
+// bound to their certificate, ES256 ID tokens, and may sign requests with the
+// keys of OP_CLIENT_JWKS. Certificates are asked for on a second port only, the
+// one the discovery document's mtls_endpoint_aliases name.
+const MTLS_CLIENT_CA = process.env.OP_MTLS_CLIENT_CA || undefined;
+const MTLS_SELF_SIGNED = process.env.OP_MTLS_SELF_SIGNED || undefined;
+if (MTLS_CLIENT_CA) {
+  clients.push(cibaClient({
+    client_id: 'mtls-client',
+    token_endpoint_auth_method: 'tls_client_auth',
+    tls_client_auth_subject_dn: 'CN=mtls-client',
+    tls_client_certificate_bound_access_tokens: true,
+    id_token_signed_response_alg: 'ES256',
+    ...(clientJwks ? { jwks: clientJwks } : {}),
+  }));
+}
+if (MTLS_SELF_SIGNED) {
+  let certificate;
+  try {
+    certificate = new crypto.X509Certificate(MTLS_SELF_SIGNED);
+  } catch (err) {
+    console.error(`op: OP_MTLS_SELF_SIGNED is not a PEM certificate: ${err.message}`);
+    process.exit(2);
+  }
+  const registered = {
+    ...certificate.publicKey.export({ format: 'jwk' }),
+    kid: 'self-signed-certificate',
+    use: 'sig',
+    x5c: [certificate.raw.toString('base64')],
+  };
+  clients.push(cibaClient({
+    client_id: 'self-signed-client',
+    token_endpoint_auth_method: 'self_signed_tls_client_auth',
+    tls_client_certificate_bound_access_tokens: true,
+    id_token_signed_response_alg: 'ES256',
+    jwks: { keys: [...(clientJwks?.keys ?? []), registered] },
+  }));
 }
 
 // oidc-provider's client schema requires backchannel_client_notification_endpoint
@@ -533,13 +580,37 @@ async function testFetch(url, options) {
 const TLS = process.env.OP_TLS_CERT && process.env.OP_TLS_KEY
   ? { cert: process.env.OP_TLS_CERT, key: process.env.OP_TLS_KEY }
   : undefined;
+if ((MTLS_CLIENT_CA || MTLS_SELF_SIGNED) && !TLS) {
+  console.error('op: mutual TLS (OP_MTLS_CLIENT_CA, OP_MTLS_SELF_SIGNED) needs OP_TLS_CERT and OP_TLS_KEY');
+  process.exit(2);
+}
+async function listen(server, port) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, resolve);
+  });
+  return server.address().port;
+}
 const server = TLS ? https.createServer(TLS) : http.createServer();
-await new Promise((resolve, reject) => {
-  server.once('error', reject);
-  server.listen(PORT, HOST, resolve);
-});
-const { port } = server.address();
+const port = await listen(server, PORT);
 const issuer = `${TLS ? 'https' : 'http'}://${HOST}:${port}`;
+// The mutual-TLS port asks every client for a certificate and lets oidc-provider
+// judge it (certificateAuthorized, the registered subject or certificate).
+const mtlsServer = (MTLS_CLIENT_CA || MTLS_SELF_SIGNED)
+  ? https.createServer({
+    ...TLS,
+    requestCert: true,
+    rejectUnauthorized: false,
+    ...(MTLS_CLIENT_CA ? { ca: MTLS_CLIENT_CA } : {}),
+  })
+  : undefined;
+const mtlsOrigin = mtlsServer ? `https://${HOST}:${await listen(mtlsServer, 0)}` : undefined;
+
+// The client certificate of the connection a request came on, if it showed one.
+function peerCertificate(ctx) {
+  const peer = ctx.socket?.getPeerCertificate?.();
+  return peer?.raw ? new crypto.X509Certificate(peer.raw) : undefined;
+}
 
 const provider = new Provider(issuer, {
   adapter: TestAdapter,
@@ -547,7 +618,20 @@ const provider = new Provider(issuer, {
   findAccount,
   jwks: { keys: OP_KEYS.map((k) => ({ ...k })) },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
-  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+  // oidc-provider takes the mutual-TLS methods only with its mTLS feature on.
+  clientAuthMethods: [
+    'client_secret_basic', 'client_secret_post', 'private_key_jwt',
+    ...(mtlsServer ? ['tls_client_auth', 'self_signed_tls_client_auth'] : []),
+  ],
+  ...(mtlsOrigin ? {
+    discovery: {
+      claim_types_supported: ['normal'],
+      mtls_endpoint_aliases: {
+        token_endpoint: `${mtlsOrigin}/token`,
+        backchannel_authentication_endpoint: `${mtlsOrigin}/backchannel`,
+      },
+    },
+  } : {}),
   enabledJWA: {
     clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256'],
     idTokenSigningAlgValues: ['RS256', 'ES256'],
@@ -603,6 +687,18 @@ const provider = new Provider(issuer, {
     },
     pushedAuthorizationRequests: { enabled: false },
     requestObjects: { enabled: true },
+    mTLS: {
+      enabled: Boolean(mtlsServer),
+      certificateBoundAccessTokens: true,
+      tlsClientAuth: true,
+      selfSignedTlsClientAuth: true,
+      getCertificate: peerCertificate,
+      certificateAuthorized: (ctx) => ctx.socket?.authorized === true,
+      certificateSubjectMatches(ctx, property, expected) {
+        return property === 'tls_client_auth_subject_dn'
+          && peerCertificate(ctx)?.subject === expected;
+      },
+    },
     ciba: {
       enabled: true,
       deliveryModes: ['poll', 'ping'],
@@ -885,5 +981,7 @@ server.on('request', (req, res) => {
   }
   oidc(req, res);
 });
+// Only the provider's own endpoints on the mutual-TLS port (the control API stays on the first).
+mtlsServer?.on('request', oidc);
 
 process.stdout.write(`${JSON.stringify({ issuer, control: `${issuer}/_test` })}\n`);

@@ -22,6 +22,12 @@ pub const JWT_CLIENT: &str = "jwt-client";
 pub const SIGNED_CLIENT: &str = "signed-client";
 pub const SIGNED_EC_CLIENT: &str = "signed-ec-client";
 pub const PING_CLIENT: (&str, &str) = ("ping-client", "ping-secret");
+/// Authenticates with a certificate from [`OpOptions::client_ca`] whose subject is
+/// `CN=mtls-client` (`tls_client_auth`); its access tokens are bound to the certificate.
+pub const MTLS_CLIENT: &str = "mtls-client";
+/// Authenticates with the certificate [`OpOptions::self_signed_client`] registers
+/// (`self_signed_tls_client_auth`); its access tokens are bound to the certificate.
+pub const SELF_SIGNED_CLIENT: &str = "self-signed-client";
 
 #[derive(Debug, Default, Clone)]
 pub struct OpOptions {
@@ -36,6 +42,13 @@ pub struct OpOptions {
     pub agents: Vec<Agent>,
     /// Serves HTTPS with the CA's server certificate instead of plain HTTP.
     pub tls: Option<std::sync::Arc<crate::tls::TestCa>>,
+    /// Mutual TLS (needs `tls`): the CA whose client certificates `mtls-client` may show
+    /// (PEM). Certificates are asked for only at the `mtls_endpoint_aliases`, on a port of
+    /// their own, as providers that separate the two do.
+    pub client_ca: Option<String>,
+    /// Mutual TLS (needs `tls`): the self-signed certificate (PEM) `self-signed-client`
+    /// registers.
+    pub self_signed_client: Option<String>,
 }
 
 pub struct OidcOp {
@@ -83,6 +96,12 @@ impl OidcOp {
             http = http.tls_certs_only(
                 reqwest::Certificate::from_pem_bundle(ca.ca_pem.as_bytes()).unwrap(),
             );
+        }
+        if let Some(pem) = &opts.client_ca {
+            cmd.env("OP_MTLS_CLIENT_CA", pem);
+        }
+        if let Some(pem) = &opts.self_signed_client {
+            cmd.env("OP_MTLS_SELF_SIGNED", pem);
         }
         if !opts.agents.is_empty() {
             let agents: Vec<Value> = opts.agents.iter().map(Agent::to_json).collect();

@@ -18,6 +18,8 @@ export type CallInitiator = "rp" | "user";
 
 export type SecretStatus = "stored" | "missing" | "outdated" | "not_needed" | "no_keyring";
 
+export type SecretPart = "credential" | "request_signing_key";
+
 export type Requirement = "required" | "optional" | "forbidden";
 
 export type BindingMessageSummary = { max_chars: number, requirement: Requirement, 
@@ -53,11 +55,17 @@ display_name: string,
  */
 preset: string | null, issuer: string, is_sandbox: boolean, identity_kind: IdentityKind, countries: Array<Country>, binding_message: BindingMessageSummary, call_initiator: boolean, pickup: boolean, secret_status: SecretStatus, 
 /**
+ * A mutual-TLS profile that signs its requests: whether its request-signing key is stored
+ * (`not_needed` for every other profile).
+ */
+request_key_status: SecretStatus, 
+/**
  * What Settings shows for editing (never a secret).
  */
 client_id: string, 
 /**
- * `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+ * `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `tls_client_auth` or
+ * `self_signed_tls_client_auth`.
  */
 auth_method: string, key_id: string | null, requested_expiry: number | null, signed_requests: boolean, fapi: boolean, 
 /**
@@ -122,11 +130,13 @@ export type ProfileEdit = {
  */
 title: string | null, issuer: string | null, client_id: string | null, description: string | null, 
 /**
- * `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+ * `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `tls_client_auth` or
+ * `self_signed_tls_client_auth`.
  */
 auth_method: string | null, 
 /**
- * For `private_key_jwt`: the `kid` in client assertions; empty removes it.
+ * For `private_key_jwt`: the `kid` in client assertions (for mutual TLS: in signed
+ * requests); empty removes it.
  */
 key_id: string | null, 
 /**
@@ -134,11 +144,12 @@ key_id: string | null,
  */
 requested_expiry: number | null, 
 /**
- * For `private_key_jwt`: every request signed (CIBA's signed authentication request).
+ * For `private_key_jwt` and mutual TLS: every request signed (CIBA's signed
+ * authentication request).
  */
 signed_requests: boolean | null, 
 /**
- * For `private_key_jwt`: the FAPI-CIBA rules.
+ * For `private_key_jwt` and mutual TLS: the FAPI-CIBA rules.
  */
 fapi: boolean | null, 
 /**

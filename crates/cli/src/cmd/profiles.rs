@@ -65,7 +65,7 @@ async fn secret_states(profiles: &[Profile]) -> Vec<SecretStatus> {
     };
     let mut out = Vec::with_capacity(profiles.len());
     for p in profiles {
-        out.push(secret_status(store.as_ref(), p).await);
+        out.push(secret_status(store.as_ref(), p, desk::SecretPart::Credential).await);
     }
     out
 }

@@ -147,6 +147,7 @@ fn profile_choice(
     .into_profile()
     .map_err(|e| before_sending(&e))?;
     let entry = profile.secret_entry().unwrap_or(&profile.name).to_owned();
+    let mut request_key = None;
     let secret = match method {
         AuthMethod::PrivateKeyJwt => {
             let path = a
@@ -154,6 +155,24 @@ fn profile_choice(
                 .as_ref()
                 .ok_or_else(|| usage("private_key_jwt needs --private-key PEM_FILE"))?;
             super::read_pem_file(path, "private key").map_err(usage)?
+        }
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+            let (Some(cert), Some(key)) = (&a.tls_cert, &a.tls_key) else {
+                return Err(usage(format!(
+                    "{method} needs the client certificate and its key: --tls-cert PEM_FILE --tls-key PEM_FILE"
+                )));
+            };
+            request_key = a
+                .private_key
+                .as_deref()
+                .map(|p| super::read_pem_file(p, "request-signing key"))
+                .transpose()
+                .map_err(usage)?;
+            format!(
+                "{}\n{}",
+                super::read_pem_file(cert, "client certificate").map_err(usage)?,
+                super::read_pem_file(key, "client certificate key").map_err(usage)?
+            )
         }
         _ => std::env::var(SECRET_ENV)
             .ok()
@@ -164,10 +183,16 @@ fn profile_choice(
                 ))
             })?,
     };
-    Ok((
-        profile,
-        Some(Arc::new(MemorySecrets::new().with(entry, secret))),
-    ))
+    if a.tls_cert.is_some() && !method.is_mutual_tls() {
+        return Err(usage(format!(
+            "--tls-cert and --tls-key are for tls_client_auth and self_signed_tls_client_auth, not {method}"
+        )));
+    }
+    let mut secrets = MemorySecrets::new().with(entry.clone(), secret);
+    if let Some(pem) = request_key {
+        secrets = secrets.with_request_key(entry, pem);
+    }
+    Ok((profile, Some(Arc::new(secrets))))
 }
 
 /// Values that must not show in `ps` or the shell's history: `-` reads one from standard

@@ -6,7 +6,7 @@ use secrets::{SecretError, SecretStore};
 use super::App;
 use super::views::{PresetSummary, ProfileSummary, SecretStatus};
 use crate::error::{DeskError, Result};
-use crate::keyring::{Stored, entry_for, store_secret, stored_status};
+use crate::keyring::{SecretPart, Stored, part_entry, store_secret, stored_status};
 use crate::presets;
 use crate::profile::Profile;
 use crate::settings::{ImportMode, ImportReport};
@@ -31,15 +31,18 @@ pub struct ProfileEdit {
     pub issuer: Option<String>,
     pub client_id: Option<String>,
     pub description: Option<String>,
-    /// `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `tls_client_auth` or
+    /// `self_signed_tls_client_auth`.
     pub auth_method: Option<String>,
-    /// For `private_key_jwt`: the `kid` in client assertions; empty removes it.
+    /// For `private_key_jwt`: the `kid` in client assertions (for mutual TLS: in signed
+    /// requests); empty removes it.
     pub key_id: Option<String>,
     /// Seconds the provider should wait for the customer; 0 removes it.
     pub requested_expiry: Option<u32>,
-    /// For `private_key_jwt`: every request signed (CIBA's signed authentication request).
+    /// For `private_key_jwt` and mutual TLS: every request signed (CIBA's signed
+    /// authentication request).
     pub signed_requests: Option<bool>,
-    /// For `private_key_jwt`: the FAPI-CIBA rules.
+    /// For `private_key_jwt` and mutual TLS: the FAPI-CIBA rules.
     pub fapi: Option<bool>,
     /// PEM certificates of the provider's own certificate authority; empty removes them.
     pub ca_certificates: Option<String>,
@@ -87,15 +90,20 @@ impl ProfileEdit {
     }
 }
 
-/// Whether `profile`'s secret is in `keyring`, entered for the profile's destination.
-pub async fn secret_status(keyring: Option<&SecretStore>, profile: &Profile) -> SecretStatus {
-    if entry_for(profile).is_none() {
+/// Whether `part` of `profile`'s secrets is in `keyring`, entered for the profile's
+/// destination.
+pub async fn secret_status(
+    keyring: Option<&SecretStore>,
+    profile: &Profile,
+    part: SecretPart,
+) -> SecretStatus {
+    if part_entry(profile, part).is_none() {
         return SecretStatus::NotNeeded;
     }
     let Some(k) = keyring else {
         return SecretStatus::NoKeyring;
     };
-    match stored_status(k, profile).await {
+    match stored_status(k, profile, part).await {
         Ok(Stored::NotNeeded) => SecretStatus::NotNeeded,
         Ok(Stored::ForThisDestination) => SecretStatus::Stored,
         Ok(Stored::ForAnotherDestination) => SecretStatus::Outdated,
@@ -135,7 +143,7 @@ impl App {
         let profiles = self.settings().profiles();
         let mut out = Vec::with_capacity(profiles.len());
         for p in &profiles {
-            let mut summary = ProfileSummary::new(p, secret_status(self.keyring(), p).await);
+            let mut summary = self.summary(p).await;
             if p.is_sandbox {
                 summary.problem = self.sandbox_problem(p).await.map(|e| e.report());
             }
@@ -165,8 +173,7 @@ impl App {
         let edited = edit.apply(&current)?;
         self.update_settings(|s| s.upsert_profile(edited.clone()))?;
         self.desk.forget_profile(name);
-        let status = secret_status(self.keyring(), &edited).await;
-        Ok(ProfileSummary::new(&edited, status))
+        Ok(self.summary(&edited).await)
     }
 
     pub fn remove_profile(&self, name: &str) -> Result<()> {
@@ -203,11 +210,27 @@ impl App {
         Ok(report)
     }
 
+    /// What Settings shows of `p`, with where its secrets are.
+    async fn summary(&self, p: &Profile) -> ProfileSummary {
+        let mut summary = ProfileSummary::new(
+            p,
+            secret_status(self.keyring(), p, SecretPart::Credential).await,
+        );
+        summary.request_key_status =
+            secret_status(self.keyring(), p, SecretPart::RequestSigningKey).await;
+        summary
+    }
+
     /// Write-only: the secret goes into the keyring and never comes back out of this layer.
-    pub async fn set_secret(&self, profile: &str, secret: secrecy::SecretString) -> Result<()> {
+    pub async fn set_secret(
+        &self,
+        profile: &str,
+        part: SecretPart,
+        secret: secrecy::SecretString,
+    ) -> Result<()> {
         let p = self.profile(profile)?;
         let keyring = self.keyring().ok_or(DeskError::NoKeyring)?;
-        store_secret(keyring, &p, secret).await?;
+        store_secret(keyring, &p, part, secret).await?;
         self.desk.forget_profile(&p.name);
         Ok(())
     }

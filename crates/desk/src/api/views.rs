@@ -69,9 +69,13 @@ pub struct ProfileSummary {
     pub call_initiator: bool,
     pub pickup: bool,
     pub secret_status: SecretStatus,
+    /// A mutual-TLS profile that signs its requests: whether its request-signing key is stored
+    /// (`not_needed` for every other profile).
+    pub request_key_status: SecretStatus,
     /// What Settings shows for editing (never a secret).
     pub client_id: String,
-    /// `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `tls_client_auth` or
+    /// `self_signed_tls_client_auth`.
     pub auth_method: String,
     pub key_id: Option<String>,
     pub requested_expiry: Option<u32>,
@@ -156,6 +160,7 @@ impl ProfileSummary {
             call_initiator: p.phone_auth.is_some(),
             pickup: p.customer_link.is_some(),
             secret_status,
+            request_key_status: SecretStatus::NotNeeded,
             client_id: p.client_id.clone(),
             auth_method: p.auth_method.as_str().to_owned(),
             key_id: p.key_id.clone(),

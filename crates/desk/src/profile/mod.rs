@@ -61,22 +61,25 @@ pub struct Profile {
     pub issuer: String,
     pub client_id: String,
     pub auth_method: AuthMethod,
-    /// Where the client secret or private key comes from; by default the keyring entry named
-    /// like the profile.
+    /// Where the client secret, private key or client certificate (with its key) comes from;
+    /// by default the keyring entry named like the profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretRef>,
-    /// For `private_key_jwt`: RS256, PS256 or ES256 (by default from the key type).
+    /// For `private_key_jwt` (and a mutual-TLS profile's request-signing key): RS256, PS256 or
+    /// ES256 (by default from the key type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_alg: Option<String>,
-    /// For `private_key_jwt`: the `kid` in client assertions.
+    /// For `private_key_jwt`: the `kid` in client assertions (for mutual TLS: in signed
+    /// requests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
     /// Every authentication request as a JWT signed with the profile's private key (CIBA Core
-    /// §7.1.1, required by FAPI-CIBA providers); needs `private_key_jwt`.
+    /// §7.1.1, required by FAPI-CIBA providers); needs `private_key_jwt`, or mutual TLS with a
+    /// request-signing key.
     #[serde(default, skip_serializing_if = "is_false")]
     pub signed_requests: bool,
-    /// The FAPI-CIBA profile that banks and regulated providers run: `private_key_jwt` with a
-    /// PS256 or ES256 key, every request signed, a binding message on every request, ID tokens
+    /// The FAPI-CIBA profile that banks and regulated providers run: `private_key_jwt` or
+    /// mutual TLS, a PS256 or ES256 key, every request signed, a binding message on every request, ID tokens
     /// in PS256 or ES256 only (see the protocol crate's `fapi` module).
     #[serde(default, skip_serializing_if = "is_false")]
     pub fapi: bool,
@@ -146,6 +149,17 @@ impl Profile {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Whether every request is signed (asked for, or FAPI-CIBA's rule).
+    pub fn signs_requests(&self) -> bool {
+        self.signed_requests || self.fapi
+    }
+
+    /// A mutual-TLS profile that signs its requests keeps the signing key apart from its
+    /// certificate: a second secret.
+    pub fn needs_request_key(&self) -> bool {
+        self.auth_method.is_mutual_tls() && self.signs_requests()
     }
 
     /// The keyring entry holding this profile's secret or key, when it uses one.
@@ -301,10 +315,10 @@ impl Profile {
             )?,
         }
         match (&self.secret, self.auth_method) {
-            (Some(SecretRef::Public(_)), AuthMethod::PrivateKeyJwt) => {
-                return Err(self.invalid(
-                    "private_key_jwt needs a private key from the keyring, not a public credential",
-                ));
+            (Some(SecretRef::Public(_)), m) if !m.uses_client_secret() => {
+                return Err(self.invalid(format!(
+                    "{m} needs a private key or certificate from the keyring, not a public credential"
+                )));
             }
             (Some(SecretRef::Entry(e)), _) if e.trim().is_empty() => {
                 return Err(self.invalid("the keyring entry name is empty"));
@@ -321,9 +335,9 @@ impl Profile {
             })?;
         }
         if self.fapi {
-            if self.auth_method != AuthMethod::PrivateKeyJwt {
+            if self.auth_method.uses_client_secret() {
                 return Err(self.invalid(
-                    "FAPI-CIBA needs auth_method = \"private_key_jwt\" (a client secret is not allowed)",
+                    "FAPI-CIBA needs auth_method = \"private_key_jwt\", \"tls_client_auth\" or \"self_signed_tls_client_auth\" (a client secret is not allowed)",
                 ));
             }
             if let Some(alg) = &self.signing_alg
@@ -332,9 +346,9 @@ impl Profile {
                 return Err(self.invalid(format!("FAPI-CIBA signs with PS256 or ES256, not {alg}")));
             }
         }
-        if self.signed_requests && self.auth_method != AuthMethod::PrivateKeyJwt {
+        if self.signed_requests && self.auth_method.uses_client_secret() {
             return Err(self.invalid(
-                "signed requests are signed with the client's private key: set auth_method = \"private_key_jwt\" or turn signed_requests off",
+                "signed requests are signed with the client's private key: set auth_method = \"private_key_jwt\" (or a mutual-TLS method, with a request-signing key) or turn signed_requests off",
             ));
         }
         if let Some(alg) = &self.signing_alg
@@ -586,6 +600,11 @@ mod tests {
         assert!(p.validate().unwrap_err().to_string().contains("not RS256"));
         p.signing_alg = Some("PS256".into());
         p.validate().unwrap();
+        // Mutual TLS is the other way FAPI allows; its key signs the requests.
+        p.auth_method = AuthMethod::TlsClientAuth;
+        p.validate().unwrap();
+        p.signing_alg = Some("RS256".into());
+        assert!(p.validate().unwrap_err().to_string().contains("not RS256"));
     }
 
     #[test]
