@@ -7,7 +7,7 @@
 // re-implement the Rust rules: identity checks are canned (see fixtures.ts).
 
 import type { Backend } from '../src/api/backend';
-import { AUTH_METHODS, type AuthMethod } from '../src/api/types';
+import { AUTH_METHODS, isMtls, type AuthMethod, type SecretPart } from '../src/api/types';
 import type {
   AuditStatus,
   BackendError,
@@ -643,6 +643,7 @@ export class MockBackend implements Backend {
       countries: [...shape.countries],
       binding_message: mockRules(64),
       secret_status: preset.needs.includes('secret') || preset.needs.includes('private_key') ? 'missing' : 'not_needed',
+      request_key_status: 'not_needed',
       problem: null,
       client_id: profile.client_id || 'ciba-desk',
       auth_method: preset.needs.includes('private_key') ? 'private_key_jwt' : 'client_secret_basic',
@@ -718,7 +719,7 @@ export class MockBackend implements Backend {
       if (!(AUTH_METHODS as readonly string[]).includes(method)) {
         throw backendError(
           'invalid_configuration',
-          `unknown client authentication method ${JSON.stringify(method)} (use client_secret_basic, client_secret_post or private_key_jwt)`,
+          `unknown client authentication method ${JSON.stringify(method)} (use client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth)`,
         );
       }
       auth = method as AuthMethod;
@@ -730,6 +731,10 @@ export class MockBackend implements Backend {
     if (edit.fapi !== null) next.fapi = edit.fapi;
     if (edit.ca_certificates !== null) next.ca_certificates = edit.ca_certificates.trim() === '' ? null : edit.ca_certificates;
     if (destinationChanged && next.secret_status === 'stored') next.secret_status = 'outdated';
+    // A client certificate that signs its requests needs a request-signing key too.
+    if (!(isMtls(auth) && (next.signed_requests || next.fapi))) next.request_key_status = 'not_needed';
+    else if (next.request_key_status === 'not_needed') next.request_key_status = next.secret_status === 'no_keyring' ? 'no_keyring' : 'missing';
+    else if (destinationChanged && next.request_key_status === 'stored') next.request_key_status = 'outdated';
     this.profiles = this.profiles.map((p) => (p.name === name ? next : p));
     return { ...next, countries: [...next.countries], binding_message: { ...next.binding_message } };
   }
@@ -807,13 +812,15 @@ export class MockBackend implements Backend {
     return report;
   }
 
-  async setSecret(profile: string, secret: string) {
-    await this.record('set_secret', { profile, secret: secret ? '[redacted]' : '' });
+  async setSecret(profile: string, secret: string, part: SecretPart = 'credential') {
+    await this.record('set_secret', { profile, secret: secret ? '[redacted]' : '', part });
     const p = this.profile(profile);
-    if (p.secret_status === 'no_keyring') throw backendError('no_keyring', 'no system keyring is available');
-    if (p.secret_status === 'not_needed') throw backendError('no_secret_needed', `profile "${profile}" needs no secret`);
+    const status = part === 'credential' ? p.secret_status : p.request_key_status;
+    if (status === 'no_keyring') throw backendError('no_keyring', 'no system keyring is available');
+    if (status === 'not_needed') throw backendError('no_secret_needed', `profile "${profile}" needs no secret`);
     if (secret.trim() === '') throw backendError('empty_secret', 'the secret is empty; paste the client secret from the provider');
-    p.secret_status = 'stored';
+    if (part === 'credential') p.secret_status = 'stored';
+    else p.request_key_status = 'stored';
   }
 
   async getPreferences() {

@@ -14,8 +14,8 @@ export const CONTRACT_ERROR_CODES = [
   'secret_in_import', 'unknown_verification', 'unknown_preset', 'no_keyring', 'empty_secret', 'no_secret_needed',
   'no_data_dir', 'audit_unavailable', 'audit_locked',
   // provider and protocol
-  'insecure_url', 'invalid_configuration', 'invalid_private_key', 'issuer_mismatch', 'ciba_not_supported',
-  'incomplete_discovery', 'unreachable', 'timeout', 'response_too_large', 'unexpected_response', 'malformed_response',
+  'insecure_url', 'invalid_configuration', 'invalid_private_key', 'invalid_client_certificate', 'issuer_mismatch',
+  'ciba_not_supported', 'incomplete_discovery', 'unreachable', 'timeout', 'response_too_large', 'unexpected_response', 'malformed_response',
   'invalid_request', 'invalid_scope', 'expired_login_hint_token', 'unknown_user_id', 'unauthorized_client',
   'missing_user_code', 'invalid_user_code', 'invalid_binding_message', 'invalid_client', 'access_denied', 'expired',
   'invalid_grant', 'provider_error', 'id_token_rejected', 'cancelled', 'ping_refused', 'internal',

@@ -6,6 +6,7 @@ import type { ProfileSummary } from '../src/api/types';
 import { LANGUAGES, translator } from '../src/i18n';
 import { defaultMockProfiles } from '../dev/fixtures';
 import { mockHistoryEntry } from '../dev/mock-backend';
+import { looksLikeCertificateBundle } from '../src/ui/settings-screen';
 import { flush, mount, SE_VALID, startVerification, type Mounted } from './helpers';
 
 let m: Mounted;
@@ -183,6 +184,8 @@ describe('settings: editing a profile', () => {
       'Client secret (HTTP Basic)',
       'Client secret (in the request body)',
       'Private key (signed JWT)',
+      'Client certificate (mutual TLS)',
+      'Self-signed client certificate (mutual TLS)',
     ]);
     expect(m.q('edit-key-id-mitid')).toBeNull();
     await m.select('edit-auth-mitid', 'private_key_jwt');
@@ -274,7 +277,7 @@ describe('settings: private keys', () => {
     expect(m.get<HTMLTextAreaElement>('secret-input-bankid-se').value).toBe(PEM);
     expect(document.activeElement).toBe(m.get('secret-input-bankid-se'));
     await m.click('secret-save-bankid-se');
-    expect(m.backend.callsTo('set_secret')).toEqual([{ command: 'set_secret', args: { profile: 'bankid-se', secret: '[redacted]' } }]);
+    expect(m.backend.callsTo('set_secret')).toEqual([{ command: 'set_secret', args: { profile: 'bankid-se', secret: '[redacted]', part: 'credential' } }]);
     expect(text('profiles-status')).toBe('Private key saved for Idura · Swedish BankID.');
     expect(m.get<HTMLTextAreaElement>('secret-input-bankid-se').value).toBe('');
     expect(m.container.innerHTML).not.toContain('MIGHAgEAMBMGByqGSM49');
@@ -287,6 +290,168 @@ describe('settings: private keys', () => {
     expect(m.backend.callsTo('set_secret')).toHaveLength(0);
     expect(text('profiles-status')).toContain('Dette er ikke en privat nøgle i PEM-format.');
     expect(m.get('profiles-status').getAttribute('role')).toBe('alert');
+  });
+});
+
+describe('settings: client certificates (mutual TLS)', () => {
+  const CERT = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2VydGlmaWNhdGU\n-----END CERTIFICATE-----\n';
+  const TITLE = 'MitID · pre-production';
+
+  /** The mock's profiles, with mitid authenticating by a client certificate. */
+  function withCertificate(patch: Partial<ProfileSummary> = {}): ProfileSummary[] {
+    return defaultMockProfiles().map((p) => (p.name === 'mitid' ? { ...p, auth_method: 'tls_client_auth', ...patch } : p));
+  }
+
+  const choose = async (testId: string, ...files: File[]) => {
+    const input = m.get<HTMLInputElement>(testId);
+    Object.defineProperty(input, 'files', { value: files, configurable: true });
+    await act(() => {
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await flush();
+  };
+  const hint = (testId: string) => document.getElementById(m.get(testId).getAttribute('aria-describedby') ?? '')?.textContent;
+
+  it('knows a certificate bundle: a certificate and an unencrypted private key, in either order', () => {
+    expect(looksLikeCertificateBundle(CERT + PEM)).toBe(true);
+    expect(looksLikeCertificateBundle(`${PEM}\n${CERT}`)).toBe(true);
+    expect(looksLikeCertificateBundle(CERT)).toBe(false);
+    expect(looksLikeCertificateBundle(PEM)).toBe(false);
+    expect(looksLikeCertificateBundle(CERT + PEM.replaceAll('PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'))).toBe(false);
+  });
+
+  it('takes the certificate and its key as one PEM bundle, from two files chosen together, and saves it as the credential', async () => {
+    await openSettings({ profiles: withCertificate() });
+    const field = m.get<HTMLTextAreaElement>('secret-input-mitid');
+    expect(field.tagName).toBe('TEXTAREA');
+    expect(field.labels?.[0]?.textContent).toBe(`Client certificate and its key (PEM) for ${TITLE}`);
+    expect(hint('secret-input-mitid')).toBe(
+      'Load the certificate file and the key file together, or paste both; the key never leaves this computer’s keyring.',
+    );
+    const files = m.get<HTMLInputElement>('secret-file-mitid');
+    expect(files.multiple).toBe(true);
+    // A private key profile loads one file.
+    expect(m.get<HTMLInputElement>('secret-file-bankid-se').multiple).toBe(false);
+    // No request-signing key: its requests are not signed.
+    expect(m.q('request-key-status-mitid')).toBeNull();
+    expect(m.q('request-key-mitid')).toBeNull();
+
+    await choose('secret-file-mitid', new File([CERT], 'desk.crt'), new File([PEM], 'desk.key'));
+    expect(m.get<HTMLTextAreaElement>('secret-input-mitid').value).toBe(`${CERT}\n${PEM}`);
+    expect(document.activeElement).toBe(m.get('secret-input-mitid'));
+    await m.click('secret-save-mitid');
+    expect(m.backend.callsTo('set_secret')).toEqual([
+      { command: 'set_secret', args: { profile: 'mitid', secret: '[redacted]', part: 'credential' } },
+    ]);
+    expect(text('profiles-status')).toBe(`Client certificate for ${TITLE} saved in the keyring.`);
+    expect(m.get<HTMLTextAreaElement>('secret-input-mitid').value).toBe('');
+    expect(document.activeElement).toBe(m.get('secret-input-mitid'));
+    expect(text('secret-status-mitid')).toBe('Secret stored');
+    expect(m.container.innerHTML).not.toContain('MIGHAgEAMBMGByqGSM49');
+  });
+
+  it('refuses a certificate without its private key, before sending it', async () => {
+    await openSettings({ profiles: withCertificate({ auth_method: 'self_signed_tls_client_auth' }) }, { languages: ['sv'] });
+    await m.type('secret-input-mitid', CERT);
+    await m.click('secret-save-mitid');
+    expect(m.backend.callsTo('set_secret')).toHaveLength(0);
+    expect(text('profiles-status')).toBe(
+      'Ange certifikatet (-----BEGIN CERTIFICATE-----) tillsammans med dess privata nyckel (-----BEGIN PRIVATE KEY-----).',
+    );
+    expect(m.get('profiles-status').getAttribute('role')).toBe('alert');
+  });
+
+  it('a profile that signs its requests stores its request-signing key in a field of its own', async () => {
+    await openSettings({
+      profiles: withCertificate({ signed_requests: true, secret_status: 'stored', request_key_status: 'missing' }),
+    });
+    const badge = m.get('request-key-status-mitid');
+    expect(badge.textContent).toBe('Signing key missing');
+    expect(badge.className).toBe(m.get('secret-status-mitid').className.replace('stored', 'missing'));
+    expect(text('secret-status-mitid')).toBe('Secret stored');
+    const field = m.get<HTMLTextAreaElement>('request-key-mitid');
+    expect(field.labels?.[0]?.textContent).toBe(`Request-signing key (PEM) for ${TITLE}`);
+    expect(hint('request-key-mitid')).toContain('The private key that signs each request');
+    // Only the profile that needs one has it.
+    expect(m.all('request-key-status-bankid-se')).toEqual([]);
+
+    await m.type('request-key-mitid', CERT);
+    await m.click('save-request-key-mitid');
+    expect(m.backend.callsTo('set_secret')).toHaveLength(0);
+    expect(text('profiles-status')).toContain('This is not a private key in PEM form.');
+
+    await choose('request-key-file-mitid', new File([PEM], 'sign.pem'));
+    expect(m.get<HTMLTextAreaElement>('request-key-mitid').value).toBe(PEM);
+    await m.click('save-request-key-mitid');
+    expect(m.backend.callsTo('set_secret')).toEqual([
+      { command: 'set_secret', args: { profile: 'mitid', secret: '[redacted]', part: 'request_signing_key' } },
+    ]);
+    expect(text('profiles-status')).toBe(`Request-signing key saved for ${TITLE}.`);
+    expect(m.get<HTMLTextAreaElement>('request-key-mitid').value).toBe('');
+    expect(document.activeElement).toBe(m.get('request-key-mitid'));
+    expect(text('request-key-status-mitid')).toBe('Signing key stored');
+    // The certificate's own field is untouched.
+    expect(m.get<HTMLTextAreaElement>('secret-input-mitid').value).toBe('');
+  });
+
+  it('offers the key ID, signing and FAPI-CIBA for a client certificate, and sends them as for a private key', async () => {
+    await openSettings();
+    await m.click('edit-mitid');
+    await m.select('edit-auth-mitid', 'tls_client_auth');
+    expect(m.q('edit-key-id-mitid')).not.toBeNull();
+    expect(m.q('edit-fapi-mitid')).not.toBeNull();
+    expect(hint('edit-signed-mitid')).toBe(
+      'Sends each request as a token signed with the request-signing key, a key of its own beside the certificate, for providers that require signed requests.',
+    );
+    expect(hint('edit-key-id-mitid')).toBe('The ID the provider knows the signing key by. Leave it empty to send none.');
+    await m.type('edit-key-id-mitid', 'sign-2025');
+    await m.click('edit-signed-mitid');
+    await m.click('edit-save-mitid');
+    expect(m.backend.callsTo('edit_profile')[0]!.args.edit).toEqual({
+      title: null,
+      issuer: null,
+      client_id: null,
+      description: null,
+      auth_method: 'tls_client_auth',
+      key_id: 'sign-2025',
+      requested_expiry: null,
+      signed_requests: true,
+      fapi: null,
+      ca_certificates: null,
+    });
+    // Signed now: the request-signing key is asked for.
+    expect(text('profiles-status')).toBe(
+      `Profile ${TITLE} saved. Now store the profile’s request-signing key in the list.`,
+    );
+    expect(text('request-key-status-mitid')).toBe('Signing key missing');
+    expect(m.get<HTMLTextAreaElement>('secret-input-mitid').labels?.[0]?.textContent).toBe(`Client certificate and its key (PEM) for ${TITLE}`);
+
+    // The other mutual-TLS method keeps the choices; FAPI-CIBA too.
+    await m.click('edit-mitid');
+    await m.select('edit-auth-mitid', 'self_signed_tls_client_auth');
+    expect(m.get<HTMLInputElement>('edit-signed-mitid').checked).toBe(true);
+    await m.click('edit-fapi-mitid');
+    await m.click('edit-save-mitid');
+    expect(m.backend.callsTo('edit_profile')[1]!.args.edit).toMatchObject({
+      auth_method: 'self_signed_tls_client_auth',
+      key_id: null,
+      signed_requests: null,
+      fapi: true,
+    });
+
+    // A client secret: no choices, signing and FAPI turned off, and no request-signing key.
+    await m.click('edit-mitid');
+    await m.select('edit-auth-mitid', 'client_secret_post');
+    expect(m.q('edit-key-id-mitid')).toBeNull();
+    expect(m.q('edit-signed-mitid')).toBeNull();
+    await m.click('edit-save-mitid');
+    expect(m.backend.callsTo('edit_profile')[2]!.args.edit).toMatchObject({
+      auth_method: 'client_secret_post',
+      key_id: null,
+      signed_requests: false,
+      fapi: false,
+    });
+    expect(m.q('request-key-status-mitid')).toBeNull();
   });
 });
 

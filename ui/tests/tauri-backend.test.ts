@@ -32,6 +32,7 @@ describe('TauriBackend: the command contract', () => {
       ca_certificates: '',
     });
     await backend.setSecret('x', 'pw');
+    await backend.setSecret('x', 'pem', 'request_signing_key');
     await backend.cancelVerification('v1');
     await backend.history({ limit: 50, before: 120, search: 'anna' });
     await backend.auditStatus();
@@ -63,7 +64,9 @@ describe('TauriBackend: the command contract', () => {
           },
         },
       ],
-      ['set_secret', { profile: 'x', secret: 'pw' }],
+      // Without a part: the credential (client secret, private key or certificate bundle).
+      ['set_secret', { profile: 'x', secret: 'pw', part: 'credential' }],
+      ['set_secret', { profile: 'x', secret: 'pem', part: 'request_signing_key' }],
       ['cancel_verification', { id: 'v1' }],
       ['history', { query: { limit: 50, before: 120, search: 'anna' } }],
       ['audit_status', undefined],

@@ -317,6 +317,7 @@ describe('binding message', () => {
               call_initiator: false,
               pickup: false,
               secret_status: 'stored',
+              request_key_status: 'not_needed',
               problem: null,
               client_id: 'desk',
               auth_method: 'private_key_jwt',

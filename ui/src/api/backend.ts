@@ -12,6 +12,7 @@ import type {
   PresetSummary,
   ProfileEdit,
   ProfileSummary,
+  SecretPart,
   VerificationEvent,
   VerificationRequest,
 } from './types';
@@ -59,8 +60,12 @@ export interface Backend {
   exportProfiles(title: string): Promise<string | null>;
   /** `preview` changes nothing and says what `replace` would add and change. */
   importProfiles(toml: string, mode: ImportMode): Promise<ImportReport>;
-  /** Write-only: no command ever returns a secret. A private key is sent as its whole PEM text. */
-  setSecret(profile: string, secret: string): Promise<void>;
+  /**
+   * Write-only: no command ever returns a secret. A private key is sent as its whole PEM text, a
+   * client certificate as one PEM bundle with its key. `part` (by default the credential) says
+   * which secret: a mutual-TLS profile that signs its requests has a request-signing key too.
+   */
+  setSecret(profile: string, secret: string, part?: SecretPart): Promise<void>;
   getPreferences(): Promise<Preferences>;
   setPreferences(prefs: Preferences): Promise<void>;
   /**
@@ -132,8 +137,8 @@ export class TauriBackend implements Backend {
   importProfiles(toml: string, mode: ImportMode) {
     return call<ImportReport>('import_profiles', { toml, mode });
   }
-  setSecret(profile: string, secret: string) {
-    return call<void>('set_secret', { profile, secret });
+  setSecret(profile: string, secret: string, part?: SecretPart) {
+    return call<void>('set_secret', { profile, secret, part: part ?? 'credential' });
   }
   getPreferences() {
     return call<Preferences>('get_preferences');

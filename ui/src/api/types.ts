@@ -32,8 +32,18 @@ export interface NewProfile {
 }
 
 /** The values of `ProfileEdit.auth_method`. */
-export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export const AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** The mutual-TLS methods (RFC 8705): the credential is a client certificate with its key. */
+export const MTLS_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'] as const satisfies readonly AuthMethod[];
+export const isMtls = (method: AuthMethod | '' | null): boolean => (MTLS_METHODS as readonly string[]).includes(method ?? '');
 
 export const COUNTRIES = ['se', 'no', 'dk'] as const satisfies readonly Country[];
 export const LANGUAGES = ['en', 'sv', 'nb', 'da'] as const satisfies readonly Language[];

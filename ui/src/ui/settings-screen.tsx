@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import {
   AUTH_METHODS,
   THEMES,
+  isMtls,
   toBackendError,
   type AuthMethod,
   type ImportMode,
@@ -11,6 +12,7 @@ import {
   type PresetSummary,
   type ProfileEdit,
   type ProfileSummary,
+  type SecretStatus,
 } from '../api/types';
 import { LANGUAGES } from '../i18n';
 import {
@@ -57,6 +59,71 @@ export function looksLikePrivateKeyPem(text: string): boolean {
   const match = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]+-----END \1PRIVATE KEY-----/.exec(text);
   return match !== null && !match[1]!.includes('ENCRYPTED');
 }
+
+/**
+ * A client certificate (and any intermediates) with its private key, as PEM blocks in any order:
+ * what a mutual-TLS profile keeps as its one credential.
+ */
+export function looksLikeCertificateBundle(text: string): boolean {
+  return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text) && looksLikePrivateKeyPem(text);
+}
+
+/**
+ * Puts the texts of the files chosen in a file input into a PEM field, in the order chosen (a
+ * certificate file and its key file make one bundle), then focuses the field; the input is
+ * emptied so the same files can be chosen again.
+ */
+async function loadPemFiles(
+  event: Event,
+  field: { current: HTMLTextAreaElement | null },
+  setText: (text: string) => void,
+  setStatus: (s: Status) => void,
+) {
+  const input = event.target as HTMLInputElement;
+  const files = [...(input.files ?? [])];
+  if (files.length === 0) return;
+  try {
+    setText((await Promise.all(files.map((file) => file.text()))).join('\n'));
+    setStatus(null);
+    field.current?.focus();
+  } catch {
+    setStatus({ kind: 'error', parts: [{ key: 'secret.fileFailed' }] });
+  } finally {
+    input.value = '';
+  }
+}
+
+/**
+ * A ref to set to where focus should go once the next render is done (a button that replaces
+ * the one just pressed, a field just emptied), or to a function that finds it then.
+ */
+function useFocusAfterRender() {
+  const next = useRef<HTMLElement | (() => HTMLElement | null) | null>(null);
+  useLayoutEffect(() => {
+    const target = next.current;
+    if (!target) return;
+    next.current = null;
+    (typeof target === 'function' ? target() : target)?.focus();
+  });
+  return next;
+}
+
+/** Where a secret is, as a coloured badge. */
+function SecretBadge({ status, text, testId }: { status: SecretStatus; text: string; testId: string }) {
+  return (
+    <span class={`badge badge--secret-${status}`} data-testid={testId}>
+      {status === 'stored' ? (
+        <CheckIcon size={12} />
+      ) : status === 'missing' || status === 'outdated' ? (
+        <KeyIcon size={12} />
+      ) : null}
+      {text}
+    </span>
+  );
+}
+
+/** Secrets that can be stored: there is a keyring, and the profile needs the secret. */
+const storable = (status: SecretStatus) => status === 'stored' || status === 'missing' || status === 'outdated';
 
 function StatusLine({ status, testId }: { status: Status; testId?: string }) {
   if (!status) return <p class="status-slot" role="status" data-testid={testId} />;
@@ -177,6 +244,9 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
   const label = profileTitle(profile, profiles);
   const builtin = isBuiltinSandbox(profile);
   const usesKey = authMethod === 'private_key_jwt';
+  const usesCertificate = isMtls(authMethod);
+  // Both are PEM text, pasted or loaded from files, rather than a typed secret.
+  const usesPem = usesKey || usesCertificate;
   const id = domId('secret', name);
   const editRef = useRef<HTMLButtonElement>(null);
   const removeRef = useRef<HTMLButtonElement>(null);
@@ -184,13 +254,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
   const secretRef = useRef<HTMLTextAreaElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
   /** Where focus goes once the confirmation or the form is gone (after the next render). */
-  const focusNext = useRef<HTMLElement | (() => HTMLElement | null) | null>(null);
-  useLayoutEffect(() => {
-    const next = focusNext.current;
-    if (!next) return;
-    focusNext.current = null;
-    (typeof next === 'function' ? next() : next)?.focus();
-  });
+  const focusNext = useFocusAfterRender();
 
   const saveSecret = async (event: Event) => {
     event.preventDefault();
@@ -199,13 +263,18 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
       setStatus({ kind: 'error', parts: [{ key: 'secret.notPem' }] });
       return;
     }
+    if (usesCertificate && !looksLikeCertificateBundle(secret)) {
+      setStatus({ kind: 'error', parts: [{ key: 'secret.notCertificateBundle' }] });
+      return;
+    }
     setBusy(true);
     try {
-      await backend.setSecret(name, secret);
+      await backend.setSecret(name, secret, 'credential');
       setSecret(''); // write-only: the field never shows a stored secret
-      setStatus({ kind: 'ok', parts: [{ key: usesKey ? 'secret.keySaved' : 'secret.saved', params: { name: label } }] });
+      const saved = usesCertificate ? 'secret.certificateSaved' : usesKey ? 'secret.keySaved' : 'secret.saved';
+      setStatus({ kind: 'ok', parts: [{ key: saved, params: { name: label } }] });
       // The save button is disabled now (empty field): focus goes back to the field.
-      focusNext.current = () => (usesKey ? secretRef.current : passwordRef.current);
+      focusNext.current = () => (usesPem ? secretRef.current : passwordRef.current);
       await reloadProfiles();
     } catch (error) {
       setStatus(failed(error));
@@ -214,20 +283,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
     }
   };
 
-  const loadKeyFile = async (event: Event) => {
-    const input = event.target as HTMLInputElement;
-    const file = input.files?.[0];
-    if (!file) return;
-    try {
-      setSecret(await file.text());
-      setStatus(null);
-      secretRef.current?.focus();
-    } catch {
-      setStatus({ kind: 'error', parts: [{ key: 'secret.fileFailed' }] });
-    } finally {
-      input.value = '';
-    }
-  };
+  const loadKeyFile = (event: Event) => loadPemFiles(event, secretRef, setSecret, setStatus);
 
   const askRemove = () => {
     focusNext.current = () => keepRef.current;
@@ -259,8 +315,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
     setEditing(false);
   };
 
-  const canStoreSecret =
-    profile.secret_status === 'stored' || profile.secret_status === 'missing' || profile.secret_status === 'outdated';
+  const canStoreSecret = storable(profile.secret_status);
 
   return (
     <li class="profile-item" data-testid={`profile-item-${name}`}>
@@ -283,14 +338,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
           </p>
         </div>
         <div class="profile-side">
-          <span class={`badge badge--secret-${profile.secret_status}`} data-testid={`secret-status-${name}`}>
-            {profile.secret_status === 'stored' ? (
-              <CheckIcon size={12} />
-            ) : profile.secret_status === 'missing' || profile.secret_status === 'outdated' ? (
-              <KeyIcon size={12} />
-            ) : null}
-            {t(`secret.${profile.secret_status}`)}
-          </span>
+          <SecretBadge status={profile.secret_status} text={t(`secret.${profile.secret_status}`)} testId={`secret-status-${name}`} />
           {!builtin && !editing && (
             <button
               type="button"
@@ -343,7 +391,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
           {t('error.no_keyring')}
         </p>
       )}
-      {canStoreSecret && !usesKey && (
+      {canStoreSecret && !usesPem && (
         <form class="secret-form" onSubmit={saveSecret} autoComplete="off">
           <label for={id} class="sr-only">
             {t('secret.label', { name: label })}
@@ -363,9 +411,9 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
           </button>
         </form>
       )}
-      {canStoreSecret && usesKey && (
+      {canStoreSecret && usesPem && (
         <form class="secret-form secret-form--key" onSubmit={saveSecret} autoComplete="off">
-          <label for={id}>{t('secret.keyLabel', { name: label })}</label>
+          <label for={id}>{t(usesCertificate ? 'secret.certificateLabel' : 'secret.keyLabel', { name: label })}</label>
           <textarea
             id={id}
             ref={secretRef}
@@ -374,28 +422,127 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
             rows={4}
             spellcheck={false}
             autoComplete="off"
-            placeholder={t('secret.keyPlaceholder')}
+            placeholder={t(usesCertificate ? 'secret.certificatePlaceholder' : 'secret.keyPlaceholder')}
             value={secret}
+            aria-describedby={usesCertificate ? `${id}-hint` : undefined}
             onInput={(e) => setSecret((e.target as HTMLTextAreaElement).value)}
           />
+          {usesCertificate && (
+            <p class="hint" id={`${id}-hint`}>
+              {t('secret.certificateHint')}
+            </p>
+          )}
           <div class="button-row">
             <label class="button button--secondary file-button">
-              {t('secret.keyFile')}
+              {t(usesCertificate ? 'secret.certificateFiles' : 'secret.keyFile')}
               <input
                 type="file"
-                accept=".pem,.key,.p8,application/x-pem-file,application/pkcs8,text/plain"
+                accept={usesCertificate ? CERTIFICATE_FILES : KEY_FILES}
+                // The certificate and its key often come as two files: both are chosen at once.
+                multiple={usesCertificate}
                 class="file-input"
                 data-testid={`secret-file-${name}`}
                 onChange={loadKeyFile}
               />
             </label>
             <button type="submit" class="button button--secondary" data-testid={`secret-save-${name}`} disabled={secret.trim() === '' || busy}>
-              {t('secret.keySave')}
+              {t(usesCertificate ? 'secret.certificateSave' : 'secret.keySave')}
             </button>
           </div>
         </form>
       )}
+      {profile.request_key_status !== 'not_needed' && (
+        <RequestKeyForm profile={profile} label={label} reloadProfiles={reloadProfiles} setStatus={setStatus} />
+      )}
     </li>
+  );
+}
+
+const KEY_FILES = '.pem,.key,.p8,application/x-pem-file,application/pkcs8,text/plain';
+const CERTIFICATE_FILES = '.pem,.crt,.cer,.key,.p8,application/x-pem-file,application/x-x509-ca-cert,application/pkcs8,text/plain';
+
+/**
+ * A mutual-TLS profile that signs its requests keeps a second secret: the key its requests are
+ * signed with, apart from the certificate's key. Write-only, like the credential.
+ */
+function RequestKeyForm({
+  profile,
+  label,
+  reloadProfiles,
+  setStatus,
+}: {
+  profile: ProfileSummary;
+  label: string;
+  reloadProfiles: () => Promise<void>;
+  setStatus: (s: Status) => void;
+}) {
+  const { t, backend } = useUi();
+  const [key, setKey] = useState('');
+  const [busy, setBusy] = useState(false);
+  const name = profile.name;
+  const status = profile.request_key_status;
+  const id = domId('request-key', name);
+  const keyRef = useRef<HTMLTextAreaElement>(null);
+  const focusNext = useFocusAfterRender();
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    if (busy) return;
+    if (!looksLikePrivateKeyPem(key)) {
+      setStatus({ kind: 'error', parts: [{ key: 'secret.notPem' }] });
+      return;
+    }
+    setBusy(true);
+    try {
+      await backend.setSecret(name, key, 'request_signing_key');
+      setKey(''); // write-only: the field never shows a stored key
+      setStatus({ kind: 'ok', parts: [{ key: 'requestKey.saved', params: { name: label } }] });
+      // The save button is disabled now (empty field): focus goes back to the field.
+      focusNext.current = () => keyRef.current;
+      await reloadProfiles();
+    } catch (error) {
+      setStatus(failed(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const loadFile = (event: Event) => loadPemFiles(event, keyRef, setKey, setStatus);
+
+  return (
+    <div class="request-key">
+      <SecretBadge status={status} text={t(`requestKey.${status as Exclude<SecretStatus, 'not_needed'>}`)} testId={`request-key-status-${name}`} />
+      {storable(status) && (
+        <form class="secret-form secret-form--key" onSubmit={save} autoComplete="off">
+          <label for={id}>{t('requestKey.label', { name: label })}</label>
+          <textarea
+            id={id}
+            ref={keyRef}
+            class="key-input mono"
+            data-testid={`request-key-${name}`}
+            rows={4}
+            spellcheck={false}
+            autoComplete="off"
+            placeholder={t('secret.keyPlaceholder')}
+            value={key}
+            aria-describedby={`${id}-hint`}
+            onInput={(e) => setKey((e.target as HTMLTextAreaElement).value)}
+          />
+          <p class="hint" id={`${id}-hint`}>
+            {t('requestKey.hint')}
+          </p>
+          <div class="button-row">
+            <label class="button button--secondary file-button">
+              {t('secret.keyFile')}
+              <input type="file" accept={KEY_FILES} class="file-input" data-testid={`request-key-file-${name}`} onChange={loadFile} />
+            </label>
+            <button type="submit" class="button button--secondary" data-testid={`save-request-key-${name}`} disabled={key.trim() === '' || busy}>
+              {t('requestKey.save')}
+            </button>
+          </div>
+        </form>
+      )}
+    </div>
   );
 }
 
@@ -451,6 +598,9 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
   const [clientId, setClientId] = useState(profile.client_id);
   const [description, setDescription] = useState(initialDescription);
   const [auth, setAuth] = useState<AuthMethod | ''>(authMethod ?? '');
+  // A method with a private key to sign with: the client's own key (private_key_jwt), or with a
+  // client certificate a request-signing key beside it. The key ID is that key's `kid`.
+  const signs = auth === 'private_key_jwt' || isMtls(auth);
   const [keyId, setKeyId] = useState(profile.key_id ?? '');
   const [expiry, setExpiry] = useState(initialExpiry);
   const [signed, setSigned] = useState(profile.signed_requests);
@@ -497,12 +647,12 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
       client_id: clientId.trim() !== profile.client_id ? clientId.trim() : null,
       description: description.trim() !== initialDescription ? description.trim() : null,
       auth_method: auth !== '' && auth !== authMethod ? auth : null,
-      key_id: auth === 'private_key_jwt' && keyId.trim() !== (profile.key_id ?? '') ? keyId.trim() : null,
+      key_id: signs && keyId.trim() !== (profile.key_id ?? '') ? keyId.trim() : null,
       // Emptied: no requested expiry any more (0 removes it).
       requested_expiry: seconds !== initialExpiry ? (seconds === '' ? 0 : Number(seconds)) : null,
-      // Signing needs the private key: another method turns both off.
-      signed_requests: (auth === 'private_key_jwt' && signed) !== profile.signed_requests ? auth === 'private_key_jwt' && signed : null,
-      fapi: (auth === 'private_key_jwt' && fapi) !== profile.fapi ? auth === 'private_key_jwt' && fapi : null,
+      // Signing needs a private key: a client secret turns both off.
+      signed_requests: (signs && signed) !== profile.signed_requests ? signs && signed : null,
+      fapi: (signs && fapi) !== profile.fapi ? signs && fapi : null,
       // Emptied: the provider's own authority is no longer trusted.
       ca_certificates: ca.trim() !== initialCa.trim() ? ca.trim() : null,
     };
@@ -524,6 +674,8 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
     updateProfile(saved);
     const parts: UiMessage[] = [{ key: 'edit.saved', params: { name: saved.title || name } }];
     if (saved.secret_status === 'outdated') parts.push({ key: 'edit.secretAgain' });
+    // Signing with a client certificate needs a key of its own, entered in the list.
+    if (saved.request_key_status === 'missing' && profile.request_key_status !== 'missing') parts.push({ key: 'edit.requestKeyNeeded' });
     onClose({ kind: 'ok', parts });
     await reloadProfiles().catch(() => undefined);
   };
@@ -610,7 +762,7 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
           ))}
         </select>
       </div>
-      {auth === 'private_key_jwt' && (
+      {signs && (
         <div class="field">
           <label for={ids.keyId}>{t('edit.keyId')}</label>
           <input
@@ -628,13 +780,13 @@ function EditProfileForm({ profile, label, authMethod, reloadProfiles, updatePro
           </p>
         </div>
       )}
-      {auth === 'private_key_jwt' && (
+      {signs && (
         <>
           <CheckField
             id={ids.signed}
             testId={`edit-signed-${name}`}
             label={t('edit.signedRequests')}
-            hint={t('edit.signedRequestsHint')}
+            hint={t(isMtls(auth) ? 'edit.signedRequestsHintMtls' : 'edit.signedRequestsHint')}
             checked={signed || fapi}
             disabled={fapi}
             onChange={setSigned}
