@@ -234,7 +234,21 @@ impl Http {
             }
         } else {
             let mut reason = root_cause(&e);
-            if reason.contains("certificate") {
+            if reason.contains("CertificateRequired") {
+                reason = format!(
+                    "the provider asks for a client certificate ({reason}) and this client shows none; use tls_client_auth or self_signed_tls_client_auth with the certificate the provider has for this client"
+                );
+            } else if self.options.client_certificate.is_some()
+                && ["alert", "reset", "closed"]
+                    .iter()
+                    .any(|w| reason.contains(w))
+            {
+                // A provider that refuses a certificate ends the handshake, or with TLS 1.3 the
+                // connection just after it; either way it may be the certificate.
+                reason = format!(
+                    "{reason}; the provider may have refused this client's certificate: check that the profile holds the certificate the provider has for this client"
+                );
+            } else if reason.contains("certificate") {
                 reason = format!(
                     "its certificate is not trusted on this computer ({reason}); if the provider's certificates come from its own certificate authority, add that authority's certificate to the profile"
                 );

@@ -372,6 +372,53 @@ async fn mutual_tls_with_an_issued_and_a_self_signed_certificate() {
     }
 }
 
+/// A provider whose TLS front end checks certificates ends the handshake: the person is told
+/// that it asks for a certificate, or that it may have refused the one the profile holds.
+#[tokio::test]
+async fn a_certificate_refused_in_the_handshake_is_named() {
+    let ca = Arc::new(TestCa::new("bank"));
+    let op = OidcOp::start(OpOptions {
+        tls: Some(ca.clone()),
+        client_ca: Some(ca.ca_pem.clone()),
+        mtls_strict: true,
+        ..Default::default()
+    })
+    .await;
+    let stranger = self_signed_client_certificate("mtls-client");
+    let with = |auth: ClientAuth| {
+        let mut config = ClientConfig::new(op.issuer.clone(), auth);
+        config.http.extra_roots_pem = Some(ca.ca_pem.clone());
+        config
+    };
+    let mtls = CibaClient::discover(with(ClientAuth::MutualTls {
+        client_id: MTLS_CLIENT.into(),
+        self_signed: false,
+        certificate: ClientCertificate::from_pem(&SecretString::from(stranger.bundle())).unwrap(),
+        request_key: None,
+    }))
+    .await
+    .unwrap();
+    let e = mtls.request(&request("alice")).await.unwrap_err();
+    assert!(
+        matches!(e, CibaError::Unreachable { .. })
+            && e.to_string()
+                .contains("may have refused this client's certificate"),
+        "{e}"
+    );
+
+    // A client with a secret, sent to the mutual-TLS address by hand.
+    let mut config = with(secret(BASIC_CLIENT, false));
+    config.overrides.backchannel_authentication_endpoint =
+        Some(mtls.metadata().backchannel_authentication_endpoint.clone());
+    let plain = CibaClient::discover(config).await.unwrap();
+    let e = plain.request(&request("alice")).await.unwrap_err();
+    assert!(
+        e.to_string().contains("asks for a client certificate"),
+        "{e}"
+    );
+    assert!(op.requests(&[]).await.is_empty());
+}
+
 /// A client without a private key cannot sign, and says so before anything is sent.
 #[tokio::test]
 async fn signed_requests_need_a_private_key() {

@@ -500,6 +500,10 @@ if (clientJwks) {
 // one the discovery document's mtls_endpoint_aliases name.
 const MTLS_CLIENT_CA = process.env.OP_MTLS_CLIENT_CA || undefined;
 const MTLS_SELF_SIGNED = process.env.OP_MTLS_SELF_SIGNED || undefined;
+// OP_MTLS_STRICT=1: the mutual-TLS port ends the handshake of a client without a
+// certificate from OP_MTLS_CLIENT_CA, as providers that check certificates in
+// their TLS front end do (self-signed certificates cannot pass then).
+const MTLS_STRICT = process.env.OP_MTLS_STRICT === '1';
 if (MTLS_CLIENT_CA) {
   clients.push(cibaClient({
     client_id: 'mtls-client',
@@ -600,7 +604,7 @@ const mtlsServer = (MTLS_CLIENT_CA || MTLS_SELF_SIGNED)
   ? https.createServer({
     ...TLS,
     requestCert: true,
-    rejectUnauthorized: false,
+    rejectUnauthorized: MTLS_STRICT,
     ...(MTLS_CLIENT_CA ? { ca: MTLS_CLIENT_CA } : {}),
   })
   : undefined;

@@ -49,6 +49,9 @@ pub struct OpOptions {
     /// Mutual TLS (needs `tls`): the self-signed certificate (PEM) `self-signed-client`
     /// registers.
     pub self_signed_client: Option<String>,
+    /// The mutual-TLS port ends the handshake of a client without a certificate from
+    /// `client_ca`, as a TLS front end that checks certificates does.
+    pub mtls_strict: bool,
 }
 
 pub struct OidcOp {
@@ -102,6 +105,9 @@ impl OidcOp {
         }
         if let Some(pem) = &opts.self_signed_client {
             cmd.env("OP_MTLS_SELF_SIGNED", pem);
+        }
+        if opts.mtls_strict {
+            cmd.env("OP_MTLS_STRICT", "1");
         }
         if !opts.agents.is_empty() {
             let agents: Vec<Value> = opts.agents.iter().map(Agent::to_json).collect();
