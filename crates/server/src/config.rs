@@ -271,6 +271,17 @@ impl Config {
                     });
                 }
             };
+            if p.needs_request_key() {
+                // Its one secret file holds the certificate and the certificate's key; a second
+                // key for signing has no place to come from here yet.
+                return Err(ServerError::ConfigInvalid {
+                    path: "[[profiles]]".into(),
+                    reason: format!(
+                        "profile {:?} uses mutual TLS and signs its requests (signed_requests or fapi), which needs a request-signing key besides the certificate; the server cannot be given one yet: use private_key_jwt for this profile on the server, or turn signing off",
+                        p.name
+                    ),
+                });
+            }
             let what = format!("the secret of profile {:?}", p.name);
             out.push((p.name.clone(), read_secret(&source, &what)?));
         }
@@ -481,5 +492,23 @@ events = ["approved"]"#,
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
         let s = read_secret(&SecretSource::File(f), "the secret").unwrap();
         assert_eq!(s.expose_secret(), "secret");
+    }
+
+    /// A mutual-TLS profile's one secret is its certificate with its key; one that would also
+    /// sign its requests is refused at start, saying why, rather than at its first request.
+    #[test]
+    fn a_mutual_tls_profile_that_signs_is_refused_at_start() {
+        let mut c = Config::parse(MINIMAL, Path::new("server.toml")).unwrap();
+        let mut bank = desk::preset("generic").unwrap();
+        bank.name = "bank".into();
+        bank.auth_method = desk::AuthMethod::TlsClientAuth;
+        bank.secret = Some(SecretRef::Env("CIBA_DESK_TEST_BANK_CERT".into()));
+        bank.fapi = true;
+        c.profiles = vec![bank];
+        let e = c.profile_secrets().unwrap_err();
+        assert!(e.to_string().contains("request-signing key"), "{e}");
+        c.profiles[0].fapi = false;
+        let e = c.profile_secrets().unwrap_err();
+        assert_eq!(e.code(), "secret_env_missing", "{e}");
     }
 }
