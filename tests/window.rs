@@ -263,6 +263,12 @@ async fn a_secret_typed_in_settings_lives_only_in_the_keyring_and_is_used() {
         .await;
     s.type_into("secret-input-bank", secret).await;
     s.el("secret-save-bank").await.click().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    s.screenshot("debug-mtls.png").await;
+    eprintln!(
+        "DEBUG {}",
+        s.el("secret-status-bank").await.html(false).await.unwrap()
+    );
     s.wait_attr("secret-status-bank", "class", "badge badge--secret-stored")
         .await;
     let field = s.el("secret-input-bank").await.prop("value").await.unwrap();
@@ -384,7 +390,13 @@ async fn a_shift_at_the_counter_in_the_real_window() {
         corp.name = "corp".into();
         corp.issuer = "https://idp.example.com".into();
         corp.client_id = "desk".into();
-        vec![corp]
+        // A bank's provider: mutual TLS under the FAPI-CIBA rules.
+        let mut bank = corp.clone();
+        bank.name = "bank".into();
+        bank.issuer = "https://idp.bank.example".into();
+        bank.auth_method = desk::AuthMethod::TlsClientAuth;
+        bank.fapi = true;
+        vec![corp, bank]
     })
     .await;
 
@@ -463,6 +475,38 @@ async fn a_shift_at_the_counter_in_the_real_window() {
         .unwrap();
     s.type_into("edit-title-corp", "Corporate desk").await;
     s.el("edit-save-corp").await.click().await.unwrap();
+
+    // The bank's certificate with its key goes into the keyring; its request-signing key is
+    // asked for beside it.
+    let certificate = testkit::tls::self_signed_client_certificate("desk");
+    // Pasted, as WebDriver's typing drops the line breaks PEM needs.
+    s.el("secret-input-bank").await;
+    s.client
+        .execute(
+            "const field = document.querySelector(\"[data-testid='secret-input-bank']\");
+             field.value = arguments[0];
+             field.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![certificate.bundle().into()],
+        )
+        .await
+        .unwrap();
+    s.el("secret-save-bank").await.click().await.unwrap();
+    s.wait_attr("secret-status-bank", "class", "badge badge--secret-stored")
+        .await;
+    s.wait_attr(
+        "request-key-status-bank",
+        "class",
+        "badge badge--secret-missing",
+    )
+    .await;
+    s.client
+        .execute(
+            "document.querySelector(\"[data-testid='request-key-bank']\").scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    s.screenshot("settings-mutual-tls.png").await;
     s.el("nav-verify").await.click().await.unwrap();
     s.el("new-verification").await.click().await.unwrap();
     let picker = s.el("profile").await.text().await.unwrap();
