@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "export_profiles",
     "import_profiles",
     "set_secret",
+    "policy",
     "get_preferences",
     "set_preferences",
     "wait_close_request",

@@ -477,6 +477,56 @@ fn a_mutual_tls_profile_takes_a_certificate_and_a_request_key() {
     assert!(e.to_string().contains("everything"), "{e}");
 }
 
+/// Under an administrator's policy the page is told what is managed, and a change to a managed
+/// profile is refused whatever the page sends.
+#[test]
+fn a_policy_file_is_shown_and_obeyed() {
+    let policy = desk::settings::Policy::parse(
+        "allow_sandbox = false\nserver_url = \"https://desk.bank.example\"\n\n[[profiles]]\nname = \"bank\"\nprovider = \"generic\"\nissuer = \"https://idp.bank.example\"\nclient_id = \"desk\"\nauth_method = \"client_secret_basic\"\ninputs = [{ kind = \"email\" }]\nhint = \"login_hint\"\n",
+        std::path::Path::new("/etc/ciba-desk/policy.toml"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let state = ciba_desk_app::AppState::new(
+        SettingsStore::in_dir(dir.path()),
+        Settings::default().with_policy(policy),
+        Some(SecretStore::in_memory()),
+        None,
+    );
+    let h = harness_of(state, dir, SecretStore::in_memory());
+    let view = h.call("policy", json!({})).unwrap();
+    assert_eq!(view["managed"], true);
+    assert_eq!(view["path"], "/etc/ciba-desk/policy.toml");
+    assert_eq!(
+        (&view["profiles_locked"], &view["sandbox_allowed"]),
+        (&json!(false), &json!(false))
+    );
+    assert_eq!(view["server_url"], "https://desk.bank.example");
+    assert_eq!(view["problem"], Value::Null);
+
+    let listed = h.call("list_profiles", json!({})).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bank"]);
+    assert_eq!(listed[0]["managed"], true);
+    for (cmd, args) in [
+        (
+            "edit_profile",
+            json!({"name": "bank", "edit": {"title": "Mine"}}),
+        ),
+        ("remove_profile", json!({"name": "bank"})),
+    ] {
+        let e = h.call(cmd, args).unwrap_err();
+        assert_eq!(e["code"], "managed_by_policy", "{cmd}: {e}");
+    }
+    // An agent's own profile is still theirs to add.
+    h.call("add_profile", json!({"preset": "generic", "name": "own", "issuer": "https://idp.example.com", "clientId": "c"}))
+        .unwrap();
+}
+
 #[test]
 fn history_searches_and_pages_beyond_a_hundred() {
     let dir = tempfile::tempdir().unwrap();

@@ -219,6 +219,12 @@ pub async fn set_secret(
         .map_err(report)
 }
 
+/// What the administrator's policy file decides on this computer.
+#[tauri::command]
+pub fn policy(state: State<'_, AppState>) -> desk::api::PolicyView {
+    state.policy()
+}
+
 #[tauri::command]
 pub fn get_preferences(state: State<'_, AppState>) -> Preferences {
     state.preferences()

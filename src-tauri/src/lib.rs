@@ -34,6 +34,7 @@ pub fn with_commands<R: tauri::Runtime>(
             commands::export_profiles,
             commands::import_profiles,
             commands::set_secret,
+            commands::policy,
             commands::get_preferences,
             commands::set_preferences,
             commands::wait_close_request,

@@ -8,6 +8,10 @@ use crate::state::AppState;
 
 pub async fn ensure_running<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
+    if !state.settings().policy().sandbox_allowed() {
+        tracing::info!("the administrator's policy leaves the sandbox out; not starting it");
+        return;
+    }
     let issuer = state.settings().sandbox_profile().issuer;
     let Some(addr) = desk::sandbox_proof::local_addr(&issuer) else {
         tracing::info!(%issuer, "the sandbox profile points elsewhere; not starting the built-in sandbox");

@@ -34,11 +34,14 @@ pub fn app_binary() -> PathBuf {
     path
 }
 
-/// What the app's operating system differs in: its locale, the X display it shows on.
+/// What the app's operating system differs in: its locale, the X display it shows on, the
+/// administrator's policy file.
 #[derive(Clone, Default)]
 pub struct Os {
     pub locale: Option<String>,
     pub display: Option<String>,
+    /// The policy file's text; none by default (never the computer's own).
+    pub policy: Option<String>,
 }
 
 /// The app under WebDriver, with its own settings, data directory and sandbox port.
@@ -110,6 +113,10 @@ impl Session {
         let home = dirs.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let sandbox = format!("http://127.0.0.1:{sandbox_port}");
+        let policy = dirs.path().join("policy.toml");
+        if let Some(text) = &os.policy {
+            std::fs::write(&policy, text).unwrap();
+        }
         let (port, native_port) = (free_port(), free_port());
         let log = dirs.path().join(format!("app-{port}.log"));
         let mut driver = Command::new("tauri-driver");
@@ -134,6 +141,7 @@ impl Session {
             .env("CIBA_DESK_CONFIG_DIR", &config)
             .env("CIBA_DESK_DATA_DIR", &data)
             .env("CIBA_DESK_SANDBOX_PORT", sandbox_port.to_string())
+            .env("CIBA_DESK_POLICY", &policy)
             .env("CIBA_DESK_LOG", "debug")
             .env("HOME", &home)
             .env_remove("XDG_CONFIG_HOME")

@@ -25,12 +25,15 @@ pub fn db_path() -> Result<PathBuf, Failure> {
 /// defaults (no names, nothing deleted), and says so.
 pub fn settings() -> AuditSettings {
     match SettingsStore::open_default().and_then(|s| s.load()) {
-        Ok(s) => s.audit,
+        Ok(s) => s.effective_audit(),
         Err(e) => {
             output::warn(format!(
                 "the audit settings could not be read, so names are left out and no records are deleted: {e}"
             ));
-            AuditSettings::default()
+            // The administrator's floor and anchor still hold.
+            desk::Settings::default()
+                .with_policy(desk::settings::Policy::load_default())
+                .effective_audit()
         }
     }
 }

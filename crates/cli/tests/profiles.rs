@@ -485,3 +485,96 @@ async fn a_broken_settings_file_is_reported_and_left_alone() {
         "schema_version = 1\n[[profiles]\n"
     );
 }
+
+const BANK_POLICY: &str = r#"
+lock_profiles = true
+allow_sandbox = false
+
+[[profiles]]
+name = "bank"
+provider = "generic"
+issuer = "https://idp.bank.example"
+client_id = "desk"
+auth_method = "client_secret_basic"
+inputs = [{ kind = "email" }]
+hint = "login_hint"
+"#;
+
+/// The administrator's policy file decides which profiles there are: the command line lists
+/// them as managed, refuses every change (exit 1, saying who decides), and offers no provider
+/// of its own. A policy file that does not parse is named with its line and allows nothing.
+#[tokio::test]
+async fn a_policy_file_locks_the_profiles_and_the_command_line_obeys() {
+    let env = Env::new();
+    let add_own = [
+        "profiles",
+        "add",
+        "own",
+        "--issuer",
+        "https://idp.example.com",
+        "--client-id",
+        "c",
+    ];
+    assert_eq!(env.run(&add_own).await.code, 0);
+    env.policy(BANK_POLICY);
+
+    let list = env.run(&["profiles", "--json"]).await;
+    assert_eq!(list.code, 0, "{list:?}");
+    let list = list.json();
+    assert_eq!(names(&list, "profile"), ["bank"]);
+    assert_eq!(entry(&list, "bank")["managed"], true);
+    let text = env.run(&["profiles"]).await;
+    assert!(
+        text.stdout.contains("managed by your organisation"),
+        "{text:?}"
+    );
+
+    let policy = env.policy_file().display().to_string();
+    let mut add_other = add_own;
+    add_other[2] = "other";
+    let export = env.root.path().join("export.toml");
+    std::fs::write(&export, "[[profiles]]\nname = \"x\"\n").unwrap();
+    for args in [
+        &add_other[..],
+        &["profiles", "remove", "own"],
+        &["profiles", "import", export.to_str().unwrap()],
+        &[
+            "verify",
+            "--issuer",
+            "https://idp.example.com",
+            "--client-id",
+            "c",
+            "--email",
+            "a@example.com",
+        ],
+    ] {
+        let r = env.run(args).await;
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.contains("managed by your organisation") && r.stderr.contains(&policy),
+            "{args:?}: {r:?}"
+        );
+    }
+    let r = env
+        .run(&["verify", "--profile", "sandbox", "--email", "a@example.com"])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    // The agent's own profile is still in the settings file, for when the policy lets go.
+    assert!(
+        std::fs::read_to_string(env.settings_file())
+            .unwrap()
+            .contains("name = \"own\"")
+    );
+
+    env.policy("lock_profiles = tru\n");
+    let r = env.run(&["profiles"]).await;
+    assert!(
+        r.stderr.contains("is not valid at line 1") && r.stderr.contains("locked down"),
+        "{r:?}"
+    );
+    let r = env
+        .run(&["verify", "--profile", "own", "--email", "a@example.com"])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("policy file"), "{r:?}");
+}

@@ -159,6 +159,21 @@ pub enum DeskError {
         reason: String,
     },
 
+    // --- the administrator's policy ---
+    #[error(
+        "the administrator's policy file {path} is not valid{at}: {message}. Until it is corrected, CIBA Desk runs locked down: no profile can be used, added or changed",
+        at = At(*location)
+    )]
+    PolicyMalformed {
+        path: String,
+        location: Option<Location>,
+        message: String,
+    },
+    #[error(
+        "{what} is managed by your organisation (policy file {path}); ask your administrator to change it"
+    )]
+    ManagedByPolicy { what: String, path: String },
+
     // --- settings ---
     #[error(
         "the settings file {path} is not valid{at}: {message}. It was left exactly as it is; correct it in a text editor or move it away",
@@ -260,6 +275,8 @@ impl DeskError {
             SecretUnavailable { .. } => "secret_unavailable",
             SecretBoundElsewhere { .. } => "secret_bound_elsewhere",
             NotTheSandbox { .. } => "not_the_sandbox",
+            PolicyMalformed { .. } => "policy_malformed",
+            ManagedByPolicy { .. } => "managed_by_policy",
             SettingsMalformed { .. } => "settings_malformed",
             SettingsTooNew { .. } => "settings_too_new",
             Io { .. } => "io_error",
@@ -394,9 +411,10 @@ impl DeskError {
                         .join(" / "),
                 );
             }
-            SettingsMalformed { location, .. } | ImportMalformed { location, .. } => {
-                p.location(*location)
-            }
+            SettingsMalformed { location, .. }
+            | ImportMalformed { location, .. }
+            | PolicyMalformed { location, .. } => p.location(*location),
+            ManagedByPolicy { path, .. } => p.text("path", path),
             SecretInImport { key, location, .. } => {
                 p.text("key", key);
                 p.location(*location);

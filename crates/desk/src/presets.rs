@@ -65,6 +65,7 @@ fn base(name: &str, provider: ProviderKind, issuer: &str, auth: AuthMethod) -> P
         signed_requests: false,
         fapi: false,
         ca_certificates: None,
+        allowed_origins: vec![],
         scopes: s(&["openid"]),
         acr_values: None,
         requested_expiry: None,

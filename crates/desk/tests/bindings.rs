@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use desk::api::{
     AuditStatus, BindingMessageCheck, BindingMessageSummary, HistoryEntry, HistoryOutcome,
     HistoryPage, HistoryQuery, IdentityCheck, IdentityKind, IdentityView, Language, MatchWord,
-    Preferences, PresetNeed, PresetSummary, ProfileEdit, ProfileSummary, Requirement, SecretStatus,
-    Theme, VerificationRequest, VerificationUpdate,
+    PolicyView, Preferences, PresetNeed, PresetSummary, ProfileEdit, ProfileSummary, Requirement,
+    SecretStatus, Theme, VerificationRequest, VerificationUpdate,
 };
 use desk::settings::{FieldChange, ProfileChange};
 use desk::verified::{MatchBasis, NotComparableReason};
@@ -55,6 +55,7 @@ fn generated() -> String {
         Language::decl(&cfg),
         Theme::decl(&cfg),
         Preferences::decl(&cfg),
+        PolicyView::decl(&cfg),
         ImportMode::decl(&cfg),
         FieldChange::decl(&cfg),
         ProfileChange::decl(&cfg),

@@ -53,7 +53,7 @@ fn saves_atomically_and_loads_back() {
     );
     let back = store.load().unwrap();
     assert_eq!(back, s);
-    assert_eq!(back.default_profile().name, "Acme BankID");
+    assert_eq!(back.default_profile().unwrap().name, "Acme BankID");
     assert_eq!(back.profiles()[0].name, "sandbox");
     assert_eq!(back.profiles().len(), 4);
 

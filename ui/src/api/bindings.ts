@@ -60,6 +60,10 @@ preset: string | null, issuer: string, is_sandbox: boolean, identity_kind: Ident
  */
 request_key_status: SecretStatus, 
 /**
+ * Given by the administrator's policy file: agents cannot edit or remove it.
+ */
+managed: boolean, 
+/**
  * What Settings shows for editing (never a secret).
  */
 client_id: string, 
@@ -181,6 +185,29 @@ language: Language | null, theme: Theme,
  * speaks while the agent has chosen none. Read-only.
  */
 system_language: Language | null, };
+
+export type PolicyView = { 
+/**
+ * Whether a policy file applies (a broken one included).
+ */
+managed: boolean, 
+/**
+ * Where the policy file is.
+ */
+path: string | null, 
+/**
+ * Agents cannot add, edit, import or remove profiles.
+ */
+profiles_locked: boolean, sandbox_allowed: boolean, 
+/**
+ * The organisation's CIBA Desk server, when the policy names one.
+ */
+server_url: string | null, 
+/**
+ * Why the policy file cannot be applied: until it is fixed, nothing can be verified or
+ * changed.
+ */
+problem: ErrorReport | null, };
 
 export type ImportMode = "keep_existing" | "replace" | "preview";
 

@@ -85,11 +85,16 @@ fn profile_json(kind: &str, p: &Profile, secret: Option<SecretStatus>) -> Value 
         "secret": secret,
         "keyring_entry": p.secret_entry(),
         "description": p.description,
+        "managed": false,
     })
 }
 
 async fn list(json_out: bool) -> Result<(), Failure> {
     let (_, settings) = open()?;
+    let policy = settings.policy();
+    if let Some(problem) = policy.problem() {
+        output::warn(problem.to_string());
+    }
     let profiles = settings.profiles();
     let states = secret_states(&profiles).await;
     let presets = desk::presets();
@@ -97,7 +102,11 @@ async fn list(json_out: bool) -> Result<(), Failure> {
         let mut all: Vec<Value> = profiles
             .iter()
             .zip(&states)
-            .map(|(p, s)| profile_json("profile", p, Some(*s)))
+            .map(|(p, s)| {
+                let mut v = profile_json("profile", p, Some(*s));
+                v["managed"] = json!(policy.manages_profile(&p.name));
+                v
+            })
             .collect();
         for preset in &presets {
             let mut v = profile_json(
@@ -122,11 +131,26 @@ async fn list(json_out: bool) -> Result<(), Failure> {
         println!("      {} at {}", p.provider.title(), p.issuer);
         println!("      customer by: {}", inputs.join(" or "));
         println!("      secret: {}", secret_word(*s));
+        if policy.manages_profile(&p.name) {
+            println!("      managed by your organisation");
+        }
     }
-    println!();
-    println!("Presets (`ciba-desk profiles add NAME --preset ID …`):");
-    for preset in &presets {
-        println!("  {:<32} {}", preset.id, preset.summary);
+    if policy.profiles_locked() {
+        println!();
+        println!(
+            "Profiles are managed by your organisation{}; they cannot be added, changed or removed here.",
+            policy
+                .path()
+                .map(|p| format!(" (policy file {})", p.display()))
+                .unwrap_or_default()
+        );
+    }
+    if !policy.profiles_locked() {
+        println!();
+        println!("Presets (`ciba-desk profiles add NAME --preset ID …`):");
+        for preset in &presets {
+            println!("  {:<32} {}", preset.id, preset.summary);
+        }
     }
     Ok(())
 }

@@ -85,6 +85,10 @@ fn profile_choice(
     a: &VerifyArgs,
     settings: &Settings,
 ) -> Result<(Profile, Option<Arc<dyn SecretSource>>), Failure> {
+    // A policy file that cannot be read allows nothing until the administrator fixes it.
+    if let Some(problem) = settings.policy().problem() {
+        return Err(before_sending(&problem));
+    }
     if let Some(name) = &a.profile {
         let mut p = settings
             .profile(name)
@@ -93,6 +97,12 @@ fn profile_choice(
             p.requested_expiry = Some(e);
         }
         return Ok((p, None));
+    }
+    if settings.policy().profiles_locked() {
+        // A provider given on the command line is a profile no administrator chose.
+        return Err(before_sending(&settings.policy().refusal(
+            "the choice of providers (use --profile with one of its profiles)",
+        )));
     }
     let (Some(issuer), Some(client_id)) = (&a.issuer, &a.client_id) else {
         return Err(usage(

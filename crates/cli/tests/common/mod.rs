@@ -44,6 +44,16 @@ impl Env {
         self.data_dir().join("audit.sqlite3")
     }
 
+    /// Where this environment's administrator's policy file is (none until [`Env::policy`]).
+    pub fn policy_file(&self) -> PathBuf {
+        self.root.path().join("policy.toml")
+    }
+
+    /// Puts an administrator's policy file in place.
+    pub fn policy(&self, text: &str) {
+        std::fs::write(self.policy_file(), text).unwrap();
+    }
+
     /// Moves the built-in sandbox to `issuer` (a free port per test).
     pub fn sandbox_at(&self, issuer: &str) {
         std::fs::create_dir_all(self.config_dir()).unwrap();
@@ -61,8 +71,11 @@ impl Env {
         c.args(args)
             .env("CIBA_DESK_CONFIG_DIR", self.config_dir())
             .env("CIBA_DESK_DATA_DIR", self.data_dir())
+            // Never this computer's own policy file.
+            .env("CIBA_DESK_POLICY", self.policy_file())
             .env_remove("CIBA_CLIENT_SECRET")
             .env_remove("CIBA_PRIVATE_KEY_PATH")
+            .env_remove("CIBA_CLIENT_CERTIFICATE_PATH")
             .env_remove("CIBA_DESK_SANDBOX_AUTO")
             .env_remove("CIBA_DESK_NATIONAL_ID")
             .env_remove("CIBA_DESK_ID_TOKEN_HINT")

@@ -119,7 +119,10 @@ impl App {
             Ok(s) => (s, None),
             Err(e) => {
                 tracing::error!(error = %e, "the settings file could not be read; running on defaults");
-                (Settings::default(), Some(e))
+                (
+                    Settings::default().with_policy(crate::settings::Policy::load_default()),
+                    Some(e),
+                )
             }
         };
         let keyring = match keyring {
@@ -197,7 +200,7 @@ impl App {
             .get_or_try_init(|| async {
                 let path = self.audit_path.clone().ok_or(DeskError::NoDataDir)?;
                 let keyring = self.keyring.as_ref().ok_or("no OS keyring is available");
-                let audit_settings = self.settings().audit.clone();
+                let audit_settings = self.settings().effective_audit();
                 let trail = AuditTrail::open(path, keyring, &audit_settings)
                     .await
                     .map_err(|e| DeskError::AuditUnavailable(Box::new(e)))?;

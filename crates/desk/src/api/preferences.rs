@@ -19,7 +19,13 @@ impl App {
                 .as_deref()
                 .and_then(from_word)
                 .unwrap_or(Theme::System),
-            system_language: Language::of_environment(),
+            // "Automatic" follows the administrator's choice, where there is one.
+            system_language: s
+                .policy()
+                .file()
+                .and_then(|f| f.language.as_deref())
+                .and_then(from_word)
+                .unwrap_or_else(Language::of_environment),
         }
     }
 

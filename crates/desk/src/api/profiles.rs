@@ -4,7 +4,7 @@
 use secrets::{SecretError, SecretStore};
 
 use super::App;
-use super::views::{PresetSummary, ProfileSummary, SecretStatus};
+use super::views::{PolicyView, PresetSummary, ProfileSummary, SecretStatus};
 use crate::error::{DeskError, Result};
 use crate::keyring::{SecretPart, Stored, part_entry, store_secret, stored_status};
 use crate::presets;
@@ -210,6 +210,11 @@ impl App {
         Ok(report)
     }
 
+    /// What the administrator's policy decides here.
+    pub fn policy(&self) -> PolicyView {
+        PolicyView::of(self.settings().policy())
+    }
+
     /// What Settings shows of `p`, with where its secrets are.
     async fn summary(&self, p: &Profile) -> ProfileSummary {
         let mut summary = ProfileSummary::new(
@@ -218,6 +223,7 @@ impl App {
         );
         summary.request_key_status =
             secret_status(self.keyring(), p, SecretPart::RequestSigningKey).await;
+        summary.managed = self.settings().policy().manages_profile(&p.name);
         summary
     }
 

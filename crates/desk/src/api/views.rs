@@ -11,6 +11,7 @@ use crate::error::ErrorReport;
 use crate::events::{VerificationEvent, VerificationState};
 use crate::presets::Preset;
 use crate::profile::{CallInitiator, IdentityInput, InputKind, Profile, ProviderKind, SecretRef};
+use crate::settings::Policy;
 use crate::verified::{IdentityMatch, VerifiedIdentity};
 
 /// Whether a profile's secret is where the desk will look for it.
@@ -72,6 +73,8 @@ pub struct ProfileSummary {
     /// A mutual-TLS profile that signs its requests: whether its request-signing key is stored
     /// (`not_needed` for every other profile).
     pub request_key_status: SecretStatus,
+    /// Given by the administrator's policy file: agents cannot edit or remove it.
+    pub managed: bool,
     /// What Settings shows for editing (never a secret).
     pub client_id: String,
     /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `tls_client_auth` or
@@ -161,6 +164,7 @@ impl ProfileSummary {
             pickup: p.customer_link.is_some(),
             secret_status,
             request_key_status: SecretStatus::NotNeeded,
+            managed: false,
             client_id: p.client_id.clone(),
             auth_method: p.auth_method.as_str().to_owned(),
             key_id: p.key_id.clone(),
@@ -628,6 +632,36 @@ impl Language {
             .filter_map(|v| std::env::var(v).ok())
             .find(|v| !v.is_empty())
             .and_then(|v| Self::of_locale(&v))
+    }
+}
+
+/// What the administrator's policy file decides on this computer, for Settings to show.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PolicyView {
+    /// Whether a policy file applies (a broken one included).
+    pub managed: bool,
+    /// Where the policy file is.
+    pub path: Option<String>,
+    /// Agents cannot add, edit, import or remove profiles.
+    pub profiles_locked: bool,
+    pub sandbox_allowed: bool,
+    /// The organisation's CIBA Desk server, when the policy names one.
+    pub server_url: Option<String>,
+    /// Why the policy file cannot be applied: until it is fixed, nothing can be verified or
+    /// changed.
+    pub problem: Option<ErrorReport>,
+}
+
+impl PolicyView {
+    pub fn of(policy: &Policy) -> Self {
+        Self {
+            managed: policy.is_managed(),
+            path: policy.path().map(|p| p.display().to_string()),
+            profiles_locked: policy.profiles_locked(),
+            sandbox_allowed: policy.sandbox_allowed(),
+            server_url: policy.file().and_then(|f| f.server_url.clone()),
+            problem: policy.problem().map(|e| e.report()),
+        }
     }
 }
 

@@ -87,6 +87,10 @@ pub struct Profile {
     /// system's: for a provider whose certificates come from its own authority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_certificates: Option<String>,
+    /// Origins the administrator's policy lets every profile contact or show besides its
+    /// issuer's. Not stored with the profile: the policy file says so, each time it is read.
+    #[serde(skip)]
+    pub allowed_origins: Vec<String>,
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -149,6 +153,12 @@ impl Profile {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// The profile with the origins the administrator's policy allows besides the issuer's.
+    pub fn allowing_origins(mut self, origins: &[String]) -> Self {
+        self.allowed_origins = origins.to_vec();
+        self
     }
 
     /// Whether every request is signed (asked for, or FAPI-CIBA's rule).
@@ -422,7 +432,13 @@ impl Profile {
             return Ok(());
         };
         for (field, url) in self.contact_urls()? {
-            let same = Url::parse(&url).is_ok_and(|u| u.origin() == issuer.origin());
+            let same = Url::parse(&url).is_ok_and(|u| {
+                u.origin() == issuer.origin()
+                    || self
+                        .allowed_origins
+                        .iter()
+                        .any(|o| Url::parse(o).is_ok_and(|o| o.origin() == u.origin()))
+            });
             if !same {
                 return Err(self.invalid(format!(
                     "{field} {url:?} is not on the issuer's origin {}; a profile may only send requests and show links there",

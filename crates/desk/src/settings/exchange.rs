@@ -146,6 +146,9 @@ impl Settings {
 
     /// Imports an export file. Nothing changes unless the whole file is acceptable.
     pub fn import_profiles(&mut self, text: &str, mode: ImportMode) -> Result<ImportReport> {
+        if self.policy().profiles_locked() {
+            return Err(self.policy().refusal("the list of profiles"));
+        }
         if mode == ImportMode::Preview {
             return self.clone().import_profiles(text, ImportMode::Replace);
         }
@@ -193,7 +196,12 @@ impl Settings {
                     format!("two profiles are named {:?}", p.name),
                 ));
             }
-            p.validate()
+            if self.policy().manages_profile(&p.name) {
+                return Err(self.policy().refusal(format!("the profile {:?}", p.name)));
+            }
+            p.clone()
+                .allowing_origins(self.policy().allowed_origins())
+                .validate()
                 .and_then(|()| p.check_desk_secret())
                 .map_err(|e| malformed(at, e.to_string()))?;
         }

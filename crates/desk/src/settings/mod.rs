@@ -14,6 +14,7 @@
 mod exchange;
 mod locations;
 mod migrations;
+mod policy;
 mod store;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,7 @@ use locations::{key_location, key_value_location, location};
 use migrations::migrate;
 
 pub use exchange::{FieldChange, ImportMode, ImportReport, ProfileChange};
+pub use policy::{POLICY_ENV, Policy, PolicyAudit, PolicyFile, SignIn};
 pub use store::{SettingsStore, write_atomic};
 
 /// The settings schema this version writes.
@@ -83,7 +85,7 @@ pub(super) struct ExportFile {
     profiles: Vec<Profile>,
 }
 
-/// The preferences and the profiles the user added.
+/// The preferences and the profiles the user added, under the administrator's policy.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub preferences: Preferences,
@@ -91,6 +93,8 @@ pub struct Settings {
     pub audit: AuditSettings,
     profiles: Vec<Profile>,
     migrated_from: Option<u32>,
+    /// Not stored here: read from the policy file each time the settings are loaded.
+    policy: Policy,
 }
 
 pub(super) fn reserved(name: &str) -> bool {
@@ -98,11 +102,77 @@ pub(super) fn reserved(name: &str) -> bool {
 }
 
 impl Settings {
-    /// The built-in sandbox, then the user's profiles.
+    /// These settings under `policy`.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The profiles agents can use: the built-in sandbox (unless the policy leaves it out), the
+    /// policy's profiles, then the user's (unless the policy locks profiles; a user profile
+    /// with a policy profile's name gives way to it).
     pub fn profiles(&self) -> Vec<Profile> {
-        let mut all = vec![self.sandbox_profile()];
-        all.extend(self.profiles.iter().cloned());
+        let origins = self.policy.allowed_origins();
+        let mut all = vec![];
+        if self.policy.sandbox_allowed() {
+            all.push(self.sandbox_profile());
+        }
+        all.extend(
+            self.policy
+                .profiles()
+                .iter()
+                .map(|p| p.clone().allowing_origins(origins)),
+        );
+        if !self.policy.profiles_locked() {
+            all.extend(
+                self.profiles
+                    .iter()
+                    .filter(|p| !self.policy.manages_profile(&p.name))
+                    .map(|p| p.clone().allowing_origins(origins)),
+            );
+        }
         all
+    }
+
+    /// The audit choices in force: the policy's minimum retention and anchor win over the
+    /// settings file's.
+    pub fn effective_audit(&self) -> AuditSettings {
+        let mut audit = self.audit.clone();
+        if let Some(f) = self.policy.file() {
+            if let Some(min) = f.audit.min_retention_days {
+                audit.min_retention_days = Some(audit.min_retention_days.unwrap_or(0).max(min));
+                // Retention shorter than the floor would purge what must be kept.
+                audit.retention_days = audit.retention_days.map(|d| d.max(min));
+            }
+            if let Some(anchor) = &f.audit.anchor {
+                audit.anchor = Some(anchor.clone());
+            }
+        }
+        audit
+    }
+
+    /// The language the UI starts in: the agent's choice, else the policy's.
+    pub fn language(&self) -> Option<String> {
+        self.preferences
+            .language
+            .clone()
+            .or_else(|| self.policy.file().and_then(|f| f.language.clone()))
+    }
+
+    /// Refuses a change to the profiles when the policy locks them, or when it touches one of
+    /// the policy's own profiles.
+    fn check_profile_change(&self, name: &str) -> Result<()> {
+        if self.policy.profiles_locked() {
+            return Err(self.policy.refusal("the list of profiles"));
+        }
+        if self.policy.manages_profile(name) {
+            return Err(self.policy.refusal(format!("the profile {name:?}")));
+        }
+        Ok(())
     }
 
     /// The profiles the user added (what the file stores).
@@ -120,22 +190,27 @@ impl Settings {
 
     pub fn profile(&self, name: &str) -> Option<Profile> {
         if reserved(name) {
-            return Some(self.sandbox_profile());
+            return self
+                .policy
+                .sandbox_allowed()
+                .then(|| self.sandbox_profile());
         }
-        self.profiles.iter().find(|p| p.name == name).cloned()
+        self.profiles().into_iter().find(|p| p.name == name)
     }
 
-    /// The profile to select at start: the preferred one if it still exists, else the sandbox.
-    pub fn default_profile(&self) -> Profile {
+    /// The profile to select at start: the preferred one if it still exists, else the first
+    /// there is (the sandbox, unless the policy leaves it out).
+    pub fn default_profile(&self) -> Option<Profile> {
         self.preferences
             .default_profile
             .as_deref()
             .and_then(|n| self.profile(n))
-            .unwrap_or_else(|| self.sandbox_profile())
+            .or_else(|| self.profiles().into_iter().next())
     }
 
     /// Adds a profile; its name must be new.
     pub fn add_profile(&mut self, profile: Profile) -> Result<()> {
+        self.check_profile_change(&profile.name)?;
         if self.profiles.iter().any(|p| p.name == profile.name) {
             return Err(DeskError::DuplicateProfile(profile.name));
         }
@@ -147,7 +222,11 @@ impl Settings {
         if reserved(&profile.name) {
             return Err(DeskError::BuiltinProfile { action: "replaced" });
         }
-        profile.validate()?;
+        self.check_profile_change(&profile.name)?;
+        profile
+            .clone()
+            .allowing_origins(self.policy.allowed_origins())
+            .validate()?;
         profile.check_desk_secret()?;
         match self.profiles.iter_mut().find(|p| p.name == profile.name) {
             Some(existing) => *existing = profile,
@@ -160,6 +239,7 @@ impl Settings {
         if reserved(name) {
             return Err(DeskError::BuiltinProfile { action: "removed" });
         }
+        self.check_profile_change(name)?;
         let i = self
             .profiles
             .iter()
@@ -178,6 +258,12 @@ impl Settings {
 
     /// Parses a settings file. `source` names it in error messages.
     pub fn from_toml(text: &str, source: &str) -> Result<Self> {
+        Self::from_toml_under(text, source, Policy::Unmanaged)
+    }
+
+    /// Parses a settings file under `policy`, whose allowed origins the file's profiles may
+    /// use.
+    pub fn from_toml_under(text: &str, source: &str, policy: Policy) -> Result<Self> {
         let malformed =
             |location: Option<Location>, message: String| DeskError::SettingsMalformed {
                 path: source.into(),
@@ -244,7 +330,9 @@ impl Settings {
                     format!("two profiles are named {:?}; names must be unique", p.name),
                 ));
             }
-            p.validate()
+            p.clone()
+                .allowing_origins(policy.allowed_origins())
+                .validate()
                 .and_then(|()| p.check_desk_secret())
                 .map_err(|e| malformed(at, e.to_string()))?;
         }
@@ -253,6 +341,7 @@ impl Settings {
             audit: file.audit,
             profiles: file.profiles,
             migrated_from,
+            policy,
         })
     }
 
@@ -307,7 +396,7 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].name, SANDBOX_PROFILE);
         assert!(all[0].is_sandbox);
-        assert_eq!(s.default_profile().name, SANDBOX_PROFILE);
+        assert_eq!(s.default_profile().unwrap().name, SANDBOX_PROFILE);
     }
 
     #[test]

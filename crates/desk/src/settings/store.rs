@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{APP_NAME, CONFIG_DIR_ENV, SETTINGS_FILE, Settings};
+use super::{APP_NAME, CONFIG_DIR_ENV, Policy, SETTINGS_FILE, Settings};
 use crate::error::{DeskError, Result};
 
 /// Where the settings file lives.
@@ -51,12 +51,16 @@ impl SettingsStore {
         }
     }
 
-    /// Reads the settings; no file means defaults (the sandbox alone). Never writes.
+    /// Reads the settings under this computer's policy (see [`Policy::load_default`]); no
+    /// file means defaults (the sandbox alone). Never writes.
     pub fn load(&self) -> Result<Settings> {
+        let policy = Policy::load_default();
         let path = self.path();
         match fs::read_to_string(&path) {
-            Ok(text) => Settings::from_toml(&text, &path.display().to_string()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Settings::default()),
+            Ok(text) => Settings::from_toml_under(&text, &path.display().to_string(), policy),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Ok(Settings::default().with_policy(policy))
+            }
             Err(e) => Err(self.io("read", &path, e)),
         }
     }
@@ -70,7 +74,11 @@ impl SettingsStore {
         let path = self.path();
         match fs::read_to_string(&path) {
             Ok(existing) => {
-                let on_disk = Settings::from_toml(&existing, &path.display().to_string())?;
+                let on_disk = Settings::from_toml_under(
+                    &existing,
+                    &path.display().to_string(),
+                    settings.policy().clone(),
+                )?;
                 if let Some(v) = on_disk.migrated_from {
                     let backup = self.dir.join(format!("settings.v{v}.toml.bak"));
                     if !backup.exists() {
