@@ -5,12 +5,14 @@
 //        |history-broken (the audit log's hash chain does not verify)|audit-failed (a verification not recorded)
 //        |quit (the window closed while a verification runs)
 //   &theme=light|dark   &lang=en|sv|nb|da   &view=history|settings
+//   &policy=managed (a profile given by the administrator's policy)|locked (agents cannot change profiles)
+//          |broken (the policy file is not valid: nothing can be verified)
 
 import type { AppApi, AppConfig, View } from '../src/app';
 import type { Backend } from '../src/api/backend';
 import type { HistoryEntry, Language, Theme } from '../src/api/types';
 import type { Draft } from '../src/state/sessions';
-import { backendError, DK_MOD11_FAILS, NO_VALID, SE_BAD_CHECK, SE_OTHER, SE_VALID } from './fixtures';
+import { backendError, defaultMockProfiles, DK_MOD11_FAILS, NO_VALID, SE_BAD_CHECK, SE_OTHER, SE_VALID } from './fixtures';
 import { MockBackend, mockHistoryEntry, type MockOptions, type MockOutcome } from './mock-backend';
 
 export function startDemo(params: URLSearchParams): { backend: Backend; config: AppConfig } {
@@ -46,6 +48,7 @@ export function startDemo(params: URLSearchParams): { backend: Backend; config: 
   if (demo === 'audit-failed') {
     options.auditFailure = backendError('audit_disk_full', 'the disk holding the audit log is full; free some space');
   }
+  applyPolicy(options, params.get('policy'));
   const backend = new MockBackend(options);
   const config: AppConfig = {
     demo: true,
@@ -56,6 +59,29 @@ export function startDemo(params: URLSearchParams): { backend: Backend; config: 
     },
   };
   return { backend, config };
+}
+
+/** The administrator's policy file, as the desk reports it, with the profiles it leaves. */
+function applyPolicy(options: MockOptions, policy: string | null) {
+  const path = '/etc/ciba-desk/policy.toml';
+  const profiles = defaultMockProfiles();
+  if (policy === 'managed' || policy === 'locked') {
+    options.policy = { managed: true, path, profiles_locked: policy === 'locked' };
+    options.profiles = profiles.map((p) => (p.name === 'bankid-se' ? { ...p, managed: true } : p));
+  } else if (policy === 'broken') {
+    options.policy = {
+      managed: true,
+      path,
+      profiles_locked: true,
+      sandbox_allowed: false,
+      problem: backendError(
+        'policy_malformed',
+        `the administrator's policy file ${path} is not valid at line 3, column 9: expected a string. Until it is corrected, CIBA Desk runs locked down: no profile can be used, added or changed`,
+        { line: 3, column: 9 },
+      ),
+    };
+    options.profiles = [];
+  }
 }
 
 /** Audit records from yesterday's app run: the log keeps these, not the verified identities. */

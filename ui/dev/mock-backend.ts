@@ -7,7 +7,7 @@
 // re-implement the Rust rules: identity checks are canned (see fixtures.ts).
 
 import type { Backend } from '../src/api/backend';
-import { AUTH_METHODS, isMtls, type AuthMethod, type SecretPart } from '../src/api/types';
+import { AUTH_METHODS, isMtls, UNMANAGED, type AuthMethod, type SecretPart } from '../src/api/types';
 import type {
   AuditStatus,
   BackendError,
@@ -22,6 +22,7 @@ import type {
   MatchResult,
   NewProfile,
   Outcome,
+  PolicyView,
   Preferences,
   PresetSummary,
   ProfileEdit,
@@ -79,6 +80,10 @@ export interface MockOptions {
   cancelNotifies?: boolean;
   /** Where the agent saves an export in the save dialog; `null`: the agent cancels it. */
   exportTo?: string | null;
+  /** The administrator's policy (by default none: {@link UNMANAGED}); profile commands refuse as the desk does. */
+  policy?: Partial<PolicyView>;
+  /** Makes `policy` reject with this error. */
+  policyError?: BackendError;
 }
 
 /** An audit record as `history` returns it for an earlier app run: nothing kept in memory. */
@@ -605,8 +610,32 @@ export class MockBackend implements Backend {
     };
   }
 
+  private get currentPolicy(): PolicyView {
+    return { ...UNMANAGED, ...this.options.policy };
+  }
+
+  /** As the desk refuses: every change while the policy locks profiles, and any to a profile it gives. */
+  private refuseManaged(what: string, profile?: ProfileSummary) {
+    const policy = this.currentPolicy;
+    if (policy.profiles_locked || profile?.managed) {
+      const path = policy.path ?? '';
+      throw backendError(
+        'managed_by_policy',
+        `${what} is managed by your organisation (policy file ${path}); ask your administrator to change it`,
+        { path },
+      );
+    }
+  }
+
+  async policy() {
+    await this.record('policy');
+    if (this.options.policyError) throw this.options.policyError;
+    return this.currentPolicy;
+  }
+
   async addProfile(profile: NewProfile) {
     await this.record('add_profile', { ...profile });
+    this.refuseManaged('the list of profiles');
     const name = profile.name;
     // eslint-disable-next-line no-control-regex
     if (name.trim() === '' || name.trim() !== name || /[\u0000-\u001f\u007f]/.test(name) || [...name].length > 128) {
@@ -644,6 +673,7 @@ export class MockBackend implements Backend {
       binding_message: mockRules(64),
       secret_status: preset.needs.includes('secret') || preset.needs.includes('private_key') ? 'missing' : 'not_needed',
       request_key_status: 'not_needed',
+      managed: false,
       problem: null,
       client_id: profile.client_id || 'ciba-desk',
       auth_method: preset.needs.includes('private_key') ? 'private_key_jwt' : 'client_secret_basic',
@@ -669,6 +699,7 @@ export class MockBackend implements Backend {
   async editProfile(name: string, edit: ProfileEdit): Promise<ProfileSummary> {
     await this.record('edit_profile', { name, edit: { ...edit } });
     const current = this.profile(name);
+    this.refuseManaged(`profile "${name}"`, current);
     if (name === 'sandbox') throw backendError('builtin_profile', 'the built-in sandbox profile cannot be replaced');
     const next: ProfileSummary = { ...current, countries: [...current.countries], binding_message: { ...current.binding_message } };
     let destinationChanged = false;
@@ -741,7 +772,7 @@ export class MockBackend implements Backend {
 
   async removeProfile(name: string) {
     await this.record('remove_profile', { name });
-    this.profile(name);
+    this.refuseManaged(`profile "${name}"`, this.profile(name));
     if (name === 'sandbox') {
       throw backendError('builtin_profile', 'the built-in sandbox profile cannot be removed; it is always there for training');
     }
@@ -765,6 +796,7 @@ export class MockBackend implements Backend {
    * another issuer is a change of destination, as in the desk. */
   async importProfiles(toml: string, mode: ImportMode): Promise<ImportReport> {
     await this.record('import_profiles', { toml, mode });
+    this.refuseManaged('the list of profiles');
     const entries = toml
       .split(/^\s*\[\[profiles?\]\]\s*$/m)
       .map((block) => ({

@@ -2,14 +2,16 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import type { Backend } from './api/backend';
 import {
   toBackendError,
+  UNMANAGED,
   type BackendError,
   type Language,
+  type PolicyView,
   type Preferences,
   type PresetSummary,
   type ProfileSummary,
 } from './api/types';
 import { detectLanguage, LOCALES, navigatorLanguages, translator, type Translate } from './i18n';
-import { errorText, errorWords } from './i18n/texts';
+import { errorText, errorWords, messageText } from './i18n/texts';
 import { Controller } from './state/controller';
 import { emptyDraft, initialState, isActive } from './state/sessions';
 import { SessionStore } from './state/store';
@@ -18,6 +20,7 @@ import { HistoryScreen } from './ui/history-screen';
 import { ShieldIcon } from './ui/icons';
 import { CodeLine } from './ui/message';
 import { QrOverlay } from './ui/qr';
+import { noProfilesMessage } from './ui/policy';
 import { QuitDialog, useCloseRequests } from './ui/quit-dialog';
 import { SettingsScreen } from './ui/settings-screen';
 import { VerifyScreen } from './ui/verify-screen';
@@ -50,6 +53,7 @@ interface Loaded {
   profiles: ProfileSummary[];
   presets: PresetSummary[];
   prefs: Preferences;
+  policy: PolicyView;
 }
 
 export function App({ backend, config = {} }: { backend: Backend; config?: AppConfig }) {
@@ -63,14 +67,20 @@ export function App({ backend, config = {} }: { backend: Backend; config?: AppCo
   useEffect(() => {
     let live = true;
     setLoadError(null);
-    // Profiles are essential; presets and preferences have safe fallbacks.
+    // Profiles are essential; presets, preferences and the policy have safe fallbacks.
     const defaults: Preferences = { last_profile: null, language: null, theme: 'system', system_language: null };
     Promise.all([
       backend.listProfiles(),
       backend.listPresets().catch((): PresetSummary[] => []),
       backend.getPreferences().catch(() => defaults),
+      // Unreadable: shown as unmanaged. The desk still refuses what the policy forbids, so the
+      // worst is a button that gets a refusal; recorded in the page's error log.
+      backend.policy().catch((error): PolicyView => {
+        console.error('the policy could not be read:', toBackendError(error).message);
+        return UNMANAGED;
+      }),
     ])
-      .then(([profiles, presets, prefs]) => live && setLoaded({ profiles, presets, prefs }))
+      .then(([profiles, presets, prefs, policy]) => live && setLoaded({ profiles, presets, prefs, policy }))
       .catch((error) => live && setLoadError(toBackendError(error)));
     return () => {
       live = false;
@@ -198,6 +208,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
         focus,
         onFinished: () => setHistoryVersion((n) => n + 1),
         onProfileUsed: (profile) => savePrefs({ last_profile: profile }),
+        noProfiles: () => noProfilesMessage(loaded.policy),
       }),
   );
 
@@ -271,6 +282,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
     locale: LOCALES[language],
     backend,
     profiles: loaded.profiles,
+    policy: loaded.policy,
     announce,
     debounceMs: config.debounceMs ?? 150,
     errorDelayMs: config.errorDelayMs ?? 700,
@@ -322,8 +334,11 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
           </div>
         </header>
         <main class="main" id="main">
-          {loaded.profiles.length === 0 && view === 'verify' && (
-            <p class="note note--warning banner-note">{t('app.noProfiles')}</p>
+          {/* A broken policy is explained by the Verify screen's own banner instead. */}
+          {loaded.profiles.length === 0 && view === 'verify' && !loaded.policy.problem && (
+            <p class="note note--warning banner-note" data-testid="no-profiles">
+              {messageText(t, noProfilesMessage(loaded.policy))}
+            </p>
           )}
           {view === 'verify' && <VerifyScreen state={state} controller={controller} onShowQr={setQrKey} />}
           {view === 'history' && (

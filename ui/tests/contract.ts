@@ -13,6 +13,8 @@ export const CONTRACT_ERROR_CODES = [
   'secret_unavailable', 'settings_malformed', 'settings_too_new', 'io_error', 'no_config_dir', 'import_malformed',
   'secret_in_import', 'unknown_verification', 'unknown_preset', 'no_keyring', 'empty_secret', 'no_secret_needed',
   'no_data_dir', 'audit_unavailable', 'audit_locked',
+  // the administrator's policy file
+  'policy_malformed', 'managed_by_policy',
   // provider and protocol
   'insecure_url', 'invalid_configuration', 'invalid_private_key', 'invalid_client_certificate', 'issuer_mismatch',
   'ciba_not_supported', 'incomplete_discovery', 'unreachable', 'timeout', 'response_too_large', 'unexpected_response', 'malformed_response',
@@ -47,6 +49,7 @@ export const CONTRACT_PARAMS: Record<string, string[]> = {
   secret_unavailable: ['profile'],
   secret_in_import: ['key'],
   unknown_preset: ['preset'],
+  managed_by_policy: ['path'],
 };
 
 /** Other codes of the contract the page has words for. */

@@ -38,6 +38,7 @@ describe('TauriBackend: the command contract', () => {
     await backend.auditStatus();
     await backend.importProfiles('toml', 'preview');
     await backend.setPreferences({ last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' });
+    await backend.policy();
     await backend.waitCloseRequest(2);
     await backend.quit();
     expect(invoke.mock.calls).toEqual([
@@ -72,6 +73,7 @@ describe('TauriBackend: the command contract', () => {
       ['audit_status', undefined],
       ['import_profiles', { toml: 'toml', mode: 'preview' }],
       ['set_preferences', { prefs: { last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' } }],
+      ['policy', undefined],
       ['wait_close_request', { seen: 2 }],
       ['quit', { confirmed: true }],
     ]);

@@ -49,6 +49,7 @@ const SAMPLE: Record<string, string | number> = {
   placeholder: '<your-domain>',
   key: 'profile.client_secret',
   preset: 'foo',
+  path: '/etc/ciba-desk/policy.toml',
 };
 
 describe('errors in the agent’s language', () => {

@@ -318,6 +318,7 @@ describe('binding message', () => {
               pickup: false,
               secret_status: 'stored',
               request_key_status: 'not_needed',
+              managed: false,
               problem: null,
               client_id: 'desk',
               auth_method: 'private_key_jwt',

@@ -8,6 +8,7 @@ import type {
   ImportMode,
   ImportReport,
   NewProfile,
+  PolicyView,
   Preferences,
   PresetSummary,
   ProfileEdit,
@@ -68,6 +69,11 @@ export interface Backend {
   setSecret(profile: string, secret: string, part?: SecretPart): Promise<void>;
   getPreferences(): Promise<Preferences>;
   setPreferences(prefs: Preferences): Promise<void>;
+  /**
+   * The administrator's policy file (machine-wide; agents cannot change it): whether one applies,
+   * whether agents may manage profiles, and why it cannot be applied when it is broken.
+   */
+  policy(): Promise<PolicyView>;
   /**
    * Resolves, with the new count, once closing the window was held back more than `seen`
    * times because verifications were running (the window stays open until {@link quit}).
@@ -145,6 +151,9 @@ export class TauriBackend implements Backend {
   }
   setPreferences(prefs: Preferences) {
     return call<void>('set_preferences', { prefs });
+  }
+  policy() {
+    return call<PolicyView>('policy');
   }
   waitCloseRequest(seen: number) {
     return call<number>('wait_close_request', { seen });

@@ -6,7 +6,7 @@
 // crates/desk/tests/bindings.rs; CI fails when it is stale). Below are the names the page
 // uses for them, and hand-written helpers.
 export * from './bindings';
-import type { BindingMessageSummary, Country, ErrorReport, HistoryOutcome, IdentityMatch, IdentityView, Language, MatchWord, Theme, VerificationUpdate } from './bindings';
+import type { BindingMessageSummary, Country, ErrorReport, HistoryOutcome, IdentityMatch, IdentityView, Language, MatchWord, PolicyView, Theme, VerificationUpdate } from './bindings';
 
 // The page's names for the shapes above, as the IPC contract calls them.
 /** What every command rejects with, and what events and checks carry. */
@@ -44,6 +44,16 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 /** The mutual-TLS methods (RFC 8705): the credential is a client certificate with its key. */
 export const MTLS_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'] as const satisfies readonly AuthMethod[];
 export const isMtls = (method: AuthMethod | '' | null): boolean => (MTLS_METHODS as readonly string[]).includes(method ?? '');
+
+/** No administrator's policy applies: agents manage their own profiles (and the sandbox is there). */
+export const UNMANAGED: PolicyView = {
+  managed: false,
+  path: null,
+  profiles_locked: false,
+  sandbox_allowed: true,
+  server_url: null,
+  problem: null,
+};
 
 export const COUNTRIES = ['se', 'no', 'dk'] as const satisfies readonly Country[];
 export const LANGUAGES = ['en', 'sv', 'nb', 'da'] as const satisfies readonly Language[];

@@ -10,6 +10,7 @@ export const da: Messages = {
   'app.demo': 'Demodata',
   'app.demoHint': 'Kører i en browser uden skrivebordsappen: ingen identitetsudbyder kontaktes.',
   'app.noProfiles': 'Der er ikke sat nogen identitetsudbyder op endnu. Tilføj en under Indstillinger.',
+  'app.noProfilesManaged': 'Der er ikke sat nogen identitetsudbyder op til dig endnu. Spørg din administrator.',
   'app.openInApp': 'Åbn denne side i CIBA Desk-appen. I en browser kan den ikke nå nogen identitetsudbyder.',
 
   'nav.label': 'Hovedmenu',
@@ -279,6 +280,11 @@ export const da: Messages = {
   'settings.profiles': 'Identitetsudbydere',
   'settings.profilesHint': 'Profilerne gemmes på denne computer. Hemmeligheder gemmes i systemets nøglering og vises aldrig igen.',
   'settings.sandbox': 'Sandkasse',
+  'policy.managed': 'Nogle indstillinger administreres af din organisation.',
+  'policy.profilesLocked': 'Profilerne administreres af din organisation. Bed din administrator om at ændre dem.',
+  'policy.file': 'Politikfil:',
+  'policy.managedChip': 'Administreret',
+  'policy.managedHint': 'Administreres af din organisation',
 
   'secret.label': 'Klienthemmelighed for {name}',
   'secret.placeholder': 'Indsæt klienthemmeligheden',
@@ -465,6 +471,8 @@ export const da: Messages = {
   'error.not_the_sandbox': 'Port {port} på denne computer bruges af et andet program, ikke CIBA Desks sandkasse, så intet sendes dertil. Luk det program, eller flyt sandkassen til en ledig port, og start igen.',
   'error.secret_bound_elsewhere': 'Hemmeligheden, der er gemt for profilen {profile}, blev indtastet til en anden udbyderadresse eller et andet klient-ID, så intet blev sendt. Gem den igen under Indstillinger.',
   'error.secret_unavailable': 'Hemmeligheden for profilen {profile} kunne ikke læses fra systemets nøglering. Lås nøgleringen op, og prøv igen.',
+  'error.policy_malformed': 'Administratorens politikfil er ikke gyldig. CIBA Desk forbliver låst, indtil den er rettet: kontakt din administrator.',
+  'error.managed_by_policy': 'Dette administreres af din organisation. Bed din administrator om at ændre det.',
   'error.settings_malformed': 'Indstillingsfilen er ikke gyldig. Den blev ladt præcis, som den er; ret den i en teksteditor, eller flyt den væk.',
   'error.settings_too_new': 'Indstillingsfilen blev skrevet af en nyere CIBA Desk. Den blev ikke ændret; opdatér CIBA Desk.',
   'error.io_error': 'En fil kunne ikke læses eller skrives. Tjek disken og mappens rettigheder, og prøv så igen.',

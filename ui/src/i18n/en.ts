@@ -10,6 +10,7 @@ export const en = {
   'app.demo': 'Demo data',
   'app.demoHint': 'Running in a browser without the desktop app: no identity provider is contacted.',
   'app.noProfiles': 'No identity provider is set up yet. Add one under Settings.',
+  'app.noProfilesManaged': 'No identity provider is set up for you yet. Ask your administrator.',
   'app.openInApp': 'Open this page in the CIBA Desk app. In a web browser it cannot reach any identity provider.',
 
   'nav.label': 'Main',
@@ -279,6 +280,11 @@ export const en = {
   'settings.profiles': 'Identity providers',
   'settings.profilesHint': 'Profiles are stored on this computer. Secrets go to the system keyring and are never shown again.',
   'settings.sandbox': 'Sandbox',
+  'policy.managed': 'Some settings are managed by your organisation.',
+  'policy.profilesLocked': 'Profiles are managed by your organisation. Ask your administrator to change them.',
+  'policy.file': 'Policy file:',
+  'policy.managedChip': 'Managed',
+  'policy.managedHint': 'Managed by your organisation',
 
   'secret.label': 'Client secret for {name}',
   'secret.placeholder': 'Paste the client secret',
@@ -465,6 +471,8 @@ export const en = {
   'error.not_the_sandbox': 'Port {port} on this computer is used by another program, not the CIBA Desk sandbox, so nothing is sent there. Close that program, or move the sandbox to a free port, then start again.',
   'error.secret_bound_elsewhere': 'The secret stored for profile {profile} was entered for another provider address or client ID, so nothing was sent. Save it again under Settings.',
   'error.secret_unavailable': 'The secret for profile {profile} could not be read from the system keyring. Unlock the keyring and try again.',
+  'error.policy_malformed': 'The administrator’s policy file is not valid. CIBA Desk stays locked until it is corrected: ask your administrator.',
+  'error.managed_by_policy': 'This is managed by your organisation. Ask your administrator to change it.',
   'error.settings_malformed': 'The settings file is not valid. It was left exactly as it is; correct it in a text editor or move it away.',
   'error.settings_too_new': 'The settings file was written by a newer CIBA Desk. It was left unchanged; update CIBA Desk.',
   'error.io_error': 'A file could not be read or written. Check the disk and the folder’s permissions, then try again.',

@@ -10,6 +10,7 @@ export const nb: Messages = {
   'app.demo': 'Demodata',
   'app.demoHint': 'Kjører i en nettleser uten skrivebordsappen: ingen identitetsleverandør kontaktes.',
   'app.noProfiles': 'Ingen identitetsleverandør er satt opp ennå. Legg til en under Innstillinger.',
+  'app.noProfilesManaged': 'Ingen identitetsleverandør er satt opp for deg ennå. Spør administratoren din.',
   'app.openInApp': 'Åpne denne siden i CIBA Desk-appen. I en nettleser kan den ikke nå noen identitetsleverandør.',
 
   'nav.label': 'Hovedmeny',
@@ -279,6 +280,11 @@ export const nb: Messages = {
   'settings.profiles': 'Identitetsleverandører',
   'settings.profilesHint': 'Profilene lagres på denne datamaskinen. Hemmeligheter lagres i systemets nøkkelring og vises aldri igjen.',
   'settings.sandbox': 'Sandkasse',
+  'policy.managed': 'Noen innstillinger administreres av organisasjonen din.',
+  'policy.profilesLocked': 'Profilene administreres av organisasjonen din. Be administratoren din om å endre dem.',
+  'policy.file': 'Policyfil:',
+  'policy.managedChip': 'Administrert',
+  'policy.managedHint': 'Administreres av organisasjonen din',
 
   'secret.label': 'Klienthemmelighet for {name}',
   'secret.placeholder': 'Lim inn klienthemmeligheten',
@@ -465,6 +471,8 @@ export const nb: Messages = {
   'error.not_the_sandbox': 'Port {port} på denne datamaskinen brukes av et annet program, ikke CIBA Desks sandkasse, så ingenting sendes dit. Lukk det programmet eller flytt sandkassen til en ledig port, og start på nytt.',
   'error.secret_bound_elsewhere': 'Hemmeligheten som er lagret for profilen {profile}, ble skrevet inn for en annen leverandøradresse eller klient-ID, så ingenting ble sendt. Lagre den på nytt under Innstillinger.',
   'error.secret_unavailable': 'Hemmeligheten for profilen {profile} kunne ikke leses fra systemets nøkkelring. Lås opp nøkkelringen og prøv igjen.',
+  'error.policy_malformed': 'Administratorens policyfil er ikke gyldig. CIBA Desk forblir låst til den er rettet: ta kontakt med administratoren din.',
+  'error.managed_by_policy': 'Dette administreres av organisasjonen din. Be administratoren din om å endre det.',
   'error.settings_malformed': 'Innstillingsfilen er ikke gyldig. Den ble latt være nøyaktig som den er; rett den i et tekstredigeringsprogram eller flytt den bort.',
   'error.settings_too_new': 'Innstillingsfilen ble skrevet av en nyere CIBA Desk. Den ble ikke endret; oppdater CIBA Desk.',
   'error.io_error': 'En fil kunne ikke leses eller skrives. Sjekk disken og tillatelsene for mappen, og prøv igjen.',

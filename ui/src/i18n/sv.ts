@@ -10,6 +10,7 @@ export const sv: Messages = {
   'app.demo': 'Demodata',
   'app.demoHint': 'Körs i en webbläsare utan skrivbordsappen: ingen identitetsleverantör kontaktas.',
   'app.noProfiles': 'Ingen identitetsleverantör är konfigurerad än. Lägg till en under Inställningar.',
+  'app.noProfilesManaged': 'Ingen identitetsleverantör är konfigurerad för dig än. Kontakta din administratör.',
   'app.openInApp': 'Öppna den här sidan i appen CIBA Desk. I en webbläsare kan den inte nå någon identitetsleverantör.',
 
   'nav.label': 'Huvudmeny',
@@ -279,6 +280,11 @@ export const sv: Messages = {
   'settings.profiles': 'Identitetsleverantörer',
   'settings.profilesHint': 'Profilerna sparas på den här datorn. Hemligheter sparas i systemets nyckelring och visas aldrig igen.',
   'settings.sandbox': 'Sandlåda',
+  'policy.managed': 'Vissa inställningar hanteras av din organisation.',
+  'policy.profilesLocked': 'Profilerna hanteras av din organisation. Be din administratör att ändra dem.',
+  'policy.file': 'Policyfil:',
+  'policy.managedChip': 'Hanterad',
+  'policy.managedHint': 'Hanteras av din organisation',
 
   'secret.label': 'Klienthemlighet för {name}',
   'secret.placeholder': 'Klistra in klienthemligheten',
@@ -465,6 +471,8 @@ export const sv: Messages = {
   'error.not_the_sandbox': 'Port {port} på den här datorn används av ett annat program, inte CIBA Desks sandlåda, så ingenting skickas dit. Stäng det programmet eller flytta sandlådan till en ledig port och börja om.',
   'error.secret_bound_elsewhere': 'Hemligheten som är sparad för profilen {profile} angavs för en annan leverantörsadress eller ett annat klient-ID, så ingenting skickades. Spara den igen under Inställningar.',
   'error.secret_unavailable': 'Hemligheten för profilen {profile} kunde inte läsas från systemets nyckelring. Lås upp nyckelringen och försök igen.',
+  'error.policy_malformed': 'Administratörens policyfil är inte giltig. CIBA Desk förblir låst tills den har rättats: kontakta din administratör.',
+  'error.managed_by_policy': 'Det här hanteras av din organisation. Be din administratör att ändra det.',
   'error.settings_malformed': 'Inställningsfilen är inte giltig. Den lämnades precis som den är; rätta den i en textredigerare eller flytta undan den.',
   'error.settings_too_new': 'Inställningsfilen skrevs av en nyare CIBA Desk. Den lämnades oförändrad; uppdatera CIBA Desk.',
   'error.io_error': 'En fil kunde inte läsas eller skrivas. Kontrollera disken och mappens behörigheter och försök sedan igen.',

@@ -41,6 +41,8 @@ export interface ControllerDeps {
   onFinished?: () => void;
   /** Remembers the last profile used. */
   onProfileUsed?: (profile: string) => void;
+  /** Why there is no profile to start with (by default: none is set up yet; add one). */
+  noProfiles?: () => UiMessage;
   now?: () => number;
 }
 
@@ -134,7 +136,7 @@ export class Controller {
     const session = this.session(key);
     if (!session || session.phase !== 'editing' || this.starting.has(key)) return;
     const profile = this.profile(session.draft.profile);
-    if (!profile) return this.formError(key, { key: 'app.noProfiles' }, 'profile');
+    if (!profile) return this.formError(key, this.deps.noProfiles?.() ?? { key: 'app.noProfiles' }, 'profile');
     this.starting.add(key);
     let requested = false;
     try {

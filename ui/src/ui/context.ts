@@ -1,7 +1,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import type { Backend } from '../api/backend';
-import type { Language, ProfileSummary } from '../api/types';
+import { UNMANAGED, type Language, type PolicyView, type ProfileSummary } from '../api/types';
 import { LOCALES, translator, type Translate } from '../i18n';
 
 export type Politeness = 'polite' | 'assertive';
@@ -13,6 +13,8 @@ export interface Ui {
   locale: string;
   backend: Backend;
   profiles: ProfileSummary[];
+  /** The administrator's policy, read once at start (it changes only when the app starts again). */
+  policy: PolicyView;
   announce: (message: string, politeness?: Politeness) => void;
   /** Delay before the identity and binding message are checked while typing. */
   debounceMs: number;
@@ -28,6 +30,7 @@ export const UiContext = createContext<Ui>({
   locale: LOCALES.en,
   backend: undefined as unknown as Backend,
   profiles: [],
+  policy: UNMANAGED,
   announce: () => {},
   debounceMs: 150,
   errorDelayMs: 700,

@@ -132,6 +132,12 @@ export const FlaskIcon = (p: P) => (
     <path d="M7 15h10" />
   </Icon>
 );
+export const LockIcon = (p: P) => (
+  <Icon {...p}>
+    <rect x="4" y="11" width="16" height="10" rx="2" />
+    <path d="M8 11V7a4 4 0 0 1 8 0v4" />
+  </Icon>
+);
 export const DiceIcon = (p: P) => (
   <Icon {...p}>
     <rect x="3" y="3" width="18" height="18" rx="3" />

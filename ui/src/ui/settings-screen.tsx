@@ -24,8 +24,9 @@ import {
   type UiMessage,
 } from '../i18n/texts';
 import { useUi } from './context';
-import { CheckIcon, FlaskIcon, KeyIcon, PlusIcon } from './icons';
+import { CheckIcon, FlaskIcon, KeyIcon, LockIcon, PlusIcon } from './icons';
 import { MessageText } from './message';
+import { PolicyNotice, PolicyProblem } from './policy';
 
 interface Props {
   presets: PresetSummary[];
@@ -146,7 +147,9 @@ export function SettingsScreen({
   reloadProfiles,
   updateProfile,
 }: Props) {
-  const { t } = useUi();
+  const { t, policy } = useUi();
+  // The desk would refuse every change to the list: the page does not offer them.
+  const locked = policy.profiles_locked;
   return (
     <section class="screen settings-screen" data-testid="settings" aria-labelledby="settings-title">
       <header class="screen-head">
@@ -154,6 +157,7 @@ export function SettingsScreen({
           <h1 id="settings-title">{t('settings.title')}</h1>
         </div>
       </header>
+      <PolicyProblem />
       <div class="settings-grid">
         <div class="settings-main">
           <ProfilesSection
@@ -161,11 +165,11 @@ export function SettingsScreen({
             reloadProfiles={reloadProfiles}
             updateProfile={updateProfile}
           />
-          <AddProfileSection presets={presets} reloadProfiles={reloadProfiles} />
+          {!locked && <AddProfileSection presets={presets} reloadProfiles={reloadProfiles} />}
         </div>
         <div class="settings-side">
           <PreferencesSection prefs={prefs} autoLanguage={autoLanguage} onPrefs={onPrefs} />
-          <ImportExportSection reloadProfiles={reloadProfiles} />
+          <ImportExportSection reloadProfiles={reloadProfiles} canImport={!locked} />
         </div>
       </div>
     </section>
@@ -199,6 +203,7 @@ function ProfilesSection({ reloadProfiles, updateProfile }: SectionProps) {
       <h2 class="card-title" id="profiles-title">
         {t('settings.profiles')}
       </h2>
+      <PolicyNotice />
       <p class="hint">{t('settings.profilesHint')}</p>
       <ul class="profile-list" data-testid="profile-list">
         {profiles.map((p, index) => (
@@ -235,14 +240,16 @@ interface ItemProps {
 }
 
 function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setStatus, onRemoved }: ItemProps) {
-  const { t, backend, profiles } = useUi();
+  const { t, backend, profiles, policy } = useUi();
   const [secret, setSecret] = useState('');
   const [confirming, setConfirming] = useState(false);
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const name = profile.name;
   const label = profileTitle(profile, profiles);
-  const builtin = isBuiltinSandbox(profile);
+  // Neither edited nor removed here: the built-in sandbox, and what the administrator's policy
+  // manages. Its secret is still the agent's to store.
+  const fixed = isBuiltinSandbox(profile) || profile.managed || policy.profiles_locked;
   const usesKey = authMethod === 'private_key_jwt';
   const usesCertificate = isMtls(authMethod);
   // Both are PEM text, pasted or loaded from files, rather than a typed secret.
@@ -329,6 +336,12 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
                 {t('settings.sandbox')}
               </span>
             )}
+            {profile.managed && (
+              <span class="chip chip--managed" title={t('policy.managedHint')} data-testid={`managed-${name}`}>
+                <LockIcon size={12} />
+                {t('policy.managedChip')}
+              </span>
+            )}
           </h3>
           <p class="profile-description" data-testid={`profile-description-${name}`}>
             {profileDescription(t, profile)}
@@ -339,7 +352,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
         </div>
         <div class="profile-side">
           <SecretBadge status={profile.secret_status} text={t(`secret.${profile.secret_status}`)} testId={`secret-status-${name}`} />
-          {!builtin && !editing && (
+          {!fixed && !editing && (
             <button
               type="button"
               ref={editRef}
@@ -351,7 +364,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
               {t('profile.edit')}
             </button>
           )}
-          {!builtin && !confirming && !editing && (
+          {!fixed && !confirming && !editing && (
             <button
               type="button"
               ref={removeRef}
@@ -989,7 +1002,8 @@ function AddProfileSection({ presets, reloadProfiles }: { presets: PresetSummary
   );
 }
 
-function ImportExportSection({ reloadProfiles }: { reloadProfiles: () => Promise<void> }) {
+/** `canImport`: false while the policy locks the profiles (exporting them is still allowed). */
+function ImportExportSection({ reloadProfiles, canImport }: { reloadProfiles: () => Promise<void>; canImport: boolean }) {
   const { t, backend } = useUi();
   const [status, setStatus] = useState<Status>(null);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -1072,17 +1086,19 @@ function ImportExportSection({ reloadProfiles }: { reloadProfiles: () => Promise
         >
           {t('io.export')}
         </button>
-        <label class="button button--secondary file-button">
-          {t('io.import')}
-          <input
-            ref={fileRef}
-            type="file"
-            accept=".toml,text/plain,application/toml"
-            class="file-input"
-            data-testid="import"
-            onChange={importFile}
-          />
-        </label>
+        {canImport && (
+          <label class="button button--secondary file-button">
+            {t('io.import')}
+            <input
+              ref={fileRef}
+              type="file"
+              accept=".toml,text/plain,application/toml"
+              class="file-input"
+              data-testid="import"
+              onChange={importFile}
+            />
+          </label>
+        )}
       </div>
       {review && (
         <div class="confirm import-review" role="group" aria-labelledby="import-review-title" data-testid="import-review">

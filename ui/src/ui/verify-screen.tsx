@@ -29,6 +29,7 @@ import {
   XIcon,
 } from './icons';
 import { MessageText } from './message';
+import { PolicyProblem } from './policy';
 import { QrPanel } from './qr';
 import { RequestForm } from './request-form';
 import { OutcomeCard, ResultCard, SandboxBanner } from './result-card';
@@ -54,6 +55,7 @@ export function VerifyScreen({ state, controller, onShowQr }: Props) {
   }, []);
   return (
     <div class="verify-screen">
+      <PolicyProblem />
       <SessionTabs state={state} controller={controller} />
       <div
         class="session-panel"
