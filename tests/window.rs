@@ -543,6 +543,81 @@ async fn a_shift_at_the_counter_in_the_real_window() {
     s.close().await;
 }
 
+/// The administrator's policy file in the real window: with profiles locked the agent gets the
+/// policy's profile alone, marked managed, and nothing to add, edit or remove; a policy file
+/// that does not parse locks everything and says where the mistake is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_policy_in_the_real_window() {
+    let policy = r#"lock_profiles = true
+allow_sandbox = false
+
+[[profiles]]
+name = "bank"
+provider = "generic"
+title = "Bank · BankID"
+issuer = "https://idp.bank.example"
+client_id = "desk"
+auth_method = "client_secret_basic"
+inputs = [{ kind = "email" }]
+hint = "login_hint"
+"#;
+    let s = Session::start_in(
+        |_| {
+            let mut own = desk::preset("generic").unwrap();
+            own.name = "own".into();
+            own.issuer = "https://idp.example.com".into();
+            own.client_id = "desk".into();
+            vec![own]
+        },
+        Os {
+            policy: Some(policy.into()),
+            ..Os::default()
+        },
+    )
+    .await;
+    let offered = |s: &Session| {
+        let client = s.client.clone();
+        async move {
+            client
+                .execute(
+                    "return [...document.querySelectorAll(\"[data-testid='profile'] option\")].map(o => o.value)",
+                    vec![],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    s.el("profile").await;
+    assert_eq!(offered(&s).await, serde_json::json!(["bank"]));
+
+    s.el("nav-settings").await.click().await.unwrap();
+    let notice = s.el("policy-notice").await.text().await.unwrap();
+    assert!(notice.contains("managed by your organisation"), "{notice}");
+    s.el("managed-bank").await;
+    for absent in ["edit-bank", "remove-bank", "add-preset", "import"] {
+        assert!(
+            s.client
+                .find(fantoccini::Locator::Css(&format!(
+                    "[data-testid='{absent}']"
+                )))
+                .await
+                .is_err(),
+            "{absent} is offered under a locked policy"
+        );
+    }
+    s.screenshot("settings-policy.png").await;
+
+    // A mistake in the file: everything locked, the line named.
+    let mut s = s;
+    s.os.policy = Some("lock_profiles = tru\n".into());
+    let s = s.restart().await;
+    let banner = s.el("policy-problem").await.text().await.unwrap();
+    assert!(banner.contains("1"), "{banner}");
+    assert_eq!(offered(&s).await, serde_json::json!([]));
+    s.screenshot("policy-broken.png").await;
+    s.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_program_on_the_sandbox_port_is_named_and_gets_no_national_id() {
     // Something that is not the sandbox holds its port before the app starts.
