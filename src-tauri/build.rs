@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "get_preferences",
     "set_preferences",
     "wait_close_request",
+    "wait_link",
     "quit",
 ];
 

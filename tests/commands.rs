@@ -527,6 +527,30 @@ fn a_policy_file_is_shown_and_obeyed() {
         .unwrap();
 }
 
+/// A screen-pop link given to the app (at start, or by a second start) reaches the page as
+/// a prefill, one after another; other arguments are not links.
+#[test]
+fn screen_pop_links_reach_the_page_in_order() {
+    let h = harness();
+    let state = h._app.state::<ciba_desk_app::AppState>();
+    state.receive_links([
+        "--some-flag".to_owned(),
+        "ciba-desk://verify?profile=bank&national_id=se:19121212-1212&reference=CASE-1".to_owned(),
+    ]);
+    state.receive_links(["ciba-desk://verify?email=a@example.com&start=now".to_owned()]);
+    let first = h.call("wait_link", json!({"seen": 0})).unwrap();
+    assert_eq!(first["profile"], "bank");
+    assert_eq!(first["identity"], "se:19121212-1212");
+    assert_eq!(first["reference"], "CASE-1");
+    assert_eq!(first["problems"], json!([]));
+    let second = h.call("wait_link", json!({"seen": 1})).unwrap();
+    assert_eq!(second["identity"], "a@example.com");
+    assert_eq!(
+        second["problems"],
+        json!([{"param": "start", "code": "unknown"}])
+    );
+}
+
 #[test]
 fn history_searches_and_pages_beyond_a_hundred() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@ use desk::api::{
     Preferences, PresetSummary, ProfileEdit, ProfileSummary, VerificationRequest,
     VerificationUpdate,
 };
+use desk::screen_pop::LinkPrefill;
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -124,6 +125,21 @@ pub async fn wait_close_request(state: State<'_, AppState>, seen: u64) -> Result
     // The sender lives as long as the app: an error only comes as it ends.
     let n = rx.wait_for(|n| *n > seen).await.map_or(seen, |n| *n);
     Ok(n)
+}
+
+/// The next screen-pop link: the one after the first `seen`, once it arrives.
+#[tauri::command]
+pub async fn wait_link(state: State<'_, AppState>, seen: usize) -> Result<LinkPrefill> {
+    let mut rx = state.links.subscribe();
+    let next = rx
+        .wait_for(|l| l.len() > seen)
+        .await
+        .map(|l| l[seen].clone());
+    match next {
+        Ok(link) => Ok(link),
+        // The sender lives as long as the app: this only happens as it ends.
+        Err(_) => std::future::pending().await,
+    }
 }
 
 /// The agent agreed to quit with verifications running (`confirmed`, which the page sends

@@ -38,6 +38,7 @@ pub fn with_commands<R: tauri::Runtime>(
             commands::get_preferences,
             commands::set_preferences,
             commands::wait_close_request,
+            commands::wait_link,
             commands::quit,
         ])
 }
@@ -46,7 +47,23 @@ pub fn run() {
     init_logging();
     let runtime = tauri::async_runtime::handle();
     let state = runtime.block_on(state::open());
+    // A link the app was started with (the desktop opens `ciba-desk://…` links this way).
+    state.receive_links(std::env::args().skip(1));
     let app = with_commands(tauri::Builder::default(), state)
+        // First, so a second start hands its link over and ends before anything else runs.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(state::instance_id())
+                .callback(|app, argv, _cwd| {
+                    app.state::<AppState>()
+                        .receive_links(argv.into_iter().skip(1));
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.unminimize();
+                        let _ = window.set_focus();
+                    }
+                })
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .on_window_event(|window, event| {
             // Closing with verifications running asks the agent first (the page shows the

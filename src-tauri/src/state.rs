@@ -5,6 +5,7 @@ use std::ops::Deref;
 use std::path::PathBuf;
 
 use desk::api::{App, AppOptions};
+use desk::screen_pop::{self, LinkPrefill};
 use desk::{Settings, SettingsStore};
 use secrets::SecretStore;
 
@@ -16,6 +17,8 @@ pub struct AppState {
     pub close_requests: tokio::sync::watch::Sender<u64>,
     /// Set once the agent agreed to quit: the next close goes through.
     pub quitting: std::sync::atomic::AtomicBool,
+    /// Screen-pop links received so far, oldest first; the page opens each in a tab.
+    pub links: tokio::sync::watch::Sender<Vec<LinkPrefill>>,
 }
 
 impl Deref for AppState {
@@ -44,6 +47,21 @@ impl AppState {
             sandbox: tokio::sync::Mutex::new(None),
             close_requests: tokio::sync::watch::Sender::new(0),
             quitting: std::sync::atomic::AtomicBool::new(false),
+            links: tokio::sync::watch::Sender::new(vec![]),
+        }
+    }
+
+    /// Takes the screen-pop links among command-line arguments (other arguments are not
+    /// links and are left alone).
+    pub fn receive_links(&self, args: impl IntoIterator<Item = String>) {
+        let links: Vec<LinkPrefill> = args
+            .into_iter()
+            .filter(|a| screen_pop::is_link(a))
+            .map(|a| screen_pop::parse_link(&a))
+            .collect();
+        if !links.is_empty() {
+            tracing::info!(count = links.len(), "screen-pop link received");
+            self.links.send_modify(|all| all.extend(links));
         }
     }
 
@@ -63,4 +81,21 @@ pub async fn open() -> AppState {
         state.move_sandbox_for_this_run(format!("http://127.0.0.1:{}", port.trim()));
     }
     state
+}
+
+/// The name one running app holds on the desktop's session bus: a second start with the same
+/// settings directory hands its links to the first and ends. A settings directory of its own
+/// (`CIBA_DESK_CONFIG_DIR`: a portable install, a test) is an app of its own.
+pub fn instance_id() -> String {
+    const ID: &str = "app.cibadesk.desk";
+    match std::env::var_os(desk::settings::CONFIG_DIR_ENV).filter(|d| !d.is_empty()) {
+        None => ID.to_owned(),
+        Some(dir) => {
+            use std::hash::{Hash, Hasher};
+            // Keyed with zeroes, so every process computes the same name for a directory.
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            dir.hash(&mut h);
+            format!("{ID}.c{:016x}", h.finish())
+        }
+    }
 }

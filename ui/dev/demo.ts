@@ -98,6 +98,7 @@ function earlierRuns(): HistoryEntry[] {
       issuer: 'https://desk.idura.broker',
       masked_identity: '19850709-XXXX',
       binding_message: 'Kasse 3',
+      reference: 'CASE-4702',
       error_code: 'timeout',
     }),
     mockHistoryEntry({
@@ -107,6 +108,7 @@ function earlierRuns(): HistoryEntry[] {
       masked_identity: '19121212-XXXX',
       subject_name: 'Tolvan Tolvansson',
       binding_message: '7310',
+      reference: 'CASE-4698',
       acr: 'urn:ciba-desk:sandbox',
       transaction_id: 'tx-5e0c2a91',
     }),
@@ -170,7 +172,8 @@ async function play(api: AppApi, backend: MockBackend, demo: string) {
         backend.options.outcome = outcome;
         backend.options.answerAfterMs = 100;
         const key = i === 0 ? first : api.controller.newTab();
-        await start(key, { profile: 'sandbox', country: 'se', identity: people[i]!, bindingMessage: String(1000 + i * 1111) });
+        const reference = i % 2 === 0 ? `CASE-${4711 + i}` : '';
+        await start(key, { profile: 'sandbox', country: 'se', identity: people[i]!, bindingMessage: String(1000 + i * 1111), reference });
         await sleep(500);
       }
       api.setView('history');

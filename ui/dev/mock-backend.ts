@@ -100,6 +100,7 @@ export function mockHistoryEntry(overrides: Partial<HistoryEntry> & { seq: numbe
     masked_identity: '19121212-XXXX',
     subject_name: null,
     binding_message: '',
+    reference: null,
     outcome: 'verified',
     acr: null,
     transaction_id: null,
@@ -178,6 +179,8 @@ interface MockSession {
   timers: ReturnType<typeof setTimeout>[];
   startedAt: number;
   masked: string;
+  /** The case reference as the desk keeps it (trimmed; none when empty). */
+  reference: string | null;
   done: boolean;
   /** Set by {@link MockBackend.failAudit}: the final event is preceded by `audit_failed`, and nothing is recorded. */
   auditFailure: BackendError | null;
@@ -193,6 +196,21 @@ function maskEmail(email: string): string {
 }
 
 const ok = (masked: string): IdentityCheck => ({ ok: true, kind: null, masked, warnings: [], error: null });
+
+/** As the desk (input::check_reference): trimmed, none when empty; at most 128 characters, no control characters. */
+export function checkReference(reference: string | null): string | null {
+  const trimmed = (reference ?? '').trim();
+  if (trimmed === '') return null;
+  if ([...trimmed].length > 128 || /\p{Cc}/u.test(trimmed)) {
+    throw backendError(
+      'invalid_reference',
+      'the case reference must be at most 128 characters, without line breaks or other control characters',
+      {},
+      'reference',
+    );
+  }
+  return trimmed;
+}
 
 export class MockBackend implements Backend {
   /** Marks the mock in a bundle (see scripts/check-dist.mjs). */
@@ -342,6 +360,7 @@ export class MockBackend implements Backend {
     if (!check.ok) throw check.error;
     const binding = this.checkBindingSync(request.profile, request.binding_message ?? '');
     if (!binding.ok) throw binding.error;
+    const reference = checkReference(request.reference);
     if (profile.secret_status === 'missing') {
       throw backendError(
         'missing_secret',
@@ -358,6 +377,7 @@ export class MockBackend implements Backend {
       timers: [],
       startedAt: Date.now(),
       masked: check.masked ?? '',
+      reference,
       done: false,
       auditFailure: this.options.auditFailure ?? null,
     };
@@ -538,6 +558,7 @@ export class MockBackend implements Backend {
       masked_identity: session.masked,
       subject_name: this.options.recordNames ? (result?.display_name ?? null) : null,
       binding_message: session.request.binding_message ?? '',
+      reference: session.reference,
       outcome,
       acr: result?.acr ?? null,
       transaction_id: result?.transaction_id ?? null,
@@ -574,7 +595,7 @@ export class MockBackend implements Backend {
 
   /**
    * As the desk: entries older than the record `before`, matching the search (masked
-   * identifier, name, binding message, profile, outcome word), `limit` of them; the page
+   * identifier, name, binding message, case reference, profile, outcome word), `limit` of them; the page
    * newest first by start time, its cursor the oldest record on it.
    */
   async history(query: HistoryQuery): Promise<HistoryPage> {
@@ -584,9 +605,15 @@ export class MockBackend implements Backend {
       (e) =>
         (query.before === null || e.seq < query.before) &&
         (needle === '' ||
-          [e.masked_identity, e.binding_message, e.profile, e.outcome, e.subject_name ?? '', e.result?.display_name ?? ''].some(
-            (field) => field.toLowerCase().includes(needle),
-          )),
+          [
+            e.masked_identity,
+            e.binding_message,
+            e.reference ?? '',
+            e.profile,
+            e.outcome,
+            e.subject_name ?? '',
+            e.result?.display_name ?? '',
+          ].some((field) => field.toLowerCase().includes(needle))),
     );
     const page = matching.slice(0, query.limit).map((e) => ({ ...e }));
     const more = matching.length > query.limit;

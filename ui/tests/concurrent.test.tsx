@@ -82,8 +82,8 @@ describe('several verifications at once', () => {
   });
 
   it('reducer: an event for one session never touches another', () => {
-    const draft: Draft = { profile: 'sandbox', country: 'se', identity: 'x', bindingMessage: '', callInitiator: 'user' };
-    const sent = { profile: 'sandbox', masked: 'm', bindingMessage: null, callInitiator: null, atMs: 0 };
+    const draft: Draft = { profile: 'sandbox', country: 'se', identity: 'x', bindingMessage: '', callInitiator: 'user', reference: '' };
+    const sent = { profile: 'sandbox', masked: 'm', bindingMessage: null, callInitiator: null, reference: null, atMs: 0 };
     let state = initialState(1, draft);
     state = reduce(state, { type: 'create', key: 2, draft });
     state = reduce(state, { type: 'start', key: 1, sent });

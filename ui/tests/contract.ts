@@ -7,7 +7,7 @@ export const CONTRACT_ERROR_CODES = [
   'national_id_separator', 'national_id_date', 'national_id_future_date', 'national_id_individual_number',
   'national_id_check_digit', 'binding_message_required', 'binding_message_forbidden', 'binding_message_too_long',
   'binding_message_character', 'empty_input', 'input_kind_not_accepted', 'not_uuid', 'mobileid_input', 'invalid_email',
-  'invalid_user_id', 'country_not_allowed', 'ambiguous_country', 'call_initiator_required',
+  'invalid_user_id', 'country_not_allowed', 'ambiguous_country', 'call_initiator_required', 'invalid_reference',
   // profiles, secrets, settings, audit
   'profile_placeholder', 'invalid_profile', 'unknown_profile', 'builtin_profile', 'duplicate_profile', 'missing_secret',
   'secret_unavailable', 'settings_malformed', 'settings_too_new', 'io_error', 'no_config_dir', 'import_malformed',

@@ -378,7 +378,7 @@ describe('audit_failed: a verification not recorded in the audit log', () => {
   });
 
   it('the reducer: no phase change, and only for its own verification', () => {
-    const draft = { profile: 'sandbox', country: 'se' as const, identity: '', bindingMessage: '', callInitiator: 'user' as const };
+    const draft = { profile: 'sandbox', country: 'se' as const, identity: '', bindingMessage: '', callInitiator: 'user' as const, reference: '' };
     const waiting = { ...newSession(1, draft), phase: 'waiting' as const, id: 'v1', attempts: 1 };
     const full = err('audit_disk_full', 'disk full');
     const failed = applyEvent(waiting, { state: 'audit_failed', id: 'v1', error: full }, 0);

@@ -38,7 +38,7 @@ describe('history: search', () => {
     expect(ids()).toEqual(['3', '2', '1']);
     const search = m.get<HTMLInputElement>('history-search');
     expect(search.labels?.[0]?.textContent).toBe('Search');
-    expect(search.placeholder).toBe('Masked number, name, message or outcome');
+    expect(search.placeholder).toBe('Masked number, name, case, message or outcome');
 
     const before = m.backend.callsTo('history').length;
     await m.type('history-search', 'ann');

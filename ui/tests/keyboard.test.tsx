@@ -22,6 +22,7 @@ describe('keyboard', () => {
       identity: `se:${SE_VALID}`,
       binding_message: '4821',
       call_initiator: 'user',
+      reference: null,
     });
     expect(m.get('status').dataset.state).toBe('requesting');
   });

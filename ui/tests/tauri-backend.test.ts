@@ -82,7 +82,7 @@ describe('TauriBackend: the command contract', () => {
   it('streams verification events through a Channel passed as onEvent', async () => {
     invoke.mockResolvedValue({ id: 'v7' });
     const events: unknown[] = [];
-    const request = { profile: 'sandbox', identity: 'se:1', binding_message: null, call_initiator: null };
+    const request = { profile: 'sandbox', identity: 'se:1', binding_message: null, call_initiator: null, reference: 'CASE-4711' };
     const result = await new TauriBackend().startVerification(request, (e) => events.push(e));
     expect(result).toEqual({ id: 'v7' });
     const [command, args] = invoke.mock.calls[0]!;

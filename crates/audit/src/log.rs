@@ -23,7 +23,7 @@ use crate::record::{
 };
 
 /// The newest file format this build reads and writes.
-pub const FORMAT_VERSION: i64 = 2;
+pub const FORMAT_VERSION: i64 = 3;
 
 /// Shortest HMAC key accepted, in bytes.
 pub const MIN_KEY_LEN: usize = 16;
@@ -284,6 +284,7 @@ impl AuditLog {
             duration_ms: new.duration_ms,
             purge: None,
             request_seq: new.request_seq,
+            reference: new.reference.map(redact),
         };
         let mut conn = self.lock();
         let tx = conn
@@ -461,6 +462,7 @@ impl AuditLog {
             error_code: None,
             duration_ms: None,
             request_seq: None,
+            reference: None,
             purge: Some(crate::PurgeInfo {
                 from_seq: first_seq,
                 through_seq,
@@ -518,6 +520,7 @@ impl AuditLog {
             purge: fields.purge,
             prev_hash: head_hash,
             request_seq: fields.request_seq,
+            reference: fields.reference,
             hash: String::new(),
         };
         let values = record.values();
@@ -585,6 +588,7 @@ struct Fields {
     duration_ms: Option<u64>,
     purge: Option<crate::PurgeInfo>,
     request_seq: Option<u64>,
+    reference: Option<String>,
 }
 
 fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
@@ -618,11 +622,12 @@ fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
              purge_before      TEXT,
              prev_hash         TEXT NOT NULL,
              hash              TEXT NOT NULL,
-             request_seq       INTEGER
+             request_seq       INTEGER,
+             reference         TEXT
          ) STRICT;
          CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time);
          CREATE INDEX IF NOT EXISTS audit_records_id_hash ON audit_records (id_hash);
-         INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('format_version', 2);
+         INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('format_version', 3);
          INSERT OR IGNORE INTO audit_meta (key, value) VALUES ('log_id', lower(hex(randomblob(16))));",
     )
     .map_err(sql)?;
@@ -650,6 +655,15 @@ fn init_schema(conn: &Connection, path: &Path) -> Result<()> {
             _ => {}
         }
         conn.execute_batch("UPDATE audit_meta SET value = 2 WHERE key = 'format_version'")
+            .map_err(sql)?;
+    }
+    if found < 3 {
+        // Format 3 adds `reference`, hashed only when it holds one (see `canonical_hash`).
+        match conn.execute_batch("ALTER TABLE audit_records ADD COLUMN reference TEXT") {
+            Err(e) if !e.to_string().contains("duplicate column") => return Err(sql(e)),
+            _ => {}
+        }
+        conn.execute_batch("UPDATE audit_meta SET value = 3 WHERE key = 'format_version'")
             .map_err(sql)?;
     }
     Ok(())

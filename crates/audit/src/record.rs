@@ -115,6 +115,8 @@ pub struct NewRecord {
     pub duration_ms: Option<u64>,
     /// On a final record: the seq of the verification's `requested` record.
     pub request_seq: Option<u64>,
+    /// The case it was for in the caller's own system (a CRM case number), as given.
+    pub reference: Option<String>,
 }
 
 impl NewRecord {
@@ -142,6 +144,7 @@ impl NewRecord {
             error_code: None,
             duration_ms: None,
             request_seq: None,
+            reference: None,
         }
     }
 }
@@ -165,6 +168,7 @@ impl fmt::Debug for NewRecord {
             .field("error_code", &self.error_code)
             .field("duration_ms", &self.duration_ms)
             .field("request_seq", &self.request_seq)
+            .field("reference", &self.reference)
             .finish()
     }
 }
@@ -225,6 +229,8 @@ pub struct Record {
     pub prev_hash: String,
     /// On a final record: the seq of the verification's `requested` record.
     pub request_seq: Option<u64>,
+    /// The caller's case reference (a CRM case number).
+    pub reference: Option<String>,
     /// SHA-256 (hex) over the canonical encoding of this record and `prev_hash`.
     pub hash: String,
 }
@@ -261,6 +267,7 @@ impl Record {
             opt_text(&purge.map(|p| p.before.clone())),
             text(&self.prev_hash),
             opt_int(self.request_seq),
+            opt_text(&self.reference),
         ]
     }
 
@@ -275,7 +282,7 @@ impl Record {
 
 /// Stored columns in canonical order (everything but `hash`). Columns after the first
 /// [`V1_COLUMNS`] were added later; see [`canonical_hash`].
-pub(crate) const COLUMNS: [&str; 23] = [
+pub(crate) const COLUMNS: [&str; 24] = [
     "seq",
     "time",
     "os_user",
@@ -299,6 +306,7 @@ pub(crate) const COLUMNS: [&str; 23] = [
     "purge_before",
     "prev_hash",
     "request_seq",
+    "reference",
 ];
 
 pub(crate) const PREV_HASH: usize = 21;
@@ -316,13 +324,16 @@ pub(crate) const V1_COLUMNS: usize = 22;
 /// writes). It is computed over the raw stored values, so verification needs no
 /// parsing and any change of value or type shows.
 ///
-/// Columns added after the first format are left out while they are all NULL, so every
-/// record written before them keeps its hash; once one holds a value, all are hashed.
+/// Columns added after the first format are left out from the last one holding a value
+/// onwards, so every record written before a column existed keeps its hash: a first-format
+/// record hashes its 22 values, one of the second format (`request_seq`) 23 unless it also
+/// has a `reference`.
 pub(crate) fn canonical_hash(values: &[Value]) -> String {
-    let values = match values.get(V1_COLUMNS..) {
-        Some(later) if later.iter().all(|v| matches!(v, Value::Null)) => &values[..V1_COLUMNS],
-        _ => values,
-    };
+    let mut end = values.len();
+    while end > V1_COLUMNS && matches!(values[end - 1], Value::Null) {
+        end -= 1;
+    }
+    let values = &values[..end];
     let mut items = Vec::with_capacity(values.len() + 1);
     items.push(serde_json::Value::from(HASH_DOMAIN));
     for v in values {
@@ -414,6 +425,10 @@ pub(crate) fn record_from_values(values: &[Value], hash: &Value) -> Result<Recor
         prev_hash: text(&values[PREV_HASH], "prev_hash")?,
         request_seq: match values.get(V1_COLUMNS) {
             Some(v) => opt_int(v, "request_seq")?,
+            None => None,
+        },
+        reference: match values.get(V1_COLUMNS + 1) {
+            Some(v) => opt_text(v, "reference")?,
             None => None,
         },
         hash: text(hash, "hash")?,

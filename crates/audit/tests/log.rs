@@ -823,7 +823,7 @@ fn a_newer_format_is_refused() {
     drop(fx.open());
     fx.raw()
         .execute(
-            "UPDATE audit_meta SET value = 3 WHERE key = 'format_version'",
+            "UPDATE audit_meta SET value = 4 WHERE key = 'format_version'",
             [],
         )
         .unwrap();
@@ -841,6 +841,7 @@ fn a_format_1_log_gains_request_links_and_keeps_every_hash() {
     let raw = fx.raw();
     raw.execute_batch(
         "ALTER TABLE audit_records DROP COLUMN request_seq;
+         ALTER TABLE audit_records DROP COLUMN reference;
          UPDATE audit_meta SET value = 1 WHERE key = 'format_version';",
     )
     .unwrap();
@@ -884,7 +885,7 @@ fn a_format_1_log_gains_request_links_and_keeps_every_hash() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, 2, "an older CIBA Desk now refuses the file");
+    assert_eq!(version, 3, "an older CIBA Desk now refuses the file");
 
     // The link is hashed: taking it away shows.
     fx.raw()
@@ -894,6 +895,48 @@ fn a_format_1_log_gains_request_links_and_keeps_every_hash() {
         )
         .unwrap();
     assert_eq!(problem(&log).seq, 5);
+}
+
+/// Format 3 adds the caller's case reference: a second-format log (request links, no
+/// references) keeps every hash, and a reference, once written, is covered by the hash.
+#[test]
+fn a_format_2_log_gains_references_and_keeps_every_hash() {
+    let fx = Fixture::new();
+    let log = fx.open();
+    let requested = log
+        .append(rec("199001011234", "Login", Outcome::Requested))
+        .unwrap();
+    let mut done = rec("199001011234", "Login", Outcome::Verified);
+    done.request_seq = Some(requested.seq);
+    log.append(done).unwrap();
+    drop(log);
+    let raw = fx.raw();
+    raw.execute_batch(
+        "ALTER TABLE audit_records DROP COLUMN reference;
+         UPDATE audit_meta SET value = 2 WHERE key = 'format_version';",
+    )
+    .unwrap();
+    drop(raw);
+
+    let log = fx.open();
+    assert!(
+        log.verify_chain().unwrap().is_intact(),
+        "old records keep their hashes"
+    );
+    let mut with_case = rec("199001011234", "Login", Outcome::Requested);
+    with_case.reference = Some("CASE-4711 for 19900101-1234".into());
+    let r = log.append(with_case).unwrap();
+    // A national ID in the reference is kept out of the log, like in the binding message.
+    assert_eq!(r.reference.as_deref(), Some("CASE-4711 for [identifier]"));
+    assert_eq!(log.recent(1).unwrap()[0].reference, r.reference);
+    assert!(log.verify_chain().unwrap().is_intact());
+    fx.raw()
+        .execute(
+            "UPDATE audit_records SET reference = NULL WHERE seq = 3",
+            [],
+        )
+        .unwrap();
+    assert_eq!(problem(&log).seq, 3, "the reference is hashed");
 }
 
 #[test]

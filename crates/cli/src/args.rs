@@ -320,8 +320,9 @@ pub struct VerifyArgs {
     /// A file holding the agent's access token (instead of CIBA_DESK_TOKEN).
     #[arg(long, requires = "server", help_heading = "Through a server")]
     pub token_file: Option<PathBuf>,
-    /// The CRM's case number, recorded with the verification on the server.
-    #[arg(long, requires = "server", help_heading = "Through a server")]
+    /// The CRM's case number, recorded with the verification (in the audit log, or on the
+    /// server).
+    #[arg(long)]
     pub reference: Option<String>,
 
     /// Seconds each HTTP call may take.

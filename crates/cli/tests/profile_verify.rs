@@ -70,11 +70,21 @@ async fn the_sandbox_starts_by_itself_and_the_result_is_masked_and_audited() {
             "--json",
             "--sandbox-auto",
             "approve",
+            "--reference",
+            "CASE-4711",
         ])
         .await;
     assert_eq!(r.code, 0, "{r:?}");
     let out = r.json();
     assert_eq!(out["status"], "verified", "{r:?}");
+    // The case reference is in both of the verification's audit records.
+    let audit = env.run(&["audit", "recent", "--json"]).await;
+    let records: Vec<serde_json::Value> = serde_json::from_str(&audit.stdout).unwrap();
+    assert_eq!(records.len(), 2, "{audit:?}");
+    assert!(
+        records.iter().all(|r| r["reference"] == "CASE-4711"),
+        "{audit:?}"
+    );
     assert_eq!(out["match"], "match");
     assert_eq!(out["profile"], "sandbox");
     assert_eq!(out["is_sandbox"], true);
@@ -309,8 +319,17 @@ async fn bad_input_exits_1_before_anything_is_sent() {
     let op = FakeOp::start(&[&k]).await;
     let env = Env::new();
     profile_at(&env, "bank", &op).await;
-    let cases: [(&[&str], &str); 5] = [
+    let long_reference = "C".repeat(129);
+    let cases: [(&[&str], &str); 7] = [
         (&["--national-id", "se:19121212-1213"], "check digit"),
+        (
+            &["--email", "a@example.com", "--reference", &long_reference],
+            "at most 128 characters",
+        ),
+        (
+            &["--email", "a@example.com", "--reference", "CASE\n7"],
+            "control characters",
+        ),
         (&["--national-id", "se:19121212"], "digits"),
         (&["--national-id", "xx:1234"], "country"),
         (&["--email", "not-an-address"], "e-mail"),
@@ -328,7 +347,12 @@ async fn bad_input_exits_1_before_anything_is_sent() {
             "{extra:?} should say {says:?}: {r:?}"
         );
         assert_eq!(r.json()["status"], "failed", "{r:?}");
-        assert_eq!(r.json()["field"], "identity", "{r:?}");
+        let field = if extra.contains(&"--reference") {
+            "reference"
+        } else {
+            "identity"
+        };
+        assert_eq!(r.json()["field"], field, "{r:?}");
     }
     let r = env
         .run(&[

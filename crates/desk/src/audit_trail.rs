@@ -298,6 +298,7 @@ pub struct RecordDraft {
     issuer: String,
     expected: ExpectedIdentity,
     binding_message: String,
+    reference: Option<String>,
     started: Instant,
     /// The seq of the verification's `requested` record, once written.
     request_seq: Option<u64>,
@@ -319,6 +320,7 @@ impl RecordDraft {
             issuer: profile.issuer.clone(),
             expected: prepared.expected.clone(),
             binding_message: prepared.binding_message.clone().unwrap_or_default(),
+            reference: prepared.reference.clone(),
             started: Instant::now(),
             request_seq: None,
         }
@@ -366,6 +368,7 @@ impl RecordDraft {
         );
         r.duration_ms = Some(self.started.elapsed().as_millis() as u64);
         r.request_seq = self.request_seq;
+        r.reference = self.reference.clone();
         if let VerificationState::Verified { identity, .. } = state {
             r.acr = identity.method.acr.clone();
             r.transaction_id = identity.transaction_id.clone();

@@ -131,6 +131,10 @@ pub enum DeskError {
         "choose who placed the call: \"user\" if the customer called you, \"RP\" if you called the customer; the customer's app asks different questions"
     )]
     CallInitiatorRequired,
+    #[error(
+        "the case reference must be at most {max} characters, without line breaks or other control characters"
+    )]
+    InvalidReference { max: usize },
 
     #[error(
         "port {port} on this computer is not the CIBA Desk sandbox ({reason}), so nothing was sent to it. Close the program that holds the port, or move the sandbox to a free port"
@@ -271,6 +275,7 @@ impl DeskError {
             CountryNotAllowed { .. } => "country_not_allowed",
             AmbiguousCountry { .. } => "ambiguous_country",
             CallInitiatorRequired => "call_initiator_required",
+            InvalidReference { .. } => "invalid_reference",
             MissingSecret { .. } => "missing_secret",
             SecretUnavailable { .. } => "secret_unavailable",
             SecretBoundElsewhere { .. } => "secret_bound_elsewhere",
@@ -318,6 +323,7 @@ impl DeskError {
             | CountryNotAllowed { .. }
             | AmbiguousCountry { .. } => Some(ErrorField::Identity),
             CallInitiatorRequired => Some(ErrorField::CallInitiator),
+            InvalidReference { .. } => Some(ErrorField::Reference),
             _ => None,
         }
     }
@@ -565,6 +571,7 @@ pub enum ErrorField {
     Identity,
     BindingMessage,
     CallInitiator,
+    Reference,
 }
 
 /// An error as every shell shows it: a stable `code` the screen translates, the values its

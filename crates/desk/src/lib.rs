@@ -20,6 +20,7 @@ pub mod paths;
 pub mod presets;
 pub mod profile;
 pub mod sandbox_proof;
+pub mod screen_pop;
 pub mod secrets;
 pub mod session;
 pub mod settings;
@@ -30,7 +31,10 @@ pub use error::{DeskError, ErrorField, ErrorReport, FailureKind, Location, Param
 pub use events::{
     AuditEntry, FinalSummary, Outcome, VerificationEvent, VerificationId, VerificationState,
 };
-pub use input::{AgentInput, ExpectedIdentity, PreparedRequest, prepare, prepare_at};
+pub use input::{
+    AgentInput, ExpectedIdentity, MAX_REFERENCE, PreparedRequest, check_reference, prepare,
+    prepare_at,
+};
 pub use keyring::{KeyringSecrets, SecretPart};
 pub use presets::{Preset, preset, presets};
 pub use profile::{

@@ -60,6 +60,8 @@ fn generated() -> String {
         FieldChange::decl(&cfg),
         ProfileChange::decl(&cfg),
         ImportReport::decl(&cfg),
+        desk::screen_pop::LinkProblem::decl(&cfg),
+        desk::screen_pop::LinkPrefill::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types of the desk's application layer (crates/desk/src/api/views.rs\n\

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use desk::api::{
-    App, AppOptions, MatchWord, SecretStatus, VerificationRequest, VerificationUpdate,
+    App, AppOptions, HistoryQuery, MatchWord, SecretStatus, VerificationRequest, VerificationUpdate,
 };
 use desk::{AuthMethod, SecretPart, Settings, SettingsStore};
 use secrets::SecretStore;
@@ -80,6 +80,7 @@ async fn a_mutual_tls_fapi_profile_verifies_from_settings() {
                 identity: "se:191212121212".into(),
                 binding_message: Some("Desk 7".into()),
                 call_initiator: None,
+                reference: Some(format!("CASE-{client_id}")),
             },
             move |u| {
                 let _ = tx.send(u);
@@ -104,5 +105,19 @@ async fn a_mutual_tls_fapi_profile_verifies_from_settings() {
                 _ => {}
             }
         }
+        // History finds it by the caller's case reference.
+        let page = app
+            .history_page(&HistoryQuery {
+                limit: 10,
+                before: None,
+                search: format!("case-{client_id}"),
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.entries.len(), 1, "{method}");
+        assert_eq!(
+            page.entries[0].reference.as_deref(),
+            Some(format!("CASE-{client_id}").as_str())
+        );
     }
 }

@@ -48,9 +48,6 @@ pub struct StartRequest {
     pub reference: Option<String>,
 }
 
-/// The longest reference accepted.
-const MAX_REFERENCE: usize = 128;
-
 impl StartRequest {
     fn input(&self) -> Result<AgentInput> {
         let given: Vec<(InputKind, &String)> = [
@@ -79,15 +76,8 @@ impl StartRequest {
     }
 
     fn reference(&self) -> Result<Option<String>> {
-        match self.reference.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(r) if r.chars().count() > MAX_REFERENCE || r.chars().any(char::is_control) => {
-                Err(ServerError::BadRequest(format!(
-                    "the reference must be at most {MAX_REFERENCE} characters, without control characters"
-                )))
-            }
-            Some(r) => Ok(Some(r.to_owned())),
-        }
+        desk::check_reference(self.reference.as_deref())
+            .map_err(|e| ServerError::BadRequest(e.to_string()))
     }
 }
 

@@ -4,7 +4,7 @@
 
 export type Param = number | string;
 
-export type ErrorField = "identity" | "binding_message" | "call_initiator";
+export type ErrorField = "identity" | "binding_message" | "call_initiator" | "reference";
 
 export type ErrorReport = { code: string, message: string, field?: ErrorField, params?: { [key in string]: Param }, };
 
@@ -102,7 +102,11 @@ export type VerificationRequest = { profile: string,
 /**
  * For national ID profiles tagged: `se:…`, `no:…` or `dk:…`.
  */
-identity: string, binding_message: string | null, call_initiator: CallInitiator | null, };
+identity: string, binding_message: string | null, call_initiator: CallInitiator | null, 
+/**
+ * The case in the caller's own system (a CRM case number), kept with the audit record.
+ */
+reference: string | null, };
 
 export type IdentityView = { display_name: string | null, national_id_masked: string | null, 
 /**
@@ -122,7 +126,11 @@ export type VerificationUpdate = { "state": "requesting", id: string, } | { "sta
 
 export type HistoryOutcome = "verified" | "mismatch" | "not_comparable" | "interrupted" | "denied" | "expired" | "failed" | "cancelled";
 
-export type HistoryEntry = { id: string, seq: number, started_at_ms: number, recorded_at_ms: number, duration_ms: number | null, profile: string, issuer: string, identifier_kind: string, masked_identity: string, subject_name: string | null, binding_message: string, outcome: HistoryOutcome, acr: string | null, transaction_id: string | null, error_code: string | null, os_user: string, workstation: string, verification_id: string | null, result: IdentityView | null, match: MatchWord | null, error: ErrorReport | null, };
+export type HistoryEntry = { id: string, seq: number, started_at_ms: number, recorded_at_ms: number, duration_ms: number | null, profile: string, issuer: string, identifier_kind: string, masked_identity: string, subject_name: string | null, binding_message: string, 
+/**
+ * The caller's case reference, when one was given.
+ */
+reference: string | null, outcome: HistoryOutcome, acr: string | null, transaction_id: string | null, error_code: string | null, os_user: string, workstation: string, verification_id: string | null, result: IdentityView | null, match: MatchWord | null, error: ErrorReport | null, };
 
 export type HistoryQuery = { limit: number, before: number | null, search: string, };
 
@@ -233,3 +241,28 @@ unchanged: Array<string>,
  * What differs, for every replaced or skipped profile.
  */
 changes: Array<ProfileChange>, };
+
+export type LinkProblem = { 
+/**
+ * The parameter, or empty for the link as a whole.
+ */
+param: string, 
+/**
+ * `unknown`, `repeated`, `too_long`, `invalid`, `conflict` or `not_a_link`.
+ */
+code: string, };
+
+export type LinkPrefill = { profile: string | null, 
+/**
+ * The customer as typed into the form: a national ID with its country (`se:…`), an
+ * e-mail address or a user id.
+ */
+identity: string | null, binding_message: string | null, 
+/**
+ * The CRM's case number.
+ */
+reference: string | null, 
+/**
+ * Each part of the link that was left out: which parameter, and a code for why.
+ */
+problems: Array<LinkProblem>, };

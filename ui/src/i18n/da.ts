@@ -110,6 +110,9 @@ export const da: Messages = {
   'charset.printable': 'kun synlige tegn (ingen kontroltegn eller usynlige formateringstegn)',
   'charset.latin': 'bogstaver, cifre, mellemrum og . , : ; ! ? - _ ( ) \' " / + # @ &',
   'charset.ascii_alnum_space': 'A–Z, a–z, 0–9 og mellemrum',
+  'reference.label': 'Sagsnummer',
+  'reference.hint': 'Sagens nummer i jeres CRM-system; gemmes i revisionsloggen.',
+  'reference.placeholder': 'f.eks. CASE-4711',
 
   'ci.legend': 'Hvem ringede?',
   'ci.user': 'Kunden ringede til os',
@@ -173,6 +176,10 @@ export const da: Messages = {
   'result.tryAgain': 'Prøv igen',
   'result.newVerification': 'Ny kontrol',
   'result.errorCode': 'Fejlkode: {code}',
+  'result.reference': 'Sag {reference}',
+  'result.copySummary': 'Kopiér resumé',
+  'result.summaryCopied': 'Resuméet er kopieret',
+  'result.copyFailed': 'Resuméet kunne ikke kopieres',
 
   'match.match': 'Passer',
   'match.matchBody': 'Den bekræftede identitet er den, du spurgte efter.',
@@ -241,7 +248,7 @@ export const da: Messages = {
   'history.recordedNotComparable': 'Nogen godkendte anmodningen for {identity}, men udbyderen returnerede intet at sammenligne med.',
   'history.recordedOnly': 'Kontrollen blev foretaget, før CIBA Desk sidst blev startet. Revisionsloggen gemmer kun posten nedenfor, ikke hele resultatet.',
   'history.search': 'Søg',
-  'history.searchPlaceholder': 'Maskeret nummer, navn, besked eller udfald',
+  'history.searchPlaceholder': 'Maskeret nummer, navn, sag, besked eller udfald',
   'history.noMatch': 'Ingen kontroller matcher »{search}«.',
   'history.more': 'Vis ældre',
 
@@ -462,6 +469,7 @@ export const da: Messages = {
   'error.country_not_allowed': 'Denne profil accepterer kun identitetsnumre fra {allowed}, ikke fra {country}.',
   'error.ambiguous_country': 'Nummeret er gyldigt i mere end ét land ({candidates}). Skriv det som {example} for at angive hvilket.',
   'error.call_initiator_required': 'Vælg, hvem der ringede. Kundens app stiller forskellige spørgsmål afhængigt af det.',
+  'error.invalid_reference': 'Sagsnummeret må højst have 128 tegn og ingen linjeskift.',
   'error.profile_placeholder': 'Profilen {profile} er ikke sat færdig op: »{field}« indeholder stadig en eksempelværdi fra skabelonen. Indtast den rigtige værdi under Indstillinger, eller spørg din administrator.',
   'error.invalid_profile': 'Profilen {profile} kan ikke bruges. Bed din administrator om at tjekke dens indstillinger.',
   'error.unknown_profile': 'Der findes ingen profil ved navn {profile}.',

@@ -110,6 +110,9 @@ export const en = {
   'charset.printable': 'visible characters only (no control or invisible formatting characters)',
   'charset.latin': 'letters, digits, spaces and . , : ; ! ? - _ ( ) \' " / + # @ &',
   'charset.ascii_alnum_space': 'A–Z, a–z, 0–9 and spaces',
+  'reference.label': 'Case reference',
+  'reference.hint': 'The case number in your CRM; kept with the audit record.',
+  'reference.placeholder': 'e.g. CASE-4711',
 
   'ci.legend': 'Who placed the call?',
   'ci.user': 'The customer called us',
@@ -173,6 +176,10 @@ export const en = {
   'result.tryAgain': 'Try again',
   'result.newVerification': 'New verification',
   'result.errorCode': 'Error code: {code}',
+  'result.reference': 'Case {reference}',
+  'result.copySummary': 'Copy summary',
+  'result.summaryCopied': 'Summary copied',
+  'result.copyFailed': 'Could not copy the summary',
 
   'match.match': 'Match',
   'match.matchBody': 'The verified identity is the one you asked for.',
@@ -241,7 +248,7 @@ export const en = {
   'history.recordedNotComparable': 'Someone approved the request for {identity}, but the provider returned nothing to compare with it.',
   'history.recordedOnly': 'This verification was made before CIBA Desk was last started. The audit log keeps only the record below, not the full result.',
   'history.search': 'Search',
-  'history.searchPlaceholder': 'Masked number, name, message or outcome',
+  'history.searchPlaceholder': 'Masked number, name, case, message or outcome',
   'history.noMatch': 'No verifications match “{search}”.',
   'history.more': 'Show older',
 
@@ -462,6 +469,7 @@ export const en = {
   'error.country_not_allowed': 'This profile accepts identity numbers from {allowed} only, not from {country}.',
   'error.ambiguous_country': 'The number is valid in more than one country ({candidates}). Write it as {example} to say which.',
   'error.call_initiator_required': 'Choose who placed the call. The customer\'s app asks different questions depending on it.',
+  'error.invalid_reference': 'The case reference can have at most 128 characters and no line breaks.',
   'error.profile_placeholder': 'Profile {profile} is not set up yet: “{field}” still holds an example value from the preset. Enter the real value under Settings, or ask your administrator.',
   'error.invalid_profile': 'Profile {profile} cannot be used. Ask your administrator to check its settings.',
   'error.unknown_profile': 'There is no profile named {profile}.',

@@ -110,6 +110,9 @@ export const nb: Messages = {
   'charset.printable': 'bare synlige tegn (ingen kontrolltegn eller usynlige formateringstegn)',
   'charset.latin': 'bokstaver, sifre, mellomrom og . , : ; ! ? - _ ( ) \' " / + # @ &',
   'charset.ascii_alnum_space': 'A–Z, a–z, 0–9 og mellomrom',
+  'reference.label': 'Saksnummer',
+  'reference.hint': 'Saksnummeret i CRM-systemet deres; lagres i revisjonsloggen.',
+  'reference.placeholder': 'f.eks. CASE-4711',
 
   'ci.legend': 'Hvem ringte?',
   'ci.user': 'Kunden ringte oss',
@@ -173,6 +176,10 @@ export const nb: Messages = {
   'result.tryAgain': 'Prøv igjen',
   'result.newVerification': 'Ny kontroll',
   'result.errorCode': 'Feilkode: {code}',
+  'result.reference': 'Sak {reference}',
+  'result.copySummary': 'Kopier sammendrag',
+  'result.summaryCopied': 'Sammendraget er kopiert',
+  'result.copyFailed': 'Kunne ikke kopiere sammendraget',
 
   'match.match': 'Stemmer',
   'match.matchBody': 'Den bekreftede identiteten er den du spurte etter.',
@@ -241,7 +248,7 @@ export const nb: Messages = {
   'history.recordedNotComparable': 'Noen godkjente forespørselen for {identity}, men leverandøren returnerte ingenting å sammenligne med.',
   'history.recordedOnly': 'Kontrollen ble gjort før CIBA Desk sist ble startet. Revisjonsloggen tar bare vare på posten nedenfor, ikke hele resultatet.',
   'history.search': 'Søk',
-  'history.searchPlaceholder': 'Maskert nummer, navn, melding eller utfall',
+  'history.searchPlaceholder': 'Maskert nummer, navn, sak, melding eller utfall',
   'history.noMatch': 'Ingen kontroller samsvarer med «{search}».',
   'history.more': 'Vis eldre',
 
@@ -462,6 +469,7 @@ export const nb: Messages = {
   'error.country_not_allowed': 'Denne profilen godtar bare identitetsnumre fra {allowed}, ikke fra {country}.',
   'error.ambiguous_country': 'Nummeret er gyldig i mer enn ett land ({candidates}). Skriv det som {example} for å si hvilket.',
   'error.call_initiator_required': 'Velg hvem som ringte. Kundens app stiller ulike spørsmål avhengig av det.',
+  'error.invalid_reference': 'Saksnummeret kan ha høyst 128 tegn og ingen linjeskift.',
   'error.profile_placeholder': 'Profilen {profile} er ikke ferdig satt opp: «{field}» inneholder fortsatt en eksempelverdi fra malen. Skriv inn den riktige verdien under Innstillinger, eller spør administratoren din.',
   'error.invalid_profile': 'Profilen {profile} kan ikke brukes. Be administratoren din om å sjekke innstillingene.',
   'error.unknown_profile': 'Det finnes ingen profil som heter {profile}.',

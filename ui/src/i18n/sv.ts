@@ -110,6 +110,9 @@ export const sv: Messages = {
   'charset.printable': 'bara synliga tecken (inga styrtecken eller osynliga formateringstecken)',
   'charset.latin': 'bokstäver, siffror, mellanslag och . , : ; ! ? - _ ( ) \' " / + # @ &',
   'charset.ascii_alnum_space': 'A–Z, a–z, 0–9 och mellanslag',
+  'reference.label': 'Ärendenummer',
+  'reference.hint': 'Ärendets nummer i ert CRM-system; sparas i granskningsloggen.',
+  'reference.placeholder': 't.ex. CASE-4711',
 
   'ci.legend': 'Vem ringde?',
   'ci.user': 'Kunden ringde oss',
@@ -173,6 +176,10 @@ export const sv: Messages = {
   'result.tryAgain': 'Försök igen',
   'result.newVerification': 'Ny kontroll',
   'result.errorCode': 'Felkod: {code}',
+  'result.reference': 'Ärende {reference}',
+  'result.copySummary': 'Kopiera sammanfattning',
+  'result.summaryCopied': 'Sammanfattningen är kopierad',
+  'result.copyFailed': 'Det gick inte att kopiera sammanfattningen',
 
   'match.match': 'Stämmer',
   'match.matchBody': 'Den bekräftade identiteten är den du frågade efter.',
@@ -241,7 +248,7 @@ export const sv: Messages = {
   'history.recordedNotComparable': 'Någon godkände begäran för {identity}, men leverantören returnerade inget att jämföra med.',
   'history.recordedOnly': 'Kontrollen gjordes innan CIBA Desk senast startades. Granskningsloggen sparar bara posten nedan, inte hela resultatet.',
   'history.search': 'Sök',
-  'history.searchPlaceholder': 'Maskerat nummer, namn, meddelande eller utfall',
+  'history.searchPlaceholder': 'Maskerat nummer, namn, ärende, meddelande eller utfall',
   'history.noMatch': 'Inga kontroller matchar ”{search}”.',
   'history.more': 'Visa äldre',
 
@@ -462,6 +469,7 @@ export const sv: Messages = {
   'error.country_not_allowed': 'Den här profilen tar bara emot identitetsnummer från {allowed}, inte från {country}.',
   'error.ambiguous_country': 'Numret är giltigt i mer än ett land ({candidates}). Skriv det som {example} för att ange vilket.',
   'error.call_initiator_required': 'Välj vem som ringde. Kundens app ställer olika frågor beroende på det.',
+  'error.invalid_reference': 'Ärendenumret får ha högst 128 tecken och inga radbrytningar.',
   'error.profile_placeholder': 'Profilen {profile} är inte färdigkonfigurerad: ”{field}” innehåller fortfarande ett exempelvärde från mallen. Ange det riktiga värdet under Inställningar, eller fråga din administratör.',
   'error.invalid_profile': 'Profilen {profile} kan inte användas. Be din administratör att kontrollera dess inställningar.',
   'error.unknown_profile': 'Det finns ingen profil som heter {profile}.',

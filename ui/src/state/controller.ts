@@ -26,7 +26,15 @@ const FIELD_TEST_IDS: Record<ErrorField, string> = {
   identity: 'identity-input',
   binding_message: 'binding-message',
   call_initiator: 'call-initiator-user',
+  reference: 'reference',
 };
+
+/**
+ * Fields nothing checks while the agent types: the backend refuses them when the verification
+ * starts, before anything reaches the provider, so the form comes back with the error at the
+ * field instead of a failed verification.
+ */
+const CHECKED_AT_START: readonly ErrorField[] = ['reference'];
 
 export interface ControllerDeps {
   backend: Backend;
@@ -177,6 +185,7 @@ export class Controller {
       }
 
       const callInitiator = profile.call_initiator ? draft.callInitiator : null;
+      const reference = draft.reference.trim() || null;
       this.deps.dispatch({
         type: 'start',
         key,
@@ -185,6 +194,7 @@ export class Controller {
           masked: check.masked ?? '•••',
           bindingMessage: binding,
           callInitiator,
+          reference,
           atMs: this.now(),
         },
       });
@@ -193,14 +203,19 @@ export class Controller {
       this.deps.focus('progress-heading');
       requested = true;
       const { id } = await backend.startVerification(
-        { profile: profile.name, identity: input, binding_message: binding, call_initiator: callInitiator },
+        { profile: profile.name, identity: input, binding_message: binding, call_initiator: callInitiator, reference },
         (event) => this.onEvent(key, attempt, event),
       );
       this.deps.dispatch({ type: 'started', key, id });
       if (this.cancelWhenStarted.delete(key)) await this.sendCancel(key, id);
     } catch (thrown) {
       const error = toBackendError(thrown);
-      if (requested) {
+      const field = error.field;
+      if (requested && field && CHECKED_AT_START.includes(field) && this.session(key)?.id === null) {
+        this.cancelWhenStarted.delete(key);
+        this.deps.dispatch({ type: 'startRefused', key });
+        this.formError(key, { error }, FIELD_TEST_IDS[field]);
+      } else if (requested) {
         this.deps.dispatch({ type: 'startFailed', key, error });
         this.afterFinal(key, 'failed', error);
       } else {

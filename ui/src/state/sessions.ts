@@ -40,6 +40,8 @@ export interface Draft {
   identity: string;
   bindingMessage: string;
   callInitiator: CallInitiator;
+  /** The case in the agent's CRM, as typed. */
+  reference: string;
   /**
    * The binding message is a code the app generated, not text the agent typed: "Try again"
    * then asks for a fresh one, so the customer cannot mistake the old request for the new.
@@ -63,6 +65,8 @@ export interface Sent {
   masked: string;
   bindingMessage: string | null;
   callInitiator: CallInitiator | null;
+  /** The case reference, trimmed; null when none was given. */
+  reference: string | null;
   atMs: number;
 }
 
@@ -112,6 +116,7 @@ export type Action =
   | { type: 'start'; key: number; sent: Sent }
   | { type: 'started'; key: number; id: string }
   | { type: 'startFailed'; key: number; error: BackendError }
+  | { type: 'startRefused'; key: number }
   | { type: 'event'; key: number; event: VerificationEvent; nowMs: number }
   | { type: 'cancelling'; key: number }
   | { type: 'retry'; key: number };
@@ -125,6 +130,7 @@ export function emptyDraft(profiles: readonly ProfileSummary[], profileName?: st
     identity: '',
     bindingMessage: '',
     callInitiator: 'user',
+    reference: '',
   };
 }
 
@@ -288,6 +294,14 @@ export function reduce(state: SessionsState, action: Action): SessionsState {
       return update(state, action.key, (s) =>
         isActive(s.phase)
           ? { ...s, phase: 'failed', cancelling: false, outcome: { error: action.error, providerNotified: true } }
+          : s,
+      );
+    case 'startRefused':
+      // Refused before anything reached the provider: not an attempt, and the form comes back
+      // as it was (`sent` stays, so the tab keeps the customer's masked identifier as its title).
+      return update(state, action.key, (s) =>
+        isActive(s.phase) && s.id === null
+          ? { ...s, phase: 'editing', attempts: s.attempts - 1, cancelling: false }
           : s,
       );
     case 'event':

@@ -118,6 +118,11 @@ export function AuditRecord({ entry }: { entry: HistoryEntry }) {
             {entry.binding_message}
           </Fact>
         )}
+        {entry.reference && (
+          <Fact label={t('reference.label')} mono field="reference">
+            {entry.reference}
+          </Fact>
+        )}
         {entry.acr && (
           <Fact label={t('audit.acr')} mono wide field="acr">
             {entry.acr}

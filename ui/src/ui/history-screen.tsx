@@ -6,7 +6,8 @@ import { useUi } from './context';
 import { formatDayUnlessToday, formatTime } from './format';
 import { AlertIcon, CheckCircleIcon, RefreshIcon } from './icons';
 import { CodeLine } from './message';
-import { OutcomeCard, ResultCard, SandboxBanner } from './result-card';
+import { CopySummaryButton, OutcomeCard, ReferenceLine, ResultCard, SandboxBanner } from './result-card';
+import type { RequestFacts } from './summary';
 
 /** Entries per page: the first one, and each "Show older". */
 export const HISTORY_LIMIT = 100;
@@ -195,8 +196,18 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
                             {t(`state.${e.outcome}`)}
                           </span>
                         </span>
-                        <span class="history-profile" data-testid="history-profile">
-                          {profileTitleOf(e.profile, profiles)}
+                        <span class="history-last">
+                          <span class="history-profile" data-testid="history-profile">
+                            {profileTitleOf(e.profile, profiles)}
+                          </span>
+                          {e.reference && (
+                            <span class="history-reference" title={e.reference}>
+                              <span class="sr-only">{t('reference.label')}: </span>
+                              <span class="mono" data-testid="history-reference">
+                                {e.reference}
+                              </span>
+                            </span>
+                          )}
                         </span>
                       </button>
                     </li>
@@ -241,18 +252,25 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
 function EntryCard({ entry }: { entry: HistoryEntry }) {
   const { t, profiles } = useUi();
   const sandbox = profiles.find((p) => p.name === entry.profile)?.is_sandbox ?? false;
+  const request: RequestFacts = {
+    masked: entry.masked_identity,
+    provider: profileTitleOf(entry.profile, profiles),
+    startedMs: entry.started_at_ms,
+    reference: entry.reference,
+  };
   if (entry.result) {
     return (
       <ResultCard
         identity={entry.result}
         match={entry.outcome === 'mismatch' ? 'mismatch' : entry.match}
         matchDetail={null}
-        providerName={profileTitleOf(entry.profile, profiles)}
+        providerName={request.provider}
+        request={request}
       />
     );
   }
   if (entry.outcome === 'verified' || entry.outcome === 'mismatch' || entry.outcome === 'not_comparable') {
-    return <RecordedResultCard entry={entry} sandbox={sandbox} />;
+    return <RecordedResultCard entry={entry} outcome={entry.outcome} sandbox={sandbox} request={request} />;
   }
   // The log gives every ending a code (access_denied, expired, …); the card shows it for failures
   // only, as the live view does. The audit record below lists it in every case. An earlier run's
@@ -262,26 +280,36 @@ function EntryCard({ entry }: { entry: HistoryEntry }) {
   const message = words ? words.text : entry.error_code ? codeText(t, entry.error_code) : null;
   const untranslated = words ? words.code : message === null && entry.outcome !== 'failed' ? entry.error_code : null;
   const code = entry.outcome === 'failed' ? entry.error_code : untranslated;
-  return <OutcomeCard outcome={entry.outcome} message={message} code={code} sandbox={sandbox} />;
+  return <OutcomeCard outcome={entry.outcome} message={message} code={code} sandbox={sandbox} request={request} />;
+}
+
+interface RecordedProps {
+  entry: HistoryEntry;
+  outcome: 'verified' | 'mismatch' | 'not_comparable';
+  sandbox: boolean;
+  request: RequestFacts;
 }
 
 /** A verification from an earlier run: the log keeps who and what, not the verified identity's details. */
-function RecordedResultCard({ entry, sandbox }: { entry: HistoryEntry; sandbox: boolean }) {
+function RecordedResultCard({ entry, outcome, sandbox, request }: RecordedProps) {
   const { t } = useUi();
-  const mismatch = entry.outcome === 'mismatch';
+  const mismatch = outcome === 'mismatch';
   return (
     <article
       class={`result result--verified result--recorded ${mismatch ? 'result--mismatch' : ''}`}
       data-testid="result"
-      data-outcome={entry.outcome}
+      data-outcome={outcome}
       aria-labelledby="result-heading"
     >
       {sandbox && <SandboxBanner />}
       <header class="result-head">
         {mismatch ? <AlertIcon size={32} /> : <CheckCircleIcon size={32} />}
-        <h2 id="result-heading" class="result-title" tabIndex={-1} data-testid="result-heading">
-          {mismatch ? t('result.mismatchTitle') : t('result.verified')}
-        </h2>
+        <div>
+          <h2 id="result-heading" class="result-title" tabIndex={-1} data-testid="result-heading">
+            {mismatch ? t('result.mismatchTitle') : t('result.verified')}
+          </h2>
+          <ReferenceLine reference={request.reference} />
+        </div>
       </header>
       <div class="result-body">
         {entry.subject_name && (
@@ -293,13 +321,17 @@ function RecordedResultCard({ entry, sandbox }: { entry: HistoryEntry; sandbox: 
           {t(
             mismatch
               ? 'history.recordedMismatch'
-              : entry.outcome === 'not_comparable'
+              : outcome === 'not_comparable'
                 ? 'history.recordedNotComparable'
                 : 'history.recordedVerified',
             { identity: entry.masked_identity },
           )}
         </p>
         <p class="result-advice">{t('history.recordedOnly')}</p>
+      </div>
+      <div class="result-actions">
+        {/* The record keeps no method: the provider stands in for it. */}
+        <CopySummaryButton facts={{ ...request, outcome, match: entry.match, method: null }} />
       </div>
     </article>
   );

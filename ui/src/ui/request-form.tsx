@@ -44,13 +44,23 @@ export function identityTexts(profile: ProfileSummary | undefined, country: Coun
 
 const charCount = (text: string) => [...text.trim()].length;
 
+/** As the backend (MAX_REFERENCE): a CRM's case numbers are far shorter. */
+const MAX_REFERENCE = 128;
+
 export function RequestForm({ session, controller }: Props) {
   const { t, profiles, backend, debounceMs, errorDelayMs, openSettings } = useUi();
   const { key, draft } = session;
   const profile = profiles.find((p) => p.name === draft.profile);
   const input = identityInput(draft, profile);
   const hasIdentity = draft.identity.trim() !== '';
-  const ids = { identity: `identity-${key}`, status: `identity-status-${key}`, bm: `bm-${key}`, bmHelp: `bm-help-${key}` };
+  const ids = {
+    identity: `identity-${key}`,
+    status: `identity-status-${key}`,
+    bm: `bm-${key}`,
+    bmHelp: `bm-help-${key}`,
+    reference: `reference-${key}`,
+    referenceHelp: `reference-help-${key}`,
+  };
 
   // A profile that no longer exists (removed in Settings): fall back to the first one.
   useEffect(() => {
@@ -144,6 +154,10 @@ export function RequestForm({ session, controller }: Props) {
       : null;
   const bindingError =
     !forbidden && message.trim() !== '' && bindingCheck?.error && !bindingCheck.ok ? errorText(t, bindingCheck.error) : null;
+
+  // Nothing checks the reference while typing: the backend's refusal at start is shown at the field.
+  const formError = session.formError;
+  const referenceError = formError && 'error' in formError && formError.error.field === 'reference' ? formError.error : null;
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'Enter' || event.isComposing) return;
@@ -386,6 +400,39 @@ export function RequestForm({ session, controller }: Props) {
         </div>
       )}
 
+      <div class="field">
+        <label for={ids.reference}>{t('reference.label')}</label>
+        <div class={`input-group ${referenceError ? 'is-invalid' : ''}`}>
+          <input
+            id={ids.reference}
+            data-testid="reference"
+            type="text"
+            maxLength={MAX_REFERENCE}
+            autoComplete="off"
+            autoCorrect="off"
+            autoCapitalize="off"
+            spellcheck={false}
+            placeholder={t('reference.placeholder')}
+            value={draft.reference}
+            aria-invalid={referenceError ? 'true' : 'false'}
+            aria-describedby={ids.referenceHelp}
+            onInput={(e) => controller.edit(key, { reference: (e.target as HTMLInputElement).value })}
+          />
+        </div>
+        <div id={ids.referenceHelp} class="field-status">
+          {referenceError ? (
+            <p class="message message--error" data-testid="reference-error" data-code={referenceError.code} role="alert">
+              <AlertIcon size={16} />
+              <span>
+                <ErrorMessage error={referenceError} />
+              </span>
+            </p>
+          ) : (
+            <p class="hint">{t('reference.hint')}</p>
+          )}
+        </div>
+      </div>
+
       {profile?.call_initiator && (
         <fieldset class="field segmented" data-testid="call-initiator">
           <legend>{t('ci.legend')}</legend>
@@ -407,11 +454,11 @@ export function RequestForm({ session, controller }: Props) {
         </fieldset>
       )}
 
-      {session.formError && (
+      {formError && !referenceError && (
         <p class="message message--error form-error" data-testid="form-error" role="alert">
           <AlertIcon size={16} />
           <span>
-            <MessageText parts={[session.formError]} />
+            <MessageText parts={[formError]} />
           </span>
         </p>
       )}

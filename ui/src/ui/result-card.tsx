@@ -1,10 +1,13 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import type { MatchDetail, MatchResult, VerifiedIdentity } from '../api/types';
 import { matchText, matchTitle, methodLabel } from '../i18n/texts';
 import type { Unsuccessful } from '../state/sessions';
+import { copyText } from './clipboard';
 import { useUi } from './context';
 import { formatBirthDate, formatDateTime } from './format';
-import { AlertIcon, CheckCircleIcon, ClockIcon, FlaskIcon, HelpIcon, StopIcon, XIcon } from './icons';
+import { AlertIcon, CheckCircleIcon, ClockIcon, CopyIcon, FlaskIcon, HelpIcon, StopIcon, XIcon } from './icons';
+import { summaryLine, type RequestFacts, type SummaryFacts } from './summary';
 
 export function SandboxBanner() {
   const { t } = useUi();
@@ -52,21 +55,75 @@ export function Fact({ label, children, mono, wide, field }: FactProps) {
   );
 }
 
+/** "Case CASE-4711" under a card's title: which case in the CRM the verification was for. */
+export function ReferenceLine({ reference }: { reference: string | null | undefined }) {
+  const { t } = useUi();
+  if (!reference) return null;
+  return (
+    <p class="result-reference" data-testid="result-reference">
+      {t('result.reference', { reference })}
+    </p>
+  );
+}
+
+type CopyState = 'idle' | 'copied' | 'failed';
+
+/** "Copy summary": one line, masked, for the case in the CRM (see summaryLine). */
+export function CopySummaryButton({ facts }: { facts: SummaryFacts }) {
+  const { t, announce } = useUi();
+  const line = summaryLine(t, facts);
+  const [state, setState] = useState<CopyState>('idle');
+  // Another verification (or language) on the same card: "copied" was about the old line.
+  useEffect(() => setState('idle'), [line]);
+  const copy = async () => {
+    const copied = await copyText(line);
+    setState(copied ? 'copied' : 'failed');
+    announce(t(copied ? 'result.summaryCopied' : 'result.copyFailed'), copied ? 'polite' : 'assertive');
+  };
+  return (
+    <>
+      <button type="button" class="button button--ghost" data-testid="copy-summary" onClick={() => void copy()}>
+        <CopyIcon size={16} />
+        {state === 'copied' ? t('result.summaryCopied') : t('result.copySummary')}
+      </button>
+      {state === 'failed' && (
+        <p class="message message--error copy-failed" data-testid="copy-summary-failed">
+          <AlertIcon size={16} />
+          <span>{t('result.copyFailed')}</span>
+        </p>
+      )}
+    </>
+  );
+}
+
+function Actions({ actions, summary }: { actions?: ComponentChildren; summary: SummaryFacts | null }) {
+  if (!actions && !summary) return null;
+  return (
+    <div class="result-actions">
+      {actions}
+      {summary && <CopySummaryButton facts={summary} />}
+    </div>
+  );
+}
+
 interface ResultProps {
   identity: VerifiedIdentity;
   match: MatchResult | null;
   matchDetail: MatchDetail | null;
   /** The profile as agents know it: its title (see profileTitle), not translated. */
   providerName: string;
-  /** Buttons under the card (none in History). */
+  /** Buttons under the card (none in History, where only "Copy summary" is). */
   actions?: ComponentChildren;
+  /** The request this answers: its case reference is shown, and it can be copied as a summary. */
+  request?: RequestFacts;
 }
 
-export function ResultCard({ identity, match, matchDetail, providerName, actions }: ResultProps) {
+export function ResultCard({ identity, match, matchDetail, providerName, actions, request }: ResultProps) {
   const { t, locale } = useUi();
   const mismatch = match === 'mismatch';
   const unknown = <span class="muted">{t('result.unknown')}</span>;
   const method = methodLabel(t, identity);
+  const summary: SummaryFacts | null = request ? { ...request, outcome: 'verified', match, method } : null;
   return (
     <article
       class={`result result--verified ${mismatch ? 'result--mismatch' : ''}`}
@@ -86,6 +143,7 @@ export function ResultCard({ identity, match, matchDetail, providerName, actions
               {t('result.time')} {formatDateTime(identity.auth_time_ms, locale)}
             </p>
           )}
+          <ReferenceLine reference={request?.reference} />
         </div>
       </header>
       {match && <MatchBadge match={match} detail={matchDetail} />}
@@ -116,7 +174,7 @@ export function ResultCard({ identity, match, matchDetail, providerName, actions
           </Fact>
         </dl>
       </div>
-      {actions && <div class="result-actions">{actions}</div>}
+      <Actions actions={actions} summary={summary} />
     </article>
   );
 }
@@ -131,19 +189,27 @@ interface OutcomeProps {
   notNotified?: boolean;
   sandbox: boolean;
   actions?: ComponentChildren;
+  /** The request this answers: its case reference is shown, and it can be copied as a summary. */
+  request?: RequestFacts;
 }
 
-export function OutcomeCard({ outcome, message, code, notNotified = false, sandbox, actions }: OutcomeProps) {
+export function OutcomeCard({ outcome, message, code, notNotified = false, sandbox, actions, request }: OutcomeProps) {
   const { t } = useUi();
   const Icon = outcome === 'expired' ? ClockIcon : outcome === 'cancelled' ? XIcon : outcome === 'denied' ? StopIcon : AlertIcon;
+  // An interrupted verification has no outcome worth a note in the case.
+  const summary: SummaryFacts | null =
+    request && outcome !== 'interrupted' ? { ...request, outcome, match: null, method: null } : null;
   return (
     <article class={`result result--${outcome}`} data-testid="result" data-outcome={outcome} aria-labelledby="result-heading">
       {sandbox && <SandboxBanner />}
       <header class="result-head">
         <Icon size={32} />
-        <h2 id="result-heading" class="result-title" tabIndex={-1} data-testid="result-heading">
-          {t(`outcome.${outcome}.title`)}
-        </h2>
+        <div>
+          <h2 id="result-heading" class="result-title" tabIndex={-1} data-testid="result-heading">
+            {t(`outcome.${outcome}.title`)}
+          </h2>
+          <ReferenceLine reference={request?.reference} />
+        </div>
       </header>
       <div class="result-body">
         {message && outcome !== 'cancelled' && (
@@ -163,7 +229,7 @@ export function OutcomeCard({ outcome, message, code, notNotified = false, sandb
           </p>
         )}
       </div>
-      {actions && <div class="result-actions">{actions}</div>}
+      <Actions actions={actions} summary={summary} />
     </article>
   );
 }

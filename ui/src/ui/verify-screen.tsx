@@ -33,6 +33,7 @@ import { PolicyProblem } from './policy';
 import { QrPanel } from './qr';
 import { RequestForm } from './request-form';
 import { OutcomeCard, ResultCard, SandboxBanner } from './result-card';
+import type { RequestFacts } from './summary';
 
 interface Props {
   state: SessionsState;
@@ -279,6 +280,14 @@ function RequestSummary({ session }: { session: Session }) {
             {sent.bindingMessage ?? t('summary.none')}
           </dd>
         </div>
+        {sent.reference && (
+          <div class="fact">
+            <dt>{t('reference.label')}</dt>
+            <dd class="mono summary-reference" data-testid="summary-reference">
+              {sent.reference}
+            </dd>
+          </div>
+        )}
         {sent.callInitiator && (
           <div class="fact">
             <dt>{t('summary.initiator')}</dt>
@@ -344,6 +353,11 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
   const { phase, waiting, outcome } = session;
   const sandbox = profile?.is_sandbox ?? false;
   const words = outcome?.error ? errorWords(t, outcome.error) : null;
+  const sent = session.sent;
+  const providerName = profileTitleOf(session.result?.identity.profile || sent?.profile || '', profiles);
+  const request: RequestFacts | undefined = sent
+    ? { masked: sent.masked, provider: providerName, startedMs: sent.atMs, reference: sent.reference }
+    : undefined;
   const tryAgain = (primary: boolean) => (
     <button
       type="button"
@@ -450,7 +464,8 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
           identity={session.result.identity}
           match={session.result.match}
           matchDetail={session.result.matchDetail}
-          providerName={profileTitleOf(session.result.identity.profile || session.sent?.profile || '', profiles)}
+          providerName={providerName}
+          request={request}
           actions={
             <>
               {newVerification(true)}
@@ -467,6 +482,7 @@ function Progress({ session, profile, controller, onShowQr }: ProgressProps) {
           code={phase === 'failed' ? (outcome?.error?.code ?? null) : (words?.code ?? null)}
           notNotified={phase === 'cancelled' && outcome?.providerNotified === false}
           sandbox={sandbox}
+          request={request}
           actions={
             <>
               {tryAgain(true)}

@@ -286,6 +286,7 @@ fn agent_input(a: &VerifyArgs) -> Result<AgentInput, Failure> {
         input.binding_message = m.clone();
     }
     input.call_initiator = a.call_initiator.map(Into::into);
+    input.reference = a.reference.clone();
     input.user_code = a.user_code.clone().map(SecretString::from);
     Ok(input)
 }

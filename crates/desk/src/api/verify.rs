@@ -142,6 +142,7 @@ impl App {
         let mut input = AgentInput::new(request.identity)
             .binding_message(request.binding_message.unwrap_or_default());
         input.call_initiator = request.call_initiator;
+        input.reference = request.reference;
         let params = StartParams {
             profile: ProfileChoice::Named(request.profile),
             input,

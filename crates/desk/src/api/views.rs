@@ -252,6 +252,9 @@ pub struct VerificationRequest {
     pub identity: String,
     pub binding_message: Option<String>,
     pub call_initiator: Option<CallInitiator>,
+    /// The case in the caller's own system (a CRM case number), kept with the audit record.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 /// The verified person, as a screen shows them.
@@ -488,6 +491,8 @@ pub struct HistoryEntry {
     pub masked_identity: String,
     pub subject_name: Option<String>,
     pub binding_message: String,
+    /// The caller's case reference, when one was given.
+    pub reference: Option<String>,
     pub outcome: HistoryOutcome,
     pub acr: Option<String>,
     pub transaction_id: Option<String>,
@@ -511,6 +516,7 @@ impl HistoryEntry {
         [
             self.masked_identity.as_str(),
             self.binding_message.as_str(),
+            self.reference.as_deref().unwrap_or(""),
             self.profile.as_str(),
             outcome.as_str(),
             self.subject_name.as_deref().unwrap_or(""),
@@ -561,6 +567,7 @@ impl HistoryEntry {
             masked_identity: r.identifier_masked.clone(),
             subject_name: r.subject_name.clone(),
             binding_message: r.binding_message.clone(),
+            reference: r.reference.clone(),
             outcome,
             acr: r.acr.clone(),
             transaction_id: r.transaction_id.clone(),
@@ -702,6 +709,7 @@ mod tests {
             purge: None,
             prev_hash: audit::GENESIS_HASH.into(),
             request_seq: None,
+            reference: Some("CASE-12".into()),
             hash: "cd".repeat(32),
         }
     }

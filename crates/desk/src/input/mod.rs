@@ -39,6 +39,9 @@ pub struct AgentInput {
     /// Who placed the call, for profiles with phone authentication.
     #[serde(default)]
     pub call_initiator: Option<CallInitiator>,
+    /// The case in the caller's own system (a CRM case number), kept with the audit record.
+    #[serde(default)]
+    pub reference: Option<String>,
     /// A hint in the provider's own format instead of `identity` (scripts only).
     #[serde(skip)]
     pub provider_hint: Option<ProviderHint>,
@@ -98,6 +101,11 @@ impl AgentInput {
         self
     }
 
+    pub fn reference(mut self, r: impl Into<String>) -> Self {
+        self.reference = Some(r.into());
+        self
+    }
+
     pub fn call_initiator(mut self, c: CallInitiator) -> Self {
         self.call_initiator = Some(c);
         self
@@ -141,6 +149,8 @@ pub struct PreparedRequest {
     /// Whether `binding_message` was generated because the agent left it empty.
     pub binding_message_generated: bool,
     pub call_initiator: Option<CallInitiator>,
+    /// The case reference, trimmed (none when empty).
+    pub reference: Option<String>,
     /// Things the agent should double-check (e.g. a CPR number failing the old modulus-11
     /// check).
     pub warnings: Vec<ErrorReport>,
@@ -164,6 +174,7 @@ pub fn prepare_at(profile: &Profile, input: &AgentInput, today: Date) -> Result<
         .unwrap_or_default();
 
     let binding_message = profile.binding_message.validate(&input.binding_message)?;
+    let reference = check_reference(input.reference.as_deref())?;
     let binding_message_generated =
         binding_message.is_some() && input.binding_message.trim().is_empty();
 
@@ -212,8 +223,24 @@ pub fn prepare_at(profile: &Profile, input: &AgentInput, today: Date) -> Result<
         binding_message,
         binding_message_generated,
         call_initiator,
+        reference,
         warnings,
     })
+}
+
+/// The longest case reference taken: a CRM's case numbers are far shorter.
+pub const MAX_REFERENCE: usize = 128;
+
+/// A case reference as given, trimmed; none when empty. Refused when longer than
+/// [`MAX_REFERENCE`] characters or holding control characters (it is shown and exported).
+pub fn check_reference(reference: Option<&str>) -> Result<Option<String>> {
+    match reference.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(r) if r.chars().count() > MAX_REFERENCE || r.chars().any(char::is_control) => {
+            Err(DeskError::InvalidReference { max: MAX_REFERENCE })
+        }
+        Some(r) => Ok(Some(r.to_owned())),
+    }
 }
 
 #[cfg(test)]
