@@ -618,6 +618,72 @@ hint = "login_hint"
     s.close().await;
 }
 
+/// A phone system's screen-pop link: a second start of the app hands it to the running one and
+/// ends; the window opens a new tab with the customer, message and case filled in and the focus
+/// on Start, says which part of the link it left out, and sends nothing until the agent starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_screen_pop_link_fills_a_new_tab_and_sends_nothing() {
+    let s = Session::start(|_| vec![]).await;
+    s.el("identity-input").await;
+    let link = "ciba-desk://verify?profile=sandbox&national_id=se:19121212-1212&binding_message=Desk%207&reference=CASE-4711&start=now";
+    let mut second = tokio::process::Command::new(window_session::app_binary());
+    second
+        .arg(link)
+        .env("CIBA_DESK_CONFIG_DIR", &s.config)
+        .env("CIBA_DESK_DATA_DIR", &s.data)
+        .env(
+            "CIBA_DESK_POLICY",
+            s.config.parent().unwrap().join("policy.toml"),
+        )
+        .env("HOME", &s.home)
+        .kill_on_drop(true);
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), second.status())
+        .await
+        .expect("the second start hands the link over and ends")
+        .unwrap();
+    assert!(status.success(), "{status}");
+
+    let value = |id: &'static str| {
+        let s = &s;
+        async move {
+            s.el(id)
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while value("reference").await != "CASE-4711" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the link never filled the form"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(value("binding-message").await, "Desk 7");
+    assert!(value("identity-input").await.contains("19121212"));
+    let problems = s.el("link-problems").await.text().await.unwrap();
+    assert!(problems.contains("start"), "{problems}");
+    let focused = s
+        .client
+        .execute(
+            "return document.activeElement.getAttribute('data-testid')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, "start");
+    s.screenshot("screen-pop.png").await;
+    // Nothing reached the provider: the link alone never makes a phone buzz.
+    let waiting = s.sandbox_requests().await;
+    assert_eq!(waiting["requests"], serde_json::json!([]), "{waiting}");
+    s.el("start").await.click().await.unwrap();
+    s.pending_request().await;
+    s.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_program_on_the_sandbox_port_is_named_and_gets_no_national_id() {
     // Something that is not the sandbox holds its port before the app starts.

@@ -88,6 +88,12 @@ impl Session {
 
     /// The app again on the same settings, data and sandbox port, as after a restart.
     pub async fn restart(self) -> Self {
+        // The app may already be gone (killed by the test).
+        let app = descendants(self.driver.id()).into_iter().find(|p| {
+            processes()
+                .get(p)
+                .is_some_and(|(_, name)| name == "ciba-desk-app")
+        });
         let Session {
             client,
             mut driver,
@@ -100,6 +106,21 @@ impl Session {
         let _ = client.close().await;
         let _ = driver.kill();
         let _ = driver.wait();
+        // A second app on the same settings would hand over to the first and end: wait until
+        // the first is gone.
+        if let Some(pid) = app {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+            // Gone, or a zombie (which holds no bus name any more).
+            wait_until(Duration::from_secs(10), || {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+                    stat.rsplit_once(')')
+                        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+                })
+            })
+            .await;
+        }
         let port = sandbox.rsplit(':').next().unwrap().parse().unwrap();
         Self::launch(_dirs, port, os).await
     }
@@ -215,19 +236,23 @@ impl Session {
         e.send_keys(text).await.unwrap();
     }
 
+    /// The requests waiting at the sandbox now (its `{"requests": […]}`).
+    pub async fn sandbox_requests(&self) -> Value {
+        self.http
+            .get(format!("{}/sandbox/requests", self.sandbox))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The one pending request at the sandbox, once it arrives.
     pub async fn pending_request(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let list: Value = self
-                .http
-                .get(format!("{}/sandbox/requests", self.sandbox))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let list = self.sandbox_requests().await;
             if let Some(id) = list["requests"]
                 .as_array()
                 .and_then(|a| a.first())

@@ -3,7 +3,7 @@
 // URL parameters put the window in a given state, for screenshots and demos:
 //   ?demo=waiting|verified|mismatch|not_comparable|denied|expired|failed|qr|qr-full|wordpair|multi|invalid|dkwarn|history
 //        |history-broken (the audit log's hash chain does not verify)|audit-failed (a verification not recorded)
-//        |quit (the window closed while a verification runs)
+//        |quit (the window closed while a verification runs)|link (a screen-pop link, with parts it could not use)
 //   &theme=light|dark   &lang=en|sv|nb|da   &view=history|settings
 //   &policy=managed (a profile given by the administrator's policy)|locked (agents cannot change profiles)
 //          |broken (the policy file is not valid: nothing can be verified)
@@ -47,6 +47,20 @@ export function startDemo(params: URLSearchParams): { backend: Backend; config: 
   }
   if (demo === 'audit-failed') {
     options.auditFailure = backendError('audit_disk_full', 'the disk holding the audit log is full; free some space');
+  }
+  if (demo === 'link') {
+    options.links = [
+      {
+        profile: 'bankid-se',
+        identity: `se:${SE_VALID}`,
+        binding_message: 'Kasse 3',
+        reference: 'CASE-4711',
+        problems: [
+          { param: 'start', code: 'unknown' },
+          { param: 'reference', code: 'repeated' },
+        ],
+      },
+    ];
   }
   applyPolicy(options, params.get('policy'));
   const backend = new MockBackend(options);
@@ -183,6 +197,9 @@ async function play(api: AppApi, backend: MockBackend, demo: string) {
     }
     case 'history-broken':
       api.setView('history');
+      return;
+    case 'link':
+      // The mock holds the link from the start: the page opens it by itself.
       return;
     default:
       await start(first, { profile: 'sandbox', country: 'se', identity: SE_VALID, bindingMessage: '4821', callInitiator: 'user' });

@@ -18,6 +18,7 @@ import type {
   IdentityCheck,
   ImportMode,
   ImportReport,
+  LinkPrefill,
   MatchDetail,
   MatchResult,
   NewProfile,
@@ -84,6 +85,8 @@ export interface MockOptions {
   policy?: Partial<PolicyView>;
   /** Makes `policy` reject with this error. */
   policyError?: BackendError;
+  /** Screen-pop links the desk already holds when the page loads (the app was started by one). */
+  links?: Partial<LinkPrefill>[];
 }
 
 /** An audit record as `history` returns it for an earlier app run: nothing kept in memory. */
@@ -224,6 +227,8 @@ export class MockBackend implements Backend {
   private seq: number;
   private closeRequests = 0;
   private closeWaiters: { seen: number; resolve: (count: number) => void }[] = [];
+  private links: LinkPrefill[] = [];
+  private linkWaiters: { seen: number; resolve: (link: LinkPrefill) => void }[] = [];
   /** Set by `quit`: the app would have ended. */
   quitCalled = false;
   /** What the last export wrote to the file the agent chose. */
@@ -236,6 +241,7 @@ export class MockBackend implements Backend {
     this.seq = Math.max(0, ...this.entries.map((e) => e.seq));
     this.profiles = options.profiles ?? defaultMockProfiles();
     this.prefs = { last_profile: null, language: null, theme: 'system', system_language: null, ...options.preferences };
+    options.links?.forEach((link) => this.pushLink(link));
   }
 
   /** The ids of all verifications started so far, oldest first. */
@@ -905,6 +911,22 @@ export class MockBackend implements Backend {
     const ready = this.closeWaiters.filter((w) => this.closeRequests > w.seen);
     this.closeWaiters = this.closeWaiters.filter((w) => this.closeRequests <= w.seen);
     ready.forEach((w) => w.resolve(this.closeRequests));
+  }
+
+  /** Never resolves by itself: tests (and the demo) call {@link pushLink}. */
+  async waitLink(seen: number): Promise<LinkPrefill> {
+    await this.record('wait_link', { seen });
+    const link = this.links[seen];
+    if (link) return link;
+    return new Promise((resolve) => this.linkWaiters.push({ seen, resolve }));
+  }
+
+  /** A phone system or CRM opened a screen-pop link; the desk has read it into `prefill`. */
+  pushLink(prefill: Partial<LinkPrefill>) {
+    this.links.push({ profile: null, identity: null, binding_message: null, reference: null, problems: [], ...prefill });
+    const ready = this.linkWaiters.filter((w) => w.seen < this.links.length);
+    this.linkWaiters = this.linkWaiters.filter((w) => w.seen >= this.links.length);
+    ready.forEach((w) => w.resolve(this.links[w.seen]!));
   }
 
   /** Cancels every running verification (recorded as cancelled), then the app would end. */

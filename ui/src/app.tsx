@@ -18,6 +18,7 @@ import { SessionStore } from './state/store';
 import { UiContext, type Politeness, type Ui } from './ui/context';
 import { HistoryScreen } from './ui/history-screen';
 import { ShieldIcon } from './ui/icons';
+import { useLinks } from './ui/link-notice';
 import { CodeLine } from './ui/message';
 import { QrOverlay } from './ui/qr';
 import { noProfilesMessage } from './ui/policy';
@@ -233,6 +234,13 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
   useCloseRequests(backend, () => {
     setQrKey(null);
     setQuitAsked(true);
+  });
+
+  // A screen-pop link: a new tab, filled in, on screen, with focus on Start. Behind the quit
+  // question the tab still opens (the link is not lost), but focus stays with the question.
+  useLinks(backend, (prefill) => {
+    setView('verify');
+    controller.openLink(prefill, { focus: !quitAsked });
   });
 
   const qrSession = state.sessions.find((s) => s.key === qrKey);

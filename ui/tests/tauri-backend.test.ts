@@ -40,6 +40,7 @@ describe('TauriBackend: the command contract', () => {
     await backend.setPreferences({ last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' });
     await backend.policy();
     await backend.waitCloseRequest(2);
+    await backend.waitLink(3);
     await backend.quit();
     expect(invoke.mock.calls).toEqual([
       ['list_profiles', undefined],
@@ -75,6 +76,7 @@ describe('TauriBackend: the command contract', () => {
       ['set_preferences', { prefs: { last_profile: null, language: 'sv', theme: 'dark', system_language: 'da' } }],
       ['policy', undefined],
       ['wait_close_request', { seen: 2 }],
+      ['wait_link', { seen: 3 }],
       ['quit', { confirmed: true }],
     ]);
   });

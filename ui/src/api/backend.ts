@@ -7,6 +7,7 @@ import type {
   IdentityCheck,
   ImportMode,
   ImportReport,
+  LinkPrefill,
   NewProfile,
   PolicyView,
   Preferences,
@@ -79,6 +80,12 @@ export interface Backend {
    * times because verifications were running (the window stays open until {@link quit}).
    */
   waitCloseRequest(seen: number): Promise<number>;
+  /**
+   * Resolves with screen-pop link number `seen` (0-based, in the order they arrived) once it
+   * has arrived: what it fills in and what it said that could not be used. Links that came
+   * before the page loaded are kept, so asking from 0 gets them all.
+   */
+  waitLink(seen: number): Promise<LinkPrefill>;
   /** Cancels the running verifications (withdrawn at the provider where it can) and ends the app. */
   quit(): Promise<void>;
 }
@@ -157,6 +164,9 @@ export class TauriBackend implements Backend {
   }
   waitCloseRequest(seen: number) {
     return call<number>('wait_close_request', { seen });
+  }
+  waitLink(seen: number) {
+    return call<LinkPrefill>('wait_link', { seen });
   }
   quit() {
     // Sent only from the agent's answer to the question; a bare call quits nothing.

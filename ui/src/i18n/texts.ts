@@ -1,6 +1,7 @@
 // Everything the backend sends as a code, in words: errors and warnings with their
 // parameters, identity kinds, the match sentence, preset titles and descriptions,
-// the binding-message "forbidden" reason, the audit log's chain problem.
+// the binding-message "forbidden" reason, the audit log's chain problem, what a screen-pop
+// link left out.
 // The backend's English sentence is used only where there is no translation, and never when
 // it holds a preset's placeholder (`<your-client-id>`) or a bare protocol code (`access_denied`):
 // then a general sentence in the agent's language, and the code on a line of its own.
@@ -18,6 +19,7 @@ import type {
   ProviderKind,
   VerifiedIdentity,
 } from '../api/types';
+import type { LinkLeftOut } from '../state/links';
 import type { MessageKey, Params, Translate } from './index';
 
 /** Text the page shows that is not known yet in which language: a key, or a backend error. */
@@ -285,4 +287,37 @@ export function methodLabel(t: Translate, identity: VerifiedIdentity): string | 
   const head = parts.join(' · ');
   const amr = identity.amr.length ? ` (${identity.amr.join(', ')})` : '';
   return head ? head + amr : amr.trim() || null;
+}
+
+/** The parameters that name the customer, in the order a conflict between them is told (the desk reports the later one first). */
+const IDENTITY_PARAMS = ['national_id', 'email', 'user_id'];
+
+/**
+ * What a link left out, one sentence each, in the link's order (after a profile it names that is
+ * not here). Parameters are named as the link spells them: that is what whoever set up the phone
+ * system can fix. Several customers in one link are one sentence, however many parameters named them.
+ */
+export function linkLeftOutTexts(t: Translate, leftOut: LinkLeftOut): string[] {
+  const conflicts = leftOut.problems.filter((p) => p.code === 'conflict').map((p) => p.param);
+  const rank = (param: string) => {
+    const index = IDENTITY_PARAMS.indexOf(param);
+    return index < 0 ? IDENTITY_PARAMS.length : index;
+  };
+  // The profile first, as on the form: what the agent must choose before anything else.
+  const lines = leftOut.missingProfile === null ? [] : [t('link.missingProfile', { profile: leftOut.missingProfile })];
+  let conflictSaid = false;
+  for (const { param, code } of leftOut.problems) {
+    if (param === '') {
+      lines.push(t.optional(`link.whole.${code}`) ?? t('link.whole.other'));
+    } else if (code === 'conflict' && conflicts.length > 1) {
+      if (conflictSaid) continue;
+      conflictSaid = true;
+      const names = [...conflicts].sort((a, b) => rank(a) - rank(b)).map((name) => t('link.quoted', { name }));
+      lines.push(t('link.conflict', { params: t.list(names) }));
+    } else {
+      lines.push(t.optional(`link.problem.${code}`, { param }) ?? t('link.problem.other', { param }));
+    }
+  }
+  if (leftOut.bindingDropped) lines.push(t('link.bindingDropped'));
+  return lines;
 }

@@ -3,10 +3,18 @@
 // the id, cancel before the id, try again, several at once) is one place.
 
 import type { Backend } from '../api/backend';
-import { toBackendError, type BackendError, type ErrorField, type ProfileSummary, type VerificationEvent } from '../api/types';
+import {
+  toBackendError,
+  type BackendError,
+  type ErrorField,
+  type LinkPrefill,
+  type ProfileSummary,
+  type VerificationEvent,
+} from '../api/types';
 import type { Translate } from '../i18n';
-import { errorText, matchTitle, messageText, type UiMessage } from '../i18n/texts';
+import { errorText, linkLeftOutTexts, matchTitle, messageText, type UiMessage } from '../i18n/texts';
 import type { Politeness } from '../ui/context';
+import { linkDraft, type LinkLeftOut } from './links';
 import {
   emptyDraft,
   finishedToClose,
@@ -88,19 +96,43 @@ export class Controller {
    * none is opened: the agent is told why, and the key of the tab on screen is returned.
    */
   newTab(profileName?: string): number {
-    const before = this.deps.getState();
-    const current = before.sessions.find((s) => s.key === before.activeKey);
+    const draft = emptyDraft(this.deps.getProfiles(), profileName ?? this.shownDraft()?.profile);
+    const key = this.openTab(draft, null, { key: 'tabs.full', params: { count: MAX_TABS } });
+    if (key === null) return this.deps.getState().activeKey;
+    this.deps.focus('identity-input');
+    return key;
+  }
+
+  /**
+   * Opens a tab filled in from a screen-pop link, with focus on Start (unless `focus` is
+   * false: something covers the window). Nothing is sent: the agent checks the form and
+   * starts. Null when the strip is full and no tab has finished (the agent is told).
+   */
+  openLink(prefill: LinkPrefill, { focus = true }: { focus?: boolean } = {}): number | null {
+    const { draft, leftOut } = linkDraft(prefill, this.deps.getProfiles(), this.shownDraft()?.profile);
+    const key = this.openTab(draft, leftOut, { key: 'link.noRoom', params: { count: MAX_TABS } });
+    if (key === null) return null;
+    const t = this.deps.t();
+    this.deps.announce([t('link.opened'), ...(leftOut ? linkLeftOutTexts(t, leftOut) : [])].join(' '));
+    if (focus) this.deps.focus('start');
+    return key;
+  }
+
+  private shownDraft(): Draft | undefined {
+    const state = this.deps.getState();
+    return state.sessions.find((s) => s.key === state.activeKey)?.draft;
+  }
+
+  /** The key of the new tab, or null when there was no room (`full` says so). */
+  private openTab(draft: Draft, leftOut: LinkLeftOut | null, full: UiMessage): number | null {
     const key = this.nextKey;
-    const draft = emptyDraft(this.deps.getProfiles(), profileName ?? current?.draft.profile);
-    this.deps.dispatch({ type: 'create', key, draft });
+    this.deps.dispatch({ type: 'create', key, draft, leftOut });
     if (!this.session(key)) {
-      const message: UiMessage = { key: 'tabs.full', params: { count: MAX_TABS } };
-      this.deps.dispatch({ type: 'notice', message });
-      this.deps.announce(messageText(this.deps.t(), message), 'assertive');
-      return before.activeKey;
+      this.deps.dispatch({ type: 'notice', message: full });
+      this.deps.announce(messageText(this.deps.t(), full), 'assertive');
+      return null;
     }
     this.nextKey++;
-    this.deps.focus('identity-input');
     return key;
   }
 

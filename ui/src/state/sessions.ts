@@ -16,6 +16,7 @@ import type {
   VerifiedIdentity,
 } from '../api/types';
 import type { UiMessage } from '../i18n/texts';
+import type { LinkLeftOut } from './links';
 
 /** Where a tab is: being edited, or the state of its verification's last event. */
 export type Phase = 'editing' | Exclude<EventState, 'audit_failed'>;
@@ -88,6 +89,8 @@ export interface Session {
   cancelling: boolean;
   /** Set when this attempt's audit record could not be written. */
   auditError: BackendError | null;
+  /** What the screen-pop link that filled this tab in could not use; until the agent edits or starts. */
+  leftOut: LinkLeftOut | null;
 }
 
 export interface Ending {
@@ -104,7 +107,7 @@ export interface SessionsState {
 }
 
 export type Action =
-  | { type: 'create'; key: number; draft: Draft }
+  | { type: 'create'; key: number; draft: Draft; leftOut?: LinkLeftOut | null }
   | { type: 'select'; key: number }
   | { type: 'close'; key: number }
   | { type: 'closeFinished' }
@@ -134,7 +137,7 @@ export function emptyDraft(profiles: readonly ProfileSummary[], profileName?: st
   };
 }
 
-export function newSession(key: number, draft: Draft): Session {
+export function newSession(key: number, draft: Draft, leftOut: LinkLeftOut | null = null): Session {
   return {
     key,
     draft,
@@ -150,6 +153,7 @@ export function newSession(key: number, draft: Draft): Session {
     outcome: null,
     cancelling: false,
     auditError: null,
+    leftOut,
   };
 }
 
@@ -228,7 +232,8 @@ export function reduce(state: SessionsState, action: Action): SessionsState {
         if (!oldest) return state;
         kept = kept.filter((s) => s !== oldest);
       }
-      return { sessions: [...kept, newSession(action.key, action.draft)], activeKey: action.key, notice: null };
+      const session = newSession(action.key, action.draft, action.leftOut);
+      return { sessions: [...kept, session], activeKey: action.key, notice: null };
     }
     case 'select':
       return state.sessions.some((s) => s.key === action.key) ? { ...state, activeKey: action.key, notice: null } : state;
@@ -256,7 +261,8 @@ export function reduce(state: SessionsState, action: Action): SessionsState {
         if (action.patch.bindingMessage !== undefined && action.patch.bindingGenerated === undefined) {
           draft.bindingGenerated = false;
         }
-        return { ...s, draft, formError: null };
+        // What the agent changes is theirs now: the link's notes no longer describe the form.
+        return { ...s, draft, formError: null, leftOut: null };
       });
     case 'identityChecked':
       return update(state, action.key, (s) => ({
@@ -286,6 +292,7 @@ export function reduce(state: SessionsState, action: Action): SessionsState {
               outcome: null,
               cancelling: false,
               auditError: null,
+              leftOut: null,
             },
       );
     case 'started':

@@ -1,52 +1,29 @@
 // Closing the window while verifications run: the Rust side keeps the window open and
 // `wait_close_request` resolves; the page asks the agent whether to cancel them and quit.
 
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Backend } from '../api/backend';
 import { toBackendError, type BackendError } from '../api/types';
 import { errorWords } from '../i18n/texts';
 import { useUi } from './context';
 import { AlertIcon } from './icons';
+import { useLongPoll } from './long-poll';
 import { CodeLine } from './message';
-
-/** How long to wait before asking again when the backend could not answer. */
-const RETRY_MS = 5000;
 
 /**
  * Waits for the agent's attempts to close the window (`wait_close_request`), for as long as
  * the page lives, and calls `onRequest` for each one.
  */
 export function useCloseRequests(backend: Backend, onRequest: () => void) {
-  const latest = useRef(onRequest);
-  latest.current = onRequest;
-  useEffect(() => {
-    let live = true;
-    let seen = 0;
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    void (async () => {
-      while (live) {
-        let count: number;
-        try {
-          count = await backend.waitCloseRequest(seen);
-        } catch {
-          // A backend without the command, or one that is ending: ask again later, not in a tight loop.
-          await pause(RETRY_MS);
-          continue;
-        }
-        if (!live) return;
-        if (count > seen) {
-          seen = count;
-          latest.current();
-        } else {
-          // Answered without a new request (the app is ending): do not spin.
-          await pause(RETRY_MS);
-        }
-      }
-    })();
-    return () => {
-      live = false;
-    };
-  }, []);
+  useLongPoll(
+    (seen) => backend.waitCloseRequest(seen),
+    (count, seen) => {
+      // Answered without a new request only as the app ends.
+      if (count <= seen) return null;
+      onRequest();
+      return count;
+    },
+  );
 }
 
 interface Props {

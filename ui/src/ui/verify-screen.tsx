@@ -28,6 +28,7 @@ import {
   SpeakIcon,
   XIcon,
 } from './icons';
+import { LinkNotice } from './link-notice';
 import { MessageText } from './message';
 import { PolicyProblem } from './policy';
 import { QrPanel } from './qr';
@@ -198,10 +199,13 @@ function SessionView({ session, controller, onShowQr }: { session: Session; cont
   const profile = profiles.find((p) => p.name === (session.sent?.profile ?? session.draft.profile));
   if (session.phase === 'editing') {
     return (
-      <div class="workspace">
-        <RequestForm session={session} controller={controller} />
-        <EmptyState profile={profile} />
-      </div>
+      <>
+        {session.leftOut && <LinkNotice leftOut={session.leftOut} />}
+        <div class="workspace">
+          <RequestForm session={session} controller={controller} />
+          <EmptyState profile={profile} />
+        </div>
+      </>
     );
   }
   return (
