@@ -48,7 +48,12 @@ pub fn run() {
     let runtime = tauri::async_runtime::handle();
     let state = runtime.block_on(state::open());
     // A link the app was started with (the desktop opens `ciba-desk://…` links this way).
-    state.receive_links(std::env::args().skip(1));
+    // Arguments that are not text cannot be links (and must not stop the app).
+    state.receive_links(
+        std::env::args_os()
+            .skip(1)
+            .filter_map(|a| a.into_string().ok()),
+    );
     let app = with_commands(tauri::Builder::default(), state)
         // First, so a second start hands its link over and ends before anything else runs.
         .plugin(

@@ -97,6 +97,7 @@ pub struct Verified {
 impl CibaClient {
     /// Discovers the provider and prepares the client.
     pub async fn discover(config: ClientConfig) -> Result<Self> {
+        // A provider that asks every caller for a certificate gets it at discovery too.
         let mut options = config.http.clone();
         options.client_certificate = config.auth.client_certificate().cloned();
         let http = Http::new(options)?;
@@ -117,10 +118,8 @@ impl CibaClient {
 
     /// A client for a provider whose metadata is already known.
     pub fn with_metadata(metadata: ProviderMetadata, auth: ClientAuth, http: Http) -> Result<Self> {
+        // The client's own certificate, whatever the HTTP client was given.
         let (metadata, http) = match auth.client_certificate() {
-            Some(_) if http.options().client_certificate.is_some() => {
-                (metadata.with_mtls_aliases(), http)
-            }
             Some(certificate) => {
                 let mut options = http.options().clone();
                 options.client_certificate = Some(certificate.clone());

@@ -53,14 +53,19 @@ impl ClientCertificate {
         Ok(Self { pem: pem.clone() })
     }
 
-    /// The certificate and key joined into the one bundle [`from_pem`](Self::from_pem) reads.
+    /// A certificate and its key from two PEM texts.
     pub fn from_pair(certificate_pem: &str, key_pem: &SecretString) -> Result<Self> {
-        let joined = format!(
+        Self::from_pem(&Self::bundle(certificate_pem, key_pem))
+    }
+
+    /// The certificate and key joined into the one bundle a profile keeps and
+    /// [`from_pem`](Self::from_pem) reads.
+    pub fn bundle(certificate_pem: &str, key_pem: &SecretString) -> SecretString {
+        SecretString::from(format!(
             "{}\n{}\n",
             certificate_pem.trim_end(),
             key_pem.expose_secret().trim_end()
-        );
-        Self::from_pem(&SecretString::from(joined))
+        ))
     }
 
     pub(crate) fn identity(&self) -> Result<reqwest::Identity> {

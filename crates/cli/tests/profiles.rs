@@ -559,6 +559,44 @@ async fn a_policy_file_locks_the_profiles_and_the_command_line_obeys() {
         .run(&["verify", "--profile", "sandbox", "--email", "a@example.com"])
         .await;
     assert_eq!(r.code, 1, "{r:?}");
+    // A settings file the agent broke does not set the policy aside.
+    let settings = std::fs::read_to_string(env.settings_file()).unwrap();
+    std::fs::write(env.settings_file(), "schema_version = [").unwrap();
+    let r = env
+        .run(&[
+            "verify",
+            "--issuer",
+            "https://idp.example.com",
+            "--client-id",
+            "c",
+            "--email",
+            "a@example.com",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("managed by your organisation"), "{r:?}");
+    std::fs::write(env.settings_file(), settings).unwrap();
+    // Nor does a server the policy does not name.
+    env.policy(&format!(
+        "server_url = \"https://desk.bank.example\"\n{BANK_POLICY}"
+    ));
+    let r = env
+        .run(&[
+            "verify",
+            "--server",
+            "https://127.0.0.1:9",
+            "--profile",
+            "bank",
+            "--email",
+            "a@example.com",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("the server this computer uses (https://desk.bank.example)"),
+        "{r:?}"
+    );
     // The agent's own profile is still in the settings file, for when the policy lets go.
     assert!(
         std::fs::read_to_string(env.settings_file())
@@ -567,6 +605,19 @@ async fn a_policy_file_locks_the_profiles_and_the_command_line_obeys() {
     );
 
     env.policy("lock_profiles = tru\n");
+    let r = env
+        .run(&[
+            "verify",
+            "--server",
+            "https://desk.bank.example",
+            "--profile",
+            "bank",
+            "--email",
+            "a@example.com",
+        ])
+        .await;
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("policy file"), "{r:?}");
     let r = env.run(&["profiles"]).await;
     assert!(
         r.stderr.contains("is not valid at line 1") && r.stderr.contains("locked down"),

@@ -12,6 +12,9 @@ use crate::input::check_reference;
 /// The scheme the desktop registers.
 pub const SCHEME: &str = "ciba-desk";
 
+/// The parameters that name the customer; a link may use one.
+const IDENTITY_PARAMS: [&str; 3] = ["national_id", "email", "user_id"];
+
 /// Longer links are not read at all: no phone system needs more.
 const MAX_LINK: usize = 4096;
 /// The most a prefilled field takes; the form checks it properly once the agent starts.
@@ -79,7 +82,13 @@ pub fn parse_link(link: &str) -> LinkPrefill {
     for (name, value) in url.query_pairs() {
         let (name, value) = (name.into_owned(), value.trim().to_owned());
         if !seen.insert(name.clone()) {
-            out.problems.push(LinkProblem::new(&name, "repeated"));
+            if IDENTITY_PARAMS.contains(&name.as_str()) {
+                // Two customers, even under one name: neither is filled in.
+                out.problems.push(LinkProblem::new(&name, "conflict"));
+                out.identity = None;
+            } else {
+                out.problems.push(LinkProblem::new(&name, "repeated"));
+            }
             continue;
         }
         if value.chars().count() > MAX_FIELD {
@@ -169,5 +178,9 @@ mod tests {
         let long = format!("ciba-desk://verify?reference={}", "x".repeat(300));
         assert_eq!(parse_link(&long).problems[0].code, "too_long");
         assert!(is_link("ciba-desk://verify") && !is_link("--profile"));
+        // The same parameter twice is two customers too.
+        let p = parse_link("ciba-desk://verify?national_id=se:1&national_id=se:2");
+        assert_eq!(p.identity, None);
+        assert_eq!(p.problems, [LinkProblem::new("national_id", "conflict")]);
     }
 }

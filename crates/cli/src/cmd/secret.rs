@@ -148,14 +148,13 @@ async fn set(
         }
         AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
             if let Some((cert, key)) = tls {
-                let bundle = format!(
-                    "{}\n{}",
-                    pem(cert, "client certificate")?,
-                    pem(key, "client certificate key")?
+                let bundle = ciba::ClientCertificate::bundle(
+                    &pem(cert, "client certificate")?,
+                    &SecretString::from(pem(key, "client certificate key")?),
                 );
                 parts.push((
                     SecretPart::Credential,
-                    SecretString::from(bundle),
+                    bundle,
                     "client certificate and its key",
                 ));
             }

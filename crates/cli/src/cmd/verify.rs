@@ -178,11 +178,13 @@ fn profile_choice(
                 .map(|p| super::read_pem_file(p, "request-signing key"))
                 .transpose()
                 .map_err(usage)?;
-            format!(
-                "{}\n{}",
-                super::read_pem_file(cert, "client certificate").map_err(usage)?,
-                super::read_pem_file(key, "client certificate key").map_err(usage)?
-            )
+            let bundle = ciba::ClientCertificate::bundle(
+                &super::read_pem_file(cert, "client certificate").map_err(usage)?,
+                &super::read_pem_file(key, "client certificate key")
+                    .map_err(usage)?
+                    .into(),
+            );
+            ciba::ExposeSecret::expose_secret(&bundle).to_owned()
         }
         _ => std::env::var(SECRET_ENV)
             .ok()
@@ -314,7 +316,8 @@ async fn run_inner(
             output::warn(format!(
                 "the audit settings could not be read, so names are left out and no records are deleted: {e}"
             ));
-            Settings::default()
+            // The administrator's policy holds all the same.
+            Settings::default().with_policy(desk::settings::Policy::load_default())
         }
     };
     let (mut profile, secrets) = profile_choice(a, &settings)?;
@@ -446,6 +449,17 @@ async fn run_through_server(
     interrupt: &CancelHandle,
 ) -> Result<u8, Failure> {
     let started = Instant::now();
+    let policy = desk::settings::Policy::load_default();
+    if let Some(problem) = policy.problem() {
+        return Err(before_sending(&problem));
+    }
+    if let Some(own) = policy.file().and_then(|f| f.server_url.as_deref())
+        && own.trim_end_matches('/') != server.trim_end_matches('/')
+    {
+        return Err(before_sending(
+            &policy.refusal(format!("the server this computer uses ({own})")),
+        ));
+    }
     let name = a.profile.clone().unwrap_or_default();
     let mut body = json!({"profile": name});
     let identifier = [

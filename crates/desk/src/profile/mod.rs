@@ -155,6 +155,15 @@ impl Profile {
         }
     }
 
+    /// Everything a stored profile must pass, with the origins the administrator's policy
+    /// allows besides the issuer's.
+    pub fn validate_under(&self, origins: &[String]) -> Result<()> {
+        self.clone()
+            .allowing_origins(origins)
+            .validate()
+            .and_then(|()| self.check_desk_secret())
+    }
+
     /// The profile with the origins the administrator's policy allows besides the issuer's.
     pub fn allowing_origins(mut self, origins: &[String]) -> Self {
         self.allowed_origins = origins.to_vec();

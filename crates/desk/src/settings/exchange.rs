@@ -199,10 +199,7 @@ impl Settings {
             if self.policy().manages_profile(&p.name) {
                 return Err(self.policy().refusal(format!("the profile {:?}", p.name)));
             }
-            p.clone()
-                .allowing_origins(self.policy().allowed_origins())
-                .validate()
-                .and_then(|()| p.check_desk_secret())
+            p.validate_under(self.policy().allowed_origins())
                 .map_err(|e| malformed(at, e.to_string()))?;
         }
         let mut report = ImportReport::default();

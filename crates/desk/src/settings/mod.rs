@@ -223,11 +223,7 @@ impl Settings {
             return Err(DeskError::BuiltinProfile { action: "replaced" });
         }
         self.check_profile_change(&profile.name)?;
-        profile
-            .clone()
-            .allowing_origins(self.policy.allowed_origins())
-            .validate()?;
-        profile.check_desk_secret()?;
+        profile.validate_under(self.policy.allowed_origins())?;
         match self.profiles.iter_mut().find(|p| p.name == profile.name) {
             Some(existing) => *existing = profile,
             None => self.profiles.push(profile),
@@ -330,10 +326,7 @@ impl Settings {
                     format!("two profiles are named {:?}; names must be unique", p.name),
                 ));
             }
-            p.clone()
-                .allowing_origins(policy.allowed_origins())
-                .validate()
-                .and_then(|()| p.check_desk_secret())
+            p.validate_under(policy.allowed_origins())
                 .map_err(|e| malformed(at, e.to_string()))?;
         }
         Ok(Self {

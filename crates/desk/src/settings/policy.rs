@@ -1,7 +1,8 @@
 //! The administrator's policy file: settings for every agent on this computer, which agents
 //! cannot change and the app and the command line both obey. It is read from a machine-wide
-//! place only an administrator can write (`/etc/ciba-desk/policy.toml` on Linux), or from the
-//! file `CIBA_DESK_POLICY` names.
+//! place only an administrator can write (`/etc/ciba-desk/policy.toml` on Linux); only where
+//! there is none, from the file `CIBA_DESK_POLICY` names (tests, trials), so the variable can
+//! never set an administrator's file aside.
 //!
 //! No file: the agent decides everything, as before. A file that cannot be read is never
 //! ignored: the desk runs locked down (no profile can be used, added or changed) and says why,
@@ -106,11 +107,23 @@ pub enum Policy {
 const LANGUAGES: [&str; 4] = ["en", "sv", "nb", "da"];
 
 impl Policy {
-    /// The policy of this computer: the file `CIBA_DESK_POLICY` names, else the platform's.
+    /// The policy of this computer: the platform's file when there is one, else the file
+    /// `CIBA_DESK_POLICY` names.
     pub fn load_default() -> Self {
+        let system = default_path();
+        if system.exists() {
+            return match administrators_only(&system) {
+                Ok(()) => Self::load(&system),
+                Err(why) => Policy::Broken {
+                    path: system,
+                    location: None,
+                    message: why,
+                },
+            };
+        }
         match std::env::var_os(POLICY_ENV).filter(|v| !v.is_empty()) {
             Some(path) => Self::load(Path::new(&path)),
-            None => Self::load(&default_path()),
+            None => Policy::Unmanaged,
         }
     }
 
@@ -230,21 +243,42 @@ impl Policy {
     }
 }
 
+/// The system's policy file must be the administrators' alone: a file anyone else could write
+/// would let them set the policy for everyone.
+#[cfg(unix)]
+fn administrators_only(path: &Path) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let check = |p: &Path| -> std::result::Result<(), String> {
+        let m = std::fs::metadata(p).map_err(|e| format!("it cannot be read ({e})"))?;
+        if m.uid() != 0 || m.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} must belong to root and be writable by root only (chown root: and chmod go-w), or anyone could set the policy",
+                p.display()
+            ));
+        }
+        Ok(())
+    };
+    check(path)?;
+    match path.parent() {
+        Some(dir) => check(dir),
+        None => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+fn administrators_only(_path: &Path) -> std::result::Result<(), String> {
+    // Windows and macOS install the folder with administrators-only write access.
+    Ok(())
+}
+
 /// Checks what serde cannot: URLs, the language, the profiles (with the policy's own origins).
 fn check(text: &str, f: &PolicyFile) -> std::result::Result<(), (Option<Location>, String)> {
     let key_at = |key: &str| super::locations::key_location(text, key);
     let https = |value: &str, key: &str| -> std::result::Result<Url, (Option<Location>, String)> {
         let url = Url::parse(value)
             .map_err(|e| (key_at(key), format!("{key} {value:?} is not a URL ({e})")))?;
-        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-        if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
-            Ok(url)
-        } else {
-            Err((
-                key_at(key),
-                format!("{key} {value:?} must use HTTPS (plain HTTP only on this computer)"),
-            ))
-        }
+        ciba::require_secure(&url).map_err(|e| (key_at(key), format!("{key}: {e}")))?;
+        Ok(url)
     };
     if let Some(u) = &f.server_url {
         https(u, "server_url")?;
@@ -290,6 +324,7 @@ fn check(text: &str, f: &PolicyFile) -> std::result::Result<(), (Option<Location
             .check_usable()
             .and_then(|()| p.check_desk_secret())
             .map_err(|e| (at, e.to_string()))?;
+        // `check_usable` covers everything the desk's other checks do, and placeholders.
     }
     Ok(())
 }
@@ -338,6 +373,25 @@ hint = "login_hint"
         assert_eq!(f.sign_in.as_ref().unwrap().client_id, "ciba-desk-app");
     }
 
+    /// A system policy file someone besides root could write is not trusted.
+    #[cfg(unix)]
+    #[test]
+    fn a_policy_file_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("policy.toml");
+        std::fs::write(&file, "lock_profiles = true\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let e = administrators_only(&file).unwrap_err();
+        assert!(e.contains("writable by root only"), "{e}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        // Root's own file in root's own folder passes (the test runs as root in CI).
+        let root = std::fs::metadata(dir.path())
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap();
+        assert_eq!(administrators_only(&file).is_ok(), root);
+    }
+
     #[test]
     fn no_file_is_no_policy_and_an_unreadable_one_locks_everything() {
         let dir = tempfile::tempdir().unwrap();
@@ -363,6 +417,10 @@ hint = "login_hint"
         assert!(p.profiles_locked() && !p.sandbox_allowed() && p.profiles().is_empty());
         for (text, needle) in [
             ("server_url = \"http://desk.bank.example\"", "HTTPS"),
+            (
+                "server_url = \"https://desk.bank.example\"\nserver_url = \"x\"",
+                "duplicate",
+            ),
             ("language = \"fr\"", "\"fr\" is not one of"),
             (
                 "allowed_origins = [\"https://x.example/path\"]",
