@@ -482,7 +482,10 @@ fn a_mutual_tls_profile_takes_a_certificate_and_a_request_key() {
 #[test]
 fn a_policy_file_is_shown_and_obeyed() {
     let policy = desk::settings::Policy::parse(
-        "allow_sandbox = false\nserver_url = \"https://desk.bank.example\"\n\n[[profiles]]\nname = \"bank\"\nprovider = \"generic\"\nissuer = \"https://idp.bank.example\"\nclient_id = \"desk\"\nauth_method = \"client_secret_basic\"\ninputs = [{ kind = \"email\" }]\nhint = \"login_hint\"\n",
+        &format!(
+            "allow_sandbox = false\nserver_url = \"https://desk.bank.example\"\n{}",
+            testkit::policy::BANK_PROFILE
+        ),
         std::path::Path::new("/etc/ciba-desk/policy.toml"),
     );
     let dir = tempfile::tempdir().unwrap();

@@ -548,19 +548,7 @@ async fn a_shift_at_the_counter_in_the_real_window() {
 /// that does not parse locks everything and says where the mistake is.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_locked_policy_in_the_real_window() {
-    let policy = r#"lock_profiles = true
-allow_sandbox = false
-
-[[profiles]]
-name = "bank"
-provider = "generic"
-title = "Bank · BankID"
-issuer = "https://idp.bank.example"
-client_id = "desk"
-auth_method = "client_secret_basic"
-inputs = [{ kind = "email" }]
-hint = "login_hint"
-"#;
+    let policy = testkit::policy::locked_bank();
     let s = Session::start_in(
         |_| {
             let mut own = desk::preset("generic").unwrap();
@@ -570,7 +558,7 @@ hint = "login_hint"
             vec![own]
         },
         Os {
-            policy: Some(policy.into()),
+            policy: Some(policy),
             ..Os::default()
         },
     )

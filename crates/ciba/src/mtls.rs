@@ -22,7 +22,7 @@ impl fmt::Debug for ClientCertificate {
     }
 }
 
-const HOW: &str = "give the client certificate and its private key in PEM form (-----BEGIN CERTIFICATE----- and -----BEGIN PRIVATE KEY-----), in one file or two";
+const HOW: &str = "give the client certificate and its private key as PEM text (the certificate's block and the key's block), in one file or two";
 
 impl ClientCertificate {
     /// Reads a PEM bundle holding the certificate chain and one private key (PKCS#8, PKCS#1 or

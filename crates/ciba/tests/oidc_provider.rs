@@ -12,7 +12,7 @@ use ciba::{
 use serde_json::json;
 use testkit::fake_op::key;
 use testkit::oidc_op::{
-    BASIC_CLIENT, JWT_CLIENT, MTLS_CLIENT, OidcOp, OpOptions, PING_CLIENT, POST_CLIENT,
+    BASIC_CLIENT, JWT_CLIENT, MTLS_CLIENT, MtlsBank, OidcOp, OpOptions, PING_CLIENT, POST_CLIENT,
     SELF_SIGNED_CLIENT, SIGNED_CLIENT, SIGNED_EC_CLIENT,
 };
 use testkit::ping_listener::PingListener;
@@ -298,18 +298,13 @@ async fn a_fapi_ciba_round_trip() {
 /// bound to the certificate. Another certificate is refused by the provider.
 #[tokio::test]
 async fn mutual_tls_with_an_issued_and_a_self_signed_certificate() {
-    let ec = key("ec1");
-    let ca = Arc::new(TestCa::new("bank"));
-    let issued = ca.client_certificate("mtls-client");
-    let self_signed = self_signed_client_certificate("desk 4711");
-    let op = OidcOp::start(OpOptions {
-        client_jwks: Some(json!({"keys": [ec.jwk]})),
-        tls: Some(ca.clone()),
-        client_ca: Some(ca.ca_pem.clone()),
-        self_signed_client: Some(self_signed.cert_pem.clone()),
-        ..Default::default()
-    })
-    .await;
+    let MtlsBank {
+        op,
+        ca,
+        issued,
+        self_signed,
+        request_key: ec,
+    } = MtlsBank::start().await;
     let issuer = url::Url::parse(&op.issuer).unwrap();
     let config = |client_id: &str, self_signed: bool, cert: &ClientCert| {
         let auth = ClientAuth::MutualTls {

@@ -486,20 +486,6 @@ async fn a_broken_settings_file_is_reported_and_left_alone() {
     );
 }
 
-const BANK_POLICY: &str = r#"
-lock_profiles = true
-allow_sandbox = false
-
-[[profiles]]
-name = "bank"
-provider = "generic"
-issuer = "https://idp.bank.example"
-client_id = "desk"
-auth_method = "client_secret_basic"
-inputs = [{ kind = "email" }]
-hint = "login_hint"
-"#;
-
 /// The administrator's policy file decides which profiles there are: the command line lists
 /// them as managed, refuses every change (exit 1, saying who decides), and offers no provider
 /// of its own. A policy file that does not parse is named with its line and allows nothing.
@@ -516,7 +502,7 @@ async fn a_policy_file_locks_the_profiles_and_the_command_line_obeys() {
         "c",
     ];
     assert_eq!(env.run(&add_own).await.code, 0);
-    env.policy(BANK_POLICY);
+    env.policy(&testkit::policy::locked_bank());
 
     let list = env.run(&["profiles", "--json"]).await;
     assert_eq!(list.code, 0, "{list:?}");
@@ -578,7 +564,8 @@ async fn a_policy_file_locks_the_profiles_and_the_command_line_obeys() {
     std::fs::write(env.settings_file(), settings).unwrap();
     // Nor does a server the policy does not name.
     env.policy(&format!(
-        "server_url = \"https://desk.bank.example\"\n{BANK_POLICY}"
+        "server_url = \"https://desk.bank.example\"\n{}",
+        testkit::policy::locked_bank()
     ));
     let r = env
         .run(&[

@@ -185,18 +185,13 @@ async fn verify_trusts_a_private_certificate_authority_given_with_ca_file() {
 /// trusted with `--ca-file`.
 #[tokio::test]
 async fn verify_completes_a_fapi_round_trip_with_each_mutual_tls_method() {
-    let ec = key("ec1");
-    let ca = std::sync::Arc::new(testkit::tls::TestCa::new("bank"));
-    let issued = ca.client_certificate("mtls-client");
-    let self_signed = testkit::tls::self_signed_client_certificate("desk");
-    let op = OidcOp::start(OpOptions {
-        client_jwks: Some(json!({"keys": [ec.jwk]})),
-        tls: Some(ca.clone()),
-        client_ca: Some(ca.ca_pem.clone()),
-        self_signed_client: Some(self_signed.cert_pem.clone()),
-        ..Default::default()
-    })
-    .await;
+    let testkit::oidc_op::MtlsBank {
+        op,
+        ca,
+        issued,
+        self_signed,
+        request_key: ec,
+    } = testkit::oidc_op::MtlsBank::start().await;
     let dir = scratch().join(format!("mtls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = |name: &str, text: &str| {

@@ -144,11 +144,14 @@ impl MemorySecrets {
     }
 
     fn get(&self, profile: &Profile, what: &'static str) -> Result<SecretString> {
-        let entries = if what == "request-signing key" {
-            &self.request_keys
-        } else {
-            &self.entries
-        };
+        Self::find(&self.entries, profile, what)
+    }
+
+    fn find(
+        entries: &HashMap<String, SecretString>,
+        profile: &Profile,
+        what: &'static str,
+    ) -> Result<SecretString> {
         let entry = profile.secret_entry().unwrap_or(&profile.name);
         entries
             .get(entry)
@@ -172,7 +175,7 @@ impl SecretSource for MemorySecrets {
         self.get(profile, "client certificate")
     }
     fn request_key_pem(&self, profile: &Profile) -> Result<SecretString> {
-        self.get(profile, "request-signing key")
+        Self::find(&self.request_keys, profile, "request-signing key")
     }
 }
 

@@ -3,33 +3,23 @@
 //! and a verification started the way the window starts one, against oidc-provider serving
 //! HTTPS from a bank's own certificate authority.
 
-use std::sync::Arc;
-
 use desk::api::{
     App, AppOptions, HistoryQuery, MatchWord, SecretStatus, VerificationRequest, VerificationUpdate,
 };
 use desk::{AuthMethod, SecretPart, Settings, SettingsStore};
 use secrets::SecretStore;
-use serde_json::json;
-use testkit::fake_op::key;
-use testkit::oidc_op::{MTLS_CLIENT, OidcOp, OpOptions, SELF_SIGNED_CLIENT};
-use testkit::tls::{TestCa, self_signed_client_certificate};
+use testkit::oidc_op::{MTLS_CLIENT, MtlsBank, SELF_SIGNED_CLIENT};
 use tokio::sync::mpsc;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_mutual_tls_fapi_profile_verifies_from_settings() {
-    let ec = key("ec1");
-    let ca = Arc::new(TestCa::new("bank"));
-    let issued = ca.client_certificate("mtls-client");
-    let self_signed = self_signed_client_certificate("desk");
-    let op = OidcOp::start(OpOptions {
-        client_jwks: Some(json!({"keys": [ec.jwk]})),
-        tls: Some(ca.clone()),
-        client_ca: Some(ca.ca_pem.clone()),
-        self_signed_client: Some(self_signed.cert_pem.clone()),
-        ..Default::default()
-    })
-    .await;
+    let MtlsBank {
+        op,
+        ca,
+        issued,
+        self_signed,
+        request_key: ec,
+    } = MtlsBank::start().await;
     for (client_id, method, cert) in [
         (MTLS_CLIENT, AuthMethod::TlsClientAuth, &issued),
         (

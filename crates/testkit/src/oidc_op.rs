@@ -209,3 +209,39 @@ impl OidcOp {
         );
     }
 }
+
+/// A bank's FAPI-CIBA provider: the test OP over HTTPS from a CA of its own, asking for
+/// certificates at its mutual-TLS aliases, with a certificate that CA issued for
+/// [`MTLS_CLIENT`], a self-signed one registered for [`SELF_SIGNED_CLIENT`], and the ES256 key
+/// (`ec1`) both clients sign their requests with.
+pub struct MtlsBank {
+    pub op: OidcOp,
+    pub ca: std::sync::Arc<crate::tls::TestCa>,
+    pub issued: crate::tls::ClientCert,
+    pub self_signed: crate::tls::ClientCert,
+    pub request_key: crate::fake_op::TestKey,
+}
+
+impl MtlsBank {
+    pub async fn start() -> Self {
+        let request_key = crate::fake_op::key("ec1");
+        let ca = std::sync::Arc::new(crate::tls::TestCa::new("bank"));
+        let issued = ca.client_certificate("mtls-client");
+        let self_signed = crate::tls::self_signed_client_certificate("desk");
+        let op = OidcOp::start(OpOptions {
+            client_jwks: Some(serde_json::json!({"keys": [request_key.jwk]})),
+            tls: Some(ca.clone()),
+            client_ca: Some(ca.ca_pem.clone()),
+            self_signed_client: Some(self_signed.cert_pem.clone()),
+            ..Default::default()
+        })
+        .await;
+        Self {
+            op,
+            ca,
+            issued,
+            self_signed,
+            request_key,
+        }
+    }
+}

@@ -332,7 +332,7 @@ export const da: Messages = {
   'secret.certificateFiles': 'Indlæs .pem-filer …',
   'secret.certificateSave': 'Gem certifikatet',
   'secret.certificateSaved': 'Klientcertifikatet for {name} er gemt i nøgleringen.',
-  'secret.notCertificateBundle': 'Angiv certifikatet (-----BEGIN CERTIFICATE-----) sammen med dets private nøgle (-----BEGIN PRIVATE KEY-----).',
+  'secret.notCertificateBundle': 'Angiv certifikatet sammen med dets private nøgle, begge som PEM-tekst: indlæs certifikatfilen og nøglefilen sammen.',
   'requestKey.label': 'Signeringsnøgle (PEM) for {name}',
   'requestKey.hint': 'Den private nøgle, der signerer hver forespørgsel, en nøgle for sig ved siden af certifikatets. Dens nøgle-id angives under Redigér.',
   'requestKey.save': 'Gem signeringsnøglen',

@@ -332,7 +332,7 @@ export const en = {
   'secret.certificateFiles': 'Load .pem files…',
   'secret.certificateSave': 'Save certificate',
   'secret.certificateSaved': 'Client certificate for {name} saved in the keyring.',
-  'secret.notCertificateBundle': 'Give the certificate (-----BEGIN CERTIFICATE-----) together with its private key (-----BEGIN PRIVATE KEY-----).',
+  'secret.notCertificateBundle': 'Give the certificate together with its private key, both as PEM text: load the certificate file and the key file together.',
   'requestKey.label': 'Request-signing key (PEM) for {name}',
   'requestKey.hint': 'The private key that signs each request, a key of its own beside the certificate’s. Its key ID is set under Edit.',
   'requestKey.save': 'Save signing key',

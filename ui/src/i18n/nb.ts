@@ -332,7 +332,7 @@ export const nb: Messages = {
   'secret.certificateFiles': 'Hent fra .pem-filer …',
   'secret.certificateSave': 'Lagre sertifikatet',
   'secret.certificateSaved': 'Klientsertifikatet for {name} er lagret i nøkkelringen.',
-  'secret.notCertificateBundle': 'Oppgi sertifikatet (-----BEGIN CERTIFICATE-----) sammen med den private nøkkelen (-----BEGIN PRIVATE KEY-----).',
+  'secret.notCertificateBundle': 'Oppgi sertifikatet sammen med den private nøkkelen, begge som PEM-tekst: last inn sertifikatfilen og nøkkelfilen sammen.',
   'requestKey.label': 'Signeringsnøkkel (PEM) for {name}',
   'requestKey.hint': 'Den private nøkkelen som signerer hver forespørsel, en egen nøkkel ved siden av sertifikatets. Nøkkel-ID-en angis under Rediger.',
   'requestKey.save': 'Lagre signeringsnøkkelen',

@@ -332,7 +332,7 @@ export const sv: Messages = {
   'secret.certificateFiles': 'Läs in .pem-filer…',
   'secret.certificateSave': 'Spara certifikatet',
   'secret.certificateSaved': 'Klientcertifikatet för {name} är sparat i nyckelringen.',
-  'secret.notCertificateBundle': 'Ange certifikatet (-----BEGIN CERTIFICATE-----) tillsammans med dess privata nyckel (-----BEGIN PRIVATE KEY-----).',
+  'secret.notCertificateBundle': 'Ange certifikatet tillsammans med dess privata nyckel, båda som PEM-text: läs in certifikatfilen och nyckelfilen tillsammans.',
   'requestKey.label': 'Signeringsnyckel (PEM) för {name}',
   'requestKey.hint': 'Den privata nyckel som signerar varje förfrågan, en egen nyckel vid sidan av certifikatets. Dess nyckel-id anges under Redigera.',
   'requestKey.save': 'Spara signeringsnyckeln',

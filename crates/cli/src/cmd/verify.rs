@@ -85,10 +85,10 @@ fn profile_choice(
     a: &VerifyArgs,
     settings: &Settings,
 ) -> Result<(Profile, Option<Arc<dyn SecretSource>>), Failure> {
-    // A policy file that cannot be read allows nothing until the administrator fixes it.
-    if let Some(problem) = settings.policy().problem() {
-        return Err(before_sending(&problem));
-    }
+    settings
+        .policy()
+        .check_usable()
+        .map_err(|e| before_sending(&e))?;
     if let Some(name) = &a.profile {
         let mut p = settings
             .profile(name)
@@ -98,12 +98,10 @@ fn profile_choice(
         }
         return Ok((p, None));
     }
-    if settings.policy().profiles_locked() {
-        // A provider given on the command line is a profile no administrator chose.
-        return Err(before_sending(&settings.policy().refusal(
-            "the choice of providers (use --profile with one of its profiles)",
-        )));
-    }
+    settings
+        .policy()
+        .check_own_provider()
+        .map_err(|e| before_sending(&e))?;
     let (Some(issuer), Some(client_id)) = (&a.issuer, &a.client_id) else {
         return Err(usage(
             "give --profile NAME, or --issuer URL and --client-id ID",
@@ -449,17 +447,9 @@ async fn run_through_server(
     interrupt: &CancelHandle,
 ) -> Result<u8, Failure> {
     let started = Instant::now();
-    let policy = desk::settings::Policy::load_default();
-    if let Some(problem) = policy.problem() {
-        return Err(before_sending(&problem));
-    }
-    if let Some(own) = policy.file().and_then(|f| f.server_url.as_deref())
-        && own.trim_end_matches('/') != server.trim_end_matches('/')
-    {
-        return Err(before_sending(
-            &policy.refusal(format!("the server this computer uses ({own})")),
-        ));
-    }
+    desk::settings::Policy::load_default()
+        .check_server(server)
+        .map_err(|e| before_sending(&e))?;
     let name = a.profile.clone().unwrap_or_default();
     let mut body = json!({"profile": name});
     let identifier = [

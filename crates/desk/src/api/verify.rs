@@ -93,9 +93,22 @@ impl AdhocProfile {
 impl App {
     /// The profile a verification would run with.
     pub fn resolve(&self, choice: &ProfileChoice) -> Result<Profile> {
+        let policy = self.settings().policy().clone();
         match choice {
-            ProfileChoice::Named(name) => self.profile(name),
-            ProfileChoice::Given(p) => Ok((**p).clone()),
+            ProfileChoice::Named(name) => {
+                policy.check_usable()?;
+                self.profile(name)
+            }
+            ProfileChoice::Given(p) => {
+                // One of the settings' profiles (a caller may lengthen its expiry for a run) is
+                // one the policy allows; anything else is a provider chosen by hand.
+                if p.name == ADHOC_PROFILE || self.settings().profile(&p.name).is_none() {
+                    policy.check_own_provider()?;
+                } else {
+                    policy.check_usable()?;
+                }
+                Ok((**p).clone())
+            }
         }
     }
 

@@ -228,6 +228,35 @@ impl Policy {
         self.file().map_or(&[], |f| &f.allowed_origins)
     }
 
+    /// Whether anything may be verified at all: not while the policy file is broken.
+    pub fn check_usable(&self) -> std::result::Result<(), DeskError> {
+        self.problem().map_or(Ok(()), Err)
+    }
+
+    /// Whether a provider given by hand (no profile) may be used: not where the policy decides
+    /// the profiles.
+    pub fn check_own_provider(&self) -> std::result::Result<(), DeskError> {
+        self.check_usable()?;
+        if self.profiles_locked() {
+            return Err(
+                self.refusal("the choice of providers (use --profile with one of its profiles)")
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether verifications may go through the CIBA Desk server at `url`: only the policy's
+    /// own, when it names one.
+    pub fn check_server(&self, url: &str) -> std::result::Result<(), DeskError> {
+        self.check_usable()?;
+        match self.file().and_then(|f| f.server_url.as_deref()) {
+            Some(own) if own.trim_end_matches('/') != url.trim_end_matches('/') => {
+                Err(self.refusal(format!("the server this computer uses ({own})")))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The error for a change the policy does not allow: `what` is being changed.
     pub fn refusal(&self, what: impl Into<String>) -> DeskError {
         match self.problem() {
@@ -471,6 +500,48 @@ hint = "login_hint"
         }
         // The settings file keeps the agent's own profile for when the policy lets go.
         assert_eq!(s.user_profiles().len(), 1);
+    }
+
+    /// The application layer itself refuses a provider chosen by hand under locked profiles,
+    /// and everything under a broken policy, whichever shell asks.
+    #[tokio::test]
+    async fn the_application_layer_starts_nothing_the_policy_forbids() {
+        use crate::api::{AdhocProfile, App, AppOptions, ProfileChoice, StartParams};
+        let app = |policy: Policy| {
+            let dir = std::env::temp_dir().join("ciba-desk-policy-test-unused");
+            App::new(AppOptions::new(
+                crate::settings::SettingsStore::in_dir(dir),
+                Settings::default().with_policy(policy),
+            ))
+        };
+        let start = |profile: ProfileChoice| StartParams {
+            profile,
+            input: crate::AgentInput::new("a@example.com"),
+        };
+        let adhoc = AdhocProfile {
+            issuer: "https://idp.example.com".into(),
+            client_id: "c".into(),
+            ..AdhocProfile::default()
+        }
+        .into_profile()
+        .unwrap();
+        let locked = app(parse(&format!(
+            "lock_profiles = true\n{}",
+            bank_profile("bank")
+        )));
+        let e = locked
+            .start_verification(&start(ProfileChoice::Given(Box::new(adhoc))), |_| {})
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), "managed_by_policy", "{e}");
+        let broken = app(parse("lock_profiles = tru\n"));
+        let e = broken
+            .start_verification(&start(ProfileChoice::Named("sandbox".into())), |_| {})
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), "policy_malformed", "{e}");
     }
 
     #[test]
