@@ -356,7 +356,7 @@ describe('settings: client certificates (mutual TLS)', () => {
     await m.click('secret-save-mitid');
     expect(m.backend.callsTo('set_secret')).toHaveLength(0);
     expect(text('profiles-status')).toBe(
-      'Ange certifikatet (-----BEGIN CERTIFICATE-----) tillsammans med dess privata nyckel (-----BEGIN PRIVATE KEY-----).',
+      'Ange certifikatet tillsammans med dess privata nyckel, båda som PEM-text: läs in certifikatfilen och nyckelfilen tillsammans.',
     );
     expect(m.get('profiles-status').getAttribute('role')).toBe('alert');
   });
