@@ -4,7 +4,7 @@
 use desk::ErrorReport;
 use desk::api::{
     AuditStatus, BindingMessageCheck, HistoryPage, HistoryQuery, IdentityCheck, NewProfile,
-    Preferences, PresetSummary, ProfileEdit, ProfileSummary, VerificationRequest,
+    OrganisationView, Preferences, PresetSummary, ProfileEdit, ProfileSummary, VerificationRequest,
     VerificationUpdate,
 };
 use desk::screen_pop::LinkPrefill;
@@ -75,8 +75,8 @@ pub async fn start_verification(
 }
 
 #[tauri::command]
-pub fn cancel_verification(state: State<'_, AppState>, id: String) -> Result<()> {
-    state.cancel_verification(&id).map_err(report)
+pub async fn cancel_verification(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.cancel_verification(&id).await.map_err(report)
 }
 
 #[tauri::command]
@@ -239,6 +239,38 @@ pub async fn set_secret(
 #[tauri::command]
 pub fn policy(state: State<'_, AppState>) -> desk::api::PolicyView {
     state.policy()
+}
+
+/// The organisation's server and where the agent stands with it.
+#[tauri::command]
+pub fn organisation(state: State<'_, AppState>) -> OrganisationView {
+    state.organisation()
+}
+
+/// Resolves when the organisation view changes from version `seen` (or after a while, as it
+/// is), so banners follow the server without polling.
+#[tauri::command]
+pub async fn wait_organisation(state: State<'_, AppState>, seen: u64) -> Result<OrganisationView> {
+    Ok(state
+        .wait_organisation(seen, std::time::Duration::from_secs(30))
+        .await)
+}
+
+/// Sets the organisation's server (`None` or empty: the desk stands alone).
+#[tauri::command]
+pub fn set_server(state: State<'_, AppState>, url: Option<String>) -> Result<OrganisationView> {
+    state.set_server(url).map_err(report)
+}
+
+/// Opens the system browser at the organisation's sign-in page and waits for the answer.
+#[tauri::command]
+pub async fn sign_in(state: State<'_, AppState>) -> Result<OrganisationView> {
+    state.sign_in().await.map_err(report)
+}
+
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>) -> Result<OrganisationView> {
+    state.sign_out().await.map_err(report)
 }
 
 #[tauri::command]

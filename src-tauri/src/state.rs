@@ -75,6 +75,8 @@ impl AppState {
 pub async fn open() -> AppState {
     let keyring = SecretStore::open_os().await.map_err(|e| e.to_string());
     let (app, _problem) = App::open_default(keyring).await;
+    // A sign-in the keyring kept from the last run is renewed while the window opens.
+    app.resume_sign_in();
     let mut state = AppState::of(app);
     // Tests and trainers can move the sandbox off its default port for this run only.
     if let Ok(port) = std::env::var("CIBA_DESK_SANDBOX_PORT") {

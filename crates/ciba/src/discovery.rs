@@ -77,8 +77,7 @@ pub struct SigningMetadata {
 
 /// Discovers `issuer`'s signing keys and algorithms (no CIBA needed).
 pub async fn discover_signing(http: &Http, issuer: &str) -> Result<SigningMetadata> {
-    let doc = fetch_document(http, issuer).await?;
-    check_issuer(issuer, &doc)?;
+    let doc = fetch_document_checked(http, issuer).await?;
     Ok(SigningMetadata {
         issuer: issuer.into(),
         jwks_uri: doc_url(issuer, &doc, "jwks_uri")?
@@ -88,6 +87,16 @@ pub async fn discover_signing(http: &Http, issuer: &str) -> Result<SigningMetada
             "id_token_signing_alg_values_supported",
         ),
     })
+}
+
+/// The discovery document, once it names `issuer` as its issuer.
+pub(crate) async fn fetch_document_checked(
+    http: &Http,
+    issuer: &str,
+) -> Result<Map<String, Value>> {
+    let doc = fetch_document(http, issuer).await?;
+    check_issuer(issuer, &doc)?;
+    Ok(doc)
 }
 
 async fn fetch_document(http: &Http, issuer: &str) -> Result<Map<String, Value>> {
@@ -119,7 +128,11 @@ fn check_issuer(issuer: &str, doc: &Map<String, Value>) -> Result<()> {
 }
 
 /// A URL field of the document, which must be HTTPS (or loopback).
-fn doc_url(issuer: &str, doc: &Map<String, Value>, field: &'static str) -> Result<Option<Url>> {
+pub(crate) fn doc_url(
+    issuer: &str,
+    doc: &Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<Url>> {
     match doc.get(field).and_then(Value::as_str) {
         None => Ok(None),
         Some(s) => {
@@ -161,7 +174,7 @@ fn require_endpoint(issuer: &str, u: &Url) -> Result<()> {
     }
 }
 
-fn doc_strings(doc: &Map<String, Value>, field: &str) -> Vec<String> {
+pub(crate) fn doc_strings(doc: &Map<String, Value>, field: &str) -> Vec<String> {
     doc.get(field)
         .and_then(Value::as_array)
         .map(|a| {

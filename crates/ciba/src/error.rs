@@ -186,6 +186,10 @@ pub enum CibaError {
     HandedOver,
     #[error("ping notification refused: {0}")]
     PingRefused(&'static str),
+
+    // --- signing a person in (authorization code) ---
+    #[error("{0}")]
+    SignIn(String),
 }
 
 /// The coarse outcome classes the command line turns into exit codes and the UI into colours.
@@ -253,6 +257,7 @@ impl CibaError {
             Cancelled => "cancelled",
             HandedOver => "handed_over",
             PingRefused(_) => "ping_refused",
+            SignIn(_) => "sign_in_failed",
         }
     }
 

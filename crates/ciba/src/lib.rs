@@ -23,6 +23,7 @@ mod jwks;
 mod mtls;
 mod poll;
 mod request_object;
+mod sign_in;
 mod token;
 
 pub use backchannel::{Acknowledgement, AuthRequest, Hint};
@@ -45,4 +46,8 @@ pub use mtls::ClientCertificate;
 pub use poll::{CancelHandle, DEFAULT_INTERVAL, PingGate, Progress};
 pub use request_object::REQUEST_ALGORITHMS;
 pub use secrecy::{ExposeSecret, SecretString};
+pub use sign_in::{
+    AuthorizationRequest, SignInClient, SignInMetadata, SignInTokens, code_challenge,
+    discover_sign_in,
+};
 pub use token::TokenResponse;

@@ -1,11 +1,13 @@
-//! The organisation's `ciba-desk-server`, seen from the command line: start a verification,
-//! follow its states on the server's event stream, cancel it. HTTPS only, except loopback.
+//! The organisation's `ciba-desk-server`, seen from the command line: the desk's own client
+//! for its API, with the agent's access token from the environment or a file, and its
+//! failures turned into the command line's exit codes.
 
 use std::time::Duration;
 
 use ciba::{ExposeSecret, SecretString};
+use desk::DeskError;
+use desk::org::{EventStream, ServerClient as Api};
 use serde_json::Value;
-use url::Url;
 
 use crate::exit;
 use crate::output::Failure;
@@ -14,38 +16,43 @@ use crate::output::Failure;
 pub const TOKEN_ENV: &str = "CIBA_DESK_TOKEN";
 
 pub struct ServerClient {
-    http: reqwest::Client,
-    base: Url,
+    api: Api,
     token: SecretString,
-    timeout: Duration,
 }
 
-fn refused(code: impl Into<String>, message: impl Into<String>) -> Failure {
-    Failure::new(exit::SERVER_REFUSED, "refused", code, message)
-}
-
-fn unreachable(base: &Url, e: impl std::fmt::Display) -> Failure {
-    Failure::new(
-        exit::PROVIDER,
-        "failed",
-        "server_unreachable",
-        format!(
-            "the server at {} did not answer: {e}",
-            base.origin().ascii_serialization()
+/// What a server failure means for a script: the server said no (exit 8), the request was
+/// wrong (exit 2), or it could not be reached (exit 4).
+fn failure(e: DeskError) -> Failure {
+    let report = e.report();
+    match &e {
+        DeskError::SessionExpired => Failure::new(
+            exit::SERVER_REFUSED,
+            "refused",
+            "not_signed_in",
+            format!(
+                "the server did not accept the access token: sign in again and put the new one in {TOKEN_ENV} or the --token-file"
+            ),
         ),
-    )
+        DeskError::ServerRefused { status, .. } => match status {
+            400 => {
+                let mut f = Failure::usage(report.code, report.message);
+                f.field = report.field;
+                f
+            }
+            404 => Failure::usage(report.code, report.message),
+            401 | 403 | 409 | 429 => {
+                Failure::new(exit::SERVER_REFUSED, "refused", report.code, report.message)
+            }
+            _ => Failure::new(exit::PROVIDER, "failed", report.code, report.message),
+        },
+        DeskError::Ciba(_) => Failure::usage(report.code, format!("--server: {}", report.message)),
+        _ => Failure::new(exit::PROVIDER, "failed", report.code, report.message),
+    }
 }
 
 impl ServerClient {
     pub fn new(url: &str, token: Option<SecretString>, timeout: Duration) -> Result<Self, Failure> {
-        let base = Url::parse(url.trim_end_matches('/')).map_err(|e| {
-            Failure::usage(
-                "invalid_configuration",
-                format!("--server is not a URL: {e}"),
-            )
-        })?;
-        ciba::require_secure(&base)
-            .map_err(|e| Failure::usage("insecure_url", format!("--server: {e}")))?;
+        let api = Api::new(url, timeout).map_err(failure)?;
         let token = token.ok_or_else(|| {
             Failure::new(
                 exit::SERVER_REFUSED,
@@ -54,22 +61,7 @@ impl ServerClient {
                 format!("sign in first: put your access token in {TOKEN_ENV} or a file named by --token-file"),
             )
         })?;
-        let mut builder = ciba::pin_localhost(reqwest::Client::builder())
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none());
-        if ciba::loopback_addr(&base).is_some() {
-            // Never through a proxy: the token would travel in clear to it.
-            builder = builder.no_proxy();
-        }
-        let http = builder
-            .build()
-            .map_err(|e| Failure::usage("invalid_configuration", e.to_string()))?;
-        Ok(Self {
-            http,
-            base,
-            token,
-            timeout,
-        })
+        Ok(Self { api, token })
     }
 
     /// `CIBA_DESK_TOKEN`, or the file `path` names.
@@ -90,135 +82,35 @@ impl ServerClient {
             .map(|t| SecretString::from(t.trim().to_owned())))
     }
 
-    fn url(&self, path: &str) -> Url {
-        let mut u = self.base.clone();
-        u.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
-        u
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, Failure> {
-        let resp = req
-            .bearer_auth(self.token.expose_secret())
-            .send()
-            .await
-            .map_err(|e| unreachable(&self.base, e.without_url()))?;
-        if resp.status().is_success() {
-            return Ok(resp);
-        }
-        let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        let code = body["code"].as_str().unwrap_or("server_error").to_owned();
-        let message = body["message"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("the server answered {status}"));
-        Err(match status.as_u16() {
-            400 => {
-                let mut f = Failure::usage(code, message);
-                f.field = serde_json::from_value(body["field"].clone()).ok();
-                f
-            }
-            401 | 403 | 409 | 429 => refused(code, message),
-            404 => Failure::usage(code, message),
-            _ => Failure::new(exit::PROVIDER, "failed", code, message),
-        })
-    }
-
     /// The server's profiles, as its API lists them.
     pub async fn profiles(&self) -> Result<Vec<Value>, Failure> {
-        let resp = self
-            .send(
-                self.http
-                    .get(self.url("/api/v1/profiles"))
-                    .timeout(self.timeout),
-            )
-            .await?;
-        resp.json()
-            .await
-            .map_err(|e| unreachable(&self.base, e.without_url()))
+        self.api.profiles(&self.token).await.map_err(failure)
     }
 
     /// Starts a verification; the verification object the server answers with.
     pub async fn start(&self, body: &Value) -> Result<Value, Failure> {
-        let resp = self
-            .send(
-                self.http
-                    .post(self.url("/api/v1/verifications"))
-                    .timeout(self.timeout)
-                    .json(body),
-            )
-            .await?;
-        resp.json()
-            .await
-            .map_err(|e| unreachable(&self.base, e.without_url()))
+        self.api.start(&self.token, body).await.map_err(failure)
     }
 
     pub async fn cancel(&self, id: &str) -> Result<(), Failure> {
-        self.send(
-            self.http
-                .delete(self.url(&format!("/api/v1/verifications/{id}")))
-                .timeout(self.timeout),
-        )
-        .await
-        .map(drop)
+        self.api.cancel(&self.token, id).await.map_err(failure)
     }
 
     /// The verification's event stream: each `state` event's data, as it arrives.
-    pub async fn events(&self, id: &str) -> Result<EventStream, Failure> {
-        let resp = self
-            .send(
-                self.http
-                    .get(self.url(&format!("/api/v1/verifications/{id}/events")))
-                    .header(reqwest::header::ACCEPT, "text/event-stream"),
-            )
-            .await?;
-        Ok(EventStream {
-            resp,
-            buffer: String::new(),
-            base: self.base.clone(),
-        })
+    pub async fn events(&self, id: &str) -> Result<States, Failure> {
+        Ok(States(
+            self.api.events(&self.token, id).await.map_err(failure)?,
+        ))
     }
 }
 
-pub struct EventStream {
-    resp: reqwest::Response,
-    buffer: String,
-    base: Url,
-}
+pub struct States(EventStream);
 
-impl EventStream {
+impl States {
     /// The next `state` event's JSON; `None` when the server closed the stream.
     pub async fn next(&mut self) -> Result<Option<Value>, Failure> {
-        loop {
-            while let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                if let Some(state) = state_of(&block) {
-                    return Ok(Some(state));
-                }
-            }
-            match self.resp.chunk().await {
-                Ok(Some(bytes)) => self
-                    .buffer
-                    .push_str(&String::from_utf8_lossy(&bytes).replace("\r\n", "\n")),
-                Ok(None) => return Ok(None),
-                Err(e) => return Err(unreachable(&self.base, e.without_url())),
-            }
-        }
+        self.0.next().await.map_err(failure)
     }
-}
-
-/// The data of an `event: state` block.
-fn state_of(block: &str) -> Option<Value> {
-    let mut event = "message";
-    let mut data = String::new();
-    for line in block.lines() {
-        if let Some(e) = line.strip_prefix("event:") {
-            event = e.trim();
-        } else if let Some(d) = line.strip_prefix("data:") {
-            data.push_str(d.strip_prefix(' ').unwrap_or(d));
-        }
-    }
-    (event == "state").then(|| serde_json::from_str(&data).ok())?
 }
 
 #[cfg(test)]
@@ -226,20 +118,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn state_events_are_read_and_others_skipped() {
-        assert_eq!(
-            state_of("event: state\ndata: {\"state\":\"requesting\"}\n\n"),
-            Some(serde_json::json!({"state": "requesting"}))
-        );
-        assert_eq!(state_of(": keep-alive\n\n"), None);
-        assert_eq!(state_of("event: other\ndata: {}\n\n"), None);
-    }
-
-    #[test]
     fn plain_http_only_to_loopback_and_a_token_is_needed() {
         let t = || Some(SecretString::from("t".to_owned()));
         let d = Duration::from_secs(1);
-        assert!(ServerClient::new("http://desk.example.com", t(), d).is_err());
+        let e = ServerClient::new("http://desk.example.com", t(), d)
+            .err()
+            .unwrap();
+        assert_eq!(e.exit, exit::USAGE);
         assert!(ServerClient::new("http://127.0.0.1:8480", t(), d).is_ok());
         let e = ServerClient::new("https://desk.example.com", None, d)
             .err()

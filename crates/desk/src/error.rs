@@ -249,6 +249,25 @@ pub enum DeskError {
     NoKeyring,
     #[error("the secret is empty")]
     EmptySecret,
+
+    // --- the organisation's server ---
+    #[error(
+        "no organisation server is set; enter its address under Settings → Organisation, or ask your administrator for it"
+    )]
+    NoServer,
+    #[error("sign in to your organisation first (Settings → Organisation → Sign in)")]
+    NotSignedIn,
+    #[error("your sign-in to the organisation has ended; sign in again (Settings → Organisation)")]
+    SessionExpired,
+    #[error("the organisation's server at {server} cannot be reached: {reason}")]
+    ServerUnreachable { server: String, reason: String },
+    /// The server's own answer, code and all (its codes are the desk's).
+    #[error("the organisation's server refused: {}", .report.message)]
+    ServerRefused { status: u16, report: ErrorReport },
+    #[error("signing in did not finish within {minutes} minutes; start again")]
+    SignInTimedOut { minutes: u64 },
+    #[error("the system browser could not be opened ({0}); open the sign-in page yourself")]
+    NoBrowser(String),
     #[error(transparent)]
     Keyring(secrets::SecretError),
 }
@@ -297,6 +316,13 @@ impl DeskError {
             NoSecretNeeded(_) => "no_secret_needed",
             NoKeyring => "no_keyring",
             EmptySecret => "empty_secret",
+            NoServer => "no_server",
+            NotSignedIn => "not_signed_in",
+            SessionExpired => "session_expired",
+            ServerUnreachable { .. } => "server_unreachable",
+            ServerRefused { .. } => "server_refused",
+            SignInTimedOut { .. } => "sign_in_timed_out",
+            NoBrowser(_) => "no_browser",
             Keyring(e) => e.code(),
         }
     }
@@ -361,6 +387,7 @@ impl DeskError {
                 _ => FailureKind::Provider,
             },
             Audit(_) | QrCode(_) | AuditUnavailable(_) | NoDataDir => FailureKind::Internal,
+            ServerUnreachable { .. } => FailureKind::Provider,
             _ => FailureKind::Configuration,
         }
     }
@@ -427,6 +454,8 @@ impl DeskError {
             }
             UnknownVerification(id) => p.number("id", *id as i64),
             NoSecretNeeded(profile) => p.text("profile", profile),
+            ServerUnreachable { server, .. } => p.text("server", server),
+            SignInTimedOut { minutes } => p.number("minutes", *minutes as i64),
             _ => {}
         }
         p.0
@@ -434,6 +463,9 @@ impl DeskError {
 
     /// Everything a screen needs to show this error in the agent's language.
     pub fn report(&self) -> ErrorReport {
+        if let DeskError::ServerRefused { report, .. } = self {
+            return report.clone();
+        }
         ErrorReport {
             code: self.code().to_owned(),
             message: self.to_string(),

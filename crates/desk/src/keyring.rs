@@ -120,7 +120,7 @@ pub fn check_secret(
         EntryKind::ClientCertificate => {
             ClientCertificate::from_pem(secret)?;
         }
-        EntryKind::ClientSecret | EntryKind::AuditHmacKey => {}
+        EntryKind::ClientSecret | EntryKind::AuditHmacKey | EntryKind::SignInRefreshToken => {}
     }
     Ok(entry)
 }

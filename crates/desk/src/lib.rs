@@ -1,7 +1,8 @@
 //! CIBA Desk's application core, testable without a window: provider [profiles](profile) and
 //! [presets], the agent's [input] turned into a validated request, verification
 //! [sessions](session) (many at once, cancellable, reported as events), the normalised
-//! [verified] identity with its identity match, and the [settings] file.
+//! [verified] identity with its identity match, the [settings] file, and server mode
+//! ([org]: the organisation's server, reached after the agent signs in).
 //!
 //! Data flows one way: [`AgentInput`] → [`PreparedRequest`] (nothing sent yet) → a CIBA
 //! round-trip in `ciba` → [`VerifiedIdentity`] + [`IdentityMatch`] → an event for the screen.
@@ -16,6 +17,7 @@ pub mod input;
 pub mod keyring;
 pub mod link;
 pub mod matching;
+pub mod org;
 pub mod paths;
 pub mod presets;
 pub mod profile;

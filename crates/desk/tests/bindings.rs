@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use desk::api::{
     AuditStatus, BindingMessageCheck, BindingMessageSummary, HistoryEntry, HistoryOutcome,
     HistoryPage, HistoryQuery, IdentityCheck, IdentityKind, IdentityView, Language, MatchWord,
-    PolicyView, Preferences, PresetNeed, PresetSummary, ProfileEdit, ProfileSummary, Requirement,
-    SecretStatus, Theme, VerificationRequest, VerificationUpdate,
+    OrganisationState, OrganisationView, PolicyView, Preferences, PresetNeed, PresetSummary,
+    ProfileEdit, ProfileSummary, Requirement, SecretStatus, Theme, VerificationRequest,
+    VerificationUpdate,
 };
 use desk::settings::{FieldChange, ProfileChange};
 use desk::verified::{MatchBasis, NotComparableReason};
@@ -56,6 +57,8 @@ fn generated() -> String {
         Theme::decl(&cfg),
         Preferences::decl(&cfg),
         PolicyView::decl(&cfg),
+        OrganisationState::decl(&cfg),
+        OrganisationView::decl(&cfg),
         ImportMode::decl(&cfg),
         FieldChange::decl(&cfg),
         ProfileChange::decl(&cfg),

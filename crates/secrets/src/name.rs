@@ -36,6 +36,8 @@ pub enum EntryKind {
     ClientCertificate,
     /// The key the audit log uses to HMAC identifiers.
     AuditHmacKey,
+    /// The agent's refresh token at the organisation's sign-in provider (server mode).
+    SignInRefreshToken,
 }
 
 impl EntryKind {
@@ -46,6 +48,7 @@ impl EntryKind {
             EntryKind::PrivateKey => "private key",
             EntryKind::ClientCertificate => "client certificate",
             EntryKind::AuditHmacKey => "audit log key",
+            EntryKind::SignInRefreshToken => "organisation sign-in",
         }
     }
 
@@ -55,6 +58,7 @@ impl EntryKind {
             EntryKind::PrivateKey => "private-key",
             EntryKind::ClientCertificate => "client-certificate",
             EntryKind::AuditHmacKey => "hmac-key",
+            EntryKind::SignInRefreshToken => "refresh-token",
         }
     }
 }
@@ -99,6 +103,14 @@ impl EntryName {
         }
     }
 
+    /// The agent's refresh token at the organisation's sign-in provider (one per OS user).
+    pub fn sign_in_refresh_token() -> Self {
+        Self {
+            kind: EntryKind::SignInRefreshToken,
+            profile: None,
+        }
+    }
+
     /// What this entry holds.
     pub fn kind(&self) -> EntryKind {
         self.kind
@@ -118,6 +130,9 @@ impl EntryName {
     pub fn user(&self) -> String {
         match &self.profile {
             Some(p) => format!("profile:{p}:{}", self.kind.suffix()),
+            None if self.kind == EntryKind::SignInRefreshToken => {
+                format!("organisation:{}", self.kind.suffix())
+            }
             None => format!("audit:{}", self.kind.suffix()),
         }
     }
@@ -198,6 +213,10 @@ mod tests {
             "profile:bank:client-certificate"
         );
         assert_eq!(EntryName::audit_hmac_key().user(), "audit:hmac-key");
+        assert_eq!(
+            EntryName::sign_in_refresh_token().user(),
+            "organisation:refresh-token"
+        );
         assert_eq!(cs.to_string(), "client secret for profile bank");
         assert_eq!(cs.profile(), Some("bank"));
     }

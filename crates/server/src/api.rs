@@ -28,6 +28,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/api/v1/sign-in", get(sign_in))
         .route("/api/v1/profiles", get(profiles))
         .route(
             "/api/v1/verifications",
@@ -78,6 +79,20 @@ async fn metrics(State(s): State<Arc<Service>>) -> Response {
         s.metrics_text().await,
     )
         .into_response()
+}
+
+/// How the desktop app signs agents in: public, since an agent asks before signing in.
+async fn sign_in(State(s): State<Arc<Service>>) -> Result<Json<Value>> {
+    let a = &s.config.agents;
+    let client_id = a
+        .desktop_client_id
+        .as_ref()
+        .ok_or(ServerError::SignInNotOffered)?;
+    Ok(Json(json!({
+        "issuer": a.issuer,
+        "client_id": client_id,
+        "scopes": a.desktop_scopes,
+    })))
 }
 
 async fn profiles(
@@ -188,11 +203,22 @@ async fn audit_records(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response> {
     let a = agent(&s, &headers).await?;
-    s.auth.require(&a, Role::Auditor)?;
+    // Auditors read everyone's records; an agent only their own (their History).
+    let agent_filter = if s.auth.is(&a, Role::Auditor) {
+        q.agent.clone()
+    } else {
+        s.auth.require(&a, Role::Agent)?;
+        if q.agent.as_ref().is_some_and(|other| *other != a.sub) {
+            return Err(ServerError::Forbidden {
+                needed: "auditor".into(),
+            });
+        }
+        Some(a.sub.clone())
+    };
     let filter = AuditFilter {
         since_ms: unix_ms("since", &q.since)?,
         until_ms: unix_ms("until", &q.until)?,
-        agent: q.agent.clone(),
+        agent: agent_filter,
         limit: q.limit.unwrap_or(1000).min(10_000),
     };
     let rows = s.store.audit_records(&filter).await?;

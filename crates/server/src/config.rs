@@ -101,6 +101,15 @@ pub struct AgentsSection {
     pub agent_role: String,
     #[serde(default = "default_auditor_role")]
     pub auditor_role: String,
+    /// The desktop app's public client at the provider (authorization code with PKCE and a
+    /// loopback redirect): offered to agents at `GET /api/v1/sign-in`, so their app needs
+    /// only this server's address.
+    #[serde(default)]
+    pub desktop_client_id: Option<String>,
+    /// The scopes the desktop asks for besides `openid` and `offline_access`, to get an
+    /// access token for this server's audience.
+    #[serde(default)]
+    pub desktop_scopes: Vec<String>,
 }
 
 fn default_audience() -> String {

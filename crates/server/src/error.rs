@@ -61,6 +61,10 @@ pub enum ServerError {
     Forbidden { needed: String },
     #[error("that verification was started by another agent")]
     NotYours,
+    #[error(
+        "this server names no sign-in client for the desktop app ([agents] desktop_client_id); ask its administrator, or give the app [sign_in] in its policy file"
+    )]
+    SignInNotOffered,
     #[error("there is no verification {0:?}")]
     NoSuchVerification(String),
     #[error("the request is not valid: {0}")]
@@ -168,6 +172,7 @@ impl ServerError {
             ServerError::BadToken(_) => "bad_token",
             ServerError::Forbidden { .. } => "forbidden",
             ServerError::NotYours => "not_yours",
+            ServerError::SignInNotOffered => "sign_in_not_offered",
             ServerError::NoSuchVerification(_) => "not_found",
             ServerError::BadRequest(_) => "bad_request",
             ServerError::AlreadyInProgress => "already_in_progress",

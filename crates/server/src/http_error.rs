@@ -18,7 +18,7 @@ impl ServerError {
             BadRequest(_) => StatusCode::BAD_REQUEST,
             NotSignedIn | BadToken(_) => StatusCode::UNAUTHORIZED,
             Forbidden { .. } | NotYours => StatusCode::FORBIDDEN,
-            NoSuchVerification(_) => StatusCode::NOT_FOUND,
+            NoSuchVerification(_) | SignInNotOffered => StatusCode::NOT_FOUND,
             AlreadyInProgress | AlreadyFinished => StatusCode::CONFLICT,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             SignInProvider(_) | ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,

@@ -29,6 +29,28 @@ macro_rules! both {
 }
 
 both!(sign_in, sign_in_suite);
+
+/// The desktop app asks the server, before anyone signs in, which provider and client to
+/// sign in with.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_desktops_sign_in_is_offered_without_a_token() {
+    let Some(h) = harness_with(Db::Sqlite, |c, _| {
+        c.agents.desktop_client_id = Some("ciba-desk-app".into());
+        c.agents.desktop_scopes = vec!["agent".into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let (s, _, body) = h
+        .call(reqwest::Method::GET, "/api/v1/sign-in", None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"issuer": h.op.issuer(), "client_id": "ciba-desk-app", "scopes": ["agent"]})
+    );
+}
 both!(verifications, verifications_suite);
 both!(limits, limits_suite);
 both!(shutting_down, shutting_down_suite);
@@ -80,6 +102,21 @@ async fn sign_in_suite(db: Db) {
     assert_eq!(
         (s, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+
+    // The desktop's sign-in: offered only where the administrator named its client.
+    let (s, _, body) = h
+        .call(reqwest::Method::GET, "/api/v1/sign-in", None, None)
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("sign_in_not_offered"))
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("desktop_client_id")
     );
 
     let anna = h.token("anna").await;
@@ -224,10 +261,34 @@ async fn verifications_suite(db: Db) {
         (StatusCode::CONFLICT, Some("already_finished"))
     );
 
-    // The audit trail: a "requested" and a final record per verification, chain intact,
-    // auditors only.
-    let (s, _, _) = h
+    // The audit trail: a "requested" and a final record per verification, chain intact.
+    // An agent reads their own records (their History) and nobody else's.
+    let (s, _, own) = h
         .call(reqwest::Method::GET, "/api/v1/audit", Some(&anna), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{own}");
+    let own = own.as_array().unwrap();
+    assert!(!own.is_empty());
+    assert!(own.iter().all(|r| r["agent_sub"] == "anna"), "{own:?}");
+    let (s, _, body) = h
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/audit?agent=bo",
+            Some(&anna),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (s, _, _) = h
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/audit/verify",
+            Some(&anna),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, records) = h

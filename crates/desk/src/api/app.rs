@@ -11,6 +11,7 @@ use super::verify::Results;
 use crate::audit_trail::AuditTrail;
 use crate::error::{DeskError, Result};
 use crate::keyring::KeyringSecrets;
+use crate::org::Organisation;
 use crate::paths;
 use crate::profile::Profile;
 use crate::secrets::SecretSource;
@@ -70,6 +71,8 @@ pub struct App {
     on_notice: Option<NoticeSink>,
     /// Where the built-in sandbox proves itself (see [`crate::sandbox_proof`]).
     sandbox_proof_dir: Option<PathBuf>,
+    /// The organisation's server, in server mode.
+    pub(crate) org: Arc<Organisation>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -91,6 +94,10 @@ impl App {
             Arc::new(k)
         });
         let sandbox_proof_dir = o.desk.sandbox_proof_dir.clone();
+        let org = Organisation::new(o.keyring.clone(), o.desk.http.clone());
+        if let Err(e) = org.configure(o.settings.organisation()) {
+            tracing::warn!(error = %e, "the organisation's server cannot be used");
+        }
         Self {
             desk: Desk::with_options(secrets, o.desk),
             store: o.store,
@@ -102,6 +109,7 @@ impl App {
             sandbox_issuer_in_file: None,
             on_notice: o.on_notice,
             sandbox_proof_dir,
+            org,
         }
     }
 

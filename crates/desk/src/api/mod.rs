@@ -9,6 +9,7 @@
 mod app;
 mod checks;
 mod history;
+mod organisation;
 mod preferences;
 mod profiles;
 mod verify;

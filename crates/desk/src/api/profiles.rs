@@ -139,7 +139,12 @@ pub fn normalise_issuer(issuer: &str) -> String {
 }
 
 impl App {
+    /// The profiles the agent can verify with: in server mode the organisation's (none while
+    /// signed out), else this computer's.
     pub async fn list_profiles(&self) -> Vec<ProfileSummary> {
+        if self.org.is_on() {
+            return self.org.profiles();
+        }
         let profiles = self.settings().profiles();
         let mut out = Vec::with_capacity(profiles.len());
         for p in &profiles {

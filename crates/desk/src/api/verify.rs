@@ -152,6 +152,12 @@ impl App {
     where
         F: Fn(VerificationUpdate) + Send + Sync + 'static,
     {
+        if self.org.is_on() {
+            // The organisation's server holds the profiles, the secrets and the audit trail:
+            // nothing runs on this computer, whatever its own settings hold.
+            self.settings().policy().check_usable()?;
+            return self.org.start(request, on_update).await;
+        }
         let mut input = AgentInput::new(request.identity)
             .binding_message(request.binding_message.unwrap_or_default());
         input.call_initiator = request.call_initiator;
@@ -174,8 +180,13 @@ impl App {
         Ok(handle.id.0.to_string())
     }
 
-    /// Cancels a running verification by the id a screen knows it by.
-    pub fn cancel_verification(&self, id: &str) -> Result<()> {
+    /// Cancels a running verification by the id a screen knows it by: this computer's are
+    /// numbers, the organisation's server's are not.
+    pub async fn cancel_verification(&self, id: &str) -> Result<()> {
+        let id = id.trim();
+        if self.org.is_on() && id.parse::<u64>().is_err() {
+            return self.org.cancel(id).await;
+        }
         let n = id
             .trim()
             .trim_start_matches('#')

@@ -29,7 +29,7 @@ pub enum SecretStatus {
     NoKeyring,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Requirement {
     Required,
@@ -37,7 +37,7 @@ pub enum Requirement {
     Forbidden,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct BindingMessageSummary {
     pub max_chars: usize,
     pub requirement: Requirement,
@@ -49,7 +49,8 @@ pub struct BindingMessageSummary {
     pub generate_when_empty: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+/// Also what the organisation's server lists, read back by the desktop in server mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ProfileSummary {
     /// An identifier (the command line names profiles by it): never translated.
     pub name: String,
@@ -92,7 +93,7 @@ pub struct ProfileSummary {
 }
 
 /// How a profile's form names the customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
     NationalId,
@@ -595,6 +596,9 @@ pub struct AuditStatus {
     pub problem_seq: Option<u64>,
     pub keyed: bool,
     pub retention_days: Option<u32>,
+    /// In server mode, the server that keeps the audit trail (and checks its chain):
+    /// History then lists this agent's verifications there.
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -640,6 +644,39 @@ impl Language {
             .find(|v| !v.is_empty())
             .and_then(|v| Self::of_locale(&v))
     }
+}
+
+/// Where the agent stands with the organisation's server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationState {
+    /// No server: the desk stands alone (its own profiles, keyring and audit log).
+    Off,
+    SignedOut,
+    /// The browser is open at the organisation's sign-in page.
+    SigningIn,
+    SignedIn,
+    /// The sign-in ended (refused, or its refresh token expired): sign in again.
+    Expired,
+    /// Signed in, but the server does not answer: verifications wait; those running go on
+    /// on the server and are followed again once it answers.
+    Unreachable,
+}
+
+/// The organisation's server as Settings and the header show it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct OrganisationView {
+    pub state: OrganisationState,
+    /// The server's address, when one is set.
+    pub server_url: Option<String>,
+    /// Set by the administrator's policy: agents cannot change it.
+    pub server_from_policy: bool,
+    /// "Signed in as …".
+    pub agent_name: Option<String>,
+    /// What went wrong last (sign-in refused, server unreachable), for a banner.
+    pub problem: Option<ErrorReport>,
+    /// Grows with every change, for `wait_organisation`.
+    pub version: u64,
 }
 
 /// What the administrator's policy file decides on this computer, for Settings to show.

@@ -58,6 +58,9 @@ pub struct Preferences {
     /// The UI theme: `light`, `dark`, or `system` when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
+    /// The organisation's CIBA Desk server (server mode), unless the policy names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -110,6 +113,32 @@ impl Settings {
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// The organisation's server, when the desk runs in server mode: the policy's, else the
+    /// agent's own choice. A broken policy names none (and allows nothing anyway).
+    pub fn organisation(&self) -> Option<crate::org::OrgConfig> {
+        if let Some(f) = self.policy.file()
+            && let Some(url) = &f.server_url
+        {
+            return Some(crate::org::OrgConfig {
+                server_url: url.trim_end_matches('/').to_owned(),
+                sign_in: f.sign_in.as_ref().map(|s| crate::org::SignInOffer {
+                    issuer: s.issuer.clone(),
+                    client_id: s.client_id.clone(),
+                    scopes: s.scopes.clone(),
+                }),
+                from_policy: true,
+            });
+        }
+        self.preferences
+            .server_url
+            .as_ref()
+            .map(|url| crate::org::OrgConfig {
+                server_url: url.trim_end_matches('/').to_owned(),
+                sign_in: None,
+                from_policy: false,
+            })
     }
 
     /// The profiles agents can use: the built-in sandbox (unless the policy leaves it out), the

@@ -72,6 +72,10 @@ fn yes() -> bool {
 pub struct SignIn {
     pub issuer: String,
     pub client_id: String,
+    /// Asked for besides `openid` (and `offline_access`): whatever the provider needs to give
+    /// an access token for the server (e.g. `api://ciba-desk/agent`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 /// The audit choices an administrator makes for everyone; they win over the settings file's.
