@@ -413,11 +413,11 @@ mod tests {
     }
 
     #[test]
-    fn the_challenge_is_the_base64url_sha_256_of_the_verifier() {
-        // Computed independently: Python's hashlib and base64.urlsafe_b64encode, unpadded.
+    fn the_challenge_is_rfc_7636s_example() {
+        // RFC 7636, appendix B.
         assert_eq!(
-            code_challenge("dBjftJeZ4CVP-mJ0kJmE-9TnXwvJD59tx3yc1T-gxwY"),
-            "N2XBLeFP-FSm1BxYwUKier3oxkKhV3PlSFv0Q0YyZv8"
+            code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

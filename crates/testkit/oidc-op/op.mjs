@@ -9,8 +9,11 @@
 // Besides the customer-facing CIBA clients it is also an organisation's
 // sign-in provider for ciba-desk-server: agents (OP_AGENTS, POST /_test/agents)
 // get RFC 9068 JWT access tokens for the audience `ciba-desk` through
-// `org-agent-client` (CIBA, approved through the control API), and
-// POST /_test/mint signs arbitrary claims for negative tests.
+// `org-agent-client` (CIBA, approved through the control API) or through the
+// desktop app's public native client `ciba-desk-app` (authorization code with
+// PKCE and a loopback redirect, RFC 8252; the agent signs in at
+// /interaction/:uid, which browser.mjs plays in tests), and POST /_test/mint
+// signs arbitrary claims for negative tests.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -41,6 +44,17 @@ const ORG_RESOURCE = 'urn:ciba-desk';
 const ORG_AUDIENCE = 'ciba-desk';
 const ORG_SCOPES = new Set(['agent']); // resource-server scopes of ORG_RESOURCE
 const ORG_ALG = 'RS256';
+// The desktop app signs agents in as a native app (RFC 8252): a public client
+// (no secret, PKCE S256 required, as oidc-provider requires of every client with
+// token_endpoint_auth_method `none`) redirecting to a loopback listener on an
+// ephemeral port. Its access tokens are for ORG_RESOURCE too.
+const DESK_CLIENT_ID = 'ciba-desk-app';
+const DESK_REDIRECT_URI = 'http://127.0.0.1/callback'; // any port, see the client below
+// The desktop app's refresh tokens, and the grants behind them, last a day
+// (a grant expiring sooner would take its refresh token with it).
+const DESK_REFRESH_TTL = 24 * 60 * 60;
+// The clients whose access tokens are for ORG_RESOURCE, by default.
+const ORG_RESOURCE_CLIENTS = new Set([ORG_CLIENT_ID, DESK_CLIENT_ID]);
 // Expired artefacts are kept this long past `exp` so a late poll gets
 // `expired_token` instead of `invalid_grant` ("not found").
 const EXPIRED_GRACE_MS = 10 * 60 * 1000;
@@ -217,6 +231,10 @@ function agentTokenClaims(agent) {
 
 function isOrgClient(ctx) {
   return ctx?.oidc?.client?.clientId === ORG_CLIENT_ID;
+}
+
+function isDeskClient(client) {
+  return client?.clientId === DESK_CLIENT_ID;
 }
 
 async function findAccount(_ctx, sub) {
@@ -450,6 +468,23 @@ const clients = [
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'RS256',
   }),
+  // The desktop app (RFC 8252 native app): authorization code + PKCE in the
+  // system browser, code received on http://127.0.0.1:<ephemeral port>/callback.
+  // oidc-provider 9 itself accepts any port there: for a client with
+  // application_type `native`, Client#redirectUriAllowed compares a loopback
+  // http redirect_uri (127.0.0.1, [::1], localhost) to the registered ones with
+  // the port removed (RFC 8252 §7.3), so no redirectUriAllowed override is
+  // needed. Host, scheme, path and query must still match exactly:
+  // http://localhost:PORT/callback or http://127.0.0.1:PORT/other are refused.
+  {
+    client_id: DESK_CLIENT_ID,
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [DESK_REDIRECT_URI],
+    id_token_signed_response_alg: 'RS256',
+  },
 ];
 
 // The public keys the private-key and mutual-TLS clients sign with (requests,
@@ -595,6 +630,22 @@ async function listen(server, port) {
   });
   return server.address().port;
 }
+// Scopes -> the claims they release (ID token, userinfo). `agent` is also the
+// resource-server scope of ORG_RESOURCE; as an OpenID scope it puts the
+// agent's `name` / `preferred_username` in the ID token of ciba-desk-app, which
+// asks for `openid agent offline_access` and no `profile`. Only a grant that has
+// `agent` as an OpenID scope releases them: the desktop app's sign-in grants it
+// so (grantLogin), org-agent-client's CIBA approval does not (approve), so its
+// ID token still carries `sub` only.
+const CLAIMS = {
+  openid: ['sub'],
+  profile: ['name', 'given_name', 'family_name', 'email', 'email_verified', 'ssn'],
+  email: ['email', 'email_verified'],
+  agent: ['name', 'preferred_username'],
+};
+// The OpenID scopes (oidc-provider's `scopes` default plus the claim scopes).
+const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
+
 const server = TLS ? https.createServer(TLS) : http.createServer();
 const port = await listen(server, PORT);
 const issuer = `${TLS ? 'https' : 'http'}://${HOST}:${port}`;
@@ -625,6 +676,7 @@ const provider = new Provider(issuer, {
   // oidc-provider takes the mutual-TLS methods only with its mTLS feature on.
   clientAuthMethods: [
     'client_secret_basic', 'client_secret_post', 'private_key_jwt',
+    'none', // public clients: ciba-desk-app
     ...(mtlsServer ? ['tls_client_auth', 'self_signed_tls_client_auth'] : []),
   ],
   ...(mtlsOrigin ? {
@@ -645,11 +697,7 @@ const provider = new Provider(issuer, {
   // Identity claims go into the ID token itself (the client doesn't call
   // userinfo). For test convenience `profile` also carries email and ssn.
   conformIdTokenClaims: false,
-  claims: {
-    openid: ['sub'],
-    profile: ['name', 'given_name', 'family_name', 'email', 'email_verified', 'ssn'],
-    email: ['email', 'email_verified'],
-  },
+  claims: CLAIMS,
   // `roles`, `name` / `preferred_username` of the agent in its access tokens
   // for ciba-desk (RFC 9068 JWTs); nothing for any other token.
   async extraTokenClaims(_ctx, token) {
@@ -659,26 +707,42 @@ const provider = new Provider(issuer, {
     const agent = AGENTS.get(token.accountId);
     return agent ? agentTokenClaims(agent) : undefined;
   },
+  // Refresh tokens. oidc-provider's default issues one only when the code's
+  // scope has offline_access, and it drops offline_access from an authorization
+  // request unless that request has prompt=consent (OIDC Core §11). The desktop
+  // app asks for `openid agent offline_access` without prompt=consent, so for
+  // ciba-desk-app every code redeems for a refresh token too; every other
+  // client keeps the default.
+  async issueRefreshToken(_ctx, client, code) {
+    if (!client.grantTypeAllowed('refresh_token')) return false;
+    return isDeskClient(client) || code.scopes.has('offline_access');
+  },
+  // ... and they do not end with the agent's session at the OP (the browser's
+  // cookie): a native app stays signed in until its refresh token or grant
+  // expires. Others keep the default (bound to the session without offline_access).
+  async expiresWithSession(ctx, code) {
+    return !isDeskClient(ctx.oidc.client) && !code.scopes.has('offline_access');
+  },
   features: {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: false },
-    // Only org-agent-client has a resource server (ORG_RESOURCE), and it gets
-    // it by default; every other client asks for none and gets what it always
-    // got (opaque access tokens for userinfo).
+    // Only org-agent-client and ciba-desk-app have a resource server
+    // (ORG_RESOURCE), and they get it by default; every other client asks for
+    // none and gets what it always got (opaque access tokens for userinfo).
     resourceIndicators: {
       enabled: true,
       async defaultResource(ctx, client, oneOf) {
         if (oneOf) return oneOf;
-        return client?.clientId === ORG_CLIENT_ID ? ORG_RESOURCE : undefined;
+        return ORG_RESOURCE_CLIENTS.has(client?.clientId) ? ORG_RESOURCE : undefined;
       },
-      // The CIBA request carries the resource; the token request has only
-      // auth_req_id, so the token is for the granted resource even though the
-      // scope includes openid.
+      // The CIBA request / authorization request carries the resource; the
+      // token request (auth_req_id, code or refresh_token) has none, so the
+      // token is for the granted resource even though the scope includes openid.
       async useGrantedResource(ctx) {
-        return isOrgClient(ctx);
+        return ORG_RESOURCE_CLIENTS.has(ctx?.oidc?.client?.clientId);
       },
       async getResourceServerInfo(_ctx, resource, client) {
-        if (resource === ORG_RESOURCE && client?.clientId === ORG_CLIENT_ID) {
+        if (resource === ORG_RESOURCE && ORG_RESOURCE_CLIENTS.has(client?.clientId)) {
           return {
             scope: [...ORG_SCOPES].join(' '),
             audience: ORG_AUDIENCE,
@@ -723,8 +787,13 @@ const provider = new Provider(issuer, {
         : MAX_EXPIRY;
     },
     AccessToken: 600,
-    Grant: 600,
+    Grant(_ctx, grant) {
+      return grant?.clientId === DESK_CLIENT_ID ? DESK_REFRESH_TTL : 600;
+    },
     IdToken: 600,
+    RefreshToken: DESK_REFRESH_TTL, // only ciba-desk-app gets refresh tokens
+    Interaction: 600, // the agent's sign-in page
+    Session: DESK_REFRESH_TTL, // the agent's browser session at the OP
   },
   fetch: testFetch,
   renderError(ctx, out) {
@@ -896,6 +965,14 @@ function mint(body) {
 }
 
 async function control(req, res, path) {
+  if (path === '/deny-next-login') {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+    req.resume(); // any body is ignored
+    denyNextLogin = true;
+    console.error('op: the next agent sign-in will be refused (access_denied)');
+    return sendJson(res, 200, { ok: true });
+  }
+
   if (path === '/mint') {
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
     return sendJson(res, 200, mint(await readJson(req)));
@@ -969,9 +1046,125 @@ async function control(req, res, path) {
   return sendJson(res, 200, { ok: true });
 }
 
+// ---------------------------------------------------------------- agent sign-in
+
+// The interaction pages (oidc-provider's devInteractions stay off): the
+// browser sign-in of an agent for ciba-desk-app (or any client that sends an
+// authorization request). GET /interaction/:uid shows a form asking for the
+// agent's sub; POST /interaction/:uid/login signs a known agent in and grants
+// what was asked for, with no consent page. POST /_test/deny-next-login makes
+// the next submitted sign-in end with access_denied (the agent refused).
+let denyNextLogin = false;
+
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function sendHtml(res, status, html) {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(html),
+    'cache-control': 'no-store',
+  });
+  res.end(html);
+}
+
+function loginPage(res, status, interaction, error) {
+  const uid = escapeHtml(interaction.uid);
+  const client = escapeHtml(interaction.params.client_id ?? '');
+  sendHtml(res, status, `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Sign in</title></head>
+<body>
+<h1>Sign in to ${client}</h1>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>\n` : ''}<form method="post" action="/interaction/${uid}/login">
+<label>Agent <input type="text" name="login" autocomplete="username" autofocus required></label>
+<button type="submit">Sign in</button>
+</form>
+</body>
+</html>
+`);
+}
+
+async function readForm(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw Object.assign(new Error('body too large'), { status: 413 });
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+// The grant for what the authorization request asked for (params as the
+// interaction stored them, after oidc-provider applied the default resource
+// and dropped what it does not allow): its OpenID scopes (openid, and
+// offline_access when it survived, agent for the agent's name in the ID token)
+// and, for each resource, the scopes of that resource (ORG_SCOPES).
+async function grantLogin(interaction, accountId) {
+  const { params } = interaction;
+  // Adds to the grant this browser session already has for the client, if it
+  // is this agent's; else starts a new one.
+  let grant = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
+  if (grant?.accountId !== accountId) grant = new provider.Grant({ clientId: params.client_id, accountId });
+  const scopes = (params.scope ?? '').split(' ').filter(Boolean);
+  grant.addOIDCScope(scopes.filter((s) => OIDC_SCOPES.has(s)).join(' '));
+  for (const resource of [params.resource ?? []].flat()) {
+    grant.addResourceScope(resource, scopes.filter((s) => ORG_SCOPES.has(s)).join(' '));
+  }
+  return grant.save();
+}
+
+async function interactionRoute(req, res, path) {
+  const m = /^\/interaction\/([^/]+)(\/login)?$/.exec(path);
+  if (!m) return sendJson(res, 404, { error: 'not found' });
+  const [, uid, login] = m;
+  if (req.method !== (login ? 'POST' : 'GET')) return sendJson(res, 405, { error: 'method not allowed' });
+
+  // Needs the interaction cookie that oidc-provider set (path /interaction/<uid>).
+  const interaction = await provider.interactionDetails(req, res);
+  if (interaction.uid !== uid) throw badRequest('this sign-in page belongs to another sign-in');
+  if (!login) return loginPage(res, 200, interaction);
+
+  const form = await readForm(req);
+  if (denyNextLogin) {
+    denyNextLogin = false;
+    console.error(`op: sign-in ${uid} refused (deny-next-login)`);
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'The agent refused to sign in',
+    }, { mergeWithLastSubmission: false });
+  }
+  const sub = form.get('login') ?? '';
+  if (!AGENTS.has(sub)) {
+    console.error(`op: sign-in ${uid}: unknown agent ${JSON.stringify(sub)}`);
+    return loginPage(res, 400, interaction, `Unknown agent ${JSON.stringify(sub)}`);
+  }
+  const grantId = await grantLogin(interaction, sub);
+  console.error(`op: sign-in ${uid}: agent ${sub} for ${interaction.params.client_id}`);
+  return provider.interactionFinished(req, res, {
+    login: { accountId: sub },
+    consent: { grantId },
+  }, { mergeWithLastSubmission: false });
+}
+
 const oidc = provider.callback();
 server.on('request', (req, res) => {
   const path = req.url.split('?')[0];
+  if (path.startsWith('/interaction/')) {
+    interactionRoute(req, res, path).catch((err) => {
+      // oidc-provider's errors (e.g. SessionNotFound: no or an expired
+      // interaction cookie) carry error / error_description and a status.
+      const status = err.statusCode ?? err.status ?? 500;
+      if (status >= 500) console.error('op: interaction error', err);
+      if (!res.headersSent) {
+        sendJson(res, status, {
+          error: err.error ?? (status >= 500 ? 'server_error' : 'invalid_request'),
+          error_description: err.error_description ?? err.message,
+        });
+      }
+    });
+    return;
+  }
   if (path === '/_test' || path.startsWith('/_test/')) {
     control(req, res, path.slice('/_test'.length)).catch((err) => {
       if (err.status && err.status < 500) {

@@ -2,12 +2,25 @@
 //!
 //! Agents get real RFC 9068 access tokens from oidc-provider itself: a JWT with `typ: at+jwt`,
 //! RS256, signed with the OP's own key (published in its JWKS), `aud` = [`AUDIENCE`], carrying
-//! `sub`, `roles` and `name` (or `preferred_username`). The grant is CIBA: [`ORG_CLIENT`] sends a
+//! `sub`, `roles` and `name` (or `preferred_username`). One grant is CIBA: [`ORG_CLIENT`] sends a
 //! backchannel request for the agent (`login_hint` = `sub`, resource [`RESOURCE`]), the control
-//! API approves it, and the token endpoint returns the token. No browser is involved.
+//! API approves it, and the token endpoint returns the token. No browser is involved there.
 //!
 //! For negative tests [`OrgOp::mint`] signs arbitrary claims with the OP's key, a key the OP never
 //! published, or no key at all (`alg: none`), through the test-only `POST /_test/mint`.
+//!
+//! The desktop app signs agents in as a native app (RFC 8252) instead: the public client
+//! [`DESK_CLIENT`] sends the system browser to the OP's `authorization_endpoint` with an
+//! authorization-code request (PKCE S256 required, `redirect_uri`
+//! `http://127.0.0.1:<any port>/callback`, `scope=openid agent offline_access`), the agent signs
+//! in on the OP's page (`/interaction/<uid>`, a form asking for the agent's `sub`), the code
+//! comes back to the app's loopback listener, and the app redeems it at the token endpoint with
+//! `client_id` and `code_verifier` (no secret). The response has an access token exactly like the
+//! CIBA one (resource [`RESOURCE`], `aud` [`AUDIENCE`], `roles`, `name` / `preferred_username`;
+//! `client_id` is [`DESK_CLIENT`]), an ID token with `sub` and `name`, and a refresh token that
+//! redeems for fresh access tokens (and is rotated on each use). In tests the browser is
+//! [`browser_helper`] (set `BROWSER` to it, the agent in `CIBA_DESK_TEST_AGENT`);
+//! [`OrgOp::deny_next_login`] makes the next sign-in come back as `error=access_denied`.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -39,6 +52,18 @@ pub const ORG_CLIENT: (&str, &str) = ("org-agent-client", "org-agent-secret");
 pub const AGENT_SCOPE: &str = "agent";
 /// The lifetime of a real access token (seconds); [`OrgOp::claims`] uses the same.
 pub const TOKEN_TTL: u64 = 600;
+/// The desktop app's public native client (RFC 8252): `token_endpoint_auth_method` `none`,
+/// grant types `authorization_code` and `refresh_token`, response type `code`, PKCE with S256
+/// required, registered redirect URI [`DESK_REDIRECT_URI`] with any port. Its access tokens are
+/// for [`RESOURCE`] by default (`aud` [`AUDIENCE`]); every code also redeems for a refresh token
+/// (lifetime [`DESK_REFRESH_TTL`], rotated on each use; `offline_access` is not needed).
+pub const DESK_CLIENT: &str = "ciba-desk-app";
+/// The redirect URI registered for [`DESK_CLIENT`]; the OP takes it on any port
+/// (`http://127.0.0.1:PORT/callback`, RFC 8252 §7.3), and nothing else: not `localhost`, not
+/// `[::1]`, not another path.
+pub const DESK_REDIRECT_URI: &str = "http://127.0.0.1/callback";
+/// The lifetime (seconds) of [`DESK_CLIENT`]'s refresh tokens, and of its grants.
+pub const DESK_REFRESH_TTL: u64 = 24 * 60 * 60;
 
 const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 
@@ -142,6 +167,24 @@ impl From<MintKey> for MintOptions {
     }
 }
 
+/// The absolute path of `oidc-op/browser.mjs`, the agent's browser for tests of the desktop
+/// app's sign-in: run it as `node <path> URL`, or name it in `BROWSER` (it is executable, with a
+/// `#!/usr/bin/env node` line, and takes the URL as its last argument).
+///
+/// From the authorization URL it follows the OP's redirects with a cookie jar, signs in as the
+/// agent named by the env var `CIBA_DESK_TEST_AGENT` (its `sub`), and follows on to the app's
+/// loopback callback, which it GETs (the app receives the code, or `error=...`). It does all that
+/// before it exits. Everything it says goes to stderr (and is appended to the file named by
+/// `CIBA_DESK_TEST_BROWSER_LOG`, if set), one line per step starting with `browser: `. Exit
+/// status: 0 when the callback was delivered (the last line says what the app answered); 1 when
+/// the sign-in failed (the OP refused the login, answered an error instead of a redirect, nobody
+/// listened on the callback, TLS, ...), with one line saying why; 2 when `CIBA_DESK_TEST_AGENT`
+/// or the URL is missing. For an OP served over HTTPS (`OpOptions::tls`) set
+/// `NODE_EXTRA_CA_CERTS` to a file with the CA's PEM.
+pub fn browser_helper() -> std::path::PathBuf {
+    crate::oidc_op::op_dir().join("browser.mjs")
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
     SystemTime::now()
@@ -213,6 +256,25 @@ impl OrgOp {
             resp.status().is_success(),
             "adding agent {} failed: {}",
             agent.sub,
+            resp.text().await.unwrap_or_default()
+        );
+    }
+
+    /// Makes the next sign-in submitted on the OP's page (whoever signs in) end with
+    /// `error=access_denied` (`error_description` "The agent refused to sign in") at the
+    /// client's redirect URI, as when the agent refuses; later sign-ins work again. Through the
+    /// control API, `POST /_test/deny-next-login`.
+    pub async fn deny_next_login(&self) {
+        let resp = self
+            .op
+            .http
+            .post(format!("{}/deny-next-login", self.op.control))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "deny-next-login failed: {}",
             resp.text().await.unwrap_or_default()
         );
     }

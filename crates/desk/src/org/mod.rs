@@ -257,7 +257,6 @@ impl Organisation {
             });
             (name, refresh)
         };
-        self.changed();
         if let (Some(k), Some(r)) = (&self.keyring, refresh) {
             let kept = SecretString::from(format!(
                 "{}\n{}\n{}",
@@ -269,6 +268,8 @@ impl Organisation {
                 tracing::warn!(error = %e, "the sign-in could not be kept in the keyring; it lasts until the app closes");
             }
         }
+        // Told only now, so whoever sees the new view finds the sign-in kept.
+        self.changed();
     }
 
     /// At start: signs in again with the refresh token the keyring holds, if it is for this
