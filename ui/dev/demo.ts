@@ -7,12 +7,24 @@
 //   &theme=light|dark   &lang=en|sv|nb|da   &view=history|settings
 //   &policy=managed (a profile given by the administrator's policy)|locked (agents cannot change profiles)
 //          |broken (the policy file is not valid: nothing can be verified)
+//   &org=signed_out|signing_in|signed_in|expired|unreachable (server mode: the organisation's server at
+//        MOCK_SERVER_URL, and where the agent stands with it; signing in takes a few seconds)
 
 import type { AppApi, AppConfig, View } from '../src/app';
 import type { Backend } from '../src/api/backend';
 import type { HistoryEntry, Language, Theme } from '../src/api/types';
 import type { Draft } from '../src/state/sessions';
-import { backendError, defaultMockProfiles, DK_MOD11_FAILS, NO_VALID, SE_BAD_CHECK, SE_OTHER, SE_VALID } from './fixtures';
+import {
+  backendError,
+  defaultMockProfiles,
+  DK_MOD11_FAILS,
+  MOCK_AGENT_NAME,
+  MOCK_SERVER_URL,
+  NO_VALID,
+  SE_BAD_CHECK,
+  SE_OTHER,
+  SE_VALID,
+} from './fixtures';
 import { MockBackend, mockHistoryEntry, type MockOptions, type MockOutcome } from './mock-backend';
 
 export function startDemo(params: URLSearchParams): { backend: Backend; config: AppConfig } {
@@ -63,7 +75,18 @@ export function startDemo(params: URLSearchParams): { backend: Backend; config: 
     ];
   }
   applyPolicy(options, params.get('policy'));
+  applyOrganisation(options, params.get('org'));
   const backend = new MockBackend(options);
+  if (params.get('org')) {
+    // Signing in takes the agent a moment in the browser.
+    const signIn = backend.signIn.bind(backend);
+    backend.signIn = async () => {
+      const signing = signIn();
+      await sleep(2500);
+      backend.finishSignIn();
+      return signing;
+    };
+  }
   const config: AppConfig = {
     demo: true,
     onReady: (api) => {
@@ -95,6 +118,41 @@ function applyPolicy(options: MockOptions, policy: string | null) {
       ),
     };
     options.profiles = [];
+  }
+}
+
+/** Server mode: the organisation's server, and where the agent stands with it. */
+function applyOrganisation(options: MockOptions, org: string | null) {
+  if (!org) return;
+  const server = MOCK_SERVER_URL;
+  options.signInWaits = true;
+  options.serverHistory = earlierRuns();
+  switch (org) {
+    case 'signed_in':
+      options.organisation = { state: 'signed_in', server_url: server, agent_name: MOCK_AGENT_NAME };
+      return;
+    case 'signing_in':
+      options.organisation = { state: 'signing_in', server_url: server };
+      return;
+    case 'expired':
+      options.organisation = {
+        state: 'expired',
+        server_url: server,
+        problem: backendError('session_expired', 'your sign-in to the organisation has ended; sign in again'),
+      };
+      return;
+    case 'unreachable':
+      options.organisation = {
+        state: 'unreachable',
+        server_url: server,
+        agent_name: MOCK_AGENT_NAME,
+        problem: backendError('server_unreachable', `the organisation's server at ${server} cannot be reached: connection refused`, {
+          server,
+        }),
+      };
+      return;
+    default:
+      options.organisation = { state: 'signed_out', server_url: server };
   }
 }
 

@@ -181,6 +181,43 @@ const rules = (
   generate_when_empty = false,
 ): BindingMessageRules => ({ max_chars, requirement, forbidden_reason: null, forbidden_code: null, generate_when_empty });
 
+/** The organisation's server, as the mock plays it in server mode. */
+export const MOCK_SERVER_URL = 'https://desk.example.org';
+/** Who signs in at the organisation's provider in the mock. */
+export const MOCK_AGENT_NAME = 'Anna Agent';
+
+/**
+ * The profiles the organisation's server gives this agent (server mode): managed there, with
+ * their secrets at the server (the desk marks them all `managed`).
+ */
+export function mockServerProfiles(): ProfileSummary[] {
+  const [, bankid] = defaultMockProfiles() as [ProfileSummary, ProfileSummary];
+  return [
+    {
+      ...bankid,
+      name: 'org-bankid-se',
+      title: 'Head office · Swedish BankID',
+      issuer: 'https://idura.example.org',
+      secret_status: 'stored',
+      managed: true,
+    },
+    {
+      ...bankid,
+      name: 'org-training',
+      provider: 'generic',
+      title: 'Head office · training',
+      display_name: 'Training provider run by the organisation.',
+      preset: null,
+      issuer: 'https://training.example.org',
+      countries: ['se', 'no', 'dk'],
+      binding_message: rules(64, 'optional', true),
+      auth_method: 'client_secret_basic',
+      secret_status: 'stored',
+      managed: true,
+    },
+  ];
+}
+
 export function defaultMockProfiles(): ProfileSummary[] {
   return [
     {

@@ -7,7 +7,7 @@
 // re-implement the Rust rules: identity checks are canned (see fixtures.ts).
 
 import type { Backend } from '../src/api/backend';
-import { AUTH_METHODS, isMtls, UNMANAGED, type AuthMethod, type SecretPart } from '../src/api/types';
+import { AUTH_METHODS, isMtls, STAND_ALONE, UNMANAGED, type AuthMethod, type SecretPart } from '../src/api/types';
 import type {
   AuditStatus,
   BackendError,
@@ -22,6 +22,7 @@ import type {
   MatchDetail,
   MatchResult,
   NewProfile,
+  OrganisationView,
   Outcome,
   PolicyView,
   Preferences,
@@ -38,12 +39,14 @@ import {
   defaultMockProfiles,
   DEV_ONLY_MARKER,
   knownPerson,
+  MOCK_AGENT_NAME,
   MOCK_AUDIT_PATH,
   MOCK_OS_USER,
   MOCK_PRESET_TITLES,
   MOCK_PRESETS,
   MOCK_WORKSTATION,
   mockRules,
+  mockServerProfiles,
   PRESET_SHAPES,
   rejected,
   SANDBOX_ISSUER,
@@ -87,6 +90,22 @@ export interface MockOptions {
   policyError?: BackendError;
   /** Screen-pop links the desk already holds when the page loads (the app was started by one). */
   links?: Partial<LinkPrefill>[];
+  /**
+   * Server mode from the start: the organisation's server and where the agent stands with it
+   * (by default stand-alone, or signed out at the server the policy names). Tests change it
+   * later with {@link MockBackend.setOrganisation}.
+   */
+  organisation?: Partial<OrganisationView>;
+  /** What the organisation's server gives this agent once signed in (by default {@link mockServerProfiles}). */
+  serverProfiles?: ProfileSummary[];
+  /** This agent's verifications kept by the organisation's server, newest first. */
+  serverHistory?: HistoryEntry[];
+  /** Makes `sign_in` fail with this error, as the desk does when the provider refuses or the agent cancels. */
+  signInError?: BackendError;
+  /** `sign_in` waits (the agent is in the browser) until {@link MockBackend.finishSignIn}. */
+  signInWaits?: boolean;
+  /** The name the organisation's provider gives the agent (by default {@link MOCK_AGENT_NAME}). */
+  agentName?: string;
 }
 
 /** An audit record as `history` returns it for an earlier app run: nothing kept in memory. */
@@ -185,6 +204,8 @@ interface MockSession {
   /** The case reference as the desk keeps it (trimmed; none when empty). */
   reference: string | null;
   done: boolean;
+  /** Started at the organisation's server (server mode): recorded there, not in this computer's log. */
+  server: boolean;
   /** Set by {@link MockBackend.failAudit}: the final event is preceded by `audit_failed`, and nothing is recorded. */
   auditFailure: BackendError | null;
 }
@@ -229,6 +250,10 @@ export class MockBackend implements Backend {
   private closeWaiters: { seen: number; resolve: (count: number) => void }[] = [];
   private links: LinkPrefill[] = [];
   private linkWaiters: { seen: number; resolve: (link: LinkPrefill) => void }[] = [];
+  private org: OrganisationView;
+  private orgWaiters: { seen: number; resolve: (view: OrganisationView) => void }[] = [];
+  private serverEntries: HistoryEntry[];
+  private signInWaiters: ((error: BackendError | null) => void)[] = [];
   /** Set by `quit`: the app would have ended. */
   quitCalled = false;
   /** What the last export wrote to the file the agent chose. */
@@ -242,6 +267,12 @@ export class MockBackend implements Backend {
     this.profiles = options.profiles ?? defaultMockProfiles();
     this.prefs = { last_profile: null, language: null, theme: 'system', system_language: null, ...options.preferences };
     options.links?.forEach((link) => this.pushLink(link));
+    this.serverEntries = (options.serverHistory ?? []).map((e) => ({ ...e }));
+    const policyServer = options.policy?.server_url ?? null;
+    const base: OrganisationView = policyServer
+      ? { ...STAND_ALONE, state: 'signed_out', server_url: policyServer, server_from_policy: true, version: 1 }
+      : { ...STAND_ALONE };
+    this.org = options.organisation ? { ...base, version: 1, ...options.organisation } : base;
   }
 
   /** The ids of all verifications started so far, oldest first. */
@@ -252,6 +283,28 @@ export class MockBackend implements Backend {
   /** The audit records so far, newest first. */
   get historyEntries(): readonly HistoryEntry[] {
     return this.entries;
+  }
+
+  /** The records the organisation's server keeps of this agent's verifications, newest first. */
+  get serverHistoryEntries(): readonly HistoryEntry[] {
+    return this.serverEntries;
+  }
+
+  /** Whether a server is set: profiles, verifications and History then come from it. */
+  get serverMode(): boolean {
+    return this.org.state !== 'off';
+  }
+
+  /** As the desk: the server's profiles are there while a sign-in is held (kept while the server does not answer). */
+  private get signedIn(): boolean {
+    return this.org.state === 'signed_in' || (this.org.state === 'unreachable' && this.org.agent_name !== null);
+  }
+
+  /** The profiles verifications use: the server's in server mode (none while signed out), else this computer's. */
+  private get activeProfiles(): ProfileSummary[] {
+    if (!this.serverMode) return this.profiles;
+    if (!this.signedIn) return [];
+    return this.options.serverProfiles ?? (this.options.serverProfiles = mockServerProfiles());
   }
 
   callsTo(command: string): MockCall[] {
@@ -265,14 +318,14 @@ export class MockBackend implements Backend {
   }
 
   private profile(name: string): ProfileSummary {
-    const profile = this.profiles.find((p) => p.name === name);
+    const profile = this.activeProfiles.find((p) => p.name === name);
     if (!profile) throw backendError('unknown_profile', `there is no profile named "${name}"`, { profile: name });
     return profile;
   }
 
   async listProfiles() {
     await this.record('list_profiles');
-    return this.profiles.map((p) => ({ ...p, countries: [...p.countries], binding_message: { ...p.binding_message } }));
+    return this.activeProfiles.map((p) => ({ ...p, countries: [...p.countries], binding_message: { ...p.binding_message } }));
   }
 
   async listPresets() {
@@ -361,6 +414,8 @@ export class MockBackend implements Backend {
 
   async startVerification(request: VerificationRequest, onEvent: (event: VerificationEvent) => void) {
     await this.record('start_verification', { request });
+    const server = this.serverMode;
+    if (server) this.refuseWithoutServer();
     const profile = this.profile(request.profile);
     const check = this.checkIdentitySync(request.profile, request.identity);
     if (!check.ok) throw check.error;
@@ -375,7 +430,8 @@ export class MockBackend implements Backend {
       );
     }
     this.counter += 1;
-    const id = `v-${Date.now().toString(36)}-${this.counter}`;
+    // The server's ids are not numbers; the desk passes them on as they are.
+    const id = server ? `srv-${hash(`${request.identity}${this.counter}`).toString(16)}-${this.counter}` : `v-${Date.now().toString(36)}-${this.counter}`;
     const session: MockSession = {
       id,
       request,
@@ -385,6 +441,7 @@ export class MockBackend implements Backend {
       masked: check.masked ?? '',
       reference,
       done: false,
+      server,
       auditFailure: this.options.auditFailure ?? null,
     };
     this.sessions.set(id, session);
@@ -521,7 +578,7 @@ export class MockBackend implements Backend {
       if (session.auditFailure !== null) {
         session.onEvent({ state: 'audit_failed', id, error: session.auditFailure });
       } else {
-        this.entries.unshift(this.historyEntry(session, event));
+        (session.server ? this.serverEntries : this.entries).unshift(this.historyEntry(session, event));
       }
     }
     session.onEvent(event);
@@ -538,7 +595,7 @@ export class MockBackend implements Backend {
   }
 
   private historyEntry(session: MockSession, event: VerificationEvent): HistoryEntry {
-    const profile = this.profiles.find((p) => p.name === session.request.profile);
+    const profile = [...this.profiles, ...(this.options.serverProfiles ?? [])].find((p) => p.name === session.request.profile);
     let outcome: Outcome = event.state as Outcome;
     let result: VerifiedIdentity | null = null;
     let match: MatchResult | null = null;
@@ -606,8 +663,9 @@ export class MockBackend implements Backend {
    */
   async history(query: HistoryQuery): Promise<HistoryPage> {
     await this.record('history', { query: { ...query } });
+    if (this.serverMode) this.refuseWithoutServer();
     const needle = query.search.trim().toLowerCase();
-    const matching = this.entries.filter(
+    const matching = (this.serverMode ? this.serverEntries : this.entries).filter(
       (e) =>
         (query.before === null || e.seq < query.before) &&
         (needle === '' ||
@@ -630,6 +688,20 @@ export class MockBackend implements Backend {
   async auditStatus(): Promise<AuditStatus> {
     await this.record('audit_status');
     if (this.options.auditStatusError) throw { ...this.options.auditStatusError };
+    if (this.serverMode) {
+      // The server's auditors check its chain: here only where it is kept.
+      return {
+        path: '',
+        records: 0,
+        intact: true,
+        problem: null,
+        problem_code: null,
+        problem_seq: null,
+        keyed: true,
+        retention_days: null,
+        server: this.org.server_url,
+      };
+    }
     return {
       path: MOCK_AUDIT_PATH,
       records: this.entries.length,
@@ -639,6 +711,7 @@ export class MockBackend implements Backend {
       problem_seq: null,
       keyed: true,
       retention_days: null,
+      server: null,
       ...this.options.audit,
     };
   }
@@ -927,6 +1000,117 @@ export class MockBackend implements Backend {
     const ready = this.linkWaiters.filter((w) => w.seen < this.links.length);
     this.linkWaiters = this.linkWaiters.filter((w) => w.seen >= this.links.length);
     ready.forEach((w) => w.resolve(this.links[w.seen]!));
+  }
+
+  private orgView(): OrganisationView {
+    return { ...this.org, problem: this.org.problem && { ...this.org.problem } };
+  }
+
+  /** As the desk refuses work at the server while the agent is not signed in there, or it does not answer. */
+  private refuseWithoutServer() {
+    switch (this.org.state) {
+      case 'expired':
+        throw backendError('session_expired', 'your sign-in to the organisation has ended; sign in again (Settings → Organisation)');
+      case 'unreachable': {
+        const server = this.org.server_url ?? '';
+        throw backendError('server_unreachable', `the organisation's server at ${server} cannot be reached: connection refused`, { server });
+      }
+      case 'signed_in':
+        return;
+      default:
+        throw backendError('not_signed_in', 'sign in to your organisation first (Settings → Organisation → Sign in)');
+    }
+  }
+
+  /**
+   * Changes the organisation's view as the desk would (the server stops answering, the sign-in
+   * ends, …): the version grows and waiting long polls answer.
+   */
+  setOrganisation(patch: Partial<Omit<OrganisationView, 'version'>>) {
+    this.org = { ...this.org, ...patch, version: this.org.version + 1 };
+    const ready = this.orgWaiters.filter((w) => w.seen !== this.org.version);
+    this.orgWaiters = this.orgWaiters.filter((w) => w.seen === this.org.version);
+    ready.forEach((w) => w.resolve(this.orgView()));
+  }
+
+  async organisation() {
+    await this.record('organisation');
+    return this.orgView();
+  }
+
+  /** Answers once the view changes from version `seen` (never by itself: see {@link setOrganisation}). */
+  async waitOrganisation(seen: number): Promise<OrganisationView> {
+    await this.record('wait_organisation', { seen });
+    if (this.org.version !== seen) return this.orgView();
+    return new Promise((resolve) => this.orgWaiters.push({ seen, resolve }));
+  }
+
+  async setServer(url: string | null) {
+    await this.record('set_server', { url });
+    if (this.org.server_from_policy || this.currentPolicy.server_url) {
+      const path = this.currentPolicy.path ?? '';
+      throw backendError(
+        'managed_by_policy',
+        `the organisation's server is managed by your organisation (policy file ${path}); ask your administrator to change it`,
+        { path },
+      );
+    }
+    const address = (url ?? '').trim().replace(/\/+$/, '');
+    if (address === '') {
+      this.setOrganisation({ ...STAND_ALONE });
+      return this.orgView();
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(address);
+    } catch {
+      throw backendError('invalid_configuration', `${JSON.stringify(address)} is not a URL`);
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      throw backendError('invalid_configuration', `${JSON.stringify(address)} is not an http(s) URL`);
+    }
+    if (parsed.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
+      throw backendError(
+        'insecure_url',
+        `${address} is not allowed: the organisation's server must use HTTPS (plain HTTP only on this computer's loopback address)`,
+      );
+    }
+    if (address !== this.org.server_url) {
+      // Another server: the sign-in was for the one before.
+      this.setOrganisation({ state: 'signed_out', server_url: address, agent_name: null, problem: null });
+    }
+    return this.orgView();
+  }
+
+  async signIn() {
+    await this.record('sign_in');
+    if (!this.serverMode) {
+      throw backendError('no_server', 'no organisation server is set; enter its address under Settings → Organisation, or ask your administrator for it');
+    }
+    this.setOrganisation({ state: 'signing_in', problem: null });
+    const outcome = this.options.signInWaits
+      ? await new Promise<BackendError | null>((resolve) => this.signInWaiters.push(resolve))
+      : null;
+    const error = outcome ?? this.options.signInError ?? null;
+    if (error) {
+      this.setOrganisation({ state: error.code === 'server_unreachable' ? 'unreachable' : 'signed_out', agent_name: null, problem: error });
+      throw { ...error };
+    }
+    this.setOrganisation({ state: 'signed_in', agent_name: this.options.agentName ?? MOCK_AGENT_NAME, problem: null });
+    return this.orgView();
+  }
+
+  /** The agent finished in the browser (for `signInWaits`): signed in, or refused with `error`. */
+  finishSignIn(error: BackendError | null = null) {
+    const waiters = this.signInWaiters;
+    this.signInWaiters = [];
+    waiters.forEach((resolve) => resolve(error));
+  }
+
+  async signOut() {
+    await this.record('sign_out');
+    if (this.serverMode) this.setOrganisation({ state: 'signed_out', agent_name: null, problem: null });
+    return this.orgView();
   }
 
   /** Cancels every running verification (recorded as cancelled), then the app would end. */

@@ -1,10 +1,12 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Backend } from './api/backend';
 import {
+  STAND_ALONE,
   toBackendError,
   UNMANAGED,
   type BackendError,
   type Language,
+  type OrganisationView,
   type PolicyView,
   type Preferences,
   type PresetSummary,
@@ -13,6 +15,7 @@ import {
 import { detectLanguage, LOCALES, navigatorLanguages, translator, type Translate } from './i18n';
 import { errorText, errorWords, messageText } from './i18n/texts';
 import { Controller } from './state/controller';
+import { profilesMayChange, startBlocked, useOrganisation } from './state/organisation';
 import { emptyDraft, initialState, isActive } from './state/sessions';
 import { SessionStore } from './state/store';
 import { UiContext, type Politeness, type Ui } from './ui/context';
@@ -20,6 +23,7 @@ import { HistoryScreen } from './ui/history-screen';
 import { ShieldIcon } from './ui/icons';
 import { useLinks } from './ui/link-notice';
 import { CodeLine } from './ui/message';
+import { OrgHeader } from './ui/organisation';
 import { QrOverlay } from './ui/qr';
 import { noProfilesMessage } from './ui/policy';
 import { QuitDialog, useCloseRequests } from './ui/quit-dialog';
@@ -55,6 +59,8 @@ interface Loaded {
   presets: PresetSummary[];
   prefs: Preferences;
   policy: PolicyView;
+  /** The organisation's server as the desk reported it at start (then followed by a long poll). */
+  organisation: OrganisationView;
 }
 
 export function App({ backend, config = {} }: { backend: Backend; config?: AppConfig }) {
@@ -80,8 +86,17 @@ export function App({ backend, config = {} }: { backend: Backend; config?: AppCo
         console.error('the policy could not be read:', toBackendError(error).message);
         return UNMANAGED;
       }),
+      // Unreadable: stand-alone until the long poll reads it. In server mode the desk refuses
+      // what needs a sign-in, and its profiles are the server's either way.
+      backend.organisation().catch((error): OrganisationView => {
+        console.error('the organisation could not be read:', toBackendError(error).message);
+        return STAND_ALONE;
+      }),
     ])
-      .then(([profiles, presets, prefs, policy]) => live && setLoaded({ profiles, presets, prefs, policy }))
+      .then(
+        ([profiles, presets, prefs, policy, organisation]) =>
+          live && setLoaded({ profiles, presets, prefs, policy, organisation }),
+      )
       .catch((error) => live && setLoadError(toBackendError(error)));
     return () => {
       live = false;
@@ -162,9 +177,12 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
   const politeRef = useRef<HTMLDivElement>(null);
   const assertiveRef = useRef<HTMLDivElement>(null);
 
+  /** Profiles are being read again after the organisation changed (no "none set up" meanwhile). */
+  const [profilesPending, setProfilesPending] = useState(false);
+
   // Latest values for the controller's callbacks, which outlive renders.
-  const live = useRef({ t, profiles: loaded.profiles, prefs: loaded.prefs });
-  live.current = { t, profiles: loaded.profiles, prefs: loaded.prefs };
+  const live = useRef({ t, profiles: loaded.profiles, prefs: loaded.prefs, organisation: loaded.organisation });
+  live.current = { ...live.current, t, profiles: loaded.profiles, prefs: loaded.prefs };
 
   const announce = useCallback((message: string, politeness: Politeness = 'polite') => {
     const region = politeness === 'assertive' ? assertiveRef.current : politeRef.current;
@@ -209,7 +227,8 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
         focus,
         onFinished: () => setHistoryVersion((n) => n + 1),
         onProfileUsed: (profile) => savePrefs({ last_profile: profile }),
-        noProfiles: () => noProfilesMessage(loaded.policy),
+        noProfiles: () => noProfilesMessage(loaded.policy, live.current.organisation),
+        blocked: () => startBlocked(live.current.organisation),
       }),
   );
 
@@ -223,6 +242,54 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
     live.current.profiles = profiles;
     setLoaded((l) => (l ? { ...l, profiles } : l));
   }, []);
+
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  /** Bumped by every read of the profiles after an organisation change: only the latest counts. */
+  const profileRead = useRef(0);
+  /**
+   * The profiles again, after the organisation changed: the server's appear once signed in and
+   * vanish after signing out. Running verifications keep their tabs. A read that fails keeps
+   * the list as it was (never this computer's profiles instead).
+   */
+  const refreshProfiles = useCallback(async (attempt = 0) => {
+    const read = ++profileRead.current;
+    setProfilesPending(true);
+    let profiles: ProfileSummary[];
+    try {
+      profiles = await backend.listProfiles();
+    } catch (error) {
+      console.error('the profiles could not be read again:', toBackendError(error).message);
+      if (read === profileRead.current) setProfilesPending(false);
+      return;
+    }
+    if (!mounted.current || read !== profileRead.current) return;
+    live.current.profiles = profiles;
+    setLoaded((l) => (l ? { ...l, profiles } : l));
+    // A sign-in kept from the last run: the desk may say "signed in" a moment before it has read
+    // the server's profiles. An empty list then is asked for again a few times.
+    if (profiles.length === 0 && live.current.organisation.state === 'signed_in' && attempt < 3) {
+      setTimeout(() => {
+        if (mounted.current && read === profileRead.current) void refreshProfiles(attempt + 1);
+      }, 1000 * 2 ** attempt);
+      return;
+    }
+    setProfilesPending(false);
+  }, []);
+
+  const organisation = useOrganisation(backend, loaded.organisation, {
+    onChange: (before, after) => {
+      live.current.organisation = after;
+      setLoaded((l) => (l ? { ...l, organisation: after } : l));
+      if (profilesMayChange(before, after)) void refreshProfiles();
+    },
+    announce: (message, politeness) => announce(messageText(live.current.t, message), politeness),
+  });
 
   /** A profile as a command returned it (edit_profile), before the list is read again. */
   const updateProfile = useCallback((summary: ProfileSummary) => {
@@ -291,6 +358,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
     backend,
     profiles: loaded.profiles,
     policy: loaded.policy,
+    organisation,
     announce,
     debounceMs: config.debounceMs ?? 150,
     errorDelayMs: config.errorDelayMs ?? 700,
@@ -334,6 +402,7 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
             ))}
           </nav>
           <div class="topbar-end">
+            <OrgHeader />
             {config.demo && (
               <span class="chip chip--demo" title={t('app.demoHint')}>
                 {t('app.demo')}
@@ -342,12 +411,16 @@ function Desk({ backend, config, loaded, setLoaded, t, language, autoLanguage }:
           </div>
         </header>
         <main class="main" id="main">
-          {/* A broken policy is explained by the Verify screen's own banner instead. */}
-          {loaded.profiles.length === 0 && view === 'verify' && !loaded.policy.problem && (
-            <p class="note note--warning banner-note" data-testid="no-profiles">
-              {messageText(t, noProfilesMessage(loaded.policy))}
-            </p>
-          )}
+          {/* A broken policy, and signing in to the organisation, are explained by the Verify screen's own banners instead. */}
+          {loaded.profiles.length === 0 &&
+            view === 'verify' &&
+            !loaded.policy.problem &&
+            !profilesPending &&
+            (organisation.view.state === 'off' || organisation.view.state === 'signed_in') && (
+              <p class="note note--warning banner-note" data-testid="no-profiles">
+                {messageText(t, noProfilesMessage(loaded.policy, organisation.view))}
+              </p>
+            )}
           {view === 'verify' && <VerifyScreen state={state} controller={controller} onShowQr={setQrKey} />}
           {view === 'history' && (
             <HistoryScreen version={historyVersion} selected={historySelected} onSelect={setHistorySelected} />

@@ -21,6 +21,10 @@ export const CONTRACT_ERROR_CODES = [
   'invalid_request', 'invalid_scope', 'expired_login_hint_token', 'unknown_user_id', 'unauthorized_client',
   'missing_user_code', 'invalid_user_code', 'invalid_binding_message', 'invalid_client', 'access_denied', 'expired',
   'invalid_grant', 'provider_error', 'id_token_rejected', 'cancelled', 'ping_refused', 'internal',
+  // server mode: the organisation's server and signing in (desk), and what the server answers with
+  'no_server', 'not_signed_in', 'session_expired', 'server_unreachable', 'server_refused', 'sign_in_timed_out',
+  'no_browser', 'sign_in_failed', 'sign_in_not_offered', 'bad_token', 'forbidden', 'rate_limited',
+  'already_in_progress', 'already_finished', 'not_yours',
 ];
 
 // The parameters each error code comes with (contract), so every translation can be filled.
@@ -50,6 +54,8 @@ export const CONTRACT_PARAMS: Record<string, string[]> = {
   secret_in_import: ['key'],
   unknown_preset: ['preset'],
   managed_by_policy: ['path'],
+  server_unreachable: ['server'],
+  sign_in_timed_out: ['minutes'],
 };
 
 /** Other codes of the contract the page has words for. */

@@ -41,6 +41,12 @@ describe('TauriBackend: the command contract', () => {
     await backend.policy();
     await backend.waitCloseRequest(2);
     await backend.waitLink(3);
+    await backend.organisation();
+    await backend.waitOrganisation(7);
+    await backend.setServer('https://desk.example.org');
+    await backend.setServer(null);
+    await backend.signIn();
+    await backend.signOut();
     await backend.quit();
     expect(invoke.mock.calls).toEqual([
       ['list_profiles', undefined],
@@ -77,6 +83,12 @@ describe('TauriBackend: the command contract', () => {
       ['policy', undefined],
       ['wait_close_request', { seen: 2 }],
       ['wait_link', { seen: 3 }],
+      ['organisation', undefined],
+      ['wait_organisation', { seen: 7 }],
+      ['set_server', { url: 'https://desk.example.org' }],
+      ['set_server', { url: null }],
+      ['sign_in', undefined],
+      ['sign_out', undefined],
       ['quit', { confirmed: true }],
     ]);
   });

@@ -50,6 +50,8 @@ const SAMPLE: Record<string, string | number> = {
   key: 'profile.client_secret',
   preset: 'foo',
   path: '/etc/ciba-desk/policy.toml',
+  server: 'https://desk.example.org',
+  minutes: 5,
 };
 
 describe('errors in the agent’s language', () => {
@@ -155,6 +157,7 @@ describe('other codes in words', () => {
       problem_seq,
       keyed: true,
       retention_days: null,
+      server: null,
     });
     expect(auditProblem(da, status('record_missing', 3))).toBe('Post 3 mangler, og måske også posterne lige efter den.');
     expect(auditProblem(da, status('unknown_problem', 3))).toBe('Records 3 to 4 are missing.');

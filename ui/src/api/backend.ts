@@ -9,6 +9,7 @@ import type {
   ImportReport,
   LinkPrefill,
   NewProfile,
+  OrganisationView,
   PolicyView,
   Preferences,
   PresetSummary,
@@ -86,6 +87,27 @@ export interface Backend {
    * before the page loaded are kept, so asking from 0 gets them all.
    */
   waitLink(seen: number): Promise<LinkPrefill>;
+  /**
+   * The organisation's CIBA Desk server (server mode) and where the agent stands with it:
+   * `off` when the desk stands alone with this computer's profiles and audit log.
+   */
+  organisation(): Promise<OrganisationView>;
+  /**
+   * Resolves once the view's `version` differs from `seen`, or after a while (about 30 s) with
+   * the view as it is.
+   */
+  waitOrganisation(seen: number): Promise<OrganisationView>;
+  /**
+   * Sets the organisation's server (null or empty: stand alone again). Refused with
+   * `insecure_url`, `invalid_configuration` (not a URL) or `managed_by_policy`.
+   */
+  setServer(url: string | null): Promise<OrganisationView>;
+  /**
+   * Opens the system browser at the organisation's sign-in page and resolves once the agent has
+   * finished there (up to 5 minutes).
+   */
+  signIn(): Promise<OrganisationView>;
+  signOut(): Promise<OrganisationView>;
   /** Cancels the running verifications (withdrawn at the provider where it can) and ends the app. */
   quit(): Promise<void>;
 }
@@ -167,6 +189,21 @@ export class TauriBackend implements Backend {
   }
   waitLink(seen: number) {
     return call<LinkPrefill>('wait_link', { seen });
+  }
+  organisation() {
+    return call<OrganisationView>('organisation');
+  }
+  waitOrganisation(seen: number) {
+    return call<OrganisationView>('wait_organisation', { seen });
+  }
+  setServer(url: string | null) {
+    return call<OrganisationView>('set_server', { url });
+  }
+  signIn() {
+    return call<OrganisationView>('sign_in');
+  }
+  signOut() {
+    return call<OrganisationView>('sign_out');
   }
   quit() {
     // Sent only from the agent's answer to the question; a bare call quits nothing.

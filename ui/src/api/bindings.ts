@@ -177,7 +177,12 @@ problem: string | null,
 /**
  * `content_altered`, `link_broken`, `record_missing` or `head_mismatch`.
  */
-problem_code: string | null, problem_seq: number | null, keyed: boolean, retention_days: number | null, };
+problem_code: string | null, problem_seq: number | null, keyed: boolean, retention_days: number | null, 
+/**
+ * In server mode, the server that keeps the audit trail (and checks its chain):
+ * History then lists this agent's verifications there.
+ */
+server: string | null, };
 
 export type Language = "en" | "sv" | "nb" | "da";
 
@@ -216,6 +221,30 @@ server_url: string | null,
  * changed.
  */
 problem: ErrorReport | null, };
+
+export type OrganisationState = "off" | "signed_out" | "signing_in" | "signed_in" | "expired" | "unreachable";
+
+export type OrganisationView = { state: OrganisationState, 
+/**
+ * The server's address, when one is set.
+ */
+server_url: string | null, 
+/**
+ * Set by the administrator's policy: agents cannot change it.
+ */
+server_from_policy: boolean, 
+/**
+ * "Signed in as …".
+ */
+agent_name: string | null, 
+/**
+ * What went wrong last (sign-in refused, server unreachable), for a banner.
+ */
+problem: ErrorReport | null, 
+/**
+ * Grows with every change, for `wait_organisation`.
+ */
+version: number, };
 
 export type ImportMode = "keep_existing" | "replace" | "preview";
 

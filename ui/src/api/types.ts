@@ -6,7 +6,7 @@
 // crates/desk/tests/bindings.rs; CI fails when it is stale). Below are the names the page
 // uses for them, and hand-written helpers.
 export * from './bindings';
-import type { BindingMessageSummary, Country, ErrorReport, HistoryOutcome, IdentityMatch, IdentityView, Language, MatchWord, PolicyView, Theme, VerificationUpdate } from './bindings';
+import type { BindingMessageSummary, Country, ErrorReport, HistoryOutcome, IdentityMatch, IdentityView, Language, MatchWord, OrganisationView, PolicyView, Theme, VerificationUpdate } from './bindings';
 
 // The page's names for the shapes above, as the IPC contract calls them.
 /** What every command rejects with, and what events and checks carry. */
@@ -53,6 +53,16 @@ export const UNMANAGED: PolicyView = {
   sandbox_allowed: true,
   server_url: null,
   problem: null,
+};
+
+/** No organisation's server is set: the desk stands alone with this computer's profiles and audit log. */
+export const STAND_ALONE: OrganisationView = {
+  state: 'off',
+  server_url: null,
+  server_from_policy: false,
+  agent_name: null,
+  problem: null,
+  version: 0,
 };
 
 export const COUNTRIES = ['se', 'no', 'dk'] as const satisfies readonly Country[];

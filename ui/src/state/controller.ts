@@ -59,6 +59,11 @@ export interface ControllerDeps {
   onProfileUsed?: (profile: string) => void;
   /** Why there is no profile to start with (by default: none is set up yet; add one). */
   noProfiles?: () => UiMessage;
+  /**
+   * Why no verification can start now (server mode: not signed in, or the server does not
+   * answer), or null when one can. Running ones are not affected.
+   */
+  blocked?: () => UiMessage | null;
   now?: () => number;
 }
 
@@ -175,6 +180,8 @@ export class Controller {
   async start(key: number): Promise<void> {
     const session = this.session(key);
     if (!session || session.phase !== 'editing' || this.starting.has(key)) return;
+    const blocked = this.deps.blocked?.() ?? null;
+    if (blocked) return this.formError(key, blocked, 'identity-input');
     const profile = this.profile(session.draft.profile);
     if (!profile) return this.formError(key, this.deps.noProfiles?.() ?? { key: 'app.noProfiles' }, 'profile');
     this.starting.add(key);

@@ -3,6 +3,7 @@ import { useContext } from 'preact/hooks';
 import type { Backend } from '../api/backend';
 import { UNMANAGED, type Language, type PolicyView, type ProfileSummary } from '../api/types';
 import { LOCALES, translator, type Translate } from '../i18n';
+import { NO_ORGANISATION, type Organisation } from '../state/organisation';
 
 export type Politeness = 'polite' | 'assertive';
 
@@ -15,6 +16,8 @@ export interface Ui {
   profiles: ProfileSummary[];
   /** The administrator's policy, read once at start (it changes only when the app starts again). */
   policy: PolicyView;
+  /** The organisation's server (server mode) as the desk reports it, and signing in and out. */
+  organisation: Organisation;
   announce: (message: string, politeness?: Politeness) => void;
   /** Delay before the identity and binding message are checked while typing. */
   debounceMs: number;
@@ -31,6 +34,7 @@ export const UiContext = createContext<Ui>({
   backend: undefined as unknown as Backend,
   profiles: [],
   policy: UNMANAGED,
+  organisation: NO_ORGANISATION,
   announce: () => {},
   debounceMs: 150,
   errorDelayMs: 700,

@@ -4,7 +4,7 @@ import { codeText, errorWords, profileTitleOf } from '../i18n/texts';
 import { AuditBrokenAlert, AuditRecord, AuditStatusLine } from './audit';
 import { useUi } from './context';
 import { formatDayUnlessToday, formatTime } from './format';
-import { AlertIcon, CheckCircleIcon, RefreshIcon } from './icons';
+import { AlertIcon, CheckCircleIcon, RefreshIcon, ShieldIcon } from './icons';
 import { CodeLine } from './message';
 import { CopySummaryButton, OutcomeCard, ReferenceLine, ResultCard, SandboxBanner } from './result-card';
 import type { RequestFacts } from './summary';
@@ -28,7 +28,10 @@ interface Loaded {
 }
 
 export function HistoryScreen({ version, selected, onSelect: setSelected }: Props) {
-  const { t, locale, backend, profiles, debounceMs } = useUi();
+  const { t, locale, backend, profiles, debounceMs, organisation } = useUi();
+  // Signing in or out, or another server: other records.
+  const org = organisation.view;
+  const orgKey = `${org.state}|${org.server_url ?? ''}`;
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<BackendError | null>(null);
   const [status, setStatus] = useState<AuditStatus | null>(null);
@@ -77,7 +80,7 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
     return () => {
       live = false;
     };
-  }, [version, reload, search]);
+  }, [version, reload, search, orgKey]);
 
   const showOlder = async () => {
     if (!loaded || loaded.nextBefore === null || loadingMore) return;
@@ -109,21 +112,32 @@ export function HistoryScreen({ version, selected, onSelect: setSelected }: Prop
   const day = (ms: number) => formatDayUnlessToday(ms, locale);
   const errorShown = error ? errorWords(t, error) : null;
   const statusErrorShown = statusError ? errorWords(t, statusError) : null;
+  // Server mode: the organisation's server keeps the records and its auditors check the chain.
+  const server = status?.server ?? (org.state !== 'off' ? org.server_url : null);
 
   return (
     <section class="screen history-screen" data-testid="history" aria-labelledby="history-title">
       <header class="screen-head">
         <div>
           <h1 id="history-title">{t('history.title')}</h1>
-          <p class="screen-sub">{t('history.subtitle')}</p>
-          {status && <AuditStatusLine status={status} />}
+          <p class="screen-sub">{t(server ? 'history.subtitleServer' : 'history.subtitle')}</p>
+          {server ? (
+            <div class="audit-status" data-testid="audit-server">
+              <p class="audit-status-line">
+                <ShieldIcon size={15} />
+                <span>{t('history.keptByServer', { server })}</span>
+              </p>
+            </div>
+          ) : (
+            status && <AuditStatusLine status={status} />
+          )}
         </div>
         <button type="button" class="button button--secondary" onClick={() => setReload((n) => n + 1)} data-testid="history-refresh">
           <RefreshIcon size={16} />
           {t('history.refresh')}
         </button>
       </header>
-      {status && !status.intact && <AuditBrokenAlert status={status} />}
+      {status && !status.server && !status.intact && <AuditBrokenAlert status={status} />}
       {statusErrorShown && (
         <p class="message message--error screen-message" role="alert" data-testid="audit-status-error">
           {t('audit.statusFailed', { message: statusErrorShown.text })}

@@ -1,15 +1,20 @@
 // The administrator's policy file on screen: what it manages, and why nothing can be done
 // while it is broken. The desk enforces it; the page only leaves out what would be refused.
 
-import type { PolicyView } from '../api/types';
+import { STAND_ALONE, type OrganisationView, type PolicyView } from '../api/types';
 import type { UiMessage } from '../i18n/texts';
+import { startBlocked } from '../state/organisation';
 import { useUi } from './context';
 import { AlertIcon, InfoIcon } from './icons';
 import { ErrorMessage } from './message';
 
-/** Why there is no profile to verify with: the broken policy, the administrator's choice, or none added yet. */
-export function noProfilesMessage(policy: PolicyView): UiMessage {
+/**
+ * Why there is no profile to verify with: the broken policy, the organisation's server (not
+ * signed in, or it gives this agent none), the administrator's choice, or none added yet.
+ */
+export function noProfilesMessage(policy: PolicyView, organisation: OrganisationView = STAND_ALONE): UiMessage {
   if (policy.problem) return { error: policy.problem };
+  if (organisation.state !== 'off') return startBlocked(organisation) ?? { key: 'org.noProfiles' };
   return { key: policy.profiles_locked ? 'app.noProfilesManaged' : 'app.noProfiles' };
 }
 

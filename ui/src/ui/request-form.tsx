@@ -11,6 +11,7 @@ import {
   warningText,
 } from '../i18n/texts';
 import type { Controller } from '../state/controller';
+import { startBlocked } from '../state/organisation';
 import { identityInput, looksLikeEmail, typedCountry, type Session } from '../state/sessions';
 import { useUi } from './context';
 import { AlertIcon, CheckIcon, DiceIcon, FlaskIcon, InfoIcon, KeyIcon, SendIcon } from './icons';
@@ -48,8 +49,10 @@ const charCount = (text: string) => [...text.trim()].length;
 const MAX_REFERENCE = 128;
 
 export function RequestForm({ session, controller }: Props) {
-  const { t, profiles, backend, debounceMs, errorDelayMs, openSettings } = useUi();
+  const { t, profiles, backend, debounceMs, errorDelayMs, openSettings, organisation } = useUi();
   const { key, draft } = session;
+  // Server mode, not signed in or the server not answering: the banner above says why and what to do.
+  const blocked = startBlocked(organisation.view) !== null;
   const profile = profiles.find((p) => p.name === draft.profile);
   const input = identityInput(draft, profile);
   const hasIdentity = draft.identity.trim() !== '';
@@ -464,7 +467,13 @@ export function RequestForm({ session, controller }: Props) {
       )}
 
       <div class="form-actions">
-        <button type="submit" class="button button--primary button--large" data-testid="start">
+        <button
+          type="submit"
+          class="button button--primary button--large"
+          data-testid="start"
+          disabled={blocked}
+          aria-describedby={blocked ? 'org-banner' : undefined}
+        >
           <SendIcon size={18} />
           {t('form.start')}
           <kbd aria-hidden="true">Enter</kbd>

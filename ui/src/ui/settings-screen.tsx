@@ -23,9 +23,11 @@ import {
   providerText,
   type UiMessage,
 } from '../i18n/texts';
+import { holdsSignIn, isServerMode } from '../state/organisation';
 import { useUi } from './context';
-import { CheckIcon, FlaskIcon, KeyIcon, LockIcon, PlusIcon } from './icons';
+import { CheckIcon, FlaskIcon, InfoIcon, KeyIcon, LockIcon, PlusIcon } from './icons';
 import { MessageText } from './message';
+import { OrganisationSection, OrgBanner } from './organisation';
 import { PolicyNotice, PolicyProblem } from './policy';
 
 interface Props {
@@ -147,9 +149,11 @@ export function SettingsScreen({
   reloadProfiles,
   updateProfile,
 }: Props) {
-  const { t, policy } = useUi();
-  // The desk would refuse every change to the list: the page does not offer them.
-  const locked = policy.profiles_locked;
+  const { t, policy, organisation } = useUi();
+  // The desk would refuse every change to the list: the page does not offer them. In server
+  // mode the list is the organisation's server's: this computer's profiles are not used.
+  const serverMode = isServerMode(organisation.view);
+  const locked = policy.profiles_locked || serverMode;
   return (
     <section class="screen settings-screen" data-testid="settings" aria-labelledby="settings-title">
       <header class="screen-head">
@@ -158,6 +162,7 @@ export function SettingsScreen({
         </div>
       </header>
       <PolicyProblem />
+      <OrgBanner />
       <div class="settings-grid">
         <div class="settings-main">
           <ProfilesSection
@@ -168,8 +173,9 @@ export function SettingsScreen({
           {!locked && <AddProfileSection presets={presets} reloadProfiles={reloadProfiles} />}
         </div>
         <div class="settings-side">
+          <OrganisationSection />
           <PreferencesSection prefs={prefs} autoLanguage={autoLanguage} onPrefs={onPrefs} />
-          <ImportExportSection reloadProfiles={reloadProfiles} canImport={!locked} />
+          {!serverMode && <ImportExportSection reloadProfiles={reloadProfiles} canImport={!locked} />}
         </div>
       </div>
     </section>
@@ -183,7 +189,8 @@ interface SectionProps {
 }
 
 function ProfilesSection({ reloadProfiles, updateProfile }: SectionProps) {
-  const { t, profiles } = useUi();
+  const { t, profiles, organisation } = useUi();
+  const org = organisation.view;
   const [status, setStatus] = useState<Status>(null);
   /** Where the removed profile was in the list: focus goes to the one now in its place. */
   const removedAt = useRef<number | null>(null);
@@ -204,7 +211,16 @@ function ProfilesSection({ reloadProfiles, updateProfile }: SectionProps) {
         {t('settings.profiles')}
       </h2>
       <PolicyNotice />
-      <p class="hint">{t('settings.profilesHint')}</p>
+      {isServerMode(org) ? (
+        <p class="note note--info org-profiles-note" data-testid="org-profiles-note">
+          <InfoIcon size={16} />
+          <span>
+            {t(holdsSignIn(org) ? 'org.profilesFromServer' : 'org.profilesAfterSignIn', { server: org.server_url ?? '' })}
+          </span>
+        </p>
+      ) : (
+        <p class="hint">{t('settings.profilesHint')}</p>
+      )}
       <ul class="profile-list" data-testid="profile-list">
         {profiles.map((p, index) => (
           <ProfileItem
@@ -240,7 +256,9 @@ interface ItemProps {
 }
 
 function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setStatus, onRemoved }: ItemProps) {
-  const { t, backend, profiles, policy } = useUi();
+  const { t, backend, profiles, policy, organisation } = useUi();
+  // The organisation's server's profile: its secrets are kept there, and it is changed there.
+  const fromServer = isServerMode(organisation.view);
   const [secret, setSecret] = useState('');
   const [confirming, setConfirming] = useState(false);
   const [editing, setEditing] = useState(false);
@@ -249,7 +267,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
   const label = profileTitle(profile, profiles);
   // Neither edited nor removed here: the built-in sandbox, and what the administrator's policy
   // manages. Its secret is still the agent's to store.
-  const fixed = isBuiltinSandbox(profile) || profile.managed || policy.profiles_locked;
+  const fixed = isBuiltinSandbox(profile) || profile.managed || policy.profiles_locked || fromServer;
   const usesKey = authMethod === 'private_key_jwt';
   const usesCertificate = isMtls(authMethod);
   // Both are PEM text, pasted or loaded from files, rather than a typed secret.
@@ -322,7 +340,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
     setEditing(false);
   };
 
-  const canStoreSecret = storable(profile.secret_status);
+  const canStoreSecret = !fromServer && storable(profile.secret_status);
 
   return (
     <li class="profile-item" data-testid={`profile-item-${name}`}>
@@ -351,7 +369,9 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
           </p>
         </div>
         <div class="profile-side">
-          <SecretBadge status={profile.secret_status} text={t(`secret.${profile.secret_status}`)} testId={`secret-status-${name}`} />
+          {!fromServer && (
+            <SecretBadge status={profile.secret_status} text={t(`secret.${profile.secret_status}`)} testId={`secret-status-${name}`} />
+          )}
           {!fixed && !editing && (
             <button
               type="button"
@@ -399,7 +419,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
           onClose={closeEdit}
         />
       )}
-      {profile.secret_status === 'no_keyring' && (
+      {!fromServer && profile.secret_status === 'no_keyring' && (
         <p class="hint" data-testid={`no-keyring-${name}`}>
           {t('error.no_keyring')}
         </p>
@@ -464,7 +484,7 @@ function ProfileItem({ profile, authMethod, reloadProfiles, updateProfile, setSt
           </div>
         </form>
       )}
-      {profile.request_key_status !== 'not_needed' && (
+      {!fromServer && profile.request_key_status !== 'not_needed' && (
         <RequestKeyForm profile={profile} label={label} reloadProfiles={reloadProfiles} setStatus={setStatus} />
       )}
     </li>

@@ -30,6 +30,7 @@ import {
 } from './icons';
 import { LinkNotice } from './link-notice';
 import { MessageText } from './message';
+import { OrgBanner } from './organisation';
 import { PolicyProblem } from './policy';
 import { QrPanel } from './qr';
 import { RequestForm } from './request-form';
@@ -58,6 +59,7 @@ export function VerifyScreen({ state, controller, onShowQr }: Props) {
   return (
     <div class="verify-screen">
       <PolicyProblem />
+      <OrgBanner />
       <SessionTabs state={state} controller={controller} />
       <div
         class="session-panel"

@@ -78,6 +78,8 @@ pub struct Organisation {
     http: HttpOptions,
     inner: Mutex<Inner>,
     version: watch::Sender<u64>,
+    /// Sign-in attempts so far: a newer one ends the one waiting.
+    attempts: watch::Sender<u64>,
     /// One refresh at a time: two would spend the same refresh token.
     refreshing: tokio::sync::Mutex<()>,
 }
@@ -95,6 +97,7 @@ impl Organisation {
             http,
             inner: Mutex::new(Inner::default()),
             version: watch::channel(0).0,
+            attempts: watch::channel(0).0,
             refreshing: tokio::sync::Mutex::new(()),
         })
     }
@@ -203,16 +206,42 @@ impl Organisation {
         Ok(client)
     }
 
-    /// Signs the agent in through their browser: `open` shows them the provider's page.
-    pub async fn sign_in(&self, open: &(dyn Fn(&Url) -> Result<()> + Sync)) -> Result<()> {
+    /// Signs the agent in through their browser: `open` shows them the provider's page. A
+    /// second attempt (the agent closed the first tab and tries again) ends the first.
+    pub async fn sign_in(
+        self: &Arc<Self>,
+        open: &(dyn Fn(&Url) -> Result<()> + Sync),
+    ) -> Result<()> {
+        let attempt = {
+            let mut n = 0;
+            self.attempts.send_modify(|a| {
+                *a += 1;
+                n = *a;
+            });
+            n
+        };
         self.set_state(Some(OrganisationState::SigningIn), None);
-        let result = self.sign_in_inner(open).await;
+        let mut newer = self.attempts.subscribe();
+        let result = tokio::select! {
+            r = self.sign_in_inner(open) => r,
+            _ = newer.wait_for(|a| *a != attempt) => {
+                // The newer attempt owns the state from now on.
+                return Err(DeskError::Ciba(ciba::CibaError::SignIn(
+                    "another sign-in was started; this one was given up".into(),
+                )));
+            }
+        };
         match &result {
             Ok(()) => self.set_state(None, None),
+            Err(e @ DeskError::ServerUnreachable { .. }) => {
+                self.set_state(Some(OrganisationState::Unreachable), Some(e.report()));
+                self.probe();
+            }
             Err(e) => {
-                let state = (!matches!(e, DeskError::ServerUnreachable { .. }))
-                    .then_some(OrganisationState::SignedOut)
-                    .or(Some(OrganisationState::Unreachable));
+                let state = lock(&self.inner)
+                    .signed
+                    .is_none()
+                    .then_some(OrganisationState::SignedOut);
                 self.set_state(state, Some(e.report()));
             }
         }
@@ -489,6 +518,7 @@ impl Organisation {
             p.managed = true;
         }
         lock(&self.inner).profiles = list.clone();
+        self.changed();
         Ok(list)
     }
 
