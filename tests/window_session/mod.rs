@@ -42,6 +42,8 @@ pub struct Os {
     pub display: Option<String>,
     /// The policy file's text; none by default (never the computer's own).
     pub policy: Option<String>,
+    /// More environment for the app (a `BROWSER` of the test's own).
+    pub env: Vec<(String, String)>,
 }
 
 /// The app under WebDriver, with its own settings, data directory and sandbox port.
@@ -165,6 +167,7 @@ impl Session {
             .env("CIBA_DESK_POLICY", &policy)
             .env("CIBA_DESK_LOG", "debug")
             .env("HOME", &home)
+            .envs(os.env.iter().map(|(k, v)| (k, v)))
             .env_remove("XDG_CONFIG_HOME")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

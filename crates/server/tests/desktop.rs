@@ -102,6 +102,11 @@ async fn an_agent_signs_in_verifies_through_the_server_and_signs_out() {
     assert_eq!(profiles.len(), 1);
     assert_eq!(profiles[0].name, "bank");
     assert!(profiles[0].managed);
+    // The form is checked as the agent types, by the rules the server's profile shows.
+    let check = app.check_identity("bank", "19121212-1213").unwrap();
+    assert_eq!(check.error.unwrap().code, "national_id_check_digit");
+    assert!(app.check_identity("bank", "19121212-1212").unwrap().ok);
+    assert!(app.check_binding_message("bank", "Desk 4").unwrap().ok);
     // The refresh token is in the keyring, the access token nowhere but in memory.
     let kept = keyring
         .get(&EntryName::sign_in_refresh_token())

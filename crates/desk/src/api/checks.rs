@@ -4,15 +4,29 @@ use identity::MessageRequirement;
 
 use super::App;
 use super::views::{BindingMessageCheck, IdentityCheck};
-use crate::error::{ErrorField, Result};
+use crate::error::{DeskError, ErrorField, Result};
 use crate::input::{AgentInput, prepare};
-use crate::profile::CallInitiator;
+use crate::profile::{CallInitiator, Profile};
 
 impl App {
+    /// The profile the form is checked against: in server mode, the rules the server's
+    /// profile shows.
+    fn checking_profile(&self, name: &str) -> Result<Profile> {
+        if !self.org.is_on() {
+            return self.profile(name);
+        }
+        self.org
+            .profiles()
+            .iter()
+            .find(|p| p.name == name)
+            .map(crate::org::checking_profile)
+            .ok_or_else(|| DeskError::UnknownProfile(name.to_owned()))
+    }
+
     /// Judges the identity field alone: the binding message and the call initiator have
     /// their own checks, so valid stand-ins are used for them here.
     pub fn check_identity(&self, profile: &str, input: &str) -> Result<IdentityCheck> {
-        let p = self.profile(profile)?;
+        let p = self.checking_profile(profile)?;
         let stand_in = match p.binding_message.requirement {
             MessageRequirement::Forbidden { .. } => String::new(),
             _ => identity::generate_code(),
@@ -52,7 +66,7 @@ impl App {
         profile: &str,
         message: &str,
     ) -> Result<BindingMessageCheck> {
-        let p = self.profile(profile)?;
+        let p = self.checking_profile(profile)?;
         let chars = message.trim().chars().count();
         Ok(match p.binding_message.validate(message) {
             Ok(_) => BindingMessageCheck {

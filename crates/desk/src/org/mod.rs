@@ -717,6 +717,38 @@ impl Organisation {
     }
 }
 
+/// A profile with the rules a server's profile summary shows (what the agent may type, the
+/// binding message's length and need), for checking the form as the agent types. The server
+/// judges the request itself again, with every rule of its own profile.
+pub fn checking_profile(summary: &ProfileSummary) -> crate::profile::Profile {
+    use crate::profile::IdentityInput;
+    let mut p = crate::presets::preset("generic").expect("the generic preset exists");
+    p.name = summary.name.clone();
+    p.issuer = summary.issuer.clone();
+    p.client_id = summary.client_id.clone();
+    p.provider = summary.provider;
+    p.is_sandbox = summary.is_sandbox;
+    p.inputs = vec![match summary.identity_kind {
+        IdentityKind::NationalId => IdentityInput::NationalId {
+            countries: summary.countries.clone(),
+        },
+        IdentityKind::UserId => IdentityInput::UserId { uuid: false },
+        IdentityKind::Email => IdentityInput::Email,
+        IdentityKind::Mobileid => IdentityInput::MobileId,
+    }];
+    let b = &summary.binding_message;
+    p.binding_message.max_chars = b.max_chars;
+    p.binding_message.generate_when_empty = b.generate_when_empty;
+    p.binding_message.requirement = match b.requirement {
+        crate::api::views::Requirement::Required => identity::MessageRequirement::Required,
+        crate::api::views::Requirement::Optional => identity::MessageRequirement::Optional,
+        crate::api::views::Requirement::Forbidden => identity::MessageRequirement::Forbidden {
+            reason: b.forbidden_reason.clone().unwrap_or_default(),
+        },
+    };
+    p
+}
+
 /// What the refresh token in the keyring is for: it is used for nothing else.
 fn binding(client: &SignInClient) -> String {
     format!("{} {}", client.metadata().issuer, client.client_id())
