@@ -223,3 +223,129 @@ async fn a_refused_sign_in_and_a_server_that_went_away_are_named() {
         .unwrap_err();
     assert_eq!(e.code(), "insecure_url");
 }
+
+/// A way to the server that the test can cut and restore, as a network does.
+struct Link {
+    port: u16,
+    target: String,
+    tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Link {
+    async fn to(target: &str) -> Link {
+        let port = support::free_port();
+        let link = Link {
+            port,
+            target: target.trim_start_matches("http://").to_owned(),
+            tasks: Arc::default(),
+        };
+        link.restore().await;
+        link
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn restore(&self) {
+        let listener = loop {
+            match tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        let (target, tasks) = (self.target.clone(), self.tasks.clone());
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                let target = target.clone();
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(conn.abort_handle());
+            }
+        });
+        self.tasks.lock().unwrap().push(accept.abort_handle());
+    }
+
+    /// Every open connection dropped, and nothing answers any more.
+    fn cut(&self) {
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+}
+
+/// The server goes out of reach while a customer is being asked: the desktop says so and
+/// starts nothing new; the verification goes on at the server, and once the server answers
+/// again the desktop follows it to its end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_verification_is_followed_again_when_the_server_answers_again() {
+    let Some(h) = server_with_desktop_sign_in().await else {
+        return;
+    };
+    let link = Link::to(&h.base).await;
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = SecretStore::in_memory();
+    let app = desktop(&link.base(), &keyring, dir.path());
+    browser_signs_in_as("anna");
+    app.sign_in().await.unwrap();
+
+    let updates: Updates = Arc::default();
+    let sink = updates.clone();
+    app.start_for_screen(request("CASE-9"), move |u| sink.lock().unwrap().push(u))
+        .await
+        .unwrap();
+    let pending = h.op.wait_for_pending(CUSTOMER).await;
+
+    link.cut();
+    let mut view = app.organisation();
+    for _ in 0..100 {
+        if view.state == OrganisationState::Unreachable {
+            break;
+        }
+        view = app
+            .wait_organisation(view.version, Duration::from_millis(200))
+            .await;
+    }
+    assert_eq!(view.state, OrganisationState::Unreachable, "{view:?}");
+    let problem = view.problem.unwrap();
+    assert_eq!(problem.code, "server_unreachable");
+    let e = app
+        .start_for_screen(request("CASE-10"), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "server_unreachable");
+
+    // The customer approves while the desktop cannot see the server.
+    h.op.approve(&pending).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !updates
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|u| matches!(u, VerificationUpdate::Verified { .. })),
+        "nothing can arrive while cut off"
+    );
+
+    link.restore().await;
+    let VerificationUpdate::Verified { .. } = final_update(&updates).await else {
+        panic!("{:?}", updates.lock().unwrap());
+    };
+    let mut view = app.organisation();
+    for _ in 0..100 {
+        if view.state == OrganisationState::SignedIn {
+            break;
+        }
+        view = app
+            .wait_organisation(view.version, Duration::from_millis(200))
+            .await;
+    }
+    assert_eq!(view.state, OrganisationState::SignedIn, "{view:?}");
+    assert!(view.problem.is_none());
+}
