@@ -6,6 +6,8 @@
 //! release app built with the `custom-protocol` feature (scripts/test.sh builds it; the path
 //! can be given in CIBA_DESK_APP_BIN).
 
+#[path = "../crates/server/tests/support/mod.rs"]
+mod server_support;
 mod window_session;
 
 use std::path::PathBuf;
@@ -563,36 +565,18 @@ async fn a_locked_policy_in_the_real_window() {
         },
     )
     .await;
-    let offered = |s: &Session| {
-        let client = s.client.clone();
-        async move {
-            client
-                .execute(
-                    "return [...document.querySelectorAll(\"[data-testid='profile'] option\")].map(o => o.value)",
-                    vec![],
-                )
-                .await
-                .unwrap()
-        }
-    };
     s.el("profile").await;
-    assert_eq!(offered(&s).await, serde_json::json!(["bank"]));
+    assert_eq!(s.offered_profiles().await, serde_json::json!(["bank"]));
 
     s.el("nav-settings").await.click().await.unwrap();
     let notice = s.el("policy-notice").await.text().await.unwrap();
     assert!(notice.contains("managed by your organisation"), "{notice}");
     s.el("managed-bank").await;
-    for absent in ["edit-bank", "remove-bank", "add-preset", "import"] {
-        assert!(
-            s.client
-                .find(fantoccini::Locator::Css(&format!(
-                    "[data-testid='{absent}']"
-                )))
-                .await
-                .is_err(),
-            "{absent} is offered under a locked policy"
-        );
-    }
+    s.assert_absent(
+        &["edit-bank", "remove-bank", "add-preset", "import"],
+        "under a locked policy",
+    )
+    .await;
     s.screenshot("settings-policy.png").await;
 
     // A mistake in the file: everything locked, the line named.
@@ -601,7 +585,7 @@ async fn a_locked_policy_in_the_real_window() {
     let s = s.restart().await;
     let banner = s.el("policy-problem").await.text().await.unwrap();
     assert!(banner.contains("1"), "{banner}");
-    assert_eq!(offered(&s).await, serde_json::json!([]));
+    assert_eq!(s.offered_profiles().await, serde_json::json!([]));
     s.screenshot("policy-broken.png").await;
     s.close().await;
 }
@@ -1202,18 +1186,22 @@ async fn the_pickup_qr_fills_the_whole_screen_when_shown_to_the_customer() {
 /// signs out. Nothing of the provider's secret or the agent's tokens is on this computer.
 #[tokio::test(flavor = "multi_thread")]
 async fn server_mode_in_the_real_window() {
-    use testkit::org_op::{Agent, OrgOp, browser_helper};
-    let op = OrgOp::start(&[Agent::new("anna", "Anna Agent", &["agent"])]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let server = organisation_server(&op, dir.path()).await;
-
+    // The server's own test harness: SQLite, the test OP as the organisation's sign-in provider
+    // (agent "anna", Anna Agent) and as the customers' CIBA provider (profile "bank").
+    let h = server_support::harness_with(server_support::Db::Sqlite, |c, _| {
+        c.agents.desktop_client_id = Some(testkit::org_op::DESK_CLIENT.into());
+        c.agents.desktop_scopes = vec!["agent".into()];
+    })
+    .await
+    .expect("SQLite needs no cluster");
+    let (op, server) = (&h.op, h.base.clone());
     let s = Session::start_in(
         |_| vec![],
         Os {
             env: vec![
                 (
                     "BROWSER".into(),
-                    format!("node {}", browser_helper().display()),
+                    format!("node {}", testkit::org_op::browser_helper().display()),
                 ),
                 ("CIBA_DESK_TEST_AGENT".into(), "anna".into()),
             ],
@@ -1249,27 +1237,13 @@ async fn server_mode_in_the_real_window() {
 
     // The server's profile, and only it, marked managed; no local profile management.
     s.el("managed-bank").await;
-    for absent in ["add-preset", "import", "edit-bank", "remove-bank"] {
-        assert!(
-            s.client
-                .find(fantoccini::Locator::Css(&format!(
-                    "[data-testid='{absent}']"
-                )))
-                .await
-                .is_err(),
-            "{absent} is offered in server mode"
-        );
-    }
+    s.assert_absent(
+        &["add-preset", "import", "edit-bank", "remove-bank"],
+        "in server mode",
+    )
+    .await;
     s.el("nav-verify").await.click().await.unwrap();
-    let offered = s
-        .client
-        .execute(
-            "return [...document.querySelectorAll(\"[data-testid='profile'] option\")].map(o => o.value)",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(offered, json!(["bank"]));
+    assert_eq!(s.offered_profiles().await, json!(["bank"]));
 
     // A verification through the server, approved on the customer's phone.
     s.type_into("identity-input", "19121212-1212").await;
@@ -1277,7 +1251,7 @@ async fn server_mode_in_the_real_window() {
     s.type_into("reference", "CASE-77").await;
     s.el("start").await.click().await.unwrap();
     s.wait_attr("status", "data-state", "waiting").await;
-    let pending = op.wait_for_pending("191212121212").await;
+    let pending = op.wait_for_pending(server_support::CUSTOMER).await;
     op.approve(&pending).await;
     s.wait_attr("result", "data-outcome", "verified").await;
     s.wait_attr("match", "data-match", "match").await;
@@ -1311,61 +1285,4 @@ async fn server_mode_in_the_real_window() {
     s.wait_attr("org-state", "data-state", "signed_out").await;
     s.el("header-sign-in").await;
     s.close().await;
-}
-
-/// The organisation's `ciba-desk-server` on SQLite, started in the test: the desktop's sign-in
-/// at `op`, one profile (`bank`) whose secret only the server has. Its address.
-async fn organisation_server(op: &testkit::org_op::OrgOp, dir: &std::path::Path) -> String {
-    use std::os::unix::fs::PermissionsExt;
-    let private = |name: &str, text: &str| {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-        p.display().to_string()
-    };
-    let (client, secret) = testkit::oidc_op::BASIC_CLIENT;
-    let text = format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-[database]
-url = "sqlite://{db}"
-[agents]
-issuer = "{issuer}"
-desktop_client_id = "{desk}"
-desktop_scopes = ["agent"]
-[audit]
-hmac_key = {{ file = "{key}" }}
-allow_mutable = true
-[[profiles]]
-name = "bank"
-provider = "generic"
-issuer = "{issuer}"
-client_id = "{client}"
-auth_method = "client_secret_basic"
-secret = {{ file = "{secret}" }}
-scopes = ["openid", "profile"]
-inputs = [{{ kind = "national_id", countries = ["se"] }}]
-hint = "login_hint"
-claims = {{ national_id = ["ssn"], display_name = ["name"] }}
-"#,
-        db = dir.join("server.sqlite3").display(),
-        issuer = op.issuer(),
-        desk = testkit::org_op::DESK_CLIENT,
-        key = private("audit.key", &"5a".repeat(32)),
-        secret = private("bank.secret", secret),
-    );
-    let config = server::config::Config::parse(&text, std::path::Path::new("server.toml")).unwrap();
-    server::store::Store::connect(&config.database.url)
-        .await
-        .unwrap()
-        .migrate(None)
-        .await
-        .unwrap();
-    let service = server::prepare(config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = server::api::router(service);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    base
 }

@@ -233,6 +233,30 @@ impl Session {
         }
     }
 
+    /// The names of the profiles the Verify form offers.
+    pub async fn offered_profiles(&self) -> Value {
+        self.client
+            .execute(
+                "return [...document.querySelectorAll(\"[data-testid='profile'] option\")].map(o => o.value)",
+                vec![],
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Fails unless none of `testids` is on the page now.
+    pub async fn assert_absent(&self, testids: &[&str], why: &str) {
+        for absent in testids {
+            assert!(
+                self.client
+                    .find(Locator::Css(&format!("[data-testid='{absent}']")))
+                    .await
+                    .is_err(),
+                "{absent} is offered {why}"
+            );
+        }
+    }
+
     pub async fn type_into(&self, testid: &str, text: &str) {
         let e = self.el(testid).await;
         e.clear().await.unwrap();

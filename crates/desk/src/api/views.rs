@@ -277,12 +277,15 @@ pub struct IdentityView {
 }
 
 impl IdentityView {
-    pub fn new(v: &VerifiedIdentity, today: identity::Date) -> Self {
-        let age = v
-            .date_of_birth
-            .as_deref()
+    /// Whole years from a `YYYY-MM-DD` birth date to `today`.
+    pub fn age(date_of_birth: Option<&str>, today: identity::Date) -> Option<u32> {
+        date_of_birth
             .and_then(|d| d.parse::<identity::Date>().ok())
-            .and_then(|born| born.whole_years_until(today));
+            .and_then(|born| born.whole_years_until(today))
+    }
+
+    pub fn new(v: &VerifiedIdentity, today: identity::Date) -> Self {
+        let age = Self::age(v.date_of_birth.as_deref(), today);
         Self {
             display_name: v.display_name.clone(),
             national_id_masked: v.national_id_masked(),

@@ -99,11 +99,7 @@ pub fn update_of(id: &str, state: &Value, today: identity::Date) -> Option<Verif
             identity: i,
             identity_match,
         } => {
-            let age = i
-                .date_of_birth
-                .as_deref()
-                .and_then(|d| d.parse::<identity::Date>().ok())
-                .and_then(|born| born.whole_years_until(today));
+            let age = IdentityView::age(i.date_of_birth.as_deref(), today);
             VerificationUpdate::Verified {
                 id,
                 identity: IdentityView {
