@@ -54,6 +54,21 @@ fn request(reference: &str) -> VerificationRequest {
     }
 }
 
+/// The organisation view once it is in `state` (or as it is after 20 s).
+async fn state_becomes(app: &App, state: OrganisationState) -> desk::api::OrganisationView {
+    let mut view = app.organisation();
+    for _ in 0..100 {
+        if view.state == state {
+            break;
+        }
+        view = app
+            .wait_organisation(view.version, Duration::from_millis(200))
+            .await;
+    }
+    assert_eq!(view.state, state, "{view:?}");
+    view
+}
+
 type Updates = Arc<Mutex<Vec<VerificationUpdate>>>;
 
 async fn final_update(updates: &Updates) -> VerificationUpdate {
@@ -168,16 +183,7 @@ async fn an_agent_signs_in_verifies_through_the_server_and_signs_out() {
     // A second desktop of the same agent (the app restarted) signs in again by itself.
     let again = desktop(&h.base, &keyring, dir.path());
     again.resume_sign_in();
-    let view = again
-        .wait_organisation(again.organisation().version, Duration::from_secs(20))
-        .await;
-    let view = if view.state == OrganisationState::SignedIn {
-        view
-    } else {
-        again
-            .wait_organisation(view.version, Duration::from_secs(20))
-            .await
-    };
+    let view = state_becomes(&again, OrganisationState::SignedIn).await;
     assert_eq!(view.state, OrganisationState::SignedIn, "{view:?}");
     assert_eq!(view.agent_name.as_deref(), Some("Anna Agent"));
 
@@ -303,15 +309,7 @@ async fn a_verification_is_followed_again_when_the_server_answers_again() {
     let pending = h.op.wait_for_pending(CUSTOMER).await;
 
     link.cut();
-    let mut view = app.organisation();
-    for _ in 0..100 {
-        if view.state == OrganisationState::Unreachable {
-            break;
-        }
-        view = app
-            .wait_organisation(view.version, Duration::from_millis(200))
-            .await;
-    }
+    let view = state_becomes(&app, OrganisationState::Unreachable).await;
     assert_eq!(view.state, OrganisationState::Unreachable, "{view:?}");
     let problem = view.problem.unwrap();
     assert_eq!(problem.code, "server_unreachable");
@@ -337,15 +335,7 @@ async fn a_verification_is_followed_again_when_the_server_answers_again() {
     let VerificationUpdate::Verified { .. } = final_update(&updates).await else {
         panic!("{:?}", updates.lock().unwrap());
     };
-    let mut view = app.organisation();
-    for _ in 0..100 {
-        if view.state == OrganisationState::SignedIn {
-            break;
-        }
-        view = app
-            .wait_organisation(view.version, Duration::from_millis(200))
-            .await;
-    }
+    let view = state_becomes(&app, OrganisationState::SignedIn).await;
     assert_eq!(view.state, OrganisationState::SignedIn, "{view:?}");
     assert!(view.problem.is_none());
 }
