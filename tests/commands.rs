@@ -477,15 +477,46 @@ fn a_mutual_tls_profile_takes_a_certificate_and_a_request_key() {
     assert!(e.to_string().contains("everything"), "{e}");
 }
 
+/// A policy that names the organisation's server puts the desk in server mode: the agent
+/// cannot change or clear the server, nothing of this computer's own is offered, and nothing
+/// starts before the agent signs in.
+#[test]
+fn a_policy_server_puts_the_desk_in_server_mode() {
+    let policy = desk::settings::Policy::parse(
+        &format!(
+            "server_url = \"https://desk.bank.example\"\n{}",
+            testkit::policy::BANK_PROFILE
+        ),
+        std::path::Path::new("/etc/ciba-desk/policy.toml"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let state = ciba_desk_app::AppState::new(
+        SettingsStore::in_dir(dir.path()),
+        Settings::default().with_policy(policy),
+        Some(SecretStore::in_memory()),
+        None,
+    );
+    let h = harness_of(state, dir, SecretStore::in_memory());
+    let view = h.call("organisation", json!({})).unwrap();
+    assert_eq!(view["state"], "signed_out");
+    assert_eq!(view["server_url"], "https://desk.bank.example");
+    assert_eq!(view["server_from_policy"], true);
+    assert_eq!(view["agent_name"], Value::Null);
+    assert_eq!(h.call("list_profiles", json!({})).unwrap(), json!([]));
+    let e = h
+        .call("set_server", json!({"url": "https://elsewhere.example"}))
+        .unwrap_err();
+    assert_eq!(e["code"], "managed_by_policy");
+    let e = h.call("set_server", json!({"url": null})).unwrap_err();
+    assert_eq!(e["code"], "managed_by_policy");
+}
+
 /// Under an administrator's policy the page is told what is managed, and a change to a managed
 /// profile is refused whatever the page sends.
 #[test]
 fn a_policy_file_is_shown_and_obeyed() {
     let policy = desk::settings::Policy::parse(
-        &format!(
-            "allow_sandbox = false\nserver_url = \"https://desk.bank.example\"\n{}",
-            testkit::policy::BANK_PROFILE
-        ),
+        &format!("allow_sandbox = false\n{}", testkit::policy::BANK_PROFILE),
         std::path::Path::new("/etc/ciba-desk/policy.toml"),
     );
     let dir = tempfile::tempdir().unwrap();
@@ -503,7 +534,7 @@ fn a_policy_file_is_shown_and_obeyed() {
         (&view["profiles_locked"], &view["sandbox_allowed"]),
         (&json!(false), &json!(false))
     );
-    assert_eq!(view["server_url"], "https://desk.bank.example");
+    assert_eq!(view["server_url"], Value::Null);
     assert_eq!(view["problem"], Value::Null);
 
     let listed = h.call("list_profiles", json!({})).unwrap();
