@@ -477,18 +477,10 @@ fn a_mutual_tls_profile_takes_a_certificate_and_a_request_key() {
     assert!(e.to_string().contains("everything"), "{e}");
 }
 
-/// A policy that names the organisation's server puts the desk in server mode: the agent
-/// cannot change or clear the server, nothing of this computer's own is offered, and nothing
-/// starts before the agent signs in.
-#[test]
-fn a_policy_server_puts_the_desk_in_server_mode() {
-    let policy = desk::settings::Policy::parse(
-        &format!(
-            "server_url = \"https://desk.bank.example\"\n{}",
-            testkit::policy::BANK_PROFILE
-        ),
-        std::path::Path::new("/etc/ciba-desk/policy.toml"),
-    );
+/// An app under the administrator's policy `text` (as if read from /etc/ciba-desk/policy.toml).
+fn under_policy(text: &str) -> Harness {
+    let policy =
+        desk::settings::Policy::parse(text, std::path::Path::new("/etc/ciba-desk/policy.toml"));
     let dir = tempfile::tempdir().unwrap();
     let state = ciba_desk_app::AppState::new(
         SettingsStore::in_dir(dir.path()),
@@ -496,7 +488,17 @@ fn a_policy_server_puts_the_desk_in_server_mode() {
         Some(SecretStore::in_memory()),
         None,
     );
-    let h = harness_of(state, dir, SecretStore::in_memory());
+    harness_of(state, dir, SecretStore::in_memory())
+}
+
+/// A policy that names the organisation's server puts the desk in server mode: signed out,
+/// nothing of this computer's own offered, and the agent cannot change or clear the server.
+#[test]
+fn a_policy_server_puts_the_desk_in_server_mode() {
+    let h = under_policy(&format!(
+        "server_url = \"https://desk.bank.example\"\n{}",
+        testkit::policy::BANK_PROFILE
+    ));
     let view = h.call("organisation", json!({})).unwrap();
     assert_eq!(view["state"], "signed_out");
     assert_eq!(view["server_url"], "https://desk.bank.example");
@@ -515,18 +517,10 @@ fn a_policy_server_puts_the_desk_in_server_mode() {
 /// profile is refused whatever the page sends.
 #[test]
 fn a_policy_file_is_shown_and_obeyed() {
-    let policy = desk::settings::Policy::parse(
-        &format!("allow_sandbox = false\n{}", testkit::policy::BANK_PROFILE),
-        std::path::Path::new("/etc/ciba-desk/policy.toml"),
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let state = ciba_desk_app::AppState::new(
-        SettingsStore::in_dir(dir.path()),
-        Settings::default().with_policy(policy),
-        Some(SecretStore::in_memory()),
-        None,
-    );
-    let h = harness_of(state, dir, SecretStore::in_memory());
+    let h = under_policy(&format!(
+        "allow_sandbox = false\n{}",
+        testkit::policy::BANK_PROFILE
+    ));
     let view = h.call("policy", json!({})).unwrap();
     assert_eq!(view["managed"], true);
     assert_eq!(view["path"], "/etc/ciba-desk/policy.toml");

@@ -266,7 +266,9 @@ pub enum DeskError {
     ServerRefused { status: u16, report: ErrorReport },
     #[error("signing in did not finish within {minutes} minutes; start again")]
     SignInTimedOut { minutes: u64 },
-    #[error("the system browser could not be opened ({0}); open the sign-in page yourself")]
+    #[error(
+        "the web browser could not be opened for signing in ({0}); check that one is installed, or ask your administrator"
+    )]
     NoBrowser(String),
     #[error(transparent)]
     Keyring(secrets::SecretError),
